@@ -1,0 +1,93 @@
+//! `cairn`: the command-line front end. Thin: parsing, prompting and printing only; every
+//! decision is made in `cairn-core`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+mod case_commands;
+mod exit;
+mod secrets;
+mod team_commands;
+mod vault_commands;
+
+/// Cairn: encrypted, offline-first case documentation for human-rights field work.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about, after_help = exit::EXIT_CODES_HELP)]
+pub(crate) struct Cli {
+    /// The vault folder.
+    #[arg(long, global = true, env = "CAIRN_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Read the passphrase from this file (first line) instead of prompting.
+    /// Scripts may also set CAIRN_PASSPHRASE.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new vault and print its recovery code (shown once).
+    Init {
+        /// Tiny key-derivation parameters, for automated tests only. Recorded in the vault
+        /// and reported by `status`. Never use it for real data.
+        #[arg(long)]
+        insecure_fast_kdf: bool,
+    },
+    /// Unlock the vault and report its format, key-derivation parameters, device and cases.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Also check every page of the encrypted database.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Passphrase management.
+    Passphrase {
+        #[command(subcommand)]
+        command: PassphraseCommand,
+    },
+    /// Open the vault with the recovery code and set a new passphrase.
+    /// The code comes from a prompt or CAIRN_RECOVERY_CODE; the new passphrase from a prompt
+    /// (twice) or CAIRN_NEW_PASSPHRASE.
+    Recover,
+    #[command(flatten)]
+    Team(team_commands::TeamCommand),
+    #[command(flatten)]
+    Case(case_commands::CaseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PassphraseCommand {
+    /// Change the passphrase. The new one comes from a prompt (twice) or CAIRN_NEW_PASSPHRASE.
+    Change,
+}
+
+impl Cli {
+    pub(crate) fn vault_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.vault {
+            return Ok(dir.clone());
+        }
+        let dirs = directories::ProjectDirs::from("org", "Cairn", "Cairn")
+            .ok_or_else(|| anyhow::anyhow!("no home folder: pass --vault DIR"))?;
+        Ok(dirs.data_dir().join("vault"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Init { insecure_fast_kdf } => vault_commands::init(&cli, *insecure_fast_kdf),
+        Command::Status { json, check } => vault_commands::status(&cli, *json, *check),
+        Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
+        Command::Recover => vault_commands::recover(&cli),
+        Command::Team(command) => team_commands::run(&cli, command),
+        Command::Case(command) => case_commands::run(&cli, command),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => exit::report(&error),
+    }
+}

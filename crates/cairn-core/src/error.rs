@@ -1,0 +1,108 @@
+use cairn_crypto::CryptoError;
+use cairn_store::StoreError;
+use thiserror::Error;
+
+/// An error a front end can show: stable code, safe message.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// The passphrase does not open the vault.
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
+    /// The recovery code does not open the vault.
+    #[error("the recovery code is wrong")]
+    WrongRecoveryCode,
+    /// The recovery code is not in the right form (a typo: the check symbols do not match).
+    #[error("the recovery code is mistyped: check each group of four and try again")]
+    MalformedRecoveryCode,
+    /// There is no vault at the chosen location.
+    #[error("no vault was found at this location")]
+    VaultNotFound,
+    /// A vault already exists at the chosen location.
+    #[error("a vault already exists at this location")]
+    VaultExists,
+    /// The vault files are damaged or are not a vault.
+    #[error("the vault is damaged or unreadable ({0})")]
+    VaultDamaged(&'static str),
+    /// The vault was written by a newer Cairn.
+    #[error("the vault was written by a newer version of Cairn; update Cairn to open it")]
+    NewerFormat,
+    /// A new passphrase was refused.
+    #[error("the new passphrase is too weak: use at least {min} characters, e.g. several unrelated words")]
+    WeakPassphrase {
+        /// Minimum number of characters.
+        min: usize,
+    },
+    /// The disk is full; nothing was half-written.
+    #[error("the disk is full; the change was not saved")]
+    DiskFull,
+    /// The operating system refused a file operation.
+    #[error("the vault's files could not be read or written ({0:?})")]
+    Io(std::io::ErrorKind),
+    /// Something requested does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A team operation was refused (see [`crate::team::TeamError`]).
+    #[error(transparent)]
+    Team(#[from] crate::team::TeamError),
+    /// A case operation was refused (see [`crate::cases::CaseError`]).
+    #[error(transparent)]
+    Case(#[from] crate::cases::CaseError),
+    /// A bug: an invariant did not hold.
+    #[error("internal error ({0})")]
+    Internal(&'static str),
+}
+
+impl CoreError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::WrongPassphrase => "wrong_passphrase",
+            CoreError::WrongRecoveryCode => "wrong_recovery_code",
+            CoreError::MalformedRecoveryCode => "malformed_recovery_code",
+            CoreError::VaultNotFound => "vault_not_found",
+            CoreError::VaultExists => "vault_exists",
+            CoreError::VaultDamaged(_) => "vault_damaged",
+            CoreError::NewerFormat => "vault_newer_format",
+            CoreError::WeakPassphrase { .. } => "weak_passphrase",
+            CoreError::DiskFull => "disk_full",
+            CoreError::Io(_) => "io",
+            CoreError::NotFound(_) => "not_found",
+            CoreError::Team(error) => error.code(),
+            CoreError::Case(error) => error.code(),
+            CoreError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::VaultNotFound => CoreError::VaultNotFound,
+            StoreError::VaultExists => CoreError::VaultExists,
+            StoreError::WrongPassphrase => CoreError::WrongPassphrase,
+            StoreError::WrongRecoveryCode => CoreError::WrongRecoveryCode,
+            StoreError::Damaged { what } => CoreError::VaultDamaged(what),
+            StoreError::NewerFormat { .. } => CoreError::NewerFormat,
+            StoreError::DiskFull => CoreError::DiskFull,
+            StoreError::Io { kind } => CoreError::Io(kind),
+            StoreError::NotFound { what } => CoreError::NotFound(what),
+            StoreError::Crypto(error) => error.into(),
+            StoreError::Database { .. } => CoreError::Internal("database"),
+            _ => CoreError::Internal("storage"),
+        }
+    }
+}
+
+impl From<CryptoError> for CoreError {
+    fn from(error: CryptoError) -> Self {
+        match error {
+            CryptoError::WrongSecret => CoreError::WrongPassphrase,
+            CryptoError::Tampered => CoreError::VaultDamaged("authentication failed"),
+            CryptoError::Malformed { what } => CoreError::VaultDamaged(what),
+            CryptoError::UnsupportedVersion { .. } => CoreError::NewerFormat,
+            CryptoError::KdfParamsOutOfRange => CoreError::VaultDamaged("key-derivation parameters"),
+            _ => CoreError::Internal("cryptography"),
+        }
+    }
+}

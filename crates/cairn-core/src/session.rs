@@ -1,0 +1,100 @@
+use std::path::Path;
+
+use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode};
+use cairn_store::{KdfChoice, Vault};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{CoreError, check_new_passphrase};
+
+/// An unlocked vault. Dropping it, or [`Session::lock`], closes the database and zeroizes keys.
+#[derive(Debug)]
+pub struct Session {
+    vault: Vault,
+}
+
+/// What `status` reports: format versions, KDF parameters, identities and counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultStatus {
+    /// Vault header format version.
+    pub format_version: u16,
+    /// Database schema version.
+    pub schema_version: u32,
+    /// Argon2id parameters.
+    pub kdf: KdfParams,
+    /// True if the vault uses the insecure test-only KDF profile.
+    pub insecure_kdf: bool,
+    /// Vault id, hex.
+    pub vault_id: String,
+    /// Device id, hex.
+    pub device_id: String,
+    /// Number of cases in the vault.
+    pub case_count: u64,
+}
+
+/// Whether `dir` holds a vault.
+pub fn vault_exists(dir: &Path) -> bool {
+    Vault::exists(dir)
+}
+
+/// Creates a vault, returns it unlocked and the recovery code to show once.
+pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Session, RecoveryCode), CoreError> {
+    check_new_passphrase(passphrase.expose_secret())?;
+    let (vault, recovery) = Vault::create(dir, passphrase, kdf)?;
+    let mut session = Session { vault };
+    crate::team::on_vault_created(&mut session)?;
+    Ok((session, recovery))
+}
+
+/// Unlocks the vault in `dir`.
+pub fn unlock_vault(dir: &Path, passphrase: &SecretString) -> Result<Session, CoreError> {
+    Ok(Session { vault: Vault::unlock(dir, passphrase)? })
+}
+
+/// Opens the vault with the recovery code (as typed) and sets `new_passphrase`.
+pub fn recover_vault(dir: &Path, recovery_code: &SecretString, new_passphrase: &SecretString) -> Result<Session, CoreError> {
+    let code = RecoveryCode::parse(recovery_code.expose_secret()).map_err(|_| CoreError::MalformedRecoveryCode)?;
+    check_new_passphrase(new_passphrase.expose_secret())?;
+    Ok(Session { vault: Vault::recover(dir, &code, new_passphrase)? })
+}
+
+impl Session {
+    /// Format, KDF, identity and counts.
+    pub fn status(&self) -> Result<VaultStatus, CoreError> {
+        let info = self.vault.info()?;
+        Ok(VaultStatus {
+            format_version: info.header_format,
+            schema_version: info.schema_version,
+            kdf: info.kdf,
+            insecure_kdf: info.kdf_profile == KdfProfile::InsecureTestOnly,
+            vault_id: hex_id(&info.vault_id),
+            device_id: hex_id(&info.device_id),
+            case_count: self.vault.case_count()?,
+        })
+    }
+
+    /// Replaces the passphrase (the old one stops working at once).
+    pub fn change_passphrase(&mut self, new_passphrase: &SecretString) -> Result<(), CoreError> {
+        check_new_passphrase(new_passphrase.expose_secret())?;
+        Ok(self.vault.change_passphrase(new_passphrase)?)
+    }
+
+    /// Checks every page of the encrypted database.
+    pub fn check_integrity(&self) -> Result<(), CoreError> {
+        Ok(self.vault.check_integrity()?)
+    }
+
+    /// Locks: closes the database and zeroizes keys.
+    pub fn lock(self) {
+        self.vault.lock();
+    }
+
+    /// The underlying vault, for the other modules of this crate.
+    #[allow(dead_code)]
+    pub(crate) fn vault_mut(&mut self) -> &mut Vault {
+        &mut self.vault
+    }
+}
+
+fn hex_id(id: &[u8; 16]) -> String {
+    id.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -1,0 +1,60 @@
+//! Every cryptographic primitive and byte format of Cairn, in one reviewable place.
+//!
+//! Other crates never call a cipher, hash or KDF directly: they call the named operations
+//! here (`seal_record`, `open_record`, [`VaultHeader::unlock`], …). This crate does no I/O;
+//! it turns bytes into bytes, so every format can be tested with golden vectors and fuzzed.
+//!
+//! Key hierarchy (DESIGN §3):
+//!
+//! ```text
+//! passphrase / recovery code --Argon2id(salt, params)--> P --HKDF(slot)--> KEK_slot
+//! KEK_slot wraps VMK (vault master key, random) in one of KEYSLOT_COUNT keyslots
+//! VMK --HKDF--> K_db (SQLCipher raw key), K_wrap (wraps case keys), K_dev (wraps device keys)
+//! K_wrap wraps DEK_case; DEK_case seals record envelopes and blob streams of that case
+//! ```
+#![deny(unsafe_code)]
+
+mod blob;
+mod envelope;
+#[cfg(test)]
+mod golden;
+mod error;
+mod kdf;
+mod keys;
+mod keyslots;
+mod padding;
+mod random;
+mod recovery;
+
+pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
+pub use envelope::{RecordContext, MAX_RECORD_LEN, open_record, seal_record};
+pub use error::CryptoError;
+pub use kdf::{KdfParams, KdfProfile, calibrate_kdf};
+pub use keys::{CaseKey, DbKey, DeviceWrapKey, VaultMasterKey, WrapKey, unwrap_case_key, wrap_case_key};
+pub use keyslots::{KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader};
+pub use random::{random_array, random_id};
+pub use recovery::RecoveryCode;
+
+/// Hash of a blob's plaintext (SHA-256), recorded so an exported copy can be checked.
+pub type ContentHash = [u8; 32];
+
+/// Incremental SHA-256 of content (attachments), for checking an export against its record.
+#[derive(Default)]
+pub struct ContentHasher(sha2::Sha256);
+
+impl ContentHasher {
+    /// A new, empty hasher.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        sha2::Digest::update(&mut self.0, data);
+    }
+
+    /// The hash of everything added.
+    pub fn finish(self) -> ContentHash {
+        sha2::Digest::finalize(self.0).into()
+    }
+}

@@ -1,0 +1,1 @@
+-- Reserved for the team issue: device identity, organisation keys, roster, pinned HQ root.

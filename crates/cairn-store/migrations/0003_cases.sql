@@ -1,0 +1,1 @@
+-- Reserved for the cases issue: document digests and the full-text search index.

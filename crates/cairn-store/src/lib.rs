@@ -1,0 +1,35 @@
+//! The encrypted vault on disk.
+//!
+//! A vault is a folder holding two files:
+//!
+//! - `vault.keys`: the [`VaultHeader`](cairn_crypto::VaultHeader) (KDF parameters and keyslots),
+//!   replaced atomically (write, fsync, rename, fsync folder), so a crash leaves the old or the
+//!   new header, never a torn one;
+//! - `vault.db` (and SQLite's `-wal`/`-shm`): a SQLCipher database whose every page is
+//!   encrypted with K_db. Inside it, case content is sealed a second time with per-case keys
+//!   (record envelopes, blob streams), so it can travel and be crypto-shredded.
+//!
+//! This crate owns all SQL. Other crates reach the database through typed methods only.
+#![deny(unsafe_code)]
+
+mod blobs;
+mod cases;
+mod error;
+mod fsutil;
+mod records;
+mod schema;
+mod team;
+mod vault;
+
+pub use blobs::BlobInfo;
+pub use error::StoreError;
+pub use records::StoredRecord;
+pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};
+
+/// The `vault.keys` file name inside a vault folder.
+pub const HEADER_FILE: &str = "vault.keys";
+/// The SQLCipher database file name inside a vault folder.
+pub const DATABASE_FILE: &str = "vault.db";
+
+/// A 128-bit identifier of a case, document, blob or device.
+pub type Id = [u8; 16];

@@ -1,0 +1,1 @@
+//! Team state in the vault (device identity, organisation keys, roster). Owned by the team issue.

@@ -1,0 +1,343 @@
+//! Creating, unlocking, re-keying and locking a vault.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use cairn_crypto::{
+    CaseKey, CryptoError, DeviceWrapKey, KdfParams, KdfProfile, RecoveryCode, SlotKind, VaultHeader, VaultMasterKey,
+    WrapKey, calibrate_kdf,
+};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{DATABASE_FILE, HEADER_FILE, Id, StoreError, fsutil, schema};
+
+/// How to choose Argon2id parameters for a new vault.
+#[derive(Debug, Clone, Copy)]
+pub enum KdfChoice {
+    /// Calibrate on this machine to about 0.5–1 s (DESIGN §3).
+    Calibrate,
+    /// Use these parameters (at least [`KdfParams::FLOOR`]).
+    Fixed(KdfParams),
+    /// Tiny parameters for automated tests; recorded in the header and reported by status.
+    InsecureTestOnly,
+}
+
+/// Facts about an unlocked vault that are safe to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultInfo {
+    /// Version of the header format.
+    pub header_format: u16,
+    /// Version of the database schema.
+    pub schema_version: u32,
+    /// Argon2id parameters.
+    pub kdf: KdfParams,
+    /// Whether the insecure test profile is in use.
+    pub kdf_profile: KdfProfile,
+    /// The vault's random identifier.
+    pub vault_id: Id,
+    /// This device's random identifier.
+    pub device_id: Id,
+}
+
+/// An unlocked vault. Dropping it (or [`Vault::lock`]) closes the database and zeroizes keys.
+pub struct Vault {
+    dir: PathBuf,
+    header: VaultHeader,
+    passphrase_slot: Option<usize>,
+    master_key: VaultMasterKey,
+    wrap_key: WrapKey,
+    connection: Connection,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").finish_non_exhaustive()
+    }
+}
+
+/// Key-derivation calibration target: the low end of DESIGN's 0.5–1 s.
+const CALIBRATION_TARGET: Duration = Duration::from_millis(500);
+
+impl Vault {
+    /// Whether `dir` holds a vault.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(HEADER_FILE).is_file()
+    }
+
+    /// Creates a new vault in `dir` (created if missing) opened by `passphrase`, and returns
+    /// it unlocked together with the recovery code, which is shown once and never stored.
+    pub fn create(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Vault, RecoveryCode), StoreError> {
+        if Self::exists(dir) {
+            return Err(StoreError::VaultExists);
+        }
+        fsutil::create_private_dir(dir)?;
+        fsutil::remove_stale_temporaries(dir);
+        // A database without a header is the remains of an interrupted create: nothing in
+        // it can ever be opened, so it is safe to remove.
+        for leftover in database_files(dir) {
+            if leftover.exists() {
+                fs::remove_file(&leftover)?;
+            }
+        }
+        let (params, profile) = match kdf {
+            KdfChoice::Calibrate => (calibrate_kdf(CALIBRATION_TARGET), KdfProfile::Standard),
+            KdfChoice::Fixed(params) => (params, KdfProfile::Standard),
+            KdfChoice::InsecureTestOnly => (KdfParams::INSECURE_TEST, KdfProfile::InsecureTestOnly),
+        };
+        let recovery = RecoveryCode::generate();
+        let (header, master_key) = VaultHeader::create(passphrase.expose_secret(), &recovery, params, profile)?;
+        // The database first, the header last: the header's presence marks a finished vault.
+        let connection = open_database(dir, &header, &master_key, true)?;
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
+            params![cairn_crypto::random_id().as_slice()],
+        )?;
+        fsutil::write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())?;
+        let wrap_key = master_key.wrap_key(&header.vault_id());
+        let vault = Vault { dir: dir.to_owned(), header, passphrase_slot: Some(0), master_key, wrap_key, connection };
+        Ok((vault, recovery))
+    }
+
+    /// Unlocks the vault in `dir` with its passphrase.
+    pub fn unlock(dir: &Path, passphrase: &SecretString) -> Result<Vault, StoreError> {
+        let header = read_header(dir)?;
+        let unlocked = header.unlock(passphrase.expose_secret()).map_err(|error| match error {
+            CryptoError::WrongSecret => StoreError::WrongPassphrase,
+            other => other.into(),
+        })?;
+        if unlocked.kind != SlotKind::Passphrase {
+            // The recovery code is for `recover`, which forces a new passphrase.
+            return Err(StoreError::WrongPassphrase);
+        }
+        Self::open(dir, header, unlocked.master_key, Some(unlocked.slot))
+    }
+
+    /// Opens the vault with its recovery code and sets a new passphrase.
+    pub fn recover(dir: &Path, code: &RecoveryCode, new_passphrase: &SecretString) -> Result<Vault, StoreError> {
+        let header = read_header(dir)?;
+        let unlocked = header.unlock_with_recovery_code(code).map_err(|error| match error {
+            CryptoError::WrongSecret => StoreError::WrongRecoveryCode,
+            other => other.into(),
+        })?;
+        if unlocked.kind != SlotKind::Recovery {
+            return Err(StoreError::WrongRecoveryCode);
+        }
+        let mut vault = Self::open(dir, header, unlocked.master_key, Some(VaultHeader::PASSPHRASE_SLOT))?;
+        vault.change_passphrase(new_passphrase)?;
+        Ok(vault)
+    }
+
+    fn open(dir: &Path, header: VaultHeader, master_key: VaultMasterKey, slot: Option<usize>) -> Result<Vault, StoreError> {
+        fsutil::remove_stale_temporaries(dir);
+        let connection = open_database(dir, &header, &master_key, false)?;
+        let wrap_key = master_key.wrap_key(&header.vault_id());
+        Ok(Vault { dir: dir.to_owned(), header, passphrase_slot: slot, master_key, wrap_key, connection })
+    }
+
+    /// Replaces the passphrase. Only the keyslot is re-wrapped; the header file is replaced
+    /// atomically, so after a crash exactly one of the old and new passphrases works.
+    pub fn change_passphrase(&mut self, new_passphrase: &SecretString) -> Result<(), StoreError> {
+        let slot = self.passphrase_slot.ok_or(StoreError::NotFound { what: "passphrase keyslot" })?;
+        let next = self.header.rewrap(slot, SlotKind::Passphrase, &self.master_key, new_passphrase.expose_secret())?;
+        fsutil::write_atomically(&self.dir.join(HEADER_FILE), &next.to_bytes())?;
+        self.header = next;
+        Ok(())
+    }
+
+    /// Locks the vault: closes the database and zeroizes every key.
+    pub fn lock(self) {
+        drop(self);
+    }
+
+    /// Facts about this vault that are safe to display.
+    pub fn info(&self) -> Result<VaultInfo, StoreError> {
+        let device_id = self.meta_id("device_id")?;
+        let schema_version = self.connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        Ok(VaultInfo {
+            header_format: 1,
+            schema_version,
+            kdf: self.header.kdf_params(),
+            kdf_profile: self.header.kdf_profile(),
+            vault_id: self.header.vault_id(),
+            device_id,
+        })
+    }
+
+    fn meta_id(&self, key: &str) -> Result<Id, StoreError> {
+        let value: Vec<u8> = self.connection.query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))?;
+        value.try_into().map_err(|_| StoreError::Damaged { what: "vault metadata" })
+    }
+
+    /// K_dev, which wraps this device's private keys.
+    pub fn device_wrap_key(&self) -> DeviceWrapKey {
+        self.master_key.device_wrap_key(&self.header.vault_id())
+    }
+
+    /// Number of cases that have a key in this vault.
+    pub fn case_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self.connection.query_row("SELECT count(DISTINCT case_id) FROM case_keys", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
+    /// Runs `work` in one write transaction: all of it is committed, or none.
+    pub fn transaction<T>(&mut self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.connection.transaction()?;
+        let mut vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
+        let value = work(&mut vault_tx)?;
+        vault_tx.tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `read` against a consistent snapshot (no writes).
+    pub fn read<T>(&mut self, read: impl FnOnce(&VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.connection.transaction()?;
+        let vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
+        read(&vault_tx)
+    }
+
+    /// Checks every page of the database (SQLCipher HMACs and SQLite structure).
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let mut statement = self.connection.prepare("PRAGMA cipher_integrity_check")?;
+        let mut rows = statement.query([])?;
+        if rows.next()?.is_some() {
+            return Err(StoreError::Damaged { what: "database pages" });
+        }
+        let verdict: String = self.connection.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        if verdict != "ok" {
+            return Err(StoreError::Damaged { what: "database structure" });
+        }
+        Ok(())
+    }
+}
+
+/// A write (or read) transaction over an unlocked vault.
+pub struct VaultTx<'v> {
+    pub(crate) tx: Transaction<'v>,
+    pub(crate) wrap_key: &'v WrapKey,
+}
+
+impl VaultTx<'_> {
+    /// Creates the first key (version 1) of a new case.
+    pub fn create_case_key(&mut self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
+        let key = CaseKey::generate();
+        let wrapped = cairn_crypto::wrap_case_key(self.wrap_key, case_id, 1, &key);
+        self.tx.execute(
+            "INSERT INTO case_keys (case_id, key_version, wrapped) VALUES (?1, 1, ?2)",
+            params![case_id.as_slice(), wrapped],
+        )?;
+        Ok((1, key))
+    }
+
+    /// The newest key of a case and its version.
+    pub fn case_key(&self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
+        let row: Option<(u32, Vec<u8>)> = self
+            .tx
+            .query_row(
+                "SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1",
+                [case_id.as_slice()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let (version, wrapped) = row.ok_or(StoreError::NotFound { what: "case" })?;
+        Ok((version, cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?))
+    }
+
+    /// A specific key version of a case.
+    pub fn case_key_version(&self, case_id: &Id, version: u32) -> Result<CaseKey, StoreError> {
+        let wrapped: Option<Vec<u8>> = self
+            .tx
+            .query_row(
+                "SELECT wrapped FROM case_keys WHERE case_id = ?1 AND key_version = ?2",
+                params![case_id.as_slice(), version],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let wrapped = wrapped.ok_or(StoreError::NotFound { what: "case key" })?;
+        Ok(cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?)
+    }
+
+    /// Every case id in the vault.
+    pub fn case_ids(&self) -> Result<Vec<Id>, StoreError> {
+        let mut statement = self.tx.prepare("SELECT DISTINCT case_id FROM case_keys ORDER BY case_id")?;
+        let ids = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
+        ids.map(|id| id?.try_into().map_err(|_| StoreError::Damaged { what: "case id" })).collect()
+    }
+
+    /// Crypto-shreds a case: its keys, records and blobs are deleted in one transaction
+    /// (with `secure_delete` the freed pages are zeroed inside the encrypted file).
+    pub fn delete_case(&mut self, case_id: &Id) -> Result<(), StoreError> {
+        let id = case_id.as_slice();
+        let deleted = self.tx.execute("DELETE FROM case_keys WHERE case_id = ?1", [id])?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound { what: "case" });
+        }
+        self.tx.execute("DELETE FROM records WHERE case_id = ?1", [id])?;
+        self.tx.execute("DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blobs WHERE case_id = ?1)", [id])?;
+        self.tx.execute("DELETE FROM blobs WHERE case_id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+fn database_files(dir: &Path) -> [PathBuf; 3] {
+    [dir.join(DATABASE_FILE), dir.join(format!("{DATABASE_FILE}-wal")), dir.join(format!("{DATABASE_FILE}-shm"))]
+}
+
+fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
+    let bytes = match fs::read(dir.join(HEADER_FILE)) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::VaultNotFound),
+        Err(error) => return Err(error.into()),
+    };
+    VaultHeader::parse(&bytes).map_err(|error| match error {
+        CryptoError::UnsupportedVersion { version, .. } if version > 1 => {
+            StoreError::NewerFormat { what: "vault header", version: version.into() }
+        }
+        _ => StoreError::Damaged { what: "vault header" },
+    })
+}
+
+/// Opens (or creates) the SQLCipher database with K_db and the pragmas of DESIGN §3.
+fn open_database(dir: &Path, header: &VaultHeader, master_key: &VaultMasterKey, create: bool) -> Result<Connection, StoreError> {
+    let path = dir.join(DATABASE_FILE);
+    if !create && !path.is_file() {
+        return Err(StoreError::Damaged { what: "database file missing" });
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut connection = Connection::open_with_flags(&path, flags)?;
+    let key = master_key.db_key(&header.vault_id());
+    connection.pragma_update(None, "key", key.sqlcipher_pragma_value().as_str())?;
+    drop(key);
+    // Zero every allocation SQLite frees, so plaintext pages do not linger in the heap.
+    connection.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+    // The first read proves K_db opens the file; the header already proved the passphrase.
+    connection
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+        .map_err(|_| StoreError::Damaged { what: "database" })?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+    if journal != "wal" {
+        return Err(StoreError::Damaged { what: "database journal" });
+    }
+    schema::migrate(&mut connection)?;
+    #[cfg(unix)]
+    for file in database_files(dir) {
+        use std::os::unix::fs::PermissionsExt;
+        if file.exists() {
+            fs::set_permissions(&file, fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(connection)
+}
