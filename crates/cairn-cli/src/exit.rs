@@ -11,7 +11,10 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   3  wrong passphrase or recovery code (or a mistyped recovery code)
   4  vault damaged, truncated, or written by a newer Cairn
   5  no vault at the location (or, for init, one exists already)
-  6  new passphrase refused (too weak, or the two entries differ)";
+  6  new passphrase refused (too weak, or the two entries differ)
+  7  refused by the team rules: bad signature, replayed or older roster, another
+     organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
+     truncated or malformed roster or request";
 
 /// A usage problem discovered after parsing (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,8 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::VaultDamaged(_) | CoreError::NewerFormat) => 4,
         Some(CoreError::VaultNotFound | CoreError::VaultExists) => 5,
         Some(CoreError::WeakPassphrase { .. }) => 6,
+        Some(CoreError::Team(error)) if error.is_usage() => 2,
+        Some(CoreError::Team(_)) => 7,
         _ => 1,
     }
 }

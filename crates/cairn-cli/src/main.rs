@@ -77,6 +77,7 @@ impl Cli {
 }
 
 fn main() -> ExitCode {
+    cairn_core::harden_process();
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Init { insecure_fast_kdf } => vault_commands::init(&cli, *insecure_fast_kdf),

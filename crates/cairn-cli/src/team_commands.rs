@@ -1,13 +1,400 @@
 //! Team commands: device identity, organisation, enrollment, roster, revocation.
+//!
+//! Fingerprints are never confirmed by pressing "yes": on enrollment and on a first roster
+//! import the person types (or passes with `--expect-fingerprint`) the fingerprint they read
+//! on the *other* screen, and this command does not print the one it expects beforehand.
 
-use clap::Subcommand;
+use std::{
+    io::{IsTerminal, Read},
+    path::{Path, PathBuf},
+};
 
-use crate::Cli;
+use anyhow::Context;
+use cairn_core::{
+    CoreError, Session,
+    team::{self, Role, RosterView, Standing, TeamError},
+    unlock_vault,
+};
+use clap::{Subcommand, ValueEnum};
+
+use crate::{Cli, exit::Usage, secrets};
 
 /// Team commands (flattened into the top level).
 #[derive(Debug, Subcommand)]
-pub(crate) enum TeamCommand {}
+pub(crate) enum TeamCommand {
+    /// This device's identity and enrollment request.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// The organisation (on the HQ vault): create it, enroll and revoke devices, export the roster.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// The team roster held by this device: import a newer one, show it.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+}
 
-pub(crate) fn run(_cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
-    match *command {}
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Show this device's id and fingerprint (and the pinned organisation's fingerprint).
+    Fingerprint {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an enrollment request for HQ to FILE, and print it as text for a QR code.
+    Request {
+        /// Where to write the request.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A name to suggest to HQ (HQ chooses the name on the roster). Prefer a neutral
+        /// label over a person's name.
+        #[arg(long, value_name = "NAME", default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Make this vault the HQ of a new organisation (root key, intake key, roster version 1).
+    Init {
+        /// The organisation's name (sealed inside rosters; only team members can read it).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// This HQ device's name on the roster.
+        #[arg(long, value_name = "NAME", default_value = "HQ")]
+        device_name: String,
+    },
+    /// Enroll the device whose request is in FILE (binary, or the CAIRN-ENROLL1: text).
+    /// You confirm the fingerprint shown on that device's screen, by typing it or with
+    /// --expect-fingerprint.
+    Enroll {
+        /// The enrollment request file.
+        file: PathBuf,
+        /// The device's role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The device's name on the roster (prefer a neutral label over a person's name).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The fingerprint read on the device's screen (`cairn device fingerprint` there).
+        #[arg(long, value_name = "FINGERPRINT")]
+        expect_fingerprint: Option<String>,
+    },
+    /// Write the current signed roster to FILE, to carry to every device.
+    Roster {
+        /// Where to write the roster.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Revoke a device (32 hex digits, see `roster show`): the new roster rotates the team
+    /// key to a new epoch sealed to the remaining devices only.
+    Revoke {
+        /// The device id.
+        device_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RosterCommand {
+    /// Import a roster from FILE. The first import pins the organisation: confirm the
+    /// organisation fingerprint shown at HQ by typing it or with --expect-fingerprint.
+    Import {
+        /// The roster file.
+        file: PathBuf,
+        /// The organisation fingerprint as shown at HQ.
+        #[arg(long, value_name = "FINGERPRINT")]
+        expect_fingerprint: Option<String>,
+    },
+    /// Show the roster this device holds.
+    Show {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A device role, as typed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RoleArg {
+    /// A field worker's device.
+    Field,
+    /// A coordinator's device.
+    Coordinator,
+    /// An HQ device.
+    Hq,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Field => Role::Field,
+            RoleArg::Coordinator => Role::Coordinator,
+            RoleArg::Hq => Role::Hq,
+        }
+    }
+}
+
+pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
+    match command {
+        TeamCommand::Device { command: DeviceCommand::Fingerprint { json } } => device_fingerprint(cli, *json),
+        TeamCommand::Device { command: DeviceCommand::Request { out, name } } => device_request(cli, out, name),
+        TeamCommand::Org { command: OrgCommand::Init { name, device_name } } => org_init(cli, name, device_name),
+        TeamCommand::Org { command: OrgCommand::Enroll { file, role, name, expect_fingerprint } } => {
+            org_enroll(cli, file, (*role).into(), name, expect_fingerprint.as_deref())
+        }
+        TeamCommand::Org { command: OrgCommand::Roster { out } } => org_roster(cli, out),
+        TeamCommand::Org { command: OrgCommand::Revoke { device_id } } => org_revoke(cli, device_id),
+        TeamCommand::Roster { command: RosterCommand::Import { file, expect_fingerprint } } => {
+            roster_import(cli, file, expect_fingerprint.as_deref())
+        }
+        TeamCommand::Roster { command: RosterCommand::Show { json } } => roster_show(cli, *json),
+    }
+}
+
+fn open(cli: &Cli) -> anyhow::Result<Session> {
+    Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
+}
+
+/// Reads at most `limit` bytes of `path`; a larger file is refused before it is read whole.
+fn read_limited(path: &Path, limit: usize, what: &'static str) -> anyhow::Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("could not open the {what} file"))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).with_context(|| format!("could not read the {what} file"))?;
+    if bytes.len() > limit {
+        return Err(CoreError::Team(TeamError::TooLarge { what }).into());
+    }
+    Ok(bytes)
+}
+
+fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("could not write the {what} file"))
+}
+
+/// The fingerprint the person confirms: `--expect-fingerprint`, or typed at a terminal.
+#[allow(clippy::print_stderr)]
+fn confirmed_fingerprint(given: Option<&str>, prompt: &str, without_terminal: &'static str) -> anyhow::Result<String> {
+    if let Some(given) = given {
+        return Ok(given.to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Usage(without_terminal).into());
+    }
+    eprint!("{prompt}");
+    let mut typed = String::new();
+    std::io::stdin().read_line(&mut typed).context("could not read from the terminal")?;
+    Ok(typed.trim().to_owned())
+}
+
+#[allow(clippy::print_stdout)]
+fn device_fingerprint(cli: &Cli, json: bool) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let identity = session.device_identity()?;
+    session.lock();
+    if json {
+        let value = serde_json::json!({
+            "device_id": identity.device_id,
+            "fingerprint": identity.fingerprint,
+            "organisation_fingerprint": identity.organisation_fingerprint,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("Device id:                 {}", identity.device_id);
+        println!("Device fingerprint:        {}", identity.fingerprint);
+        if let Some(organisation) = identity.organisation_fingerprint {
+            println!("Organisation fingerprint:  {organisation}");
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn device_request(cli: &Cli, out: &Path, name: &str) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let request = session.enrollment_request(name)?;
+    session.lock();
+    write_file(out, &request.bytes, "enrollment request")?;
+    println!("Enrollment request written.");
+    println!("Device id:           {}", request.device_id);
+    println!("Device fingerprint:  {}", request.fingerprint);
+    println!();
+    println!("At HQ, the person enrolling this device must read this fingerprint on this screen.");
+    println!("The same request as text (for a QR code):");
+    println!();
+    println!("{}", request.text);
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn org_init(cli: &Cli, name: &str, device_name: &str) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let created = session.create_organisation(name, device_name)?;
+    session.lock();
+    println!("Organisation created; this vault is its HQ (roster version {}).", created.roster_version);
+    println!("Organisation id:           {}", created.org_id);
+    println!("Organisation fingerprint:  {}", created.fingerprint);
+    println!();
+    println!("Every device confirms this fingerprint, in person, when it imports its first roster.");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&str>) -> anyhow::Result<()> {
+    let contents = read_limited(file, team::MAX_REQUEST_FILE_LEN, "enrollment request")?;
+    // Verify the request (self-signature) before asking anyone to compare anything.
+    let preview = team::read_enrollment_request(&contents)?;
+    if expect.is_none() {
+        eprintln!("Enrollment request from device {}.", preview.device_id);
+    }
+    let confirmed = confirmed_fingerprint(
+        expect,
+        "Type the fingerprint shown on the device's screen (`cairn device fingerprint`): ",
+        "confirm the device fingerprint: pass --expect-fingerprint, or run in a terminal",
+    )?;
+    let mut session = open(cli)?;
+    let issued = session.enroll_device(&contents, role, name, &confirmed)?;
+    session.lock();
+    println!("Device {} enrolled as {role}.", issued.device_id);
+    println!("Roster version {} (team key epoch {}).", issued.roster_version, issued.epoch);
+    println!("Carry the new roster to the devices: cairn org roster --out FILE");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn org_roster(cli: &Cli, out: &Path) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let bytes = session.roster_bytes()?;
+    session.lock();
+    write_file(out, &bytes, "roster")?;
+    println!("Roster written ({} bytes).", bytes.len());
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn org_revoke(cli: &Cli, device_id: &str) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let issued = session.revoke_device(device_id)?;
+    session.lock();
+    println!("Device {} revoked.", issued.device_id);
+    println!(
+        "Roster version {}: the team key rotated to epoch {}, sealed to the remaining devices only.",
+        issued.roster_version, issued.epoch
+    );
+    println!("Carry the new roster to every remaining device: cairn org roster --out FILE");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn roster_import(cli: &Cli, file: &Path, expect: Option<&str>) -> anyhow::Result<()> {
+    let bytes = read_limited(file, team::MAX_ROSTER_FILE_LEN, "roster")?;
+    let mut session = open(cli)?;
+    let pinned = session.device_identity()?.organisation_fingerprint.is_some();
+    let confirmed = match (pinned, expect) {
+        (true, expect) => expect.map(str::to_owned),
+        (false, expect) => Some(confirmed_fingerprint(
+            expect,
+            "First roster: type the organisation fingerprint shown at HQ: ",
+            "the first roster import needs the organisation fingerprint: pass --expect-fingerprint, or run in a terminal",
+        )?),
+    };
+    let imported = session.import_roster(&bytes, confirmed.as_deref())?;
+    session.lock();
+    println!("Roster version {} imported (team key epoch {}).", imported.roster_version, imported.epoch);
+    if imported.first_pin {
+        println!("Organisation pinned: {}", imported.organisation_fingerprint);
+    }
+    match imported.standing {
+        Standing::Member(role) => println!("This device is a member, role {role}."),
+        Standing::Revoked { at } => println!("This device was REVOKED by roster version {at}."),
+    }
+    Ok(())
+}
+
+fn standing_json(standing: Standing) -> serde_json::Value {
+    match standing {
+        Standing::Member(role) => serde_json::json!({ "status": "member", "role": role.as_str(), "revoked_at": null }),
+        Standing::Revoked { at } => serde_json::json!({ "status": "revoked", "role": null, "revoked_at": at }),
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn roster_show(cli: &Cli, json: bool) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let view = session.roster()?.ok_or(CoreError::Team(TeamError::NoRoster))?;
+    session.lock();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&roster_json(&view))?);
+        return Ok(());
+    }
+    let sealed = "(sealed)";
+    println!(
+        "Organisation:  {}  fingerprint {}",
+        view.organisation_name.as_deref().unwrap_or(sealed),
+        view.organisation_fingerprint
+    );
+    let held: Vec<String> = view.held_epochs.iter().map(u32::to_string).collect();
+    println!("Roster:        version {}, team key epoch {} (held: {})", view.version, view.epoch, held.join(", "));
+    let standing = match view.standing {
+        Standing::Member(role) => format!("member, role {role}"),
+        Standing::Revoked { at } => format!("REVOKED by roster version {at}"),
+    };
+    println!("This device:   {}  {standing}{}", view.this_device, if view.is_hq_vault { "  (HQ vault)" } else { "" });
+    println!();
+    println!("Members ({}):", view.members.len());
+    for member in &view.members {
+        let marker = if member.device_id == view.this_device { "*" } else { " " };
+        println!(
+            "{marker} {}  {:<11}  {:<24}  {}",
+            member.device_id,
+            member.role.as_str(),
+            member.name.as_deref().unwrap_or(sealed),
+            member.fingerprint
+        );
+    }
+    if !view.revoked.is_empty() {
+        println!();
+        println!("Revoked ({}):", view.revoked.len());
+        for revoked in &view.revoked {
+            println!(
+                "  {}  at v{:<8}  {:<24}  {}",
+                revoked.device_id,
+                revoked.revoked_at,
+                revoked.name.as_deref().unwrap_or(sealed),
+                revoked.fingerprint
+            );
+        }
+    }
+    Ok(())
+}
+
+fn roster_json(view: &RosterView) -> serde_json::Value {
+    serde_json::json!({
+        "organisation": {
+            "id": view.org_id,
+            "name": view.organisation_name,
+            "fingerprint": view.organisation_fingerprint,
+        },
+        "version": view.version,
+        "epoch": view.epoch,
+        "held_epochs": view.held_epochs,
+        "hq_vault": view.is_hq_vault,
+        "this_device": { "id": view.this_device, "standing": standing_json(view.standing) },
+        "members": view.members.iter().map(|m| serde_json::json!({
+            "device_id": m.device_id,
+            "name": m.name,
+            "role": m.role.as_str(),
+            "fingerprint": m.fingerprint,
+        })).collect::<Vec<_>>(),
+        "revoked": view.revoked.iter().map(|r| serde_json::json!({
+            "device_id": r.device_id,
+            "name": r.name,
+            "revoked_at": r.revoked_at,
+            "fingerprint": r.fingerprint,
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -7,6 +7,7 @@
 
 pub mod cases;
 mod error;
+mod hardening;
 mod passphrase;
 mod session;
 pub mod team;
@@ -14,6 +15,7 @@ pub mod team;
 pub use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode};
 pub use cairn_store::KdfChoice;
 pub use error::CoreError;
+pub use hardening::harden_process;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 pub use session::{Session, VaultStatus, create_vault, recover_vault, unlock_vault, vault_exists};
 

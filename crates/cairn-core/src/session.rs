@@ -93,6 +93,11 @@ impl Session {
     pub(crate) fn vault_mut(&mut self) -> &mut Vault {
         &mut self.vault
     }
+
+    /// The underlying vault, read-only, for the other modules of this crate.
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
 }
 
 fn hex_id(id: &[u8; 16]) -> String {

@@ -1,20 +1,746 @@
 //! Device identity, organisation, enrollment, roster and revocation (DESIGN §6).
+//!
+//! Every vault gets a device identity (Ed25519 + X25519, wrapped under K_dev) when it is
+//! created. The HQ vault additionally holds the organisation's root and intake keys. The
+//! rules (what a roster must satisfy, who may be enrolled or revoked) live in `cairn-team`;
+//! this module reads the vault, asks `cairn-team`, and writes the outcome in one
+//! transaction, or nothing at all when the answer is a refusal.
+//!
+//! Writes use optimistic concurrency: the roster version read before deciding is the one
+//! replaced (compare-and-swap), so two processes importing at once cannot interleave.
 
-use crate::Session;
+use cairn_crypto::{
+    AgreementKeyUse, AgreementPublicKey, AgreementSecretKey, DeviceWrapKey, Fingerprint, SigningKeyUse, SigningPublicKey,
+    SigningSecretKey, TeamKey,
+};
+use cairn_store::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
+use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster};
+pub use cairn_team::{Role, Standing, TeamError};
 
-/// Errors of team operations.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TeamError {}
+use crate::{CoreError, Session};
 
-impl TeamError {
-    /// Stable machine-readable code.
-    pub fn code(&self) -> &'static str {
-        match *self {}
+/// Largest roster file worth reading (a bigger one is refused before it is read whole).
+pub const MAX_ROSTER_FILE_LEN: usize = cairn_team::MAX_ROSTER_LEN;
+/// Largest enrollment request file worth reading (binary or text form).
+pub const MAX_REQUEST_FILE_LEN: usize = cairn_team::MAX_REQUEST_TEXT_LEN;
+
+/// This device's identity, safe to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceIdentity {
+    /// Device id (32 hex digits).
+    pub device_id: String,
+    /// Fingerprint of the device's keys, to compare in person at enrollment.
+    pub fingerprint: String,
+    /// Fingerprint of the organisation this device trusts, once pinned.
+    pub organisation_fingerprint: Option<String>,
+}
+
+/// An enrollment request, ready to hand to HQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentRequestFile {
+    /// The binary request (for a file).
+    pub bytes: Vec<u8>,
+    /// The same request as text, for a QR code (`CAIRN-ENROLL1:…`).
+    pub text: String,
+    /// The device fingerprint HQ must see on this device's screen.
+    pub fingerprint: String,
+    /// The device id.
+    pub device_id: String,
+}
+
+/// What HQ sees of a request before enrolling it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentPreview {
+    /// The requesting device's id.
+    pub device_id: String,
+    /// Its fingerprint, to compare with its screen.
+    pub fingerprint: String,
+    /// The name it asked for.
+    pub requested_name: String,
+}
+
+/// A new organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationCreated {
+    /// Organisation id (32 hex digits).
+    pub org_id: String,
+    /// The organisation fingerprint every device confirms at its first roster import.
+    pub fingerprint: String,
+    /// The first roster's version (1).
+    pub roster_version: u64,
+}
+
+/// The outcome of an enrollment or revocation at HQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterIssued {
+    /// The device enrolled or revoked.
+    pub device_id: String,
+    /// The new roster's version.
+    pub roster_version: u64,
+    /// The new roster's team key epoch.
+    pub epoch: u32,
+}
+
+/// The outcome of a roster import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterImported {
+    /// The roster version now held.
+    pub roster_version: u64,
+    /// Its team key epoch.
+    pub epoch: u32,
+    /// The organisation fingerprint.
+    pub organisation_fingerprint: String,
+    /// Whether this import pinned the organisation.
+    pub first_pin: bool,
+    /// This device's standing on the roster.
+    pub standing: Standing,
+}
+
+/// One member, as `roster show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    /// Device id.
+    pub device_id: String,
+    /// Name, if this device holds the current team key (names are sealed under it).
+    pub name: Option<String>,
+    /// Role.
+    pub role: Role,
+    /// Device fingerprint.
+    pub fingerprint: String,
+}
+
+/// One revoked device, as `roster show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedView {
+    /// Device id.
+    pub device_id: String,
+    /// Name, if this device holds the current team key.
+    pub name: Option<String>,
+    /// The roster version that revoked it.
+    pub revoked_at: u64,
+    /// Device fingerprint.
+    pub fingerprint: String,
+}
+
+/// The roster this device holds, for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterView {
+    /// Organisation id.
+    pub org_id: String,
+    /// Organisation name, if this device holds the current team key.
+    pub organisation_name: Option<String>,
+    /// Organisation fingerprint.
+    pub organisation_fingerprint: String,
+    /// Roster version.
+    pub version: u64,
+    /// Current team key epoch.
+    pub epoch: u32,
+    /// The epochs whose team key this device holds.
+    pub held_epochs: Vec<u32>,
+    /// This device's id.
+    pub this_device: String,
+    /// This device's standing.
+    pub standing: Standing,
+    /// Whether this vault holds the organisation's keys.
+    pub is_hq_vault: bool,
+    /// Members, by device id.
+    pub members: Vec<MemberView>,
+    /// Revoked devices, by device id.
+    pub revoked: Vec<RevokedView>,
+}
+
+/// Called once right after a vault is created, inside `create_vault`: gives the vault its
+/// device identity.
+pub(crate) fn on_vault_created(session: &mut Session) -> Result<(), CoreError> {
+    ensure_identity(session.vault_mut())?;
+    Ok(())
+}
+
+/// Reads an enrollment request (binary or `CAIRN-ENROLL1:` text), verifies its
+/// self-signature and shows what HQ must compare. Needs no vault.
+pub fn read_enrollment_request(contents: &[u8]) -> Result<EnrollmentPreview, CoreError> {
+    let request = EnrollmentRequest::from_file_contents(contents)?;
+    let keys = request.keys();
+    Ok(EnrollmentPreview {
+        device_id: keys.device_id.to_string(),
+        fingerprint: keys.fingerprint().to_string(),
+        requested_name: request.requested_name().to_owned(),
+    })
+}
+
+/// The organisation fingerprint a roster claims, to show before a first import. Only a
+/// person comparing it with HQ's makes it trustworthy. Needs no vault.
+pub fn preview_roster_fingerprint(bytes: &[u8]) -> Result<String, CoreError> {
+    Ok(cairn_team::preview_fingerprint(bytes)?.to_string())
+}
+
+impl Session {
+    /// This device's id and fingerprints.
+    pub fn device_identity(&mut self) -> Result<DeviceIdentity, CoreError> {
+        let vault = self.vault_mut();
+        let keys = ensure_identity(vault)?;
+        let pin = vault.read(|tx| tx.team_pin())?.map(pin_from_record).transpose()?;
+        Ok(DeviceIdentity {
+            device_id: keys.device_id.to_string(),
+            fingerprint: keys.fingerprint().to_string(),
+            organisation_fingerprint: pin.map(|pin| pin.fingerprint().to_string()),
+        })
+    }
+
+    /// A self-signed enrollment request for this device.
+    pub fn enrollment_request(&mut self, requested_name: &str) -> Result<EnrollmentRequestFile, CoreError> {
+        let vault = self.vault_mut();
+        ensure_identity(vault)?;
+        let identity = load_identity(vault)?;
+        let bytes =
+            EnrollmentRequest::create(identity.keys.device_id, &identity.signing, &identity.keys.agreement, requested_name)?;
+        Ok(EnrollmentRequestFile {
+            text: EnrollmentRequest::to_text(&bytes),
+            bytes,
+            fingerprint: identity.keys.fingerprint().to_string(),
+            device_id: identity.keys.device_id.to_string(),
+        })
+    }
+
+    /// Makes this vault the HQ of a new organisation: root and intake keys, team key epoch
+    /// 1, and roster version 1 listing this device with role `hq`.
+    pub fn create_organisation(&mut self, org_name: &str, hq_device_name: &str) -> Result<OrganisationCreated, CoreError> {
+        let vault = self.vault_mut();
+        ensure_identity(vault)?;
+        let identity = load_identity(vault)?;
+        let (organisation, pin, roster) =
+            vault.read(|tx| Ok((tx.organisation()?.is_some(), tx.team_pin()?, tx.roster()?)))?;
+        if organisation || pin.is_some() || roster.is_some() {
+            return Err(TeamError::AlreadyInOrganisation.into());
+        }
+        let org_id = OrgId(cairn_crypto::random_id());
+        let root = SigningSecretKey::generate();
+        let intake = AgreementSecretKey::generate();
+        let team_key = TeamKey::generate();
+        let roster = cairn_team::org::genesis(
+            org_id,
+            &root,
+            intake.public_key(),
+            &team_key,
+            identity.keys,
+            org_name,
+            hq_device_name,
+        )?;
+        let k_dev = vault.device_wrap_key();
+        let record = OrganisationRecord {
+            org_id: org_id.0,
+            root_public: root.public_key().to_bytes(),
+            intake_public: intake.public_key().to_bytes(),
+            root_wrapped: root.wrap(&k_dev, SigningKeyUse::OrganisationRoot, &org_id.0),
+            intake_wrapped: intake.wrap(&k_dev, AgreementKeyUse::OrganisationIntake, &org_id.0),
+        };
+        let pin = roster.pin();
+        let wrapped_team_key = team_key.wrap(&k_dev, &org_id.0, roster.epoch());
+        vault.transaction(|tx| {
+            tx.insert_organisation(&record)?;
+            tx.insert_team_pin(&pin_record(&pin))?;
+            tx.replace_roster(None, &roster_record(&roster))?;
+            tx.insert_team_key(&org_id.0, roster.epoch(), &wrapped_team_key)
+        })?;
+        Ok(OrganisationCreated {
+            org_id: org_id.to_string(),
+            fingerprint: pin.fingerprint().to_string(),
+            roster_version: roster.version(),
+        })
+    }
+
+    /// HQ: enrolls the device of `request_contents` (binary or text) with `role` and `name`.
+    /// `confirmed_fingerprint` is the device fingerprint as read from the device's screen by
+    /// the person at HQ; a mismatch refuses the request.
+    pub fn enroll_device(
+        &mut self,
+        request_contents: &[u8],
+        role: Role,
+        name: &str,
+        confirmed_fingerprint: &str,
+    ) -> Result<RosterIssued, CoreError> {
+        let request = EnrollmentRequest::from_file_contents(request_contents)?;
+        let confirmed = Fingerprint::parse(confirmed_fingerprint).map_err(|_| TeamError::MalformedFingerprint)?;
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let next = cairn_team::org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &confirmed, role, name)?;
+        vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
+        Ok(RosterIssued {
+            device_id: request.keys().device_id.to_string(),
+            roster_version: next.version(),
+            epoch: next.epoch(),
+        })
+    }
+
+    /// HQ: revokes a device (32 hex digits). The new roster rotates the team key: a new
+    /// epoch, sealed to the remaining members only.
+    pub fn revoke_device(&mut self, device_id: &str) -> Result<RosterIssued, CoreError> {
+        let device = DeviceId::parse_hex(device_id)?;
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let new_team_key = TeamKey::generate();
+        let next = cairn_team::org::revoke(&hq.roster, &hq.team_key, &new_team_key, &hq.root, device, hq.device_id)?;
+        let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
+        vault.transaction(|tx| {
+            tx.replace_roster(Some(hq.roster.version()), &roster_record(&next))?;
+            tx.insert_team_key(&next.org_id().0, next.epoch(), &wrapped)
+        })?;
+        Ok(RosterIssued { device_id: device.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
+    /// The signed roster this vault holds, to write to a file and carry to devices.
+    pub fn roster_bytes(&mut self) -> Result<Vec<u8>, CoreError> {
+        let record = self.vault_mut().read(|tx| tx.roster())?.ok_or(TeamError::NoRoster)?;
+        Ok(record.bytes)
+    }
+
+    /// Imports a roster, all or nothing. The first import pins the organisation and needs
+    /// `confirmed_fingerprint` (the organisation fingerprint as compared in person with
+    /// HQ); later ones accept only that organisation's rosters with a higher version (a given
+    /// fingerprint is then checked against the pin). A refusal leaves the vault unchanged.
+    pub fn import_roster(&mut self, bytes: &[u8], confirmed_fingerprint: Option<&str>) -> Result<RosterImported, CoreError> {
+        let vault = self.vault_mut();
+        ensure_identity(vault)?;
+        let identity = load_identity(vault)?;
+        let (pin, current) = load_pin_and_roster(vault)?;
+        let view = DeviceView { keys: identity.keys, pin, current: current.as_ref() };
+        let accepted = cairn_team::accept_roster(&view, &identity.agreement, bytes, confirmed_fingerprint)?;
+        let org_id = accepted.roster.org_id().0;
+        let epoch = accepted.roster.epoch();
+        let k_dev = vault.device_wrap_key();
+        let held = vault.read(|tx| tx.team_key(&org_id, epoch))?;
+        let held = held
+            .map(|wrapped| TeamKey::unwrap(&k_dev, &org_id, epoch, &wrapped))
+            .transpose()
+            .map_err(damaged("team key"))?;
+        accepted.check_held_key(held.as_ref())?;
+        let new_key = match (&accepted.team_key, &held) {
+            (Some(key), None) => Some(key.wrap(&k_dev, &org_id, epoch)),
+            _ => None,
+        };
+        let previous = current.as_ref().map(Roster::version);
+        vault.transaction(|tx| {
+            tx.replace_roster(previous, &roster_record(&accepted.roster))?;
+            if accepted.first_pin {
+                tx.insert_team_pin(&pin_record(&accepted.pin))?;
+            }
+            match &new_key {
+                Some(wrapped) => tx.insert_team_key(&org_id, epoch, wrapped),
+                None => Ok(()),
+            }
+        })?;
+        Ok(RosterImported {
+            roster_version: accepted.roster.version(),
+            epoch,
+            organisation_fingerprint: accepted.pin.fingerprint().to_string(),
+            first_pin: accepted.first_pin,
+            standing: accepted.standing,
+        })
+    }
+
+    /// The roster this device holds, or `None` before the first import.
+    pub fn roster(&mut self) -> Result<Option<RosterView>, CoreError> {
+        let vault = self.vault_mut();
+        let keys = ensure_identity(vault)?;
+        let (pin, roster) = load_pin_and_roster(vault)?;
+        let (Some(pin), Some(roster)) = (pin, roster) else { return Ok(None) };
+        let org_id = roster.org_id().0;
+        let (held_epochs, wrapped, is_hq_vault) = vault.read(|tx| {
+            Ok((tx.team_key_epochs(&org_id)?, tx.team_key(&org_id, roster.epoch())?, tx.organisation()?.is_some()))
+        })?;
+        let team_key = wrapped
+            .map(|wrapped| TeamKey::unwrap(&vault.device_wrap_key(), &org_id, roster.epoch(), &wrapped))
+            .transpose()
+            .map_err(damaged("team key"))?;
+        let name = |id: DeviceId| team_key.as_ref().and_then(|key| roster.device_name(id, key).ok());
+        let standing = match (roster.member(keys.device_id), roster.revocation(keys.device_id)) {
+            (Some(member), _) => Standing::Member(member.role),
+            (None, Some(revocation)) => Standing::Revoked { at: revocation.revoked_at },
+            (None, None) => return Err(CoreError::VaultDamaged("stored roster")),
+        };
+        Ok(Some(RosterView {
+            org_id: roster.org_id().to_string(),
+            organisation_name: team_key.as_ref().and_then(|key| roster.org_name(key).ok()),
+            organisation_fingerprint: pin.fingerprint().to_string(),
+            version: roster.version(),
+            epoch: roster.epoch(),
+            held_epochs,
+            this_device: keys.device_id.to_string(),
+            standing,
+            is_hq_vault,
+            members: roster
+                .members()
+                .iter()
+                .map(|m| MemberView {
+                    device_id: m.keys.device_id.to_string(),
+                    name: name(m.keys.device_id),
+                    role: m.role,
+                    fingerprint: m.keys.fingerprint().to_string(),
+                })
+                .collect(),
+            revoked: roster
+                .revocations()
+                .iter()
+                .map(|r| RevokedView {
+                    device_id: r.keys.device_id.to_string(),
+                    name: name(r.keys.device_id),
+                    revoked_at: r.revoked_at,
+                    fingerprint: r.keys.fingerprint().to_string(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// The team key of `epoch`, if this device holds it (for sync and case sharing).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn held_team_key(&mut self, epoch: u32) -> Result<Option<TeamKey>, CoreError> {
+        let vault = self.vault_mut();
+        let Some(pin) = vault.read(|tx| tx.team_pin())? else { return Ok(None) };
+        let wrapped = vault.read(|tx| tx.team_key(&pin.org_id, epoch))?;
+        let k_dev = vault.device_wrap_key();
+        wrapped.map(|wrapped| TeamKey::unwrap(&k_dev, &pin.org_id, epoch, &wrapped)).transpose().map_err(damaged("team key"))
     }
 }
 
-/// Called once right after a vault is created, inside `create_vault`.
-pub(crate) fn on_vault_created(_session: &mut Session) -> Result<(), crate::CoreError> {
-    Ok(())
+fn damaged(what: &'static str) -> impl Fn(cairn_crypto::CryptoError) -> CoreError {
+    move |_| CoreError::VaultDamaged(what)
+}
+
+/// This device's private keys, unwrapped for one operation and zeroized on drop.
+struct Identity {
+    keys: DeviceKeys,
+    signing: SigningSecretKey,
+    agreement: AgreementSecretKey,
+}
+
+/// The identity's public part, creating the identity first if the vault has none (a vault
+/// created before device identities existed).
+fn ensure_identity(vault: &mut Vault) -> Result<DeviceKeys, CoreError> {
+    let (device_id, record) = vault.read(|tx| Ok((tx.device_id()?, tx.device_identity()?)))?;
+    let device_id = DeviceId(device_id);
+    if let Some(record) = record {
+        return public_keys(device_id, &record);
+    }
+    let signing = SigningSecretKey::generate();
+    let agreement = AgreementSecretKey::generate();
+    let k_dev = vault.device_wrap_key();
+    let record = DeviceIdentityRecord {
+        signing_public: signing.public_key().to_bytes(),
+        agreement_public: agreement.public_key().to_bytes(),
+        signing_wrapped: signing.wrap(&k_dev, SigningKeyUse::Device, &device_id.0),
+        agreement_wrapped: agreement.wrap(&k_dev, AgreementKeyUse::Device, &device_id.0),
+    };
+    vault.transaction(|tx| tx.insert_device_identity(&record))?;
+    public_keys(device_id, &record)
+}
+
+fn public_keys(device_id: DeviceId, record: &DeviceIdentityRecord) -> Result<DeviceKeys, CoreError> {
+    Ok(DeviceKeys {
+        device_id,
+        signing: SigningPublicKey::from_bytes(record.signing_public).map_err(damaged("device identity"))?,
+        agreement: AgreementPublicKey::from_bytes(record.agreement_public).map_err(damaged("device identity"))?,
+    })
+}
+
+fn load_identity(vault: &mut Vault) -> Result<Identity, CoreError> {
+    let (device_id, record) = vault.read(|tx| Ok((tx.device_id()?, tx.device_identity()?)))?;
+    let record = record.ok_or(CoreError::VaultDamaged("device identity missing"))?;
+    let keys = public_keys(DeviceId(device_id), &record)?;
+    let k_dev: DeviceWrapKey = vault.device_wrap_key();
+    let signing = SigningSecretKey::unwrap(&k_dev, SigningKeyUse::Device, &device_id, &record.signing_wrapped)
+        .map_err(damaged("device identity"))?;
+    let agreement = AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::Device, &device_id, &record.agreement_wrapped)
+        .map_err(damaged("device identity"))?;
+    if signing.public_key() != keys.signing || agreement.public_key() != keys.agreement {
+        return Err(CoreError::VaultDamaged("device identity"));
+    }
+    Ok(Identity { keys, signing, agreement })
+}
+
+fn pin_from_record(record: PinRecord) -> Result<Pin, CoreError> {
+    Ok(Pin {
+        org_id: OrgId(record.org_id),
+        root: SigningPublicKey::from_bytes(record.root_public).map_err(damaged("pinned organisation"))?,
+    })
+}
+
+fn pin_record(pin: &Pin) -> PinRecord {
+    PinRecord { org_id: pin.org_id.0, root_public: pin.root.to_bytes() }
+}
+
+fn roster_record(roster: &Roster) -> RosterRecord {
+    RosterRecord { version: roster.version(), epoch: roster.epoch(), bytes: roster.to_bytes().to_vec() }
+}
+
+/// The pin and the roster held, the roster re-verified under the pin (so a roster damaged
+/// or planted in the database is reported, not trusted).
+fn load_pin_and_roster(vault: &mut Vault) -> Result<(Option<Pin>, Option<Roster>), CoreError> {
+    let (pin, record) = vault.read(|tx| Ok((tx.team_pin()?, tx.roster()?)))?;
+    let pin = pin.map(pin_from_record).transpose()?;
+    let roster = match (&pin, record) {
+        (Some(pin), Some(record)) => {
+            let roster = Roster::parse(&record.bytes, Some(pin)).map_err(|_| CoreError::VaultDamaged("stored roster"))?;
+            if roster.version() != record.version || roster.epoch() != record.epoch {
+                return Err(CoreError::VaultDamaged("stored roster"));
+            }
+            Some(roster)
+        }
+        (None, None) => None,
+        _ => return Err(CoreError::VaultDamaged("stored roster")),
+    };
+    Ok((pin, roster))
+}
+
+/// Everything HQ needs to issue the next roster.
+struct HqState {
+    device_id: DeviceId,
+    root: SigningSecretKey,
+    roster: Roster,
+    team_key: TeamKey,
+}
+
+fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
+    let (device_id, organisation) = vault.read(|tx| Ok((tx.device_id()?, tx.organisation()?)))?;
+    let organisation = organisation.ok_or(TeamError::NotOrganisation)?;
+    let (pin, roster) = load_pin_and_roster(vault)?;
+    let roster = roster.ok_or(CoreError::VaultDamaged("organisation roster missing"))?;
+    if pin.map(|pin| (pin.org_id.0, pin.root.to_bytes())) != Some((organisation.org_id, organisation.root_public)) {
+        return Err(CoreError::VaultDamaged("organisation keys"));
+    }
+    let k_dev = vault.device_wrap_key();
+    let org_id = organisation.org_id;
+    let root = SigningSecretKey::unwrap(&k_dev, SigningKeyUse::OrganisationRoot, &org_id, &organisation.root_wrapped)
+        .map_err(damaged("organisation keys"))?;
+    if root.public_key().to_bytes() != organisation.root_public {
+        return Err(CoreError::VaultDamaged("organisation keys"));
+    }
+    let wrapped =
+        vault.read(|tx| tx.team_key(&org_id, roster.epoch()))?.ok_or(CoreError::VaultDamaged("team key missing"))?;
+    let team_key = TeamKey::unwrap(&k_dev, &org_id, roster.epoch(), &wrapped).map_err(damaged("team key"))?;
+    Ok(HqState { device_id: DeviceId(device_id), root, roster, team_key })
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_crypto::{CaseKey, RecordContext, TeamCaseKeyContext, open_record, seal_record};
+    use cairn_store::KdfChoice;
+
+    use super::*;
+    use crate::{SecretString, create_vault, unlock_vault};
+
+    const PASSPHRASE: &str = "river crossing at dawn";
+
+    struct Place {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+    }
+
+    fn new_vault() -> (Place, Session) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("vault");
+        let (session, _) =
+            create_vault(&path, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).expect("create");
+        (Place { _dir: dir, path }, session)
+    }
+
+    fn reopen(place: &Place) -> Session {
+        unlock_vault(&place.path, &SecretString::from(PASSPHRASE)).expect("unlock")
+    }
+
+    fn hq() -> (Place, Session, String) {
+        let (place, mut session) = new_vault();
+        let created = session.create_organisation("Yalu support", "HQ").expect("org init");
+        (place, session, created.fingerprint)
+    }
+
+    /// Enrolls a new device vault at `hq` and imports the resulting roster on it.
+    fn enrolled_device(hq: &mut Session, hq_fingerprint: &str, role: Role, name: &str) -> (Place, Session) {
+        let (place, mut device) = new_vault();
+        let request = device.enrollment_request("").expect("request");
+        hq.enroll_device(request.text.as_bytes(), role, name, &request.fingerprint).expect("enroll");
+        device.import_roster(&hq.roster_bytes().expect("roster"), Some(hq_fingerprint)).expect("import");
+        (place, device)
+    }
+
+    /// Everything team-related a vault holds, to prove a refusal changed nothing.
+    fn state(session: &mut Session) -> (Option<RosterView>, Vec<u8>) {
+        let bytes = session.roster_bytes().unwrap_or_default();
+        (session.roster().expect("roster"), bytes)
+    }
+
+    fn refused(session: &mut Session, bytes: &[u8], confirmed: Option<&str>) -> TeamError {
+        let before = state(session);
+        let outcome = session.import_roster(bytes, confirmed);
+        assert_eq!(state(session), before, "a refused import changed the vault");
+        match outcome {
+            Err(CoreError::Team(error)) => error,
+            other => panic!("expected a team refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_vault_has_a_stable_device_identity_from_creation() {
+        let (place, mut session) = new_vault();
+        let identity = session.device_identity().expect("identity");
+        assert_eq!(identity.device_id, session.status().expect("status").device_id);
+        assert_eq!(identity.fingerprint.len(), 35);
+        assert_eq!(identity.organisation_fingerprint, None);
+        session.lock();
+        let mut again = reopen(&place);
+        assert_eq!(again.device_identity().expect("identity"), identity);
+        let request = again.enrollment_request("laptop").expect("request");
+        let preview = read_enrollment_request(&request.bytes).expect("preview");
+        assert_eq!(
+            (preview.fingerprint.as_str(), preview.device_id.as_str()),
+            (identity.fingerprint.as_str(), identity.device_id.as_str())
+        );
+        assert_eq!(preview.requested_name, "laptop");
+        assert_eq!(again.roster().expect("roster"), None);
+        assert!(matches!(again.roster_bytes(), Err(CoreError::Team(TeamError::NoRoster))));
+    }
+
+    #[test]
+    fn the_hq_vault_is_a_device_with_role_hq_and_cannot_found_twice() {
+        let (place, mut hq, fingerprint) = hq();
+        let view = hq.roster().expect("roster").expect("some");
+        assert!(view.is_hq_vault);
+        assert_eq!((view.version, view.epoch, view.held_epochs.clone()), (1, 1, vec![1]));
+        assert_eq!(view.standing, Standing::Member(Role::Hq));
+        assert_eq!(view.organisation_name.as_deref(), Some("Yalu support"));
+        assert_eq!(view.organisation_fingerprint, fingerprint);
+        assert_eq!(view.members.len(), 1);
+        assert_eq!(view.members[0].name.as_deref(), Some("HQ"));
+        assert!(matches!(hq.create_organisation("again", "HQ"), Err(CoreError::Team(TeamError::AlreadyInOrganisation))));
+        hq.lock();
+        // The organisation keys survive locking: HQ can still enroll after reopening.
+        let mut hq = reopen(&place);
+        let (_p, mut device) = enrolled_device(&mut hq, &fingerprint, Role::Coordinator, "코디");
+        let view = device.roster().expect("roster").expect("some");
+        assert_eq!(view.standing, Standing::Member(Role::Coordinator));
+        assert!(!view.is_hq_vault);
+        assert_eq!(device.device_identity().expect("identity").organisation_fingerprint, Some(fingerprint));
+        // A field device is not HQ.
+        assert!(matches!(device.revoke_device(&view.this_device), Err(CoreError::Team(TeamError::NotOrganisation))));
+        assert!(matches!(device.create_organisation("mine", "HQ"), Err(CoreError::Team(TeamError::AlreadyInOrganisation))));
+    }
+
+    #[test]
+    fn refused_rosters_leave_the_vault_unchanged() {
+        let (_hp, mut hq, fingerprint) = hq();
+        let (_dp, mut device) = enrolled_device(&mut hq, &fingerprint, Role::Field, "field 1");
+        let (_op, mut other_hq, other_fingerprint) = self::hq();
+        let (_ep, _extra) = enrolled_device(&mut hq, &fingerprint, Role::Field, "field 2");
+        let good = hq.roster_bytes().expect("roster");
+        // Bad signature.
+        let mut bad = good.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x20;
+        assert_eq!(refused(&mut device, &bad, None), TeamError::BadRosterSignature);
+        // Truncated.
+        assert_eq!(refused(&mut device, &good[..good.len() / 2], None), TeamError::Truncated { what: "roster" });
+        // Another organisation (that enrolled a copy of this device's request).
+        let request = device.enrollment_request("").expect("request");
+        other_hq.enroll_device(&request.bytes, Role::Field, "copy", &request.fingerprint).expect("enroll");
+        let foreign = other_hq.roster_bytes().expect("roster");
+        assert_eq!(refused(&mut device, &foreign, None), TeamError::WrongOrganisation);
+        assert_eq!(refused(&mut device, &foreign, Some(&other_fingerprint)), TeamError::WrongOrganisation);
+        // The genuine roster imports; then replaying it (or the older one) is refused.
+        let old = device.roster_bytes().expect("roster");
+        device.import_roster(&good, None).expect("import");
+        assert_eq!(refused(&mut device, &good, None), TeamError::Replay);
+        assert_eq!(refused(&mut device, &old, None), TeamError::Replay);
+        // A stranger's vault refuses a roster without it, and a first import needs the fingerprint.
+        let (_sp, mut stranger) = new_vault();
+        assert_eq!(refused(&mut stranger, &good, None), TeamError::FingerprintRequired);
+        assert_eq!(refused(&mut stranger, &good, Some(&other_fingerprint)), TeamError::FingerprintMismatch);
+        assert_eq!(refused(&mut stranger, &good, Some(&fingerprint)), TeamError::NotOnRoster);
+        assert_eq!(preview_roster_fingerprint(&good).expect("preview"), fingerprint);
+    }
+
+    #[test]
+    fn enrollment_needs_the_matching_fingerprint_and_a_valid_self_signature() {
+        let (_hp, mut hq, _) = hq();
+        let (_dp, mut device) = new_vault();
+        let request = device.enrollment_request("").expect("request");
+        let other = new_vault().1.device_identity().expect("identity").fingerprint;
+        let before = hq.roster_bytes().expect("roster");
+        assert!(matches!(
+            hq.enroll_device(&request.bytes, Role::Field, "n", &other),
+            Err(CoreError::Team(TeamError::FingerprintMismatch))
+        ));
+        assert!(matches!(
+            hq.enroll_device(&request.bytes, Role::Field, "n", "123"),
+            Err(CoreError::Team(TeamError::MalformedFingerprint))
+        ));
+        let mut forged = request.bytes.clone();
+        forged[60] ^= 0x01; // inside the agreement key: the self-signature no longer matches
+        assert!(matches!(
+            hq.enroll_device(&forged, Role::Field, "n", &request.fingerprint),
+            Err(CoreError::Team(TeamError::BadRequestSignature | TeamError::Malformed { .. }))
+        ));
+        let mut resigned = request.bytes.clone();
+        let at = resigned.len() - 1;
+        resigned[at] ^= 0x01;
+        assert!(matches!(
+            hq.enroll_device(&resigned, Role::Field, "n", &request.fingerprint),
+            Err(CoreError::Team(TeamError::BadRequestSignature))
+        ));
+        assert_eq!(hq.roster_bytes().expect("roster"), before, "refused enrollments leave the roster as it was");
+        hq.enroll_device(&request.bytes, Role::Field, "n", &request.fingerprint).expect("enroll");
+        assert!(matches!(
+            hq.enroll_device(&request.bytes, Role::Field, "n", &request.fingerprint),
+            Err(CoreError::Team(TeamError::AlreadyEnrolled))
+        ));
+    }
+
+    #[test]
+    fn fifty_device_vaults_enrolled_one_revoked_every_remaining_device_imports_the_new_roster() {
+        let (_hp, mut hq, fingerprint) = hq();
+        let mut devices: Vec<(Place, Session)> = Vec::with_capacity(50);
+        for i in 0..50 {
+            devices.push(enrolled_device(&mut hq, &fingerprint, Role::Field, &format!("field {i}")));
+        }
+        let latest = hq.roster_bytes().expect("roster");
+        for (_, device) in devices.iter_mut() {
+            if device.roster().expect("roster").map(|view| view.version) != Some(51) {
+                device.import_roster(&latest, None).expect("catch up");
+            }
+        }
+        let revoked_id = devices[23].1.device_identity().expect("identity").device_id;
+        let issued = hq.revoke_device(&revoked_id).expect("revoke");
+        assert_eq!((issued.roster_version, issued.epoch), (52, 2));
+        let after = hq.roster_bytes().expect("roster");
+        // HQ shares a case under the new epoch.
+        let hq_key = hq.held_team_key(2).expect("read").expect("epoch 2");
+        let org_id = cairn_team::Roster::parse(&after, None).expect("parse").org_id().0;
+        let sharing = TeamCaseKeyContext { org_id, case_id: [0xca; 16], key_version: 1 };
+        let case_key = CaseKey::generate();
+        let shared = hq_key.wrap_case_key(2, &sharing, &case_key);
+        let record_context = RecordContext { case_id: [0xca; 16], doc_id: [1; 16], chunk_id: 0, key_version: 1 };
+        let record = seal_record(&case_key, &record_context, "증언 testimony".as_bytes()).expect("seal");
+        let mut remaining = 0;
+        for (i, (_, device)) in devices.iter_mut().enumerate() {
+            let imported = device.import_roster(&after, None).expect("every device accepts the authentic roster");
+            let view = device.roster().expect("roster").expect("some");
+            if i == 23 {
+                assert_eq!(imported.standing, Standing::Revoked { at: 52 });
+                assert_eq!(view.held_epochs, vec![1]);
+                assert!(device.held_team_key(2).expect("read").is_none());
+                let old = device.held_team_key(1).expect("read").expect("epoch 1");
+                assert!(old.unwrap_case_key(2, &sharing, &shared).is_err(), "the revoked device opened the new epoch");
+                assert_eq!(view.organisation_name, None, "names under the new epoch are sealed from it");
+            } else {
+                assert_eq!(imported.standing, Standing::Member(Role::Field));
+                assert_eq!(view.held_epochs, vec![1, 2]);
+                let key = device.held_team_key(2).expect("read").expect("epoch 2");
+                let opened = key.unwrap_case_key(2, &sharing, &shared).expect("unwrap");
+                assert_eq!(&*open_record(&opened, &record_context, &record).expect("open"), "증언 testimony".as_bytes());
+                assert_eq!(view.revoked.len(), 1);
+                assert_eq!(view.revoked[0].device_id, revoked_id);
+                assert_eq!(view.revoked[0].name.as_deref(), Some("field 23"));
+                remaining += 1;
+            }
+        }
+        assert_eq!(remaining, 49);
+    }
 }

@@ -38,6 +38,13 @@ pub enum CryptoError {
         /// Which structure.
         what: &'static str,
     },
+    /// A signature does not verify: the signed bytes were altered, or another key (or the
+    /// same key for another purpose) made it.
+    #[error("the signature is not valid")]
+    BadSignature,
+    /// A public key is malformed, not canonical, or weak (of small order).
+    #[error("invalid public key")]
+    InvalidPublicKey,
 }
 
 impl CryptoError {
@@ -50,6 +57,8 @@ impl CryptoError {
             CryptoError::UnsupportedVersion { .. } => "unsupported_version",
             CryptoError::KdfParamsOutOfRange => "kdf_params_out_of_range",
             CryptoError::TooLarge { .. } => "too_large",
+            CryptoError::BadSignature => "bad_signature",
+            CryptoError::InvalidPublicKey => "invalid_public_key",
         }
     }
 }

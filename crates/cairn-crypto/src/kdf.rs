@@ -73,16 +73,18 @@ impl KdfParams {
     }
 }
 
+/// How long one derivation with `params` takes on this machine (for calibration and benches).
+pub fn time_kdf(params: &KdfParams) -> Duration {
+    let started = Instant::now();
+    let _ = params.derive("timing", &[0u8; 16]);
+    started.elapsed()
+}
+
 /// Finds Argon2id parameters that take between `target` and 2×`target` on this machine:
 /// starting at [`KdfParams::START`], more passes on a fast machine, less memory (never below
 /// [`KdfParams::FLOOR`]) on a slow one.
 pub fn calibrate_kdf(target: Duration) -> KdfParams {
-    let salt = [0u8; 16];
-    let time = |params: &KdfParams| {
-        let started = Instant::now();
-        let _ = params.derive("calibration", &salt);
-        started.elapsed()
-    };
+    let time = time_kdf;
     let mut params = KdfParams::START;
     let mut elapsed = time(&params);
     while elapsed > target * 2 && params.memory_kib / 2 >= KdfParams::FLOOR.memory_kib {

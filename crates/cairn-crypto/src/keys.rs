@@ -68,6 +68,12 @@ impl VaultMasterKey {
         Self::from_bytes(*bytes)
     }
 
+    /// A fixed master key for tests of other crates and property tests. Never use it for data.
+    #[doc(hidden)]
+    pub fn for_tests() -> Self {
+        Self::from_bytes([0x42; 32])
+    }
+
     fn derive(&self, vault_id: &[u8; 16], label: &[u8]) -> Zeroizing<[u8; 32]> {
         let hkdf = Hkdf::<Sha256>::new(Some(vault_id), self.bytes());
         let mut out = Zeroizing::new([0u8; 32]);

@@ -338,6 +338,22 @@ mod tests {
     }
 
     #[test]
+    fn used_and_unused_slots_have_no_visible_structure() {
+        // Across many headers, no byte position of any slot is fixed: a slot's kind, whether
+        // it is used, or how many slots are used is not written in the clear anywhere.
+        let headers: Vec<Vec<u8>> = (0..48).map(|_| test_header().0.to_bytes()).collect();
+        for offset in PREFIX_LEN..VaultHeader::LEN {
+            let first = headers[0][offset];
+            assert!(
+                headers.iter().any(|header| header[offset] != first),
+                "slot byte {} of slot {} is constant",
+                (offset - PREFIX_LEN) % SLOT_LEN,
+                (offset - PREFIX_LEN) / SLOT_LEN
+            );
+        }
+    }
+
+    #[test]
     fn truncated_and_oversized_headers_are_malformed() {
         let (header, _, _) = test_header();
         let bytes = header.to_bytes();

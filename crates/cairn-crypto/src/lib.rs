@@ -19,21 +19,37 @@ mod envelope;
 #[cfg(test)]
 mod golden;
 mod error;
+mod fingerprint;
+mod identity;
+#[cfg(test)]
+mod identity_golden;
 mod kdf;
 mod keys;
 mod keyslots;
 mod padding;
 mod random;
 mod recovery;
+mod team_key;
+#[cfg(feature = "test-vectors")]
+pub mod test_vectors;
 
 pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
 pub use envelope::{RecordContext, MAX_RECORD_LEN, open_record, seal_record};
 pub use error::CryptoError;
-pub use kdf::{KdfParams, KdfProfile, calibrate_kdf};
+pub use fingerprint::{FINGERPRINT_GROUP_DIGITS, FINGERPRINT_GROUPS, Fingerprint};
+pub use identity::{
+    AgreementKeyUse, AgreementPublicKey, AgreementSecretKey, PUBLIC_KEY_LEN, SIGNATURE_LEN, Signature, SignaturePurpose,
+    SigningKeyUse, SigningPublicKey, SigningSecretKey, WRAPPED_SECRET_LEN,
+};
+pub use kdf::{KdfParams, KdfProfile, calibrate_kdf, time_kdf};
 pub use keys::{CaseKey, DbKey, DeviceWrapKey, VaultMasterKey, WrapKey, unwrap_case_key, wrap_case_key};
 pub use keyslots::{KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader};
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
+pub use team_key::{
+    LabelContext, LabelSubject, MAX_LABEL_LEN, SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, TEAM_CASE_KEY_LEN, TeamCaseKeyContext,
+    TeamKey, TeamKeyContext,
+};
 
 /// Hash of a blob's plaintext (SHA-256), recorded so an exported copy can be checked.
 pub type ContentHash = [u8; 32];

@@ -1,1 +1,482 @@
-//! Case digests and the full-text search index. Owned by the cases issue.
+//! Case digests, case summaries, the object index and the full-text search index
+//! (migration `0003_cases.sql`). Everything here is derived from the sealed documents, lives
+//! only inside the SQLCipher database, and is written in the caller's transaction, so it
+//! always matches the records it was derived from.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Id, StoreError, VaultTx};
+
+/// The digest of one document (DESIGN §5.1): what sync compares to find changed documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocDigest {
+    /// The case.
+    pub case_id: Id,
+    /// The document.
+    pub doc_id: Id,
+    /// A hash of the document's sorted heads.
+    pub heads_hash: [u8; 32],
+    /// When this device last changed the document, milliseconds since the Unix epoch.
+    pub modified_at: i64,
+}
+
+/// What a case list shows about a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummaryRow {
+    /// The case.
+    pub case_id: Id,
+    /// Title.
+    pub title: String,
+    /// Status code.
+    pub status: String,
+    /// Risk code.
+    pub risk: String,
+    /// Creation time (ms).
+    pub created_at: i64,
+    /// Last change on this device (ms).
+    pub updated_at: i64,
+    /// Number of persons.
+    pub persons: u32,
+    /// Number of testimonies.
+    pub testimonies: u32,
+    /// Number of events.
+    pub events: u32,
+    /// Number of notes.
+    pub notes: u32,
+    /// Number of attachments.
+    pub attachments: u32,
+    /// Number of unresolved conflicts in the case document.
+    pub conflicts: u32,
+}
+
+/// A row of the search index that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchMatch {
+    /// The case.
+    pub case_id: Id,
+    /// The document the text comes from.
+    pub doc_id: Id,
+    /// The field label.
+    pub field: String,
+}
+
+/// Statistics of a document's chunk log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordStats {
+    /// Number of chunks.
+    pub count: u64,
+    /// Id of the last chunk.
+    pub last_chunk: u64,
+}
+
+fn id_from(bytes: Vec<u8>, what: &'static str) -> Result<Id, StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Damaged { what })
+}
+
+fn count(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+impl VaultTx<'_> {
+    /// Records a document's digest (replacing the previous one).
+    pub fn put_digest(&mut self, case_id: &Id, doc_id: &Id, heads_hash: &[u8; 32], modified_at: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (case_id, doc_id) DO UPDATE SET heads_hash = excluded.heads_hash, modified_at = excluded.modified_at",
+            )?
+            .execute(params![case_id.as_slice(), doc_id.as_slice(), heads_hash.as_slice(), modified_at])?;
+        Ok(())
+    }
+
+    /// Every document digest in the vault, ordered by case and document.
+    pub fn digests(&self) -> Result<Vec<DocDigest>, StoreError> {
+        self.query_digests("SELECT case_id, doc_id, heads_hash, modified_at FROM doc_digests ORDER BY case_id, doc_id", None)
+    }
+
+    /// The digests of one case's documents.
+    pub fn case_digests(&self, case_id: &Id) -> Result<Vec<DocDigest>, StoreError> {
+        self.query_digests(
+            "SELECT case_id, doc_id, heads_hash, modified_at FROM doc_digests WHERE case_id = ?1 ORDER BY doc_id",
+            Some(case_id),
+        )
+    }
+
+    fn query_digests(&self, sql: &str, case_id: Option<&Id>) -> Result<Vec<DocDigest>, StoreError> {
+        let mut statement = self.tx.prepare_cached(sql)?;
+        let map = |row: &rusqlite::Row<'_>| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Vec<u8>>(2)?, row.get::<_, i64>(3)?))
+        };
+        let rows = match case_id {
+            Some(id) => statement.query_map([id.as_slice()], map)?.collect::<Result<Vec<_>, _>>()?,
+            None => statement.query_map([], map)?.collect::<Result<Vec<_>, _>>()?,
+        };
+        rows.into_iter()
+            .map(|(case_id, doc_id, hash, modified_at)| {
+                Ok(DocDigest {
+                    case_id: id_from(case_id, "digest")?,
+                    doc_id: id_from(doc_id, "digest")?,
+                    heads_hash: hash.try_into().map_err(|_| StoreError::Damaged { what: "digest" })?,
+                    modified_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of chunks of a document and the id of the last one.
+    pub fn record_stats(&self, case_id: &Id, doc_id: &Id) -> Result<RecordStats, StoreError> {
+        let (count, last): (i64, Option<i64>) = self
+            .tx
+            .prepare_cached("SELECT count(*), max(chunk_id) FROM records WHERE case_id = ?1 AND doc_id = ?2")?
+            .query_row(params![case_id.as_slice(), doc_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(RecordStats { count: count as u64, last_chunk: last.unwrap_or(0) as u64 })
+    }
+
+    /// Records (or replaces) a case's summary.
+    pub fn put_case_summary(&mut self, row: &CaseSummaryRow) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO case_summaries
+                 (case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments, conflicts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                row.case_id.as_slice(),
+                row.title,
+                row.status,
+                row.risk,
+                row.created_at,
+                row.updated_at,
+                row.persons,
+                row.testimonies,
+                row.events,
+                row.notes,
+                row.attachments,
+                row.conflicts,
+            ])?;
+        Ok(())
+    }
+
+    /// Marks a case as changed at `updated_at` (e.g. after a testimony edit).
+    pub fn touch_case_summary(&mut self, case_id: &Id, updated_at: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE case_summaries SET updated_at = max(updated_at, ?2) WHERE case_id = ?1")?
+            .execute(params![case_id.as_slice(), updated_at])?;
+        Ok(())
+    }
+
+    const SUMMARY_COLUMNS: &'static str =
+        "case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments, conflicts";
+
+    fn summary_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, CaseSummaryRow)> {
+        Ok((
+            row.get(0)?,
+            CaseSummaryRow {
+                case_id: [0; 16],
+                title: row.get(1)?,
+                status: row.get(2)?,
+                risk: row.get(3)?,
+                created_at: row.get(4)?,
+                updated_at: row.get(5)?,
+                persons: count(row.get(6)?),
+                testimonies: count(row.get(7)?),
+                events: count(row.get(8)?),
+                notes: count(row.get(9)?),
+                attachments: count(row.get(10)?),
+                conflicts: count(row.get(11)?),
+            },
+        ))
+    }
+
+    /// Every case summary, most recently changed first.
+    pub fn case_summaries(&self) -> Result<Vec<CaseSummaryRow>, StoreError> {
+        let sql = format!("SELECT {} FROM case_summaries ORDER BY updated_at DESC, case_id", Self::SUMMARY_COLUMNS);
+        let mut statement = self.tx.prepare_cached(&sql)?;
+        let rows = statement.query_map([], Self::summary_from)?;
+        rows.map(|row| {
+            let (id, mut summary) = row?;
+            summary.case_id = id_from(id, "case summary")?;
+            Ok(summary)
+        })
+        .collect()
+    }
+
+    /// One case's summary.
+    pub fn case_summary(&self, case_id: &Id) -> Result<Option<CaseSummaryRow>, StoreError> {
+        let sql = format!("SELECT {} FROM case_summaries WHERE case_id = ?1", Self::SUMMARY_COLUMNS);
+        let row = self.tx.prepare_cached(&sql)?.query_row([case_id.as_slice()], Self::summary_from).optional()?;
+        Ok(row.map(|(_, summary)| CaseSummaryRow { case_id: *case_id, ..summary }))
+    }
+
+    /// Records that `object_id` (of `kind`) belongs to `case_id`.
+    pub fn put_case_object(&mut self, object_id: &Id, case_id: &Id, kind: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO case_objects (object_id, case_id, kind) VALUES (?1, ?2, ?3)")?
+            .execute(params![object_id.as_slice(), case_id.as_slice(), kind])?;
+        Ok(())
+    }
+
+    /// Forgets an object (e.g. a removed attachment).
+    pub fn delete_case_object(&mut self, object_id: &Id) -> Result<(), StoreError> {
+        self.tx.prepare_cached("DELETE FROM case_objects WHERE object_id = ?1")?.execute([object_id.as_slice()])?;
+        Ok(())
+    }
+
+    /// The case an object belongs to, and the object's kind.
+    pub fn case_object(&self, object_id: &Id) -> Result<Option<(Id, String)>, StoreError> {
+        let row: Option<(Vec<u8>, String)> = self
+            .tx
+            .prepare_cached("SELECT case_id, kind FROM case_objects WHERE object_id = ?1")?
+            .query_row([object_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        row.map(|(case_id, kind)| Ok((id_from(case_id, "object index")?, kind))).transpose()
+    }
+
+    /// Replaces the indexed texts of one document with `entries` (field label, text). Rows
+    /// whose text did not change are left alone, so re-saving a long narrative after a
+    /// status change costs nothing in the index. Returns whether anything changed.
+    pub fn replace_search_entries(&mut self, case_id: &Id, doc_id: &Id, entries: &[(&str, &str)]) -> Result<bool, StoreError> {
+        let existing: Vec<(i64, String, String)> = self
+            .tx
+            .prepare_cached("SELECT rowid, field, body FROM search_docs WHERE case_id = ?1 AND doc_id = ?2 ORDER BY rowid")?
+            .query_map(params![case_id.as_slice(), doc_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut keep = vec![false; existing.len()];
+        let mut changed = false;
+        for (field, body) in entries {
+            let found = existing
+                .iter()
+                .enumerate()
+                .position(|(index, (_, f, b))| !keep[index] && f == field && b == body);
+            match found {
+                Some(index) => keep[index] = true,
+                None => {
+                    self.tx
+                        .prepare_cached("INSERT INTO search_docs (case_id, doc_id, field, body) VALUES (?1, ?2, ?3, ?4)")?
+                        .execute(params![case_id.as_slice(), doc_id.as_slice(), field, body])?;
+                    changed = true;
+                }
+            }
+        }
+        for ((rowid, _, _), kept) in existing.iter().zip(keep) {
+            if !kept {
+                self.tx.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?.execute([rowid])?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Index rows containing `term`. With `trigram` (a term of at least three characters)
+    /// the FTS5 trigram index answers; otherwise a substring scan of the indexed texts does.
+    /// Both are case-insensitive for ASCII. Matches from at most `limit` rows.
+    pub fn search_rows(&self, term: &str, trigram: bool, limit: u32) -> Result<Vec<SearchMatch>, StoreError> {
+        let map = |row: &rusqlite::Row<'_>| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, String>(2)?));
+        let rows: Vec<(Vec<u8>, Vec<u8>, String)> = if trigram {
+            let expression = format!("\"{}\"", term.replace('"', "\"\""));
+            self.tx
+                .prepare_cached(
+                    "SELECT d.case_id, d.doc_id, d.field FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
+                     WHERE search_fts MATCH ?1 LIMIT ?2",
+                )?
+                .query_map(params![expression, limit], map)?
+                .collect::<Result<_, _>>()?
+        } else {
+            let escaped: String = term
+                .chars()
+                .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+                .collect();
+            self.tx
+                .prepare_cached("SELECT case_id, doc_id, field FROM search_docs WHERE body LIKE ?1 ESCAPE '\\' LIMIT ?2")?
+                .query_map(params![format!("%{escaped}%"), limit], map)?
+                .collect::<Result<_, _>>()?
+        };
+        rows.into_iter()
+            .map(|(case_id, doc_id, field)| {
+                Ok(SearchMatch { case_id: id_from(case_id, "search index")?, doc_id: id_from(doc_id, "search index")?, field })
+            })
+            .collect()
+    }
+
+    /// The indexed texts of one document field (for showing a snippet).
+    pub fn search_texts(&self, case_id: &Id, doc_id: &Id, field: &str) -> Result<Vec<String>, StoreError> {
+        let texts = self
+            .tx
+            .prepare_cached("SELECT body FROM search_docs WHERE case_id = ?1 AND doc_id = ?2 AND field = ?3 ORDER BY rowid")?
+            .query_map(params![case_id.as_slice(), doc_id.as_slice(), field], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(texts)
+    }
+
+    /// Removes everything derived from a case: digests, summary, object index and search
+    /// rows (the shredding trigger does the same when the case's last key is deleted).
+    pub fn forget_case(&mut self, case_id: &Id) -> Result<(), StoreError> {
+        let id = case_id.as_slice();
+        for sql in [
+            "DELETE FROM doc_digests WHERE case_id = ?1",
+            "DELETE FROM case_summaries WHERE case_id = ?1",
+            "DELETE FROM case_objects WHERE case_id = ?1",
+            "DELETE FROM search_docs WHERE case_id = ?1",
+        ] {
+            self.tx.prepare_cached(sql)?.execute([id])?;
+        }
+        Ok(())
+    }
+
+    /// A setting of the case feature on this device.
+    pub fn case_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT value FROM case_settings WHERE key = ?1")?
+            .query_row([key], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// Sets a setting of the case feature.
+    pub fn put_case_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO case_settings (key, value) VALUES (?1, ?2)")?
+            .execute([key, value])?;
+        Ok(())
+    }
+
+    /// Merges the FTS5 index's segments (run now and then; also physically drops the
+    /// tokens of deleted rows that `secure-delete` left in partially merged segments).
+    pub fn optimize_search_index(&mut self) -> Result<(), StoreError> {
+        self.tx.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')", [])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::{KdfChoice, Vault};
+
+    fn vault() -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (vault, _) =
+            Vault::create(&dir.path().join("v"), &SecretString::from("correct horse battery"), KdfChoice::InsecureTestOnly)
+                .expect("create");
+        (dir, vault)
+    }
+
+    fn check_search(vault: &mut Vault, term: &str, expected: &[(Id, &str)]) {
+        let trigram = term.chars().count() >= 3;
+        let mut found: Vec<(Id, String)> = vault
+            .read(|tx| tx.search_rows(term, trigram, 1000))
+            .expect("search")
+            .into_iter()
+            .map(|hit| (hit.case_id, hit.field))
+            .collect();
+        found.sort();
+        let mut expected: Vec<(Id, String)> = expected.iter().map(|(id, field)| (*id, (*field).to_owned())).collect();
+        expected.sort();
+        assert_eq!(found, expected, "search for {term}");
+    }
+
+    #[test]
+    fn search_finds_korean_inside_words_and_english() {
+        let (_dir, mut vault) = vault();
+        let (one, two) = ([1u8; 16], [2u8; 16]);
+        vault
+            .transaction(|tx| {
+                tx.create_case_key(&one)?;
+                tx.create_case_key(&two)?;
+                tx.replace_search_entries(&one, &one, &[("title", "Forced Labour at a logging camp")])?;
+                tx.replace_search_entries(&one, &[9; 16], &[("narrative", "그는 보위부에서 고문을 당했다고 증언했다.")])?;
+                tx.replace_search_entries(&two, &two, &[("note", "50% of 100_000 won; 전기고문 언급")])?;
+                Ok(())
+            })
+            .expect("index");
+        check_search(&mut vault, "보위부", &[(one, "narrative")]);
+        check_search(&mut vault, "고문", &[(one, "narrative"), (two, "note")]);
+        check_search(&mut vault, "labour", &[(one, "title")]);
+        check_search(&mut vault, "LOGGING", &[(one, "title")]);
+        check_search(&mut vault, "증언했", &[(one, "narrative")]);
+        check_search(&mut vault, "%", &[(two, "note")]);
+        check_search(&mut vault, "0_", &[(two, "note")]);
+        check_search(&mut vault, "\"quoted\"", &[]);
+        check_search(&mut vault, "북한", &[]);
+        // Re-indexing replaces: the old text is gone from the index.
+        vault
+            .transaction(|tx| {
+                let changed = tx.replace_search_entries(&one, &[9; 16], &[("narrative", "다른 내용")])?;
+                assert!(changed);
+                assert!(!tx.replace_search_entries(&one, &[9; 16], &[("narrative", "다른 내용")])?);
+                Ok(())
+            })
+            .expect("reindex");
+        check_search(&mut vault, "보위부", &[]);
+        check_search(&mut vault, "다른 내용", &[(one, "narrative")]);
+    }
+
+    #[test]
+    fn shredding_a_case_removes_everything_derived_from_it() {
+        let (_dir, mut vault) = vault();
+        let (one, two) = ([1u8; 16], [2u8; 16]);
+        vault
+            .transaction(|tx| {
+                for id in [one, two] {
+                    tx.create_case_key(&id)?;
+                    tx.append_record(&id, &id, b"chunk")?;
+                    tx.put_digest(&id, &id, &[7; 32], 5)?;
+                    tx.put_case_object(&[id[0] + 10; 16], &id, "note")?;
+                    tx.replace_search_entries(&id, &id, &[("title", "shared marker text")])?;
+                    let summary = CaseSummaryRow {
+                        case_id: id,
+                        title: "t".into(),
+                        status: "draft".into(),
+                        risk: "high".into(),
+                        created_at: 1,
+                        updated_at: 2,
+                        persons: 0,
+                        testimonies: 0,
+                        events: 0,
+                        notes: 1,
+                        attachments: 0,
+                        conflicts: 0,
+                    };
+                    tx.put_case_summary(&summary)?;
+                }
+                Ok(())
+            })
+            .expect("fill");
+        vault.transaction(|tx| tx.delete_case(&one)).expect("delete");
+        vault
+            .read(|tx| {
+                assert_eq!(tx.digests()?.iter().map(|d| d.case_id).collect::<Vec<_>>(), [two]);
+                assert_eq!(tx.case_summaries()?.iter().map(|s| s.case_id).collect::<Vec<_>>(), [two]);
+                assert_eq!(tx.case_object(&[11; 16])?, None);
+                assert_eq!(tx.case_object(&[12; 16])?.map(|(id, _)| id), Some(two));
+                let hits = tx.search_rows("marker", true, 10)?;
+                assert_eq!(hits.iter().map(|h| h.case_id).collect::<Vec<_>>(), [two]);
+                assert_eq!(tx.record_stats(&one, &one)?.count, 0);
+                assert_eq!(tx.record_stats(&two, &two)?, RecordStats { count: 1, last_chunk: 0 });
+                Ok(())
+            })
+            .expect("check");
+    }
+
+    #[test]
+    fn digests_are_replaced_and_listed() {
+        let (_dir, mut vault) = vault();
+        let case = [3u8; 16];
+        vault
+            .transaction(|tx| {
+                tx.create_case_key(&case)?;
+                tx.put_digest(&case, &[4; 16], &[1; 32], 10)?;
+                tx.put_digest(&case, &[4; 16], &[2; 32], 20)?;
+                tx.put_digest(&case, &[5; 16], &[3; 32], 30)?;
+                tx.put_case_setting("worker_name", "김 활동가")?;
+                Ok(())
+            })
+            .expect("digests");
+        let digests = vault.read(|tx| tx.case_digests(&case)).expect("read");
+        assert_eq!(digests.len(), 2);
+        assert_eq!((digests[0].heads_hash, digests[0].modified_at), ([2; 32], 20));
+        assert_eq!(vault.read(|tx| tx.case_setting("worker_name")).expect("setting").as_deref(), Some("김 활동가"));
+    }
+}

@@ -22,8 +22,10 @@ mod team;
 mod vault;
 
 pub use blobs::BlobInfo;
+pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch};
 pub use error::StoreError;
 pub use records::StoredRecord;
+pub use team::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord};
 pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};
 
 /// The `vault.keys` file name inside a vault folder.

@@ -24,24 +24,24 @@ impl VaultTx<'_> {
     /// Seals `plaintext` as the next chunk of a document and returns its chunk id.
     pub fn append_record(&mut self, case_id: &Id, doc_id: &Id, plaintext: &[u8]) -> Result<u64, StoreError> {
         let (key_version, key) = self.case_key(case_id)?;
-        let next: i64 = self.tx.query_row(
-            "SELECT coalesce(max(chunk_id) + 1, 0) FROM records WHERE case_id = ?1 AND doc_id = ?2",
-            params![case_id.as_slice(), doc_id.as_slice()],
-            |row| row.get(0),
-        )?;
+        let next: i64 = self
+            .tx
+            .prepare_cached("SELECT coalesce(max(chunk_id) + 1, 0) FROM records WHERE case_id = ?1 AND doc_id = ?2")?
+            .query_row(params![case_id.as_slice(), doc_id.as_slice()], |row| row.get(0))?;
         let chunk_id = next as u64;
         let context = RecordContext { case_id: *case_id, doc_id: *doc_id, chunk_id, key_version };
         let envelope = seal_record(&key, &context, plaintext)?;
-        self.tx.execute(
-            "INSERT INTO records (case_id, doc_id, chunk_id, key_version, envelope) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![case_id.as_slice(), doc_id.as_slice(), next, key_version, envelope],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (case_id, doc_id, chunk_id, key_version, envelope) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![case_id.as_slice(), doc_id.as_slice(), next, key_version, envelope])?;
         Ok(chunk_id)
     }
 
     /// Opens every chunk of a document, in log order.
     pub fn records(&self, case_id: &Id, doc_id: &Id) -> Result<Vec<StoredRecord>, StoreError> {
-        let mut statement = self.tx.prepare(
+        let mut statement = self.tx.prepare_cached(
             "SELECT chunk_id, key_version, envelope FROM records WHERE case_id = ?1 AND doc_id = ?2 ORDER BY chunk_id",
         )?;
         let rows = statement.query_map(params![case_id.as_slice(), doc_id.as_slice()], |row| {

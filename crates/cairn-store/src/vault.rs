@@ -236,11 +236,8 @@ impl VaultTx<'_> {
     pub fn case_key(&self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
         let row: Option<(u32, Vec<u8>)> = self
             .tx
-            .query_row(
-                "SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1",
-                [case_id.as_slice()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            .prepare_cached("SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1")?
+            .query_row([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         let (version, wrapped) = row.ok_or(StoreError::NotFound { what: "case" })?;
         Ok((version, cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?))
@@ -293,7 +290,8 @@ fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
         Err(error) => return Err(error.into()),
     };
     VaultHeader::parse(&bytes).map_err(|error| match error {
-        CryptoError::UnsupportedVersion { version, .. } if version > 1 => {
+        // A small higher number is a newer Cairn; anything else is damage.
+        CryptoError::UnsupportedVersion { version, .. } if (2..=64).contains(&version) => {
             StoreError::NewerFormat { what: "vault header", version: version.into() }
         }
         _ => StoreError::Damaged { what: "vault header" },
@@ -311,6 +309,8 @@ fn open_database(dir: &Path, header: &VaultHeader, master_key: &VaultMasterKey, 
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let mut connection = Connection::open_with_flags(&path, flags)?;
+    // SQLCipher logs decryption failures to stderr; the app reports them itself.
+    connection.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     let key = master_key.db_key(&header.vault_id());
     connection.pragma_update(None, "key", key.sqlcipher_pragma_value().as_str())?;
     drop(key);
@@ -330,6 +330,14 @@ fn open_database(dir: &Path, header: &VaultHeader, master_key: &VaultMasterKey, 
     let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
     if journal != "wal" {
         return Err(StoreError::Damaged { what: "database journal" });
+    }
+    if !create {
+        // An existing vault always has a schema. SQLCipher would happily treat an emptied
+        // file as a new database, which would silently replace a vault with an empty one.
+        let version: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version == 0 {
+            return Err(StoreError::Damaged { what: "database empty" });
+        }
     }
     schema::migrate(&mut connection)?;
     #[cfg(unix)]

@@ -1,0 +1,140 @@
+//! The `cairn` vault commands through the real binary: output, exit codes, messages.
+
+use std::{path::Path, process::Output};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// Runs `cairn` on the vault in `dir` with the given environment; no terminal attached.
+fn cairn(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command.arg("--vault").arg(dir).args(args).env_remove("CAIRN_PASSPHRASE").env_remove("CAIRN_VAULT");
+    command.stdin(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run cairn")
+}
+
+fn exit_code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh vault (insecure test KDF) and the recovery code `init` printed.
+fn init(dir: &Path) -> String {
+    let output = cairn(dir, &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["init", "--insecure-fast-kdf"]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(str::trim)
+        .find(|line| line.len() == 39 && line.matches('-').count() == 7)
+        .expect("recovery code printed")
+        .to_owned()
+}
+
+fn status_json(dir: &Path, passphrase: &str) -> serde_json::Value {
+    let output = cairn(dir, &[("CAIRN_PASSPHRASE", passphrase)], &["status", "--json", "--check"]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("json")
+}
+
+#[test]
+fn init_then_status_reports_the_test_profile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(dir.path());
+    let status = status_json(dir.path(), PASSPHRASE);
+    assert_eq!(status["format_version"], 1);
+    assert_eq!(status["kdf"]["algorithm"], "argon2id");
+    assert_eq!(status["kdf"]["insecure_test_profile"], true);
+    assert_eq!(status["cases"], 0);
+    assert_eq!(status["integrity_checked"], true);
+    assert_eq!(status["device_id"].as_str().expect("device id").len(), 32);
+    let text = cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
+    assert!(stdout(&text).contains("INSECURE TEST PROFILE"));
+}
+
+#[test]
+fn passphrase_from_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(dir.path());
+    let file = dir.path().join("pass.txt");
+    std::fs::write(&file, format!("{PASSPHRASE}\n")).expect("write");
+    let output = cairn(dir.path(), &[], &["--passphrase-file", file.to_str().expect("utf-8"), "status"]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn exit_codes_are_distinct_and_messages_carry_no_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let code = init(dir.path());
+
+    let wrong = cairn(dir.path(), &[("CAIRN_PASSPHRASE", "not the passphrase")], &["status"]);
+    assert_eq!(exit_code(&wrong), 3);
+    assert!(stderr(&wrong).contains("wrong_passphrase"));
+    assert!(!stderr(&wrong).contains("not the passphrase"));
+
+    // The recovery code is not accepted as a passphrase.
+    assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", &code)], &["status"])), 3);
+
+    let none = tempfile::tempdir().expect("tempdir");
+    let missing = cairn(none.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
+    assert_eq!(exit_code(&missing), 5);
+    assert!(!stderr(&missing).contains(&none.path().display().to_string()), "paths are not echoed");
+
+    assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["init"])), 5);
+    let weak = tempfile::tempdir().expect("tempdir");
+    assert_eq!(exit_code(&cairn(weak.path(), &[("CAIRN_PASSPHRASE", "short")], &["init", "--insecure-fast-kdf"])), 6);
+    assert!(!weak.path().join("vault.keys").exists(), "a refused init leaves no vault");
+
+    // No terminal and no passphrase source: a usage error, not a hang.
+    assert_eq!(exit_code(&cairn(dir.path(), &[], &["status"])), 2);
+    assert_eq!(exit_code(&cairn(dir.path(), &[], &["no-such-command"])), 2);
+
+    std::fs::write(dir.path().join("vault.keys"), b"garbage").expect("write");
+    let damaged = cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
+    assert_eq!(exit_code(&damaged), 4);
+    assert!(stderr(&damaged).contains("vault_damaged"));
+}
+
+#[test]
+fn passphrase_change_then_recover() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let code = init(dir.path());
+    let changed = cairn(
+        dir.path(),
+        &[("CAIRN_PASSPHRASE", PASSPHRASE), ("CAIRN_NEW_PASSPHRASE", "압록강 건너 새벽 세시")],
+        &["passphrase", "change"],
+    );
+    assert_eq!(exit_code(&changed), 0, "{}", stderr(&changed));
+    assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"])), 3);
+    status_json(dir.path(), "압록강 건너 새벽 세시");
+
+    let too_weak = cairn(
+        dir.path(),
+        &[("CAIRN_PASSPHRASE", "압록강 건너 새벽 세시"), ("CAIRN_NEW_PASSPHRASE", "weak")],
+        &["passphrase", "change"],
+    );
+    assert_eq!(exit_code(&too_weak), 6);
+
+    let wrong_code = cairn(
+        dir.path(),
+        &[("CAIRN_RECOVERY_CODE", "0000-0000-0000-0000-0000-0000-0000-0000"), ("CAIRN_NEW_PASSPHRASE", "after recovery 2026")],
+        &["recover"],
+    );
+    assert_eq!(exit_code(&wrong_code), 3, "{}", stderr(&wrong_code));
+
+    // Typed sloppily: lower case, spaces instead of dashes.
+    let sloppy = code.to_lowercase().replace('-', " ");
+    let recovered =
+        cairn(dir.path(), &[("CAIRN_RECOVERY_CODE", &sloppy), ("CAIRN_NEW_PASSPHRASE", "after recovery 2026")], &["recover"]);
+    assert_eq!(exit_code(&recovered), 0, "{}", stderr(&recovered));
+    assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", "압록강 건너 새벽 세시")], &["status"])), 3);
+    status_json(dir.path(), "after recovery 2026");
+}

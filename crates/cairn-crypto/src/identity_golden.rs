@@ -1,0 +1,104 @@
+//! Golden vectors for the team formats of this crate (wrapped private keys, domain-separated
+//! signatures, sealed team keys, sealed labels, team-wrapped case keys, fingerprints), in the
+//! pattern of `golden.rs`: each test opens the committed bytes under `fixtures/` and re-seals
+//! the same fixed inputs, comparing byte for byte. Regenerate after a deliberate format
+//! change (with a version bump) with `CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-crypto golden`.
+
+use std::path::PathBuf;
+
+use crate::{
+    AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, Fingerprint, LabelContext, LabelSubject, Signature,
+    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, keys::test_keys,
+};
+
+fn check_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    if std::env::var_os("CAIRN_UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, fresh).expect("write fixture");
+    }
+    let committed = std::fs::read(&path).unwrap_or_else(|_| panic!("missing fixture {name}"));
+    assert_eq!(committed, fresh, "format drift in {name}: bump the format version instead");
+    committed
+}
+
+fn k_dev() -> DeviceWrapKey {
+    test_keys::fixed(DeviceWrapKey::from_bytes, 0xde)
+}
+
+#[test]
+fn golden_wrapped_device_keys_v1() {
+    let signing = SigningSecretKey::from_seed(&[0x51; 32]);
+    let agreement = AgreementSecretKey::from_bytes(&[0x52; 32]);
+    let owner = [0xd1; 16];
+    let mut fresh = signing.wrap_with_nonce(&k_dev(), SigningKeyUse::Device, &owner, [0x53; 24]);
+    fresh.extend_from_slice(&agreement.wrap_with_nonce(&k_dev(), AgreementKeyUse::Device, &owner, [0x54; 24]));
+    let committed = check_fixture("wrapped_device_keys_v1.bin", &fresh);
+    let (first, second) = committed.split_at(crate::WRAPPED_SECRET_LEN);
+    let opened = SigningSecretKey::unwrap(&k_dev(), SigningKeyUse::Device, &owner, first).expect("unwrap signing");
+    assert_eq!(opened.public_key(), signing.public_key());
+    let opened = AgreementSecretKey::unwrap(&k_dev(), AgreementKeyUse::Device, &owner, second).expect("unwrap agreement");
+    assert_eq!(opened.public_key(), agreement.public_key());
+}
+
+#[test]
+fn golden_signatures_v1() {
+    // Ed25519 is deterministic, so the signature pins the domain-separation strings.
+    let key = SigningSecretKey::from_seed(&[0x61; 32]);
+    let mut fresh = key.public_key().to_bytes().to_vec();
+    fresh.extend_from_slice(&key.sign(SignaturePurpose::EnrollmentRequest, b"golden message").to_bytes());
+    fresh.extend_from_slice(&key.sign(SignaturePurpose::Roster, b"golden message").to_bytes());
+    let committed = check_fixture("signatures_v1.bin", &fresh);
+    let public = crate::SigningPublicKey::from_bytes(committed[..32].try_into().expect("32")).expect("key");
+    let request_signature = Signature::from_bytes(committed[32..96].try_into().expect("64"));
+    let roster_signature = Signature::from_bytes(committed[96..160].try_into().expect("64"));
+    assert_eq!(public.verify(SignaturePurpose::EnrollmentRequest, b"golden message", &request_signature), Ok(()));
+    assert_eq!(public.verify(SignaturePurpose::Roster, b"golden message", &roster_signature), Ok(()));
+    assert!(public.verify(SignaturePurpose::Roster, b"golden message", &request_signature).is_err());
+}
+
+#[test]
+fn golden_sealed_team_key_v1() {
+    let team_key = TeamKey::from_bytes(&[0x71; 32]);
+    let recipient = AgreementSecretKey::from_bytes(&[0x72; 32]);
+    let context = TeamKeyContext { org_id: [0x0a; 16], roster_version: 3, epoch: 2, device_id: [0xd1; 16] };
+    let fresh = team_key.seal_to_with_ephemeral(&recipient.public_key(), &context, &[0x73; 32]).expect("seal");
+    let committed = check_fixture("sealed_team_key_v1.bin", &fresh);
+    assert!(TeamKey::open_sealed(&recipient, &context, &committed).expect("open").same_key_as(&team_key));
+}
+
+#[test]
+fn golden_sealed_label_v1() {
+    let team_key = TeamKey::from_bytes(&[0x71; 32]);
+    let context =
+        LabelContext { org_id: [0x0a; 16], roster_version: 3, epoch: 2, subject: LabelSubject::Device([0xd1; 16]) };
+    let fresh = team_key.seal_label_with_nonce(&context, "단둥 노트북 Dandong laptop", [0x74; 24]).expect("seal");
+    let committed = check_fixture("sealed_label_v1.bin", &fresh);
+    assert_eq!(team_key.open_label(&context, &committed).expect("open"), "단둥 노트북 Dandong laptop");
+}
+
+#[test]
+fn golden_wrapped_team_key_and_team_case_key_v1() {
+    let team_key = TeamKey::from_bytes(&[0x71; 32]);
+    let mut fresh = team_key.wrap_with_nonce(&k_dev(), &[0x0a; 16], 2, [0x75; 24]);
+    let context = TeamCaseKeyContext { org_id: [0x0a; 16], case_id: [0xca; 16], key_version: 1 };
+    let case_key = test_keys::case_key(0x76);
+    fresh.extend_from_slice(&team_key.wrap_case_key_with_nonce(2, &context, &case_key, [0x77; 24]));
+    let committed = check_fixture("team_keys_v1.bin", &fresh);
+    let (wrapped, shared) = committed.split_at(crate::WRAPPED_SECRET_LEN);
+    assert!(TeamKey::unwrap(&k_dev(), &[0x0a; 16], 2, wrapped).expect("unwrap").same_key_as(&team_key));
+    assert_eq!(team_key.unwrap_case_key(2, &context, shared).expect("unwrap case key").bytes(), case_key.bytes());
+}
+
+#[test]
+fn golden_fingerprints_v1() {
+    let signing = SigningSecretKey::from_seed(&[0x61; 32]).public_key();
+    let agreement = AgreementSecretKey::from_bytes(&[0x72; 32]).public_key();
+    let device = Fingerprint::of_device(&[0xd1; 16], &signing, &agreement);
+    let organisation = Fingerprint::of_organisation(&[0x0a; 16], &signing);
+    let fresh = format!("device {device}\norganisation {organisation}\n");
+    let committed = check_fixture("fingerprints_v1.txt", fresh.as_bytes());
+    let text = String::from_utf8(committed).expect("utf-8");
+    let device_line = text.lines().next().and_then(|line| line.strip_prefix("device ")).expect("device line");
+    assert_eq!(Fingerprint::parse(device_line), Ok(device));
+}

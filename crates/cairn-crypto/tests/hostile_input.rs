@@ -1,0 +1,94 @@
+//! DESIGN §1 T7: arbitrary bytes fed to every parser of outside input give an error, never a
+//! panic, and never a successful open. Also round-trip properties for arbitrary content.
+
+use cairn_crypto::{
+    BlobContext, BlobOpener, BlobSealer, CaseKey, KdfParams, KdfProfile, RecordContext, RecoveryCode, VaultHeader,
+    open_record, seal_record,
+};
+use proptest::prelude::*;
+
+fn context() -> RecordContext {
+    RecordContext { case_id: [1; 16], doc_id: [2; 16], chunk_id: 0, key_version: 1 }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn header_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        if let Ok(header) = VaultHeader::parse(&bytes) {
+            // Parsed headers have capped parameters, so trying to unlock is bounded.
+            prop_assert!(header.kdf_params().validate(header.kdf_profile()).is_ok());
+        }
+    }
+
+    #[test]
+    fn header_shaped_garbage_never_unlocks(slots in proptest::collection::vec(any::<u8>(), VaultHeader::LEN - 48)) {
+        let mut bytes = vec![1, 0, 1, 0];
+        for value in [KdfParams::INSECURE_TEST.memory_kib, KdfParams::INSECURE_TEST.iterations, KdfParams::INSECURE_TEST.parallelism] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        bytes.extend_from_slice(&[0u8; 32]);
+        bytes.extend_from_slice(&slots);
+        let header = VaultHeader::parse(&bytes).expect("well-formed");
+        prop_assert_eq!(header.kdf_profile(), KdfProfile::InsecureTestOnly);
+        prop_assert!(header.unlock("any passphrase at all").is_err());
+    }
+
+    #[test]
+    fn envelope_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        prop_assert!(open_record(&CaseKey::generate(), &context(), &bytes).is_err());
+    }
+
+    #[test]
+    fn wrapped_key_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let wrap = cairn_crypto::VaultMasterKey::for_tests().wrap_key(&[0; 16]);
+        prop_assert!(cairn_crypto::unwrap_case_key(&wrap, &[1; 16], 1, &bytes).is_err());
+    }
+
+    #[test]
+    fn blob_parser_never_panics(header in proptest::collection::vec(any::<u8>(), 0..40), chunk in proptest::collection::vec(any::<u8>(), 0..300), count in 0u32..4, position in 0u32..5) {
+        let context = BlobContext { case_id: [1; 16], blob_id: [2; 16], key_version: 1 };
+        if let Ok(opener) = BlobOpener::new(&CaseKey::generate(), &context, &header, count) {
+            prop_assert!(opener.open_chunk(position, &chunk).is_err());
+        }
+    }
+
+    #[test]
+    fn recovery_code_parser_never_panics(typed in "\\PC{0,60}") {
+        let _ = RecoveryCode::parse(&typed);
+    }
+
+    #[test]
+    fn records_round_trip(content in proptest::collection::vec(any::<u8>(), 0..5000), chunk_id in any::<u64>()) {
+        let key = CaseKey::generate();
+        let context = RecordContext { chunk_id, ..context() };
+        let sealed = seal_record(&key, &context, &content).expect("seal");
+        let opened = open_record(&key, &context, &sealed).expect("open");
+        prop_assert_eq!(opened.as_slice(), content.as_slice());
+    }
+}
+
+proptest! {
+    // Large inputs: fewer cases keep the suite fast on two cores.
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn blobs_round_trip(content in proptest::collection::vec(any::<u8>(), 0..200_000), feed in 1usize..100_000) {
+        let key = CaseKey::generate();
+        let context = BlobContext { case_id: [1; 16], blob_id: [2; 16], key_version: 1 };
+        let (mut sealer, header) = BlobSealer::new(&key, &context);
+        let mut chunks = Vec::new();
+        for piece in content.chunks(feed) {
+            chunks.extend(sealer.update(piece).expect("update").into_iter().map(|(_, c)| c));
+        }
+        let ((_, last), summary) = sealer.finish().expect("finish");
+        chunks.push(last);
+        let opener = BlobOpener::new(&key, &context, &header, summary.chunk_count).expect("opener");
+        let mut opened = Vec::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            opened.extend_from_slice(&opener.open_chunk(i as u32, chunk).expect("chunk"));
+        }
+        prop_assert_eq!(opened, content);
+    }
+}

@@ -1,0 +1,391 @@
+//! Edits of a case: the case document and testimony documents, each edit validated first.
+
+use crate::{
+    Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, Millis,
+    ModelError, Note, ObjectId, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef,
+    VocabKind, check_range, id_to_hex, parse_id, validate,
+};
+
+/// A case document (document id = case id).
+pub type CaseDoc = Document<CaseRecord>;
+/// A testimony document (document id = testimony id).
+pub type TestimonyDoc = Document<TestimonyRecord>;
+
+/// The status of a new case.
+pub const INITIAL_STATUS: &str = "draft";
+/// The risk level of a new case: people hiding in China are at risk by default.
+pub const INITIAL_RISK: &str = "high";
+
+/// A case field that `set` can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseField {
+    /// The title.
+    Title,
+    /// The status (vocabulary `case_status`).
+    Status,
+    /// The risk level (vocabulary `risk_level`).
+    Risk,
+    /// The assigned team.
+    Team,
+    /// The tags (comma-separated when set from text).
+    Tags,
+}
+
+impl CaseField {
+    /// Every settable field.
+    pub const ALL: [CaseField; 5] = [CaseField::Title, CaseField::Status, CaseField::Risk, CaseField::Team, CaseField::Tags];
+
+    /// Parses a field name (`title`, `status`, `risk`, `team`, `tags`).
+    pub fn parse(name: &str) -> Result<CaseField, ModelError> {
+        CaseField::ALL.into_iter().find(|field| field.name() == name.trim()).ok_or(ModelError::UnknownField)
+    }
+
+    /// The field's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseField::Title => "title",
+            CaseField::Status => "status",
+            CaseField::Risk => "risk",
+            CaseField::Team => "team",
+            CaseField::Tags => "tags",
+        }
+    }
+}
+
+/// A new person.
+#[derive(Debug, Clone, Default)]
+pub struct NewPerson {
+    /// Pseudonym code.
+    pub pseudonym: String,
+    /// Role codes.
+    pub roles: Vec<String>,
+    /// Identifying fields (sensitive; may be empty).
+    pub identity: Identity,
+}
+
+/// A new event.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// Short title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Start date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or empty).
+    pub date_start: String,
+    /// End date for a period (or empty).
+    pub date_end: String,
+    /// `exact`, `approximate` or `uncertain` (empty means approximate).
+    pub certainty: String,
+    /// Coarse place.
+    pub place: String,
+}
+
+/// A new act.
+#[derive(Debug, Clone, Default)]
+pub struct NewAct {
+    /// Act type code.
+    pub act_type: String,
+    /// Victim's person id (hex).
+    pub victim: String,
+    /// Perpetrator agency code (or empty).
+    pub agency: String,
+    /// Perpetrator unit.
+    pub unit: String,
+    /// Facility.
+    pub facility: String,
+    /// Consequences.
+    pub consequences: String,
+}
+
+/// A new testimony.
+#[derive(Debug, Clone, Default)]
+pub struct NewTestimony {
+    /// The person who gave it (person id in the case, hex).
+    pub source_person: String,
+    /// Interview date (or empty).
+    pub date: String,
+    /// Coarse place.
+    pub place: String,
+    /// Interviewer.
+    pub interviewer: String,
+    /// Interpreter (or empty).
+    pub interpreter: String,
+    /// Language tag.
+    pub language: String,
+    /// Whether informed consent was given.
+    pub consent_given: bool,
+    /// Consent scope codes.
+    pub consent_scopes: Vec<String>,
+    /// Consent conditions in the person's words.
+    pub consent_conditions: String,
+    /// The narrative.
+    pub narrative: String,
+    /// The transcript.
+    pub transcript: String,
+}
+
+/// Counts shown in case lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CaseCounts {
+    /// Persons.
+    pub persons: u32,
+    /// Testimonies.
+    pub testimonies: u32,
+    /// Events.
+    pub events: u32,
+    /// Acts over all events.
+    pub acts: u32,
+    /// Notes.
+    pub notes: u32,
+    /// Attachments.
+    pub attachments: u32,
+}
+
+impl CaseRecord {
+    /// Counts of the case's parts.
+    pub fn counts(&self) -> CaseCounts {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        CaseCounts {
+            persons: count(self.persons.len()),
+            testimonies: count(self.testimonies.len()),
+            events: count(self.events.len()),
+            acts: count(self.events.values().map(|event| event.acts.len()).sum()),
+            notes: count(self.notes.len()),
+            attachments: count(self.attachments.len()),
+        }
+    }
+
+    /// Tags without duplicates (two devices may add the same tag concurrently).
+    pub fn distinct_tags(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for tag in &self.tags {
+            if !seen.contains(tag) {
+                seen.push(tag.clone());
+            }
+        }
+        seen
+    }
+
+    /// The person with this id.
+    pub fn person(&self, id: &ObjectId) -> Option<&Person> {
+        self.persons.get(&id_to_hex(id))
+    }
+}
+
+fn check_tags(value: &str) -> Result<Vec<String>, ModelError> {
+    let mut tags = Vec::new();
+    for tag in value.split(',') {
+        let tag = validate::optional_line("tag", tag)?;
+        if !tag.is_empty() && !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(tags)
+}
+
+fn check_dates(start: &str, end: &str, certainty: &str) -> Result<(String, String, String), ModelError> {
+    let parse = |text: &str| -> Result<Option<ApproxDate>, ModelError> {
+        if text.trim().is_empty() { Ok(None) } else { ApproxDate::parse(text).map(Some) }
+    };
+    let (start, end) = (parse(start)?, parse(end)?);
+    check_range(start.as_ref(), end.as_ref())?;
+    let certainty = if certainty.trim().is_empty() { Certainty::Approximate } else { Certainty::parse(certainty)? };
+    let show = |date: Option<ApproxDate>| date.map(|d| d.to_string()).unwrap_or_default();
+    Ok((show(start), show(end), certainty.name().to_owned()))
+}
+
+fn check_identity(identity: &Identity) -> Result<Identity, ModelError> {
+    let line = |field: &'static str, value: &Sensitive| validate::optional_line(field, value.expose()).map(Sensitive);
+    Ok(Identity {
+        real_name: line("real name", &identity.real_name)?,
+        birth_date: line("date of birth", &identity.birth_date)?,
+        home_town: line("home town", &identity.home_town)?,
+        family: Sensitive(validate::text("family", identity.family.expose(), validate::MAX_TEXT_CHARS, false)?),
+        contact: line("contact", &identity.contact)?,
+    })
+}
+
+impl Document<CaseRecord> {
+    /// A new case titled `title`, created by `author` at `now`.
+    pub fn new_case(title: &str, author: &str, now: Millis) -> Result<CaseDoc, ModelError> {
+        let record = CaseRecord {
+            schema: SCHEMA_VERSION,
+            title: validate::required_line("title", title)?,
+            status: INITIAL_STATUS.to_owned(),
+            risk: INITIAL_RISK.to_owned(),
+            created_at: now,
+            created_by: validate::optional_line("worker", author)?,
+            ..CaseRecord::default()
+        };
+        Document::create(&record, author, now)
+    }
+
+    /// Sets a case field from text (tags: comma-separated). Writing directly resolves a
+    /// conflict on that field.
+    pub fn set_field(&mut self, field: CaseField, value: &str, now: Millis) -> Result<(), ModelError> {
+        match field {
+            CaseField::Title => self.put_root_str("title", &validate::required_line("title", value)?, now),
+            CaseField::Status => self.put_root_str("status", &validate::term(VocabKind::CaseStatus, value)?, now),
+            CaseField::Risk => self.put_root_str("risk", &validate::term(VocabKind::RiskLevel, value)?, now),
+            CaseField::Team => self.put_root_str("team", &validate::optional_line("team", value)?, now),
+            CaseField::Tags => {
+                let tags = check_tags(value)?;
+                self.edit(now, |record| {
+                    record.tags = tags;
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    /// Adds a person with id `id`.
+    pub fn add_person(&mut self, id: &ObjectId, person: &NewPerson, now: Millis) -> Result<(), ModelError> {
+        let pseudonym = validate::required_line("pseudonym", &person.pseudonym)?;
+        let mut roles = Vec::new();
+        for role in &person.roles {
+            let role = validate::term(VocabKind::Role, role)?;
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        let identity = check_identity(&person.identity)?;
+        self.edit(now, |record| {
+            if record.persons.values().any(|existing| existing.pseudonym == pseudonym) {
+                return Err(ModelError::DuplicatePseudonym);
+            }
+            record.persons.insert(id_to_hex(id), Person { pseudonym, roles, identity });
+            Ok(())
+        })
+    }
+
+    /// Records that testimony `id` (its own document) belongs to this case.
+    pub fn add_testimony_ref(&mut self, id: &ObjectId, now: Millis) -> Result<(), ModelError> {
+        self.edit(now, |record| {
+            record.testimonies.insert(id_to_hex(id), TestimonyRef { added_at: now });
+            Ok(())
+        })
+    }
+
+    /// Adds an event with id `id`.
+    pub fn add_event(&mut self, id: &ObjectId, event: &NewEvent, now: Millis) -> Result<(), ModelError> {
+        let title = validate::required_line("event title", &event.title)?;
+        let description = validate::text("description", &event.description, validate::MAX_TEXT_CHARS, false)?;
+        let place = validate::optional_line("place", &event.place)?;
+        let (date_start, date_end, date_certainty) = check_dates(&event.date_start, &event.date_end, &event.certainty)?;
+        self.edit(now, |record| {
+            let event = Event { title, description, date_start, date_end, date_certainty, place, ..Event::default() };
+            record.events.insert(id_to_hex(id), event);
+            Ok(())
+        })
+    }
+
+    /// Adds act `id` to event `event_id`.
+    pub fn add_act(&mut self, event_id: &ObjectId, id: &ObjectId, act: &NewAct, now: Millis) -> Result<(), ModelError> {
+        let act_type = validate::term(VocabKind::ActType, &act.act_type)?;
+        let victim = id_to_hex(&parse_id(&act.victim)?);
+        let agency = if act.agency.trim().is_empty() { String::new() } else { validate::term(VocabKind::Agency, &act.agency)? };
+        let unit = validate::optional_line("unit", &act.unit)?;
+        let facility = validate::optional_line("facility", &act.facility)?;
+        let consequences = validate::text("consequences", &act.consequences, validate::MAX_TEXT_CHARS, false)?;
+        self.edit(now, |record| {
+            if !record.persons.contains_key(&victim) {
+                return Err(ModelError::UnknownPerson);
+            }
+            let event = record.events.get_mut(&id_to_hex(event_id)).ok_or(ModelError::UnknownEvent)?;
+            let perpetrator = Perpetrator { agency, unit, facility, person: String::new() };
+            event.acts.insert(id_to_hex(id), Act { act_type, victim, perpetrator, consequences });
+            Ok(())
+        })
+    }
+
+    /// Adds a note with id `id`, written by `by` at `now`.
+    pub fn add_note(&mut self, id: &ObjectId, text: &str, by: &str, now: Millis) -> Result<(), ModelError> {
+        let text = validate::text("note", text, validate::MAX_TEXT_CHARS, true)?;
+        let by = validate::required_line("worker", by)?;
+        self.edit(now, |record| {
+            record.notes.insert(id_to_hex(id), Note { at: now, by, text });
+            Ok(())
+        })
+    }
+
+    /// Adds an attachment reference with id `id`.
+    pub fn add_attachment(&mut self, id: &ObjectId, attachment: AttachmentRef, now: Millis) -> Result<(), ModelError> {
+        let file_name = validate::optional_line("file name", &attachment.file_name)?;
+        self.edit(now, |record| {
+            record.attachments.insert(id_to_hex(id), AttachmentRef { file_name, ..attachment });
+            Ok(())
+        })
+    }
+
+    /// Removes an attachment reference (the caller deletes the blob).
+    pub fn remove_attachment(&mut self, id: &ObjectId, now: Millis) -> Result<AttachmentRef, ModelError> {
+        self.edit(now, |record| record.attachments.remove(&id_to_hex(id)).ok_or(ModelError::UnknownAttachment))
+    }
+}
+
+impl Document<TestimonyRecord> {
+    /// A new testimony document of case `case_id`, checked against the case (the source
+    /// person must be one of its persons).
+    pub fn new_testimony(
+        case_id: &ObjectId,
+        case: &CaseRecord,
+        testimony: &NewTestimony,
+        author: &str,
+        now: Millis,
+    ) -> Result<TestimonyDoc, ModelError> {
+        let source_person = id_to_hex(&parse_id(&testimony.source_person)?);
+        if !case.persons.contains_key(&source_person) {
+            return Err(ModelError::UnknownPerson);
+        }
+        let date = if testimony.date.trim().is_empty() {
+            String::new()
+        } else {
+            ApproxDate::parse(&testimony.date)?.to_string()
+        };
+        let mut scopes = Vec::new();
+        for scope in &testimony.consent_scopes {
+            let scope = validate::term(VocabKind::ConsentScope, scope)?;
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let record = TestimonyRecord {
+            schema: SCHEMA_VERSION,
+            case_id: id_to_hex(case_id),
+            source_person,
+            date,
+            place: validate::optional_line("place", &testimony.place)?,
+            interviewer: validate::optional_line("interviewer", &testimony.interviewer)?,
+            interpreter: validate::optional_line("interpreter", &testimony.interpreter)?,
+            language: validate::language(&testimony.language)?,
+            consent: Consent {
+                given: testimony.consent_given,
+                scopes,
+                conditions: validate::text("consent conditions", &testimony.consent_conditions, validate::MAX_TEXT_CHARS, false)?,
+            },
+            narrative: CollabText(validate::text("narrative", &testimony.narrative, validate::MAX_NARRATIVE_CHARS, false)?),
+            transcript: CollabText(validate::text("transcript", &testimony.transcript, validate::MAX_NARRATIVE_CHARS, false)?),
+            audio: Vec::new(),
+        };
+        Document::create(&record, author, now)
+    }
+
+    /// Replaces the narrative with `text`. Only the difference is recorded, so a concurrent
+    /// edit of another part of the narrative on another device survives the merge.
+    pub fn set_narrative(&mut self, text: &str, now: Millis) -> Result<(), ModelError> {
+        let text = validate::text("narrative", text, validate::MAX_NARRATIVE_CHARS, false)?;
+        self.edit(now, |record| {
+            record.narrative = CollabText(text);
+            Ok(())
+        })
+    }
+
+    /// Replaces the transcript with `text` (recorded as a difference, like the narrative).
+    pub fn set_transcript(&mut self, text: &str, now: Millis) -> Result<(), ModelError> {
+        let text = validate::text("transcript", text, validate::MAX_NARRATIVE_CHARS, false)?;
+        self.edit(now, |record| {
+            record.transcript = CollabText(text);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,55 @@
+//! Identifiers: 16 random bytes (made by the caller with `cairn_crypto::random_id`), shown as
+//! 32 lower-case hexadecimal characters. Documents use the hex form as map keys.
+
+use crate::ModelError;
+
+/// A 128-bit identifier of a case, document, person, event, act, note or attachment.
+pub type ObjectId = [u8; 16];
+
+/// The 32-character lower-case hex form of an id.
+pub fn id_to_hex(id: &ObjectId) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for byte in id {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    out
+}
+
+/// Parses a 32-character hex id (either case).
+pub fn parse_id(text: &str) -> Result<ObjectId, ModelError> {
+    let bytes = text.trim().as_bytes();
+    if bytes.len() != 32 {
+        return Err(ModelError::InvalidId);
+    }
+    let nibble = |digit: u8| -> Result<u8, ModelError> {
+        match digit {
+            b'0'..=b'9' => Ok(digit - b'0'),
+            b'a'..=b'f' => Ok(digit - b'a' + 10),
+            b'A'..=b'F' => Ok(digit - b'A' + 10),
+            _ => Err(ModelError::InvalidId),
+        }
+    };
+    let mut id = [0u8; 16];
+    for (index, pair) in bytes.chunks_exact(2).enumerate() {
+        id[index] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_hex() {
+        let id = [0x00, 0x01, 0xab, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0];
+        let hex = id_to_hex(&id);
+        assert_eq!(hex, "0001abff102030405060708090a0b0c0");
+        assert_eq!(parse_id(&hex), Ok(id));
+        assert_eq!(parse_id(&hex.to_uppercase()), Ok(id));
+        assert_eq!(parse_id("0001"), Err(ModelError::InvalidId));
+        assert_eq!(parse_id("zz01abff102030405060708090a0b0c0"), Err(ModelError::InvalidId));
+    }
+}

@@ -1,0 +1,173 @@
+//! A device's side: deciding whether to accept a roster.
+//!
+//! The rules, in order (the first that fails decides the error):
+//! 1. the bytes decode and pass the roster's structural rules (truncated, malformed, …);
+//! 2. with a pinned organisation: the roster names the same organisation id and root key
+//!    ([`TeamError::WrongOrganisation`]) and its signature verifies under the pinned key
+//!    ([`TeamError::BadRosterSignature`]); without one (first import): the signature
+//!    verifies under the key it carries and the organisation fingerprint confirmed in person
+//!    matches ([`TeamError::FingerprintRequired`], [`TeamError::FingerprintMismatch`]);
+//! 3. its version is higher than the held roster's ([`TeamError::Replay`]), and it keeps
+//!    every device and revocation of the held roster, never lowers the team epoch, and
+//!    rotates the team key whenever it adds a revocation ([`TeamError::Inconsistent`]);
+//! 4. it lists this device with this device's own keys, as a member or as revoked
+//!    ([`TeamError::NotOnRoster`], [`TeamError::KeyMismatch`]);
+//! 5. as a member, the team key sealed to this device opens ([`TeamError::TeamKeyUnreadable`]).
+//!
+//! Nothing here stores anything: the caller writes the accepted roster, the pin and the team
+//! key in one transaction, or nothing at all.
+
+use cairn_crypto::{AgreementSecretKey, Fingerprint, TeamKey};
+
+use crate::{DeviceKeys, Pin, Role, Roster, TeamError, roster::MAX_ROSTER_LEN};
+
+/// What a device knows when a roster arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceView<'a> {
+    /// This device's id and public keys.
+    pub keys: DeviceKeys,
+    /// The pinned organisation, if a roster was imported before.
+    pub pin: Option<Pin>,
+    /// The roster held now, if any.
+    pub current: Option<&'a Roster>,
+}
+
+/// This device's place on a roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// A member with this role.
+    Member(Role),
+    /// Revoked by the roster of this version.
+    Revoked {
+        /// The roster version that revoked it.
+        at: u64,
+    },
+}
+
+/// A roster that passed every rule, with what the device learns from it.
+#[derive(Debug)]
+pub struct AcceptedRoster {
+    /// The verified roster.
+    pub roster: Roster,
+    /// The organisation to pin (the same as before, or the first pin).
+    pub pin: Pin,
+    /// Whether this import pins the organisation for the first time.
+    pub first_pin: bool,
+    /// This device's standing.
+    pub standing: Standing,
+    /// The current epoch's team key, if this device is a member.
+    pub team_key: Option<TeamKey>,
+}
+
+impl AcceptedRoster {
+    /// Checks the opened team key against the key this device already holds for the same
+    /// epoch (if any): one epoch has one key, so a different one means a forged or broken
+    /// roster ([`TeamError::EpochConflict`]).
+    pub fn check_held_key(&self, held: Option<&TeamKey>) -> Result<(), TeamError> {
+        match (&self.team_key, held) {
+            (Some(new), Some(held)) if !new.same_key_as(held) => Err(TeamError::EpochConflict),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The organisation fingerprint of a roster, to show a person before a first import. It
+/// says nothing about whether the roster is genuine until that person confirms it.
+pub fn preview_fingerprint(bytes: &[u8]) -> Result<Fingerprint, TeamError> {
+    let roster = Roster::decode(bytes)?.verify(None)?;
+    Ok(roster.pin().fingerprint())
+}
+
+/// Applies the rules above to `bytes`. `confirmed` is the organisation fingerprint as typed
+/// or scanned by the person (required on a first import, checked against the pin otherwise).
+pub fn accept_roster(
+    view: &DeviceView<'_>,
+    agreement: &AgreementSecretKey,
+    bytes: &[u8],
+    confirmed: Option<&str>,
+) -> Result<AcceptedRoster, TeamError> {
+    if bytes.len() > MAX_ROSTER_LEN {
+        return Err(TeamError::TooLarge { what: "roster" });
+    }
+    let unverified = Roster::decode(bytes)?;
+    let confirmed =
+        confirmed.map(|typed| Fingerprint::parse(typed).map_err(|_| TeamError::MalformedFingerprint)).transpose()?;
+    let (roster, first_pin) = match view.pin {
+        Some(pin) => {
+            let roster = unverified.verify(Some(&pin))?;
+            if confirmed.is_some_and(|typed| typed != pin.fingerprint()) {
+                return Err(TeamError::FingerprintMismatch);
+            }
+            (roster, false)
+        }
+        None => {
+            let roster = unverified.verify(None)?;
+            match confirmed {
+                None => return Err(TeamError::FingerprintRequired),
+                Some(typed) if typed != roster.pin().fingerprint() => return Err(TeamError::FingerprintMismatch),
+                Some(_) => (roster, true),
+            }
+        }
+    };
+    if let Some(current) = view.current {
+        check_succession(current, &roster)?;
+    }
+    let me = view.keys;
+    let claims_my_key = roster
+        .members()
+        .iter()
+        .map(|m| &m.keys)
+        .chain(roster.revocations().iter().map(|r| &r.keys))
+        .any(|keys| keys.device_id != me.device_id && (keys.signing == me.signing || keys.agreement == me.agreement));
+    if claims_my_key {
+        return Err(TeamError::KeyMismatch);
+    }
+    let (standing, team_key) = match (roster.member(me.device_id), roster.revocation(me.device_id)) {
+        (Some(member), _) => {
+            if member.keys != me {
+                return Err(TeamError::KeyMismatch);
+            }
+            (Standing::Member(member.role), Some(roster.open_team_key(me.device_id, agreement)?))
+        }
+        (None, Some(revocation)) => {
+            if revocation.keys != me {
+                return Err(TeamError::KeyMismatch);
+            }
+            (Standing::Revoked { at: revocation.revoked_at }, None)
+        }
+        (None, None) => return Err(TeamError::NotOnRoster),
+    };
+    let pin = roster.pin();
+    Ok(AcceptedRoster { roster, pin, first_pin, standing, team_key })
+}
+
+/// The rules a roster must follow relative to the one it replaces.
+fn check_succession(current: &Roster, next: &Roster) -> Result<(), TeamError> {
+    if next.version() <= current.version() {
+        return Err(TeamError::Replay);
+    }
+    if next.epoch() < current.epoch() {
+        return Err(TeamError::Inconsistent { what: "the team epoch went back" });
+    }
+    for revocation in current.revocations() {
+        if next.revocation(revocation.keys.device_id).map(|r| (r.keys, r.revoked_at))
+            != Some((revocation.keys, revocation.revoked_at))
+        {
+            return Err(TeamError::Inconsistent { what: "a revocation was dropped" });
+        }
+    }
+    for member in current.members() {
+        let id = member.keys.device_id;
+        let kept = next.member(id).map(|m| m.keys).or_else(|| next.revocation(id).map(|r| r.keys));
+        if kept != Some(member.keys) {
+            return Err(TeamError::Inconsistent { what: "a device vanished or changed keys" });
+        }
+    }
+    if next.revocations().len() > current.revocations().len() && next.epoch() == current.epoch() {
+        return Err(TeamError::Inconsistent { what: "a revocation without a new team key" });
+    }
+    if next.epoch() == current.epoch() && next.epoch_since() != current.epoch_since() {
+        return Err(TeamError::Inconsistent { what: "the team epoch was restarted" });
+    }
+    Ok(())
+}

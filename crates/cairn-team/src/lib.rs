@@ -1,0 +1,37 @@
+//! Device identity, the HQ-signed roster, enrollment, revocation and team key epochs
+//! (DESIGN §3, §6). Sync and handover trust exactly what this crate accepts.
+//!
+//! Sans-IO: every function takes bytes and plain values and returns bytes and plain values;
+//! the caller (cairn-core) reads and writes the vault, in one transaction per operation. All
+//! cryptography is named operations of `cairn-crypto`.
+//!
+//! ```text
+//! device ──EnrollmentRequest (file or CAIRN-ENROLL1: QR text, self-signed)──► HQ
+//! HQ: compare the device fingerprint in person ─► org::enroll ─► roster v+1 (signed by root)
+//! device: compare the organisation fingerprint in person on the first import, pin it,
+//!         then device::accept_roster only for rosters of that organisation with a higher version
+//! HQ: org::revoke ─► roster v+1, team key epoch e+1 sealed to the remaining members only
+//! ```
+#![deny(unsafe_code)]
+
+mod codec;
+pub mod device;
+mod error;
+mod ids;
+pub mod org;
+mod request;
+mod roster;
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;
+
+pub use device::{AcceptedRoster, DeviceView, Standing, accept_roster, preview_fingerprint};
+pub use error::TeamError;
+pub use ids::{DeviceId, DeviceKeys, ID_LEN, OrgId, Role, check_name};
+pub use request::{EnrollmentRequest, MAX_REQUEST_LEN, MAX_REQUEST_TEXT_LEN, MIN_REQUEST_LEN, REQUEST_TEXT_PREFIX};
+pub use roster::{
+    DraftMember, DraftRevocation, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member, Pin, Revocation, Roster,
+    RosterDraft, UnverifiedRoster,
+};

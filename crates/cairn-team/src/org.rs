@@ -1,0 +1,112 @@
+//! HQ's side: the first roster of a new organisation, enrollment and revocation. Each
+//! operation takes the current roster and keys as plain values and returns the next signed
+//! roster; storing it is the caller's business.
+
+use cairn_crypto::{AgreementPublicKey, Fingerprint, SigningSecretKey, TeamKey};
+
+use crate::{
+    DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, TeamError,
+    roster::{DraftMember, DraftRevocation, MAX_MEMBERS},
+};
+
+/// The first roster (version 1, epoch 1) of a new organisation, with the HQ device as its
+/// only member.
+pub fn genesis(
+    org_id: OrgId,
+    root: &SigningSecretKey,
+    intake: AgreementPublicKey,
+    team_key: &TeamKey,
+    hq_device: DeviceKeys,
+    org_name: &str,
+    hq_device_name: &str,
+) -> Result<Roster, TeamError> {
+    RosterDraft {
+        org_id,
+        intake,
+        version: 1,
+        epoch: 1,
+        epoch_since: 1,
+        org_name: org_name.to_owned(),
+        members: vec![DraftMember { keys: hq_device, role: Role::Hq, name: hq_device_name.to_owned() }],
+        revocations: vec![],
+    }
+    .seal_and_sign(team_key, root)
+}
+
+/// Adds the device of a verified `request` with `role` and `name`, after its fingerprint was
+/// compared in person (`confirmed` is what the person at HQ typed or scanned from the device's
+/// screen). Returns the next roster (same team key epoch).
+pub fn enroll(
+    current: &Roster,
+    team_key: &TeamKey,
+    root: &SigningSecretKey,
+    request: &EnrollmentRequest,
+    confirmed: &Fingerprint,
+    role: Role,
+    name: &str,
+) -> Result<Roster, TeamError> {
+    if *confirmed != request.keys().fingerprint() {
+        return Err(TeamError::FingerprintMismatch);
+    }
+    let keys = request.keys();
+    let revoked = current
+        .revocations()
+        .iter()
+        .any(|r| r.keys.device_id == keys.device_id || r.keys.signing == keys.signing || r.keys.agreement == keys.agreement);
+    if revoked {
+        return Err(TeamError::DeviceRevoked);
+    }
+    let enrolled = current
+        .members()
+        .iter()
+        .any(|m| m.keys.device_id == keys.device_id || m.keys.signing == keys.signing || m.keys.agreement == keys.agreement);
+    if enrolled || keys.signing == current.pin().root || keys.agreement == current.intake() {
+        return Err(TeamError::AlreadyEnrolled);
+    }
+    if current.members().len() >= MAX_MEMBERS {
+        return Err(TeamError::RosterFull);
+    }
+    crate::check_name(name, false)?;
+    let mut draft = RosterDraft::open(current, team_key)?;
+    draft.version = next_version(current)?;
+    draft.members.push(DraftMember { keys, role, name: name.to_owned() });
+    draft.seal_and_sign(team_key, root)
+}
+
+/// Revokes `device`: it moves to the revocations, the team key rotates to a new epoch
+/// (`new_team_key`), sealed to the remaining members only. `hq_device` (the vault doing
+/// this) cannot revoke itself.
+pub fn revoke(
+    current: &Roster,
+    team_key: &TeamKey,
+    new_team_key: &TeamKey,
+    root: &SigningSecretKey,
+    device: DeviceId,
+    hq_device: DeviceId,
+) -> Result<Roster, TeamError> {
+    if device == hq_device {
+        return Err(TeamError::CannotRevokeSelf);
+    }
+    if current.revocation(device).is_some() {
+        return Err(TeamError::AlreadyRevoked);
+    }
+    if current.member(device).is_none() {
+        return Err(TeamError::UnknownDevice);
+    }
+    if new_team_key.same_key_as(team_key) {
+        return Err(TeamError::Inconsistent { what: "the team key did not change" });
+    }
+    let mut draft = RosterDraft::open(current, team_key)?;
+    let version = next_version(current)?;
+    draft.version = version;
+    draft.epoch = current.epoch().checked_add(1).ok_or(TeamError::RosterFull)?;
+    draft.epoch_since = version;
+    let position = draft.members.iter().position(|m| m.keys.device_id == device).ok_or(TeamError::UnknownDevice)?;
+    let removed = draft.members.remove(position);
+    draft.revocations.push(DraftRevocation { keys: removed.keys, revoked_at: version, name: removed.name });
+    draft.seal_and_sign(new_team_key, root)
+}
+
+fn next_version(current: &Roster) -> Result<u64, TeamError> {
+    current.version().checked_add(1).ok_or(TeamError::RosterFull)
+}

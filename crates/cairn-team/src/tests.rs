@@ -1,0 +1,459 @@
+//! Whole-team scenarios over plain values: an HQ and devices that hold their state in memory
+//! and apply a roster only if every rule passes (as the vault does in one transaction).
+
+use cairn_crypto::{AgreementSecretKey, CaseKey, SIGNATURE_LEN, SigningSecretKey, TeamCaseKeyContext, TeamKey};
+
+use crate::{
+    DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Role, Roster, RosterDraft, Standing, TeamError,
+    accept_roster, org,
+};
+
+struct Hq {
+    root: SigningSecretKey,
+    device: DeviceKeys,
+    team_key: TeamKey,
+    roster: Roster,
+}
+
+impl Hq {
+    fn new(org_byte: u8) -> Hq {
+        let root = SigningSecretKey::generate();
+        let device_agreement = AgreementSecretKey::generate();
+        let device = DeviceKeys {
+            device_id: DeviceId(cairn_crypto::random_id()),
+            signing: SigningSecretKey::generate().public_key(),
+            agreement: device_agreement.public_key(),
+        };
+        let team_key = TeamKey::generate();
+        let intake = AgreementSecretKey::generate().public_key();
+        let roster =
+            org::genesis(OrgId([org_byte; 16]), &root, intake, &team_key, device, "HQ Seoul", "HQ").expect("genesis");
+        Hq { root, device, team_key, roster }
+    }
+
+    fn enroll(&mut self, device: &Device, role: Role) -> Result<&Roster, TeamError> {
+        let request = EnrollmentRequest::parse(&device.request()).expect("request");
+        let confirmed = device.keys.fingerprint();
+        self.roster = org::enroll(&self.roster, &self.team_key, &self.root, &request, &confirmed, role, &device.name)?;
+        Ok(&self.roster)
+    }
+
+    fn revoke(&mut self, device_id: DeviceId) -> Result<&Roster, TeamError> {
+        let new_key = TeamKey::generate();
+        self.roster = org::revoke(&self.roster, &self.team_key, &new_key, &self.root, device_id, self.device.device_id)?;
+        self.team_key = new_key;
+        Ok(&self.roster)
+    }
+
+    fn fingerprint(&self) -> String {
+        self.roster.pin().fingerprint().to_string()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.roster.to_bytes().to_vec()
+    }
+}
+
+struct Device {
+    name: String,
+    keys: DeviceKeys,
+    signing: SigningSecretKey,
+    agreement: AgreementSecretKey,
+    pin: Option<Pin>,
+    roster: Option<Roster>,
+    team_keys: Vec<(u32, TeamKey)>,
+    standing: Option<Standing>,
+}
+
+impl Device {
+    fn new(name: &str) -> Device {
+        let signing = SigningSecretKey::generate();
+        let agreement = AgreementSecretKey::generate();
+        let keys = DeviceKeys {
+            device_id: DeviceId(cairn_crypto::random_id()),
+            signing: signing.public_key(),
+            agreement: agreement.public_key(),
+        };
+        Device { name: name.into(), keys, signing, agreement, pin: None, roster: None, team_keys: vec![], standing: None }
+    }
+
+    fn request(&self) -> Vec<u8> {
+        EnrollmentRequest::create(self.keys.device_id, &self.signing, &self.keys.agreement, &self.name).expect("request")
+    }
+
+    /// Applies a roster all-or-nothing, as the vault's transaction does.
+    fn import(&mut self, bytes: &[u8], confirmed: Option<&str>) -> Result<Standing, TeamError> {
+        let view = DeviceView { keys: self.keys, pin: self.pin, current: self.roster.as_ref() };
+        let accepted = accept_roster(&view, &self.agreement, bytes, confirmed)?;
+        let epoch = accepted.roster.epoch();
+        accepted.check_held_key(self.team_key(epoch))?;
+        self.pin = Some(accepted.pin);
+        self.standing = Some(accepted.standing);
+        if let Some(key) = accepted.team_key
+            && self.team_key(epoch).is_none()
+        {
+            self.team_keys.push((epoch, key));
+        }
+        self.roster = Some(accepted.roster);
+        Ok(accepted.standing)
+    }
+
+    fn team_key(&self, epoch: u32) -> Option<&TeamKey> {
+        self.team_keys.iter().find(|(e, _)| *e == epoch).map(|(_, key)| key)
+    }
+
+    fn epochs(&self) -> Vec<u32> {
+        self.team_keys.iter().map(|(e, _)| *e).collect()
+    }
+
+    /// Everything the device holds, to prove a refused import changed nothing.
+    fn snapshot(&self) -> (Option<Pin>, Option<Vec<u8>>, Vec<u32>, Option<Standing>) {
+        (self.pin, self.roster.as_ref().map(|r| r.to_bytes().to_vec()), self.epochs(), self.standing)
+    }
+}
+
+/// An HQ with `count` enrolled devices, each of which imported the roster that enrolled it.
+fn team(count: usize) -> (Hq, Vec<Device>) {
+    let mut hq = Hq::new(0x0a);
+    let mut devices = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut device = Device::new(&format!("field {i}"));
+        hq.enroll(&device, if i % 10 == 0 { Role::Coordinator } else { Role::Field }).expect("enroll");
+        let standing = device.import(&hq.bytes(), Some(&hq.fingerprint())).expect("first import");
+        assert!(matches!(standing, Standing::Member(_)));
+        devices.push(device);
+    }
+    (hq, devices)
+}
+
+/// Asserts `outcome` is `expected` and the device's state did not move.
+fn assert_refused(device: &mut Device, bytes: &[u8], confirmed: Option<&str>, expected: TeamError) {
+    let before = device.snapshot();
+    assert_eq!(device.import(bytes, confirmed), Err(expected.clone()), "expected {expected:?}");
+    assert_eq!(device.snapshot(), before, "a refused roster ({expected:?}) changed the device");
+}
+
+#[test]
+fn a_roster_with_a_bad_signature_is_refused_and_the_current_roster_is_unchanged() {
+    let (mut hq, mut devices) = team(2);
+    hq.enroll(&Device::new("third"), Role::Field).expect("enroll");
+    let good = hq.bytes();
+    let device = &mut devices[0];
+    // A flipped bit in the signature itself, and in a sealed name inside the signed body.
+    let mut bad_signature = good.clone();
+    let last = bad_signature.len() - 1;
+    bad_signature[last] ^= 0x01;
+    assert_refused(device, &bad_signature, None, TeamError::BadRosterSignature);
+    let mut altered_body = good.clone();
+    altered_body[150] ^= 0x01;
+    assert_refused(device, &altered_body, None, TeamError::BadRosterSignature);
+    // A roster re-signed by someone else's key, claiming this organisation's root.
+    let mut resigned = good.clone();
+    let body_len = resigned.len() - SIGNATURE_LEN;
+    let forger = SigningSecretKey::generate();
+    let signature = forger.sign(cairn_crypto::SignaturePurpose::Roster, &resigned[..body_len]);
+    resigned[body_len..].copy_from_slice(&signature.to_bytes());
+    assert_refused(device, &resigned, None, TeamError::BadRosterSignature);
+    // The genuine one still imports.
+    assert!(device.import(&good, None).is_ok());
+}
+
+#[test]
+fn a_roster_from_another_organisation_is_refused() {
+    let (_hq, mut devices) = team(1);
+    let device = &mut devices[0];
+    // Another organisation enrolls a copy of the device's request and issues a newer roster.
+    let mut other = Hq::new(0x0b);
+    for _ in 0..5 {
+        other.enroll(&Device::new("filler"), Role::Field).expect("enroll");
+    }
+    let request = EnrollmentRequest::parse(&device.request()).expect("request");
+    other.roster =
+        org::enroll(&other.roster, &other.team_key, &other.root, &request, &device.keys.fingerprint(), Role::Field, "x")
+            .expect("enroll");
+    assert_refused(device, &other.bytes(), None, TeamError::WrongOrganisation);
+    // Even claiming this organisation's id, a roster under another root key is refused.
+    let mut impostor = Hq::new(0x0a);
+    impostor.roster = org::enroll(
+        &impostor.roster,
+        &impostor.team_key,
+        &impostor.root,
+        &request,
+        &device.keys.fingerprint(),
+        Role::Field,
+        "x",
+    )
+    .expect("enroll");
+    assert_eq!(impostor.roster.org_id(), device.pin.expect("pinned").org_id);
+    assert_refused(device, &impostor.bytes(), None, TeamError::WrongOrganisation);
+}
+
+#[test]
+fn a_replayed_or_stale_roster_is_refused() {
+    let (mut hq, mut devices) = team(2);
+    let old = hq.bytes();
+    hq.enroll(&Device::new("third"), Role::Field).expect("enroll");
+    let newer = hq.bytes();
+    let device = &mut devices[0];
+    device.import(&newer, None).expect("import");
+    assert_refused(device, &newer, None, TeamError::Replay);
+    assert_refused(device, &old, None, TeamError::Replay);
+    // The very first roster, which did not even list the device yet, is also just stale.
+    let (mut fresh_hq, _) = team(0);
+    let genesis = fresh_hq.bytes();
+    let mut late = Device::new("late");
+    fresh_hq.enroll(&late, Role::Field).expect("enroll");
+    late.import(&fresh_hq.bytes(), Some(&fresh_hq.fingerprint())).expect("import");
+    assert_refused(&mut late, &genesis, None, TeamError::Replay);
+}
+
+#[test]
+fn a_truncated_roster_is_refused() {
+    let (mut hq, mut devices) = team(3);
+    hq.enroll(&Device::new("fourth"), Role::Field).expect("enroll");
+    let good = hq.bytes();
+    let device = &mut devices[1];
+    for len in [0, 1, 2, 100, 210, 211, 500, good.len() - SIGNATURE_LEN, good.len() - 1] {
+        assert_refused(device, &good[..len], None, TeamError::Truncated { what: "roster" });
+    }
+    let mut padded = good.clone();
+    padded.extend_from_slice(&[0; 7]);
+    assert_refused(device, &padded, None, TeamError::Malformed { what: "roster" });
+    assert_refused(device, b"CAIRN-ENROLL1:AAAA", None, TeamError::UnsupportedVersion { what: "roster", version: b'C' });
+    assert_refused(device, &devices_request_bytes(), None, TeamError::WrongKind { expected: "a roster" });
+}
+
+fn devices_request_bytes() -> Vec<u8> {
+    Device::new("x").request()
+}
+
+#[test]
+fn the_first_import_needs_the_organisation_fingerprint_confirmed() {
+    let mut hq = Hq::new(0x0a);
+    let mut device = Device::new("new");
+    hq.enroll(&device, Role::Field).expect("enroll");
+    let bytes = hq.bytes();
+    assert_refused(&mut device, &bytes, None, TeamError::FingerprintRequired);
+    assert_refused(&mut device, &bytes, Some("12345"), TeamError::MalformedFingerprint);
+    let other = Hq::new(0x0b).fingerprint();
+    assert_refused(&mut device, &bytes, Some(&other), TeamError::FingerprintMismatch);
+    assert_eq!(crate::preview_fingerprint(&bytes).expect("preview").to_string(), hq.fingerprint());
+    device.import(&bytes, Some(&hq.fingerprint().replace(' ', ""))).expect("import");
+    assert_eq!(device.pin, Some(hq.roster.pin()));
+    // Later imports may re-check the pinned fingerprint, and a wrong one is refused.
+    hq.enroll(&Device::new("another"), Role::Field).expect("enroll");
+    assert_refused(&mut device, &hq.bytes(), Some(&other), TeamError::FingerprintMismatch);
+    device.import(&hq.bytes(), Some(&hq.fingerprint())).expect("import");
+}
+
+#[test]
+fn a_device_not_on_the_roster_or_listed_with_other_keys_is_refused() {
+    let (mut hq, _) = team(2);
+    let mut stranger = Device::new("stranger");
+    assert_refused(&mut stranger, &hq.bytes(), Some(&hq.fingerprint()), TeamError::NotOnRoster);
+    // HQ enrolls an impostor's keys under the victim's device id (say the operator skipped
+    // the fingerprint check on a swapped request): the victim refuses that roster.
+    let mut victim = Device::new("victim");
+    let mut impostor = Device::new("impostor");
+    impostor.keys.device_id = victim.keys.device_id;
+    hq.enroll(&impostor, Role::Field).expect("enroll");
+    assert_refused(&mut victim, &hq.bytes(), Some(&hq.fingerprint()), TeamError::KeyMismatch);
+}
+
+#[test]
+fn hq_refuses_bad_enrollments_and_revocations() {
+    let (mut hq, devices) = team(3);
+    let newcomer = Device::new("newcomer");
+    let request = EnrollmentRequest::parse(&newcomer.request()).expect("request");
+    let wrong = devices[0].keys.fingerprint();
+    assert_eq!(
+        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &wrong, Role::Field, "n").err(),
+        Some(TeamError::FingerprintMismatch)
+    );
+    assert_eq!(hq.enroll(&devices[1], Role::Field).err(), Some(TeamError::AlreadyEnrolled));
+    assert_eq!(
+        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &newcomer.keys.fingerprint(), Role::Field, "bad\u{7}")
+            .err(),
+        Some(TeamError::InvalidName)
+    );
+    let hq_id = hq.device.device_id;
+    assert_eq!(hq.revoke(hq_id).err(), Some(TeamError::CannotRevokeSelf));
+    assert_eq!(hq.revoke(newcomer.keys.device_id).err(), Some(TeamError::UnknownDevice));
+    hq.revoke(devices[2].keys.device_id).expect("revoke");
+    assert_eq!(hq.revoke(devices[2].keys.device_id).err(), Some(TeamError::AlreadyRevoked));
+    assert_eq!(hq.enroll(&devices[2], Role::Field).err(), Some(TeamError::DeviceRevoked));
+    // A captured device asking again under a new id, with its own (revoked) keys.
+    let captured = &devices[2];
+    let bytes =
+        EnrollmentRequest::create(DeviceId([0x77; 16]), &captured.signing, &captured.keys.agreement, "").expect("request");
+    let request = EnrollmentRequest::parse(&bytes).expect("request");
+    assert_eq!(
+        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &request.keys().fingerprint(), Role::Field, "n").err(),
+        Some(TeamError::DeviceRevoked)
+    );
+    assert_eq!(
+        org::revoke(&hq.roster, &hq.team_key, &hq.team_key, &hq.root, devices[0].keys.device_id, hq_id).err(),
+        Some(TeamError::Inconsistent { what: "the team key did not change" })
+    );
+}
+
+#[test]
+fn a_revoked_device_cannot_open_the_new_team_key_epoch() {
+    let (mut hq, mut devices) = team(4);
+    let epoch1 = hq.roster.epoch();
+    let revoked_id = devices[2].keys.device_id;
+    hq.revoke(revoked_id).expect("revoke");
+    let roster = hq.bytes();
+    assert_eq!(hq.roster.epoch(), epoch1 + 1);
+    assert_eq!(hq.roster.epoch_since(), hq.roster.version());
+    assert!(hq.roster.member(revoked_id).is_none());
+    assert_eq!(hq.roster.revocation(revoked_id).map(|r| r.revoked_at), Some(hq.roster.version()));
+    // HQ shares a case key under the new epoch.
+    let context = TeamCaseKeyContext { org_id: hq.roster.org_id().0, case_id: [0xca; 16], key_version: 1 };
+    let case_key = CaseKey::generate();
+    let shared = hq.team_key.wrap_case_key(hq.roster.epoch(), &context, &case_key);
+    let record_context = cairn_crypto::RecordContext { case_id: [0xca; 16], doc_id: [1; 16], chunk_id: 0, key_version: 1 };
+    let record = cairn_crypto::seal_record(&case_key, &record_context, b"testimony").expect("seal");
+    for (i, device) in devices.iter_mut().enumerate() {
+        let standing = device.import(&roster, None).expect("every device accepts the authentic roster");
+        if i == 2 {
+            assert_eq!(standing, Standing::Revoked { at: hq.roster.version() });
+            assert_eq!(device.epochs(), vec![epoch1], "the revoked device gets no new epoch");
+            // No stanza in the new roster opens with its key…
+            for member in hq.roster.members() {
+                assert!(hq.roster.open_team_key(member.keys.device_id, &device.agreement).is_err());
+            }
+            // …and the key it kept does not open what was shared under the new epoch.
+            let old = device.team_key(epoch1).expect("epoch 1");
+            assert!(old.unwrap_case_key(epoch1 + 1, &context, &shared).is_err());
+            assert!(hq.roster.device_name(device.keys.device_id, old).is_err(), "new names are sealed from it too");
+        } else {
+            assert!(matches!(standing, Standing::Member(_)));
+            assert_eq!(device.epochs(), vec![epoch1, epoch1 + 1]);
+            let key = device.team_key(epoch1 + 1).expect("new epoch");
+            assert!(key.same_key_as(&hq.team_key));
+            let opened = key.unwrap_case_key(epoch1 + 1, &context, &shared).expect("unwrap");
+            assert_eq!(&*cairn_crypto::open_record(&opened, &record_context, &record).expect("open"), b"testimony");
+        }
+    }
+}
+
+#[test]
+fn fifty_devices_enrolled_one_revoked_every_remaining_device_imports_the_new_roster() {
+    let (mut hq, mut devices) = team(50);
+    assert_eq!(hq.roster.members().len(), 51);
+    assert_eq!(hq.roster.version(), 51);
+    let latest = hq.bytes();
+    for device in devices.iter_mut() {
+        // Devices enrolled early catch up from their first roster to the latest one.
+        if device.roster.as_ref().map(Roster::version) != Some(51) {
+            device.import(&latest, None).expect("catch up");
+        }
+    }
+    let revoked = devices[17].keys.device_id;
+    hq.revoke(revoked).expect("revoke");
+    let after = hq.bytes();
+    assert_eq!(hq.roster.members().len(), 50);
+    assert_eq!(hq.roster.epoch(), 2);
+    let mut imported = 0;
+    for device in devices.iter_mut() {
+        let standing = device.import(&after, None).expect("import");
+        if device.keys.device_id == revoked {
+            assert!(matches!(standing, Standing::Revoked { .. }));
+            assert!(device.team_key(2).is_none());
+        } else {
+            assert!(device.team_key(2).expect("epoch 2").same_key_as(&hq.team_key));
+            assert_eq!(device.roster.as_ref().map(Roster::version), Some(52));
+            imported += 1;
+        }
+    }
+    assert_eq!(imported, 49);
+    // Names stay readable to members (under the new epoch) and not to the revoked device.
+    let name = hq.roster.device_name(devices[3].keys.device_id, devices[3].team_key(2).expect("key")).expect("name");
+    assert_eq!(name, "field 3");
+}
+
+#[test]
+fn a_roster_that_breaks_succession_is_refused_even_if_signed() {
+    let (mut hq, mut devices) = team(3);
+    hq.revoke(devices[0].keys.device_id).expect("revoke");
+    for device in devices.iter_mut() {
+        device.import(&hq.bytes(), None).expect("import");
+    }
+    let reissue = |hq: &Hq, edit: &dyn Fn(&mut RosterDraft)| -> Vec<u8> {
+        let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+        draft.version += 1;
+        edit(&mut draft);
+        draft.seal_and_sign(&hq.team_key, &hq.root).expect("sign").to_bytes().to_vec()
+    };
+    let dropped_id = devices[2].keys.device_id;
+    let device = &mut devices[1];
+    // A revocation silently dropped (the revoked device quietly back as a member).
+    let readmitted = reissue(&hq, &|draft| {
+        let revoked = draft.revocations.remove(0);
+        draft.members.push(crate::DraftMember { keys: revoked.keys, role: Role::Field, name: revoked.name });
+    });
+    assert_refused(device, &readmitted, None, TeamError::Inconsistent { what: "a revocation was dropped" });
+    // A member silently removed.
+    let vanished = reissue(&hq, &|draft| draft.members.retain(|m| m.keys.device_id != dropped_id));
+    assert_refused(device, &vanished, None, TeamError::Inconsistent { what: "a device vanished or changed keys" });
+    // A revocation without rotating the team key.
+    let unrotated = reissue(&hq, &|draft| {
+        draft.epoch_since = draft.version;
+        let position = draft.members.iter().position(|m| m.keys.device_id == dropped_id).expect("member");
+        let member = draft.members.remove(position);
+        draft.revocations.push(crate::DraftRevocation { keys: member.keys, revoked_at: draft.version, name: member.name });
+    });
+    assert_refused(device, &unrotated, None, TeamError::Inconsistent { what: "a revocation without a new team key" });
+    // The same epoch number with a different key.
+    let mut forked = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+    forked.version += 1;
+    let forked = forked.seal_and_sign(&TeamKey::generate(), &hq.root).expect("sign");
+    assert_refused(device, forked.to_bytes(), None, TeamError::EpochConflict);
+    // And after all those refusals, the genuine next roster still imports.
+    hq.enroll(&Device::new("late"), Role::Field).expect("enroll");
+    device.import(&hq.bytes(), None).expect("import");
+}
+
+mod hostile_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sample_roster() -> (Vec<u8>, Pin) {
+        let (mut hq, devices) = team(2);
+        hq.revoke(devices[0].keys.device_id).expect("revoke");
+        (hq.bytes(), hq.roster.pin())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_bytes_never_panic_the_decoders(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = Roster::decode(&bytes);
+            let _ = EnrollmentRequest::parse(&bytes);
+            let _ = EnrollmentRequest::from_file_contents(&bytes);
+            let _ = crate::preview_fingerprint(&bytes);
+        }
+
+        #[test]
+        fn mutated_rosters_are_refused_without_panicking(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let (mut bytes, pin) = sample_roster();
+            let original = bytes.clone();
+            for (index, value) in edits {
+                let at = index.index(bytes.len());
+                bytes[at] = value;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            prop_assume!(bytes != original);
+            prop_assert!(Roster::parse(&bytes, Some(&pin)).is_err());
+        }
+    }
+}

@@ -1,0 +1,615 @@
+//! Case commands: list, search, open, edit (persons, testimonies, events and acts, notes),
+//! attachments (import with metadata removal, export a copy), conflicts, vocabularies.
+//!
+//! DTOs carry what the views render. A person's identity fields are not part of the case
+//! view: only which of them are recorded. `reveal_identity` returns them, separately
+//! permissioned, when the worker asks to see them.
+
+use std::collections::BTreeSet;
+
+use cairn_core::cases::{
+    CaseField, CaseView, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, Sensitive, id_to_hex, parse_id,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{DesktopState, blocking};
+use crate::error::{CommandError, CommandResult};
+
+pub(crate) fn id(text: &str) -> CommandResult<ObjectId> {
+    parse_id(text).map_err(|_| CommandError::invalid("invalid id"))
+}
+
+/// A case in the list, with what the list's filters need.
+#[derive(Debug, Serialize)]
+pub(crate) struct CaseSummaryDto {
+    id: String,
+    title: String,
+    status: String,
+    risk: String,
+    created_at: i64,
+    updated_at: i64,
+    persons: u32,
+    testimonies: u32,
+    events: u32,
+    notes: u32,
+    attachments: u32,
+    conflicts: u32,
+    tags: Vec<String>,
+    act_types: Vec<String>,
+    /// Earliest and latest event dates (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), for the date filter.
+    first_date: Option<String>,
+    last_date: Option<String>,
+}
+
+/// Every case, most recently changed first.
+#[tauri::command]
+pub(crate) async fn list_cases(state: DesktopState<'_>) -> CommandResult<Vec<CaseSummaryDto>> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        desktop.with_session(|session| {
+            let summaries = session.list_cases()?;
+            let mut rows = Vec::with_capacity(summaries.len());
+            for summary in summaries {
+                // The summary has no tags, act types or dates; the filters need them.
+                // (cairn-core could keep them in the case summary: see the report.)
+                let view = session.open_case(&summary.id)?;
+                let record = &view.record;
+                let act_types: BTreeSet<String> =
+                    record.events.values().flat_map(|event| event.acts.values().map(|act| act.act_type.clone())).collect();
+                let dates: BTreeSet<String> = record
+                    .events
+                    .values()
+                    .flat_map(|event| [event.date_start.clone(), event.date_end.clone()])
+                    .filter(|date| !date.is_empty())
+                    .collect();
+                rows.push(CaseSummaryDto {
+                    id: id_to_hex(&summary.id),
+                    title: summary.title,
+                    status: summary.status,
+                    risk: summary.risk,
+                    created_at: summary.created_at,
+                    updated_at: summary.updated_at,
+                    persons: summary.counts.persons,
+                    testimonies: summary.counts.testimonies,
+                    events: summary.counts.events,
+                    notes: summary.counts.notes,
+                    attachments: summary.counts.attachments,
+                    conflicts: view.conflicts.len() as u32,
+                    tags: record.tags.clone(),
+                    act_types: act_types.into_iter().collect(),
+                    first_date: dates.first().cloned(),
+                    last_date: dates.last().cloned(),
+                });
+            }
+            Ok(rows)
+        })
+    })
+    .await
+}
+
+/// A search result.
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchHitDto {
+    case_id: String,
+    title: String,
+    status: String,
+    fields: Vec<String>,
+    snippet: String,
+}
+
+/// Full-text search over the cases (titles, tags, pseudonyms, notes, events, narratives).
+#[tauri::command]
+pub(crate) async fn search_cases(state: DesktopState<'_>, query: String) -> CommandResult<Vec<SearchHitDto>> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        desktop.with_session(|session| {
+            Ok(session
+                .search(&query, cairn_core::cases::DEFAULT_SEARCH_LIMIT)?
+                .into_iter()
+                .map(|hit| SearchHitDto {
+                    case_id: id_to_hex(&hit.case_id),
+                    title: hit.title,
+                    status: hit.status,
+                    fields: hit.fields,
+                    snippet: hit.snippet,
+                })
+                .collect())
+        })
+    })
+    .await
+}
+
+/// Creates a case; returns its id.
+#[tauri::command]
+pub(crate) fn create_case(state: DesktopState<'_>, title: String) -> CommandResult<String> {
+    state.with_session(|session| Ok(id_to_hex(&session.create_case(&title)?)))
+}
+
+/// Crypto-shreds a case.
+#[tauri::command]
+pub(crate) fn delete_case(state: DesktopState<'_>, case_id: String) -> CommandResult<()> {
+    let case_id = id(&case_id)?;
+    state.with_session(|session| session.delete_case(&case_id))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PersonDto {
+    id: String,
+    pseudonym: String,
+    roles: Vec<String>,
+    /// Names of the identity fields that hold a value (the values are not sent).
+    identity_recorded: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TestimonyDto {
+    id: String,
+    source_person: String,
+    date: String,
+    place: String,
+    interviewer: String,
+    interpreter: String,
+    language: String,
+    consent_given: bool,
+    consent_scopes: Vec<String>,
+    consent_conditions: String,
+    narrative: String,
+    transcript: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ActDto {
+    id: String,
+    act_type: String,
+    victim: String,
+    agency: String,
+    unit: String,
+    facility: String,
+    consequences: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EventDto {
+    id: String,
+    title: String,
+    description: String,
+    date_start: String,
+    date_end: String,
+    date_certainty: String,
+    place: String,
+    acts: Vec<ActDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct NoteDto {
+    id: String,
+    at: i64,
+    by: String,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentDto {
+    pub(crate) id: String,
+    pub(crate) file_name: String,
+    pub(crate) media_type: String,
+    pub(crate) stored_size: u64,
+    /// `stripped`, `kept` or `not_an_image`.
+    pub(crate) metadata: String,
+    pub(crate) added_at: i64,
+    pub(crate) added_by: String,
+}
+
+
+/// A case as the editor shows it.
+#[derive(Debug, Serialize)]
+pub(crate) struct CaseDto {
+    id: String,
+    title: String,
+    status: String,
+    risk: String,
+    team: String,
+    tags: Vec<String>,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+    persons: Vec<PersonDto>,
+    testimonies: Vec<TestimonyDto>,
+    events: Vec<EventDto>,
+    notes: Vec<NoteDto>,
+    attachments: Vec<AttachmentDto>,
+    conflicts: usize,
+}
+
+fn case_dto(view: CaseView) -> CaseDto {
+    let record = view.record;
+    let mut notes: Vec<NoteDto> =
+        record.notes.into_iter().map(|(id, note)| NoteDto { id, at: note.at, by: note.by, text: note.text }).collect();
+    notes.sort_by_key(|note| note.at);
+    let mut attachments: Vec<AttachmentDto> = record
+        .attachments
+        .into_iter()
+        .map(|(id, attachment)| AttachmentDto {
+            id,
+            file_name: attachment.file_name,
+            media_type: attachment.media_type,
+            stored_size: attachment.stored_size,
+            metadata: attachment.metadata,
+            added_at: attachment.added_at,
+            added_by: attachment.added_by,
+        })
+        .collect();
+    attachments.sort_by_key(|attachment| attachment.added_at);
+    let mut testimonies: Vec<TestimonyDto> = view
+        .testimonies
+        .into_iter()
+        .map(|(id, testimony)| TestimonyDto {
+            id: id_to_hex(&id),
+            source_person: testimony.source_person,
+            date: testimony.date,
+            place: testimony.place,
+            interviewer: testimony.interviewer,
+            interpreter: testimony.interpreter,
+            language: testimony.language,
+            consent_given: testimony.consent.given,
+            consent_scopes: testimony.consent.scopes,
+            consent_conditions: testimony.consent.conditions,
+            narrative: testimony.narrative.0,
+            transcript: testimony.transcript.0,
+        })
+        .collect();
+    testimonies.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+    let mut persons: Vec<PersonDto> = record
+        .persons
+        .into_iter()
+        .map(|(id, person)| PersonDto {
+            id,
+            pseudonym: person.pseudonym,
+            roles: person.roles,
+            identity_recorded: person.identity.fields().into_iter().filter(|(_, value)| value.is_set()).map(|(name, _)| name).collect(),
+        })
+        .collect();
+    persons.sort_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
+    let mut events: Vec<EventDto> = record
+        .events
+        .into_iter()
+        .map(|(id, event)| EventDto {
+            id,
+            title: event.title,
+            description: event.description,
+            date_start: event.date_start,
+            date_end: event.date_end,
+            date_certainty: event.date_certainty,
+            place: event.place,
+            acts: event
+                .acts
+                .into_iter()
+                .map(|(id, act)| ActDto {
+                    id,
+                    act_type: act.act_type,
+                    victim: act.victim,
+                    agency: act.perpetrator.agency,
+                    unit: act.perpetrator.unit,
+                    facility: act.perpetrator.facility,
+                    consequences: act.consequences,
+                })
+                .collect(),
+        })
+        .collect();
+    events.sort_by(|a, b| a.date_start.cmp(&b.date_start).then(a.id.cmp(&b.id)));
+    CaseDto {
+        id: id_to_hex(&view.id),
+        title: record.title,
+        status: record.status,
+        risk: record.risk,
+        team: record.team,
+        tags: record.tags,
+        created_at: record.created_at,
+        created_by: record.created_by,
+        updated_at: view.updated_at,
+        persons,
+        testimonies,
+        events,
+        notes,
+        attachments,
+        conflicts: view.conflicts.len(),
+    }
+}
+
+/// Opens a case for the editor.
+#[tauri::command]
+pub(crate) async fn open_case(state: DesktopState<'_>, case_id: String) -> CommandResult<CaseDto> {
+    let case_id = id(&case_id)?;
+    let desktop = state.inner().clone();
+    blocking(move || desktop.with_session(|session| Ok(case_dto(session.open_case(&case_id)?)))).await
+}
+
+/// Sets a case field: `title`, `status`, `risk`, `team` or `tags` (comma-separated).
+#[tauri::command]
+pub(crate) fn set_case_field(state: DesktopState<'_>, case_id: String, field: String, value: String) -> CommandResult<()> {
+    let case_id = id(&case_id)?;
+    let field = CaseField::parse(&field).map_err(|_| CommandError::invalid("unknown case field"))?;
+    state.with_session(|session| session.set_case_field(&case_id, field, &value))
+}
+
+/// The identifying fields of a person, as typed by the worker.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub(crate) struct IdentityDto {
+    #[serde(default)]
+    real_name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    home_town: String,
+    #[serde(default)]
+    family: String,
+    #[serde(default)]
+    contact: String,
+}
+
+/// Adds a person; returns their id.
+#[tauri::command]
+pub(crate) fn add_person(
+    state: DesktopState<'_>,
+    case_id: String,
+    pseudonym: String,
+    roles: Vec<String>,
+    identity: IdentityDto,
+) -> CommandResult<String> {
+    let case_id = id(&case_id)?;
+    let person = NewPerson {
+        pseudonym,
+        roles,
+        identity: cairn_core::cases::Identity {
+            real_name: Sensitive(identity.real_name),
+            birth_date: Sensitive(identity.birth_date),
+            home_town: Sensitive(identity.home_town),
+            family: Sensitive(identity.family),
+            contact: Sensitive(identity.contact),
+        },
+    };
+    state.with_session(|session| Ok(id_to_hex(&session.add_person(&case_id, &person)?)))
+}
+
+/// Shows a person's identity fields (only when the worker asks: "Show identity").
+#[tauri::command]
+pub(crate) fn reveal_identity(state: DesktopState<'_>, case_id: String, person_id: String) -> CommandResult<IdentityDto> {
+    let case_id = id(&case_id)?;
+    state.with_session(|session| {
+        let view = session.open_case(&case_id)?;
+        let person = view.record.persons.get(&person_id).ok_or(cairn_core::CoreError::NotFound("person"))?;
+        let identity = &person.identity;
+        Ok(IdentityDto {
+            real_name: identity.real_name.expose().to_owned(),
+            birth_date: identity.birth_date.expose().to_owned(),
+            home_town: identity.home_town.expose().to_owned(),
+            family: identity.family.expose().to_owned(),
+            contact: identity.contact.expose().to_owned(),
+        })
+    })
+}
+
+/// A new testimony as the form sends it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewTestimonyDto {
+    source_person: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    interviewer: String,
+    #[serde(default)]
+    interpreter: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    consent_given: bool,
+    #[serde(default)]
+    consent_scopes: Vec<String>,
+    #[serde(default)]
+    consent_conditions: String,
+    #[serde(default)]
+    narrative: String,
+}
+
+/// Adds a testimony; returns its id.
+#[tauri::command]
+pub(crate) fn add_testimony(state: DesktopState<'_>, case_id: String, testimony: NewTestimonyDto) -> CommandResult<String> {
+    let case_id = id(&case_id)?;
+    let testimony = NewTestimony {
+        source_person: testimony.source_person,
+        date: testimony.date,
+        place: testimony.place,
+        interviewer: testimony.interviewer,
+        interpreter: testimony.interpreter,
+        language: testimony.language,
+        consent_given: testimony.consent_given,
+        consent_scopes: testimony.consent_scopes,
+        consent_conditions: testimony.consent_conditions,
+        narrative: testimony.narrative,
+        transcript: String::new(),
+    };
+    state.with_session(|session| Ok(id_to_hex(&session.add_testimony(&case_id, &testimony)?)))
+}
+
+/// Saves a testimony's narrative (only the difference is recorded).
+#[tauri::command]
+pub(crate) fn set_narrative(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
+    let testimony_id = id(&testimony_id)?;
+    state.with_session(|session| session.set_narrative(&testimony_id, &text))
+}
+
+/// Saves a testimony's transcript.
+#[tauri::command]
+pub(crate) fn set_transcript(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
+    let testimony_id = id(&testimony_id)?;
+    state.with_session(|session| session.set_transcript(&testimony_id, &text))
+}
+
+/// A new event as the form sends it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewEventDto {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    date_start: String,
+    #[serde(default)]
+    date_end: String,
+    #[serde(default)]
+    certainty: String,
+    #[serde(default)]
+    place: String,
+}
+
+/// Adds an event; returns its id.
+#[tauri::command]
+pub(crate) fn add_event(state: DesktopState<'_>, case_id: String, event: NewEventDto) -> CommandResult<String> {
+    let case_id = id(&case_id)?;
+    let event = NewEvent {
+        title: event.title,
+        description: event.description,
+        date_start: event.date_start,
+        date_end: event.date_end,
+        certainty: event.certainty,
+        place: event.place,
+    };
+    state.with_session(|session| Ok(id_to_hex(&session.add_event(&case_id, &event)?)))
+}
+
+/// A new act as the form sends it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewActDto {
+    act_type: String,
+    #[serde(default)]
+    victim: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    facility: String,
+    #[serde(default)]
+    consequences: String,
+}
+
+/// Adds an act to an event; returns its id.
+#[tauri::command]
+pub(crate) fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto) -> CommandResult<String> {
+    let event_id = id(&event_id)?;
+    let act = NewAct {
+        act_type: act.act_type,
+        victim: act.victim,
+        agency: act.agency,
+        unit: act.unit,
+        facility: act.facility,
+        consequences: act.consequences,
+    };
+    state.with_session(|session| Ok(id_to_hex(&session.add_act(&event_id, &act)?)))
+}
+
+/// Adds a note by this device's worker; returns its id.
+#[tauri::command]
+pub(crate) fn add_note(state: DesktopState<'_>, case_id: String, text: String) -> CommandResult<String> {
+    let case_id = id(&case_id)?;
+    state.with_session(|session| Ok(id_to_hex(&session.add_note(&case_id, &text, None)?)))
+}
+
+/// One value of a conflicting field.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConflictValueDto {
+    value: String,
+    is_object: bool,
+    by: String,
+    at: i64,
+    shown: bool,
+}
+
+/// A field edited on two devices at once.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConflictDto {
+    document_id: String,
+    document_kind: &'static str,
+    path: String,
+    /// The case field name when the conflict is on one (`title`, `status`, …): these can also
+    /// be merged by typing a new value.
+    case_field: Option<&'static str>,
+    values: Vec<ConflictValueDto>,
+}
+
+/// The unresolved conflicts of a case.
+#[tauri::command]
+pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> CommandResult<Vec<ConflictDto>> {
+    let case_id = id(&case_id)?;
+    state.with_session(|session| {
+        Ok(session
+            .conflicts(&case_id)?
+            .into_iter()
+            .map(|conflict| {
+                let case_field = (conflict.document_kind == "case")
+                    .then(|| CaseField::parse(&conflict.conflict.path).ok().map(CaseField::name))
+                    .flatten();
+                ConflictDto {
+                    document_id: id_to_hex(&conflict.document_id),
+                    document_kind: conflict.document_kind,
+                    path: conflict.conflict.path,
+                    case_field,
+                    values: conflict
+                        .conflict
+                        .values
+                        .into_iter()
+                        .map(|value| ConflictValueDto { value: value.value, is_object: value.is_object, by: value.by, at: value.at, shown: value.shown })
+                        .collect(),
+                }
+            })
+            .collect())
+    })
+}
+
+/// Resolves a conflict by keeping one of its values.
+#[tauri::command]
+pub(crate) fn resolve_conflict(state: DesktopState<'_>, case_id: String, document_id: String, path: String, choice: usize) -> CommandResult<()> {
+    let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
+    state.with_session(|session| session.resolve_conflict(&case_id, &document_id, &path, choice))
+}
+
+/// One term of a controlled vocabulary, in both languages.
+#[derive(Debug, Serialize)]
+pub(crate) struct TermDto {
+    code: String,
+    en: String,
+    ko: String,
+}
+
+/// A controlled vocabulary.
+#[derive(Debug, Serialize)]
+pub(crate) struct VocabularyDto {
+    kind: &'static str,
+    terms: Vec<TermDto>,
+}
+
+/// Every controlled vocabulary (act types, agencies, roles, consent scopes, statuses, risks).
+#[tauri::command]
+pub(crate) fn vocabularies() -> CommandResult<Vec<VocabularyDto>> {
+    let all = cairn_core::cases::vocabularies().map_err(|_| CommandError::internal())?;
+    Ok(all
+        .iter()
+        .map(|vocabulary| VocabularyDto {
+            kind: vocabulary.kind.name(),
+            terms: vocabulary.terms.iter().map(|term| TermDto { code: term.code.clone(), en: term.en.clone(), ko: term.ko.clone() }).collect(),
+        })
+        .collect())
+}
+
+/// The name recorded with this device's edits and notes.
+#[tauri::command]
+pub(crate) fn worker_name(state: DesktopState<'_>) -> CommandResult<String> {
+    state.with_session(|session| session.worker_name())
+}
+
+/// Sets the worker name.
+#[tauri::command]
+pub(crate) fn set_worker_name(state: DesktopState<'_>, name: String) -> CommandResult<()> {
+    state.with_session(|session| session.set_worker_name(&name))
+}

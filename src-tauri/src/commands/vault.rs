@@ -1,0 +1,199 @@
+//! Vault commands: first run, recovery-code confirmation, unlock, recover, lock, status,
+//! passphrase change, settings and activity pings.
+
+use cairn_core::{ExposeSecret, KdfChoice, SecretString};
+use serde::Serialize;
+
+use super::{DesktopState, blocking};
+use crate::{
+    error::{CommandError, CommandResult},
+    settings::{Language, MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, Settings},
+    state::{LockReason, PhaseName},
+};
+
+/// Everything the shell of the UI needs before (and after) unlock. Nothing sensitive.
+#[derive(Debug, Serialize)]
+pub(crate) struct AppStateDto {
+    phase: PhaseName,
+    /// The language to show now.
+    language: Language,
+    /// The stored choice: `None` follows the system locale.
+    language_choice: Option<Language>,
+    auto_lock_minutes: u32,
+    min_auto_lock_minutes: u32,
+    max_auto_lock_minutes: u32,
+    min_passphrase_chars: usize,
+    /// New vaults get the insecure test-only key derivation (automated tests only).
+    test_mode: bool,
+    /// Why the vault was last locked in this run.
+    last_lock: Option<LockReason>,
+}
+
+fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
+    let settings = state.settings();
+    AppStateDto {
+        phase: state.phase_name(),
+        language: settings.effective_language(),
+        language_choice: settings.language,
+        auto_lock_minutes: settings.auto_lock_minutes,
+        min_auto_lock_minutes: MIN_AUTO_LOCK_MINUTES,
+        max_auto_lock_minutes: MAX_AUTO_LOCK_MINUTES,
+        min_passphrase_chars: cairn_core::MIN_PASSPHRASE_CHARS,
+        test_mode: state.options.insecure_fast_kdf,
+        last_lock: state.last_lock(),
+    }
+}
+
+/// The phase, language and settings.
+#[tauri::command]
+pub(crate) fn app_state(state: DesktopState<'_>) -> AppStateDto {
+    app_state_dto(&state)
+}
+
+/// The recovery code to show once, grouped `XXXX-XXXX-…`.
+#[derive(Debug, Serialize)]
+pub(crate) struct RecoveryCodeDto {
+    code: String,
+}
+
+fn new_passphrase(passphrase: String, again: String) -> CommandResult<SecretString> {
+    let (passphrase, again) = (SecretString::from(passphrase), SecretString::from(again));
+    if passphrase.expose_secret() != again.expose_secret() {
+        return Err(CommandError::passphrase_mismatch());
+    }
+    cairn_core::check_new_passphrase(passphrase.expose_secret())?;
+    Ok(passphrase)
+}
+
+/// First run: creates the vault (calibrating the key derivation takes a few seconds) and
+/// returns the recovery code. The app stays closed until the code is typed back.
+#[tauri::command]
+pub(crate) async fn create_vault(state: DesktopState<'_>, passphrase: String, passphrase_again: String) -> CommandResult<RecoveryCodeDto> {
+    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let desktop = state.inner().clone();
+    if desktop.phase_name() != PhaseName::NoVault {
+        return Err(CommandError::wrong_phase());
+    }
+    blocking(move || {
+        let kdf = if desktop.options.insecure_fast_kdf { KdfChoice::InsecureTestOnly } else { KdfChoice::Calibrate };
+        let (session, code) = cairn_core::create_vault(&desktop.options.vault_dir, &passphrase, kdf)?;
+        let shown = RecoveryCodeDto { code: code.display_grouped().to_string() };
+        desktop.await_recovery_confirmation(session, code);
+        Ok(shown)
+    })
+    .await
+}
+
+/// Checks the recovery code typed back after creation; on a match the vault opens.
+#[tauri::command]
+pub(crate) fn confirm_recovery_code(state: DesktopState<'_>, typed: String) -> CommandResult<()> {
+    let typed = SecretString::from(typed);
+    state.confirm_recovery_code(typed.expose_secret())
+}
+
+/// Unlocks with the passphrase.
+#[tauri::command]
+pub(crate) async fn unlock(state: DesktopState<'_>, passphrase: String) -> CommandResult<()> {
+    let passphrase = SecretString::from(passphrase);
+    let desktop = state.inner().clone();
+    match desktop.phase_name() {
+        PhaseName::Unlocked => return Ok(()),
+        PhaseName::NoVault => return Err(cairn_core::CoreError::VaultNotFound.into()),
+        PhaseName::Locked | PhaseName::ConfirmRecovery => {}
+    }
+    blocking(move || {
+        let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase)?;
+        desktop.open(session);
+        Ok(())
+    })
+    .await
+}
+
+/// Opens the vault with the recovery code and sets a new passphrase.
+#[tauri::command]
+pub(crate) async fn recover(state: DesktopState<'_>, code: String, passphrase: String, passphrase_again: String) -> CommandResult<()> {
+    let code = SecretString::from(code);
+    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let session = cairn_core::recover_vault(&desktop.options.vault_dir, &code, &passphrase)?;
+        desktop.open(session);
+        Ok(())
+    })
+    .await
+}
+
+/// Locks now (the Lock button and the panic shortcut).
+#[tauri::command]
+pub(crate) fn lock(state: DesktopState<'_>) {
+    state.lock(LockReason::User);
+}
+
+/// The user did something: postpones the idle auto-lock.
+#[tauri::command]
+pub(crate) fn activity(state: DesktopState<'_>) {
+    state.activity();
+}
+
+/// Facts about the open vault for the settings screen.
+#[derive(Debug, Serialize)]
+pub(crate) struct VaultStatusDto {
+    format_version: u16,
+    schema_version: u32,
+    kdf_memory_mib: u32,
+    kdf_iterations: u32,
+    insecure_kdf: bool,
+    device_id: String,
+    case_count: u64,
+}
+
+/// Format, key derivation, device and number of cases.
+#[tauri::command]
+pub(crate) fn vault_status(state: DesktopState<'_>) -> CommandResult<VaultStatusDto> {
+    let status = state.with_session(|session| session.status())?;
+    Ok(VaultStatusDto {
+        format_version: status.format_version,
+        schema_version: status.schema_version,
+        kdf_memory_mib: status.kdf.memory_kib / 1024,
+        kdf_iterations: status.kdf.iterations,
+        insecure_kdf: status.insecure_kdf,
+        device_id: status.device_id,
+        case_count: status.case_count,
+    })
+}
+
+/// Changes the passphrase. The current one is asked for again, so that someone who finds the
+/// laptop unlocked cannot lock the owner out.
+#[tauri::command]
+pub(crate) async fn change_passphrase(
+    state: DesktopState<'_>,
+    current: String,
+    passphrase: String,
+    passphrase_again: String,
+) -> CommandResult<()> {
+    let current = SecretString::from(current);
+    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let desktop = state.inner().clone();
+    if desktop.phase_name() != PhaseName::Unlocked {
+        return Err(CommandError::locked());
+    }
+    blocking(move || {
+        // Proves the current passphrase by opening the vault with it a second time.
+        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        desktop.with_session(|session| session.change_passphrase(&passphrase))
+    })
+    .await
+}
+
+/// Saves the language (`None`: follow the system) and the auto-lock delay.
+#[tauri::command]
+pub(crate) fn set_settings(state: DesktopState<'_>, language: Option<Language>, auto_lock_minutes: u32) -> CommandResult<AppStateDto> {
+    if !(MIN_AUTO_LOCK_MINUTES..=MAX_AUTO_LOCK_MINUTES).contains(&auto_lock_minutes) {
+        return Err(CommandError::invalid("auto-lock minutes out of range"));
+    }
+    let settings = Settings { language, auto_lock_minutes };
+    settings.save(&state.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
+    state.apply_settings(settings);
+    state.activity();
+    Ok(app_state_dto(&state))
+}

@@ -1,0 +1,168 @@
+//! Cairn desktop: the Tauri 2 shell. Thin commands over `cairn-core` (see `commands/`), the
+//! Rust-side idle auto-lock (`idle.rs`), and the embedded Svelte UI (`ui/dist`).
+#![deny(unsafe_code)]
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod command_names;
+mod commands;
+mod error;
+mod idle;
+mod options;
+mod settings;
+mod state;
+
+use std::{process::ExitCode, sync::Arc};
+
+use tauri::{Emitter, Manager};
+
+use crate::{options::Options, settings::Settings, state::Desktop, state::LockReason};
+
+/// The event the UI listens to: the vault was locked behind its back (idle auto-lock).
+const LOCKED_EVENT: &str = "vault-locked";
+
+/// Tells the window the vault is locked, then reloads the page, so that every view (and
+/// every piece of case text the page held) is gone even if the page ignored the event.
+fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
+    let _ = app.emit(LOCKED_EVENT, reason);
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.reload();
+    }
+}
+
+/// Opens the main window. Its web data is ephemeral (nothing kept on disk: no cache, no
+/// storage), except under WebDriver automation, which WebKitGTK does not allow on an
+/// ephemeral context (`TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver for the E2E tests).
+fn open_window(app: &tauri::App) -> tauri::Result<()> {
+    let automation = std::env::var("TAURI_WEBVIEW_AUTOMATION").is_ok_and(|value| value == "true");
+    tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
+        .title("Cairn")
+        .inner_size(1200.0, 820.0)
+        .min_inner_size(800.0, 600.0)
+        .incognito(!automation)
+        .disable_drag_drop_handler()
+        .build()?;
+    Ok(())
+}
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    cairn_core::harden_process();
+    let options = match Options::parse(std::env::args_os().skip(1), std::env::var_os("CAIRN_VAULT")) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("cairn-desktop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings::load(&options.settings_file);
+    let desktop = Arc::new(Desktop::new(options, settings));
+    let watcher_state = desktop.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(desktop.clone())
+        .invoke_handler(tauri::generate_handler![
+            commands::vault::app_state,
+            commands::vault::create_vault,
+            commands::vault::confirm_recovery_code,
+            commands::vault::unlock,
+            commands::vault::recover,
+            commands::vault::lock,
+            commands::vault::activity,
+            commands::vault::vault_status,
+            commands::vault::change_passphrase,
+            commands::vault::set_settings,
+            commands::cases::list_cases,
+            commands::cases::search_cases,
+            commands::cases::create_case,
+            commands::cases::delete_case,
+            commands::cases::open_case,
+            commands::cases::set_case_field,
+            commands::cases::add_person,
+            commands::cases::reveal_identity,
+            commands::cases::add_testimony,
+            commands::cases::set_narrative,
+            commands::cases::set_transcript,
+            commands::cases::add_event,
+            commands::cases::add_act,
+            commands::cases::add_note,
+            commands::cases::case_conflicts,
+            commands::cases::resolve_conflict,
+            commands::cases::vocabularies,
+            commands::cases::worker_name,
+            commands::cases::set_worker_name,
+            commands::attachments::import_attachment,
+            commands::attachments::export_attachment,
+            commands::team::device_identity,
+            commands::team::enrollment_request,
+            commands::team::save_enrollment_request,
+            commands::team::preview_roster,
+            commands::team::import_roster,
+            commands::team::roster,
+            commands::team::create_organisation,
+            commands::team::preview_enrollment,
+            commands::team::enroll_device,
+            commands::team::revoke_device,
+            commands::team::export_roster,
+        ])
+        .setup(move |app| {
+            open_window(app)?;
+            let handle = app.handle().clone();
+            idle::spawn_watcher(watcher_state, move |reason| on_locked(&handle, reason))?;
+            Ok(())
+        })
+        .build(tauri::tauri_build_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(_) => {
+            eprintln!("cairn-desktop: the window could not be created");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            desktop.lock(LockReason::User);
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command_names::COMMANDS;
+
+    /// The capability grants exactly the declared commands (and only listening to events).
+    #[test]
+    fn the_capability_grants_exactly_the_declared_commands() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).expect("capabilities/main.json");
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        let mut granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .map(|permission| permission.as_str().expect("a permission name").to_owned())
+            .collect();
+        granted.sort();
+        let mut expected: Vec<String> = COMMANDS.iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
+        expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
+        expected.sort();
+        assert_eq!(granted, expected);
+    }
+
+    /// The CSP allows no remote origin and no inline script or style.
+    #[test]
+    fn the_csp_is_strict() {
+        let config: serde_json::Value = serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json");
+        assert_eq!(config["app"]["withGlobalTauri"], serde_json::json!(false));
+        let csp = config["app"]["security"]["csp"].as_object().expect("csp");
+        assert_eq!(csp["default-src"], "'self'");
+        assert_eq!(csp["script-src"], "'self'");
+        assert_eq!(csp["connect-src"], "ipc: http://ipc.localhost");
+        for (directive, sources) in csp {
+            let sources = sources.as_str().expect("a source list");
+            assert!(!sources.contains("unsafe"), "{directive}: {sources}");
+            assert!(!sources.contains("https:") && !sources.contains('*'), "{directive}: {sources}");
+        }
+    }
+}
+

@@ -1,0 +1,327 @@
+//! The shell's state: the vault phase (locked, awaiting recovery-code confirmation, unlocked),
+//! the settings and the idle clock. The `Session` never leaves this module except by
+//! reference inside [`Desktop::with_session`].
+
+use std::{
+    sync::{Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use cairn_core::{CoreError, RecoveryCode, Session};
+
+use crate::{
+    error::{CommandError, CommandResult},
+    idle::IdleClock,
+    options::Options,
+    settings::Settings,
+};
+
+/// Why the vault was last locked (shown on the unlock screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LockReason {
+    /// The user pressed Lock (or the panic shortcut).
+    User,
+    /// The idle auto-lock fired.
+    Idle,
+}
+
+/// Where the vault is.
+enum Phase {
+    /// No session: the vault is locked, or there is no vault yet.
+    Locked,
+    /// A vault was just created; its recovery code was shown and must be typed back before
+    /// the app opens. The code is kept only until then.
+    ConfirmRecovery { session: Session, code: RecoveryCode },
+    /// The vault is open.
+    Unlocked(Session),
+}
+
+/// What the UI is told about the phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PhaseName {
+    /// No vault at the location: first run.
+    NoVault,
+    /// A vault exists and is locked.
+    Locked,
+    /// The recovery code must be confirmed.
+    ConfirmRecovery,
+    /// Unlocked.
+    Unlocked,
+}
+
+/// A file read from disk and waiting for the worker to confirm a fingerprint.
+pub(crate) enum PendingFile {
+    /// A roster to import.
+    Roster(Vec<u8>),
+    /// An enrollment request (HQ).
+    Request(Vec<u8>),
+}
+
+/// The managed state of the app.
+pub(crate) struct Desktop {
+    /// Where things live.
+    pub(crate) options: Options,
+    /// When the user was last active.
+    pub(crate) idle: IdleClock,
+    phase: Mutex<Phase>,
+    settings: Mutex<Settings>,
+    last_lock: Mutex<Option<LockReason>>,
+    pending_file: Mutex<Option<PendingFile>>,
+}
+
+fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while the phase was held leaves either the old or the new phase in place, never
+    // a half-built one (every change is a single assignment), so the value is still sound.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Desktop {
+    /// Fresh state: locked.
+    pub(crate) fn new(options: Options, settings: Settings) -> Self {
+        let timeout = minutes(settings.auto_lock_minutes);
+        Desktop {
+            options,
+            idle: IdleClock::new(timeout),
+            phase: Mutex::new(Phase::Locked),
+            settings: Mutex::new(settings),
+            last_lock: Mutex::new(None),
+            pending_file: Mutex::new(None),
+        }
+    }
+
+    /// The current phase as the UI sees it.
+    pub(crate) fn phase_name(&self) -> PhaseName {
+        match &*guard(&self.phase) {
+            Phase::Unlocked(_) => PhaseName::Unlocked,
+            Phase::ConfirmRecovery { .. } => PhaseName::ConfirmRecovery,
+            Phase::Locked if cairn_core::vault_exists(&self.options.vault_dir) => PhaseName::Locked,
+            Phase::Locked => PhaseName::NoVault,
+        }
+    }
+
+    /// Why the vault was last locked, if it was locked in this run.
+    pub(crate) fn last_lock(&self) -> Option<LockReason> {
+        *guard(&self.last_lock)
+    }
+
+    /// The settings.
+    pub(crate) fn settings(&self) -> Settings {
+        *guard(&self.settings)
+    }
+
+    /// Replaces the settings (already validated and saved) and applies the auto-lock delay.
+    pub(crate) fn apply_settings(&self, settings: Settings) {
+        *guard(&self.settings) = settings;
+        self.idle.set_timeout(minutes(settings.auto_lock_minutes));
+    }
+
+    /// Opens the app on a freshly unlocked session.
+    pub(crate) fn open(&self, session: Session) {
+        let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Unlocked(session));
+        drop(previous);
+        *guard(&self.last_lock) = None;
+        self.idle.touch();
+    }
+
+    /// Holds a just-created vault until its recovery code is confirmed.
+    pub(crate) fn await_recovery_confirmation(&self, session: Session, code: RecoveryCode) {
+        *guard(&self.phase) = Phase::ConfirmRecovery { session, code };
+        *guard(&self.last_lock) = None;
+        self.idle.touch();
+    }
+
+    /// Checks the recovery code typed back; on a match the vault opens and the code is dropped.
+    pub(crate) fn confirm_recovery_code(&self, typed: &str) -> CommandResult<()> {
+        let mut phase = guard(&self.phase);
+        let Phase::ConfirmRecovery { code, .. } = &*phase else { return Err(CommandError::wrong_phase()) };
+        let typed = RecoveryCode::parse(typed).map_err(|_| CommandError::from(CoreError::MalformedRecoveryCode))?;
+        if !same_code(&typed, code) {
+            return Err(CommandError::recovery_code_mismatch());
+        }
+        let Phase::ConfirmRecovery { session, code } = std::mem::replace(&mut *phase, Phase::Locked) else {
+            return Err(CommandError::internal());
+        };
+        drop(code);
+        *phase = Phase::Unlocked(session);
+        drop(phase);
+        self.idle.touch();
+        Ok(())
+    }
+
+    /// Runs `work` on the open session and counts it as activity; `locked` if there is none.
+    pub(crate) fn with_session<T>(&self, work: impl FnOnce(&mut Session) -> Result<T, CoreError>) -> CommandResult<T> {
+        let mut phase = guard(&self.phase);
+        let Phase::Unlocked(session) = &mut *phase else { return Err(CommandError::locked()) };
+        let outcome = work(session).map_err(CommandError::from);
+        drop(phase);
+        self.idle.touch();
+        outcome
+    }
+
+    /// Records activity, if the vault is open.
+    pub(crate) fn activity(&self) {
+        if matches!(&*guard(&self.phase), Phase::Unlocked(_) | Phase::ConfirmRecovery { .. }) {
+            self.idle.touch();
+        }
+    }
+
+    /// Holds a file until the worker confirms it (only while the vault is open).
+    pub(crate) fn hold_file(&self, file: PendingFile) -> CommandResult<()> {
+        if self.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        *guard(&self.pending_file) = Some(file);
+        Ok(())
+    }
+
+    /// Takes the held file, if any.
+    pub(crate) fn take_file(&self) -> Option<PendingFile> {
+        guard(&self.pending_file).take()
+    }
+
+    /// Locks now: drops the session (closing the database and zeroizing the keys) and any
+    /// recovery code still held. Returns whether anything was open.
+    pub(crate) fn lock(&self, reason: LockReason) -> bool {
+        let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
+        *guard(&self.pending_file) = None;
+        let was_open = close(previous);
+        if was_open {
+            *guard(&self.last_lock) = Some(reason);
+        }
+        was_open
+    }
+
+    /// The watcher's lock: like [`Desktop::lock`], but never waits for a command that is
+    /// running (a running command is activity; the next tick looks again), and checks the
+    /// clock once more under the phase lock so activity that just arrived wins.
+    pub(crate) fn lock_if_idle(&self) -> bool {
+        let Ok(mut phase) = self.phase.try_lock() else { return false };
+        if matches!(&*phase, Phase::Locked) || !self.idle.expired_at(std::time::Instant::now()) {
+            return false;
+        }
+        let previous = std::mem::replace(&mut *phase, Phase::Locked);
+        drop(phase);
+        *guard(&self.pending_file) = None;
+        let was_open = close(previous);
+        if was_open {
+            *guard(&self.last_lock) = Some(LockReason::Idle);
+        }
+        was_open
+    }
+}
+
+fn close(phase: Phase) -> bool {
+    match phase {
+        Phase::Locked => false,
+        Phase::Unlocked(session) => {
+            session.lock();
+            true
+        }
+        Phase::ConfirmRecovery { session, code } => {
+            drop(code);
+            session.lock();
+            true
+        }
+    }
+}
+
+fn minutes(count: u32) -> Duration {
+    Duration::from_secs(u64::from(count) * 60)
+}
+
+/// Compares two recovery codes in time independent of where they differ.
+fn same_code(a: &RecoveryCode, b: &RecoveryCode) -> bool {
+    let (a, b) = (a.display_grouped(), b.display_grouped());
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Instant};
+
+    use cairn_core::{KdfChoice, SecretString, create_vault};
+
+    use super::*;
+    use crate::settings::Settings;
+
+    fn desktop(dir: &std::path::Path) -> Desktop {
+        let options = Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
+        Desktop::new(options, Settings::default())
+    }
+
+    fn passphrase() -> SecretString {
+        SecretString::from("river crossing at dawn")
+    }
+
+    #[test]
+    fn a_new_vault_opens_only_after_its_recovery_code_is_typed_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        assert_eq!(desktop.phase_name(), PhaseName::NoVault);
+        let (session, code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        let shown = code.display_grouped().to_string();
+        desktop.await_recovery_confirmation(session, code);
+        assert_eq!(desktop.phase_name(), PhaseName::ConfirmRecovery);
+        assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
+        // A well-formed but different code is refused; a typo is reported as a typo.
+        let other = cairn_core::RecoveryCode::generate().display_grouped().to_string();
+        assert_eq!(desktop.confirm_recovery_code(&other), Err(CommandError::recovery_code_mismatch()));
+        assert_eq!(desktop.confirm_recovery_code("0000-0000").map_err(|e| e.code), Err("malformed_recovery_code"));
+        // The code as shown, in lower case without dashes, opens the vault.
+        let typed = shown.replace('-', "").to_lowercase();
+        desktop.confirm_recovery_code(&typed).expect("confirm");
+        assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
+        assert_eq!(desktop.with_session(|s| s.status()).expect("status").case_count, 0);
+        assert_eq!(desktop.confirm_recovery_code(&typed), Err(CommandError::wrong_phase()));
+    }
+
+    #[test]
+    fn locking_drops_the_session_and_remembers_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open(session);
+        assert!(desktop.lock(LockReason::User));
+        assert_eq!(desktop.phase_name(), PhaseName::Locked);
+        assert_eq!(desktop.last_lock(), Some(LockReason::User));
+        assert!(!desktop.lock(LockReason::User), "nothing left to lock");
+        assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
+    }
+
+    #[test]
+    fn the_watcher_locks_an_idle_vault_without_any_help_from_the_webview() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = Arc::new(desktop(dir.path()));
+        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open(session);
+        desktop.idle.set_timeout(Duration::from_millis(300));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        crate::idle::spawn_watcher(desktop.clone(), move |reason| sender.send(reason).expect("send")).expect("spawn");
+        let started = Instant::now();
+        let reason = receiver.recv_timeout(Duration::from_secs(10)).expect("the watcher locked");
+        assert_eq!(reason, LockReason::Idle);
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert_eq!(desktop.phase_name(), PhaseName::Locked);
+        assert_eq!(desktop.last_lock(), Some(LockReason::Idle));
+    }
+
+    #[test]
+    fn activity_keeps_the_vault_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open(session);
+        desktop.idle.set_timeout(Duration::from_millis(400));
+        for _ in 0..6 {
+            std::thread::sleep(Duration::from_millis(100));
+            desktop.activity();
+            assert!(!desktop.lock_if_idle());
+        }
+        assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
+        std::thread::sleep(Duration::from_millis(450));
+        assert!(desktop.lock_if_idle());
+        assert_eq!(desktop.phase_name(), PhaseName::Locked);
+    }
+}

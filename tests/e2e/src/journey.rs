@@ -1,0 +1,359 @@
+//! The journey a field worker takes, in the real window: first run, recovery code, settings,
+//! a case with a person (identity kept hidden), a testimony, an event and an act, a note, all in
+//! Korean; search; the team screen; lock, a wrong passphrase, unlock, the idle auto-lock, and
+//! unlock again with everything still there. Screenshots of each main screen in both languages.
+
+use std::{future::Future, path::Path, time::Duration};
+
+use anyhow::{Result, bail, ensure};
+use tokio::time::Instant;
+
+use crate::driver::{DEFAULT_WAIT, Window};
+
+/// The passphrase of the test vault: Korean and English, as a field worker might choose.
+const PASSPHRASE: &str = "압록강 건너 새벽 세시 river";
+const WRONG_PASSPHRASE: &str = "압록강 건너 새벽 네시 river";
+/// The case, person and testimony, in Korean.
+const CASE_TITLE: &str = "두만강 도강 사건";
+const PSEUDONYM: &str = "제보자-17";
+const REAL_NAME: &str = "김영희";
+const NARRATIVE: &str = "2019년 겨울 밤에 얼어붙은 강을 건너 연길의 친척 집에 숨어 지냈다.";
+const NARRATIVE_MORE: &str = " 석 달 뒤 공안에 붙잡혔다.";
+/// A word that occurs only in the narrative.
+const SEARCH_WORD: &str = "얼어붙은";
+
+/// Steps passed and failed.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+}
+
+impl Report {
+    async fn step(&mut self, name: &str, work: impl Future<Output = Result<()>>) -> Result<()> {
+        let started = Instant::now();
+        match work.await {
+            Ok(()) => {
+                self.passed += 1;
+                println!("ok    {name} ({:.1} s)", started.elapsed().as_secs_f64());
+                Ok(())
+            }
+            Err(error) => {
+                self.failed += 1;
+                println!("FAIL  {name}: {error:#}");
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Runs the whole journey; stops at the first failed step (the later ones depend on it).
+pub(crate) async fn run(app: &Path, screenshots: &Path) -> Report {
+    let mut report = Report::default();
+    let folder = match tempfile::tempdir() {
+        Ok(folder) => folder,
+        Err(error) => {
+            println!("FAIL  make a temporary folder: {error}");
+            report.failed += 1;
+            return report;
+        }
+    };
+    let args = vec![
+        "--vault".to_owned(),
+        folder.path().join("vault").display().to_string(),
+        "--config-dir".to_owned(),
+        folder.path().join("config").display().to_string(),
+        "--insecure-fast-kdf-for-tests".to_owned(),
+    ];
+    let window = match crate::launch(app, &args, screenshots).await {
+        Ok(window) => window,
+        Err(error) => {
+            println!("FAIL  launch the app: {error:#}");
+            report.failed += 1;
+            return report;
+        }
+    };
+    if journey(&window, &mut report).await.is_err() {
+        let _ = window.screenshot("FAILED").await;
+    }
+    if let Err(error) = window.client.close().await {
+        println!("warning: the WebDriver session did not close cleanly: {error}");
+    }
+    report
+}
+
+async fn both_languages(w: &Window, name: &str) -> Result<()> {
+    w.click("lang-ko").await?;
+    w.screenshot(&format!("{name}-ko")).await?;
+    w.click("lang-en").await?;
+    w.screenshot(&format!("{name}-en")).await?;
+    w.click("lang-ko").await
+}
+
+async fn journey(w: &Window, report: &mut Report) -> Result<()> {
+    report
+        .step("first run opens in Korean (the system locale is Korean) and switches to English", async {
+            w.get("first-run").await?;
+            ensure!(w.present("test-mode").await, "the test-mode warning is missing");
+            let heading = w.heading().await?;
+            ensure!(heading == "케언에 오신 것을 환영합니다", "heading {heading:?}");
+            w.screenshot("01-first-run-ko").await?;
+            w.click("lang-en").await?;
+            let heading = w.heading().await?;
+            ensure!(heading == "Welcome to Cairn", "heading {heading:?}");
+            w.screenshot("01-first-run-en").await?;
+            w.click("lang-ko").await
+        })
+        .await?;
+
+    report
+        .step("create a vault with a Korean passphrase typed twice", async {
+            w.type_into("new-passphrase", "짧은암호").await?;
+            let weak = w.get("strength").await?.attr("data-strength").await?;
+            ensure!(weak.as_deref() == Some("0"), "a short passphrase rated {weak:?}");
+            w.type_into("new-passphrase", PASSPHRASE).await?;
+            let strength = w.get("strength").await?.attr("data-strength").await?.unwrap_or_default();
+            ensure!(strength.parse::<u8>().unwrap_or(0) >= 3, "strength {strength}");
+            w.type_into("new-passphrase-again", "압록강").await?;
+            w.get("mismatch-hint").await?;
+            w.type_into("new-passphrase-again", PASSPHRASE).await?;
+            w.wait_gone("mismatch-hint", DEFAULT_WAIT).await?;
+            both_languages(w, "02-create-vault").await?;
+            w.click("create-vault").await
+        })
+        .await?;
+
+    let mut code = String::new();
+    report
+        .step("the recovery code is shown once", async {
+            let shown = w.wait_for("[data-testid=\"recovery-code\"]", Duration::from_secs(90)).await?.text().await?;
+            let groups: Vec<&str> = shown.split('-').collect();
+            ensure!(groups.len() == 8 && groups.iter().all(|g| g.len() == 4), "recovery code looks like {} groups", groups.len());
+            code = shown;
+            both_languages(w, "03-recovery-code").await?;
+            w.click("code-written").await?;
+            ensure!(!w.present("recovery-code").await, "the code is still on screen while it is typed back");
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("a mistyped recovery code is refused with a clear message, the right one opens the app", async {
+            let mut typo: Vec<char> = code.chars().collect();
+            typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+            w.type_into("confirm-code", &typo.into_iter().collect::<String>()).await?;
+            w.click("confirm-code-submit").await?;
+            w.wait_text("error", "오타", DEFAULT_WAIT).await?;
+            both_languages(w, "04-recovery-code-typo").await?;
+            ensure!(!w.present("shell").await, "the app opened with a wrong code");
+            w.type_into("confirm-code", &code.to_lowercase().replace('-', " ")).await?;
+            w.click("confirm-code-submit").await?;
+            w.get("shell").await?;
+            w.get("no-cases").await?;
+            both_languages(w, "05-cases-empty").await
+        })
+        .await?;
+
+    report
+        .step("create a case in Korean", async {
+            w.type_into("new-case-title", CASE_TITLE).await?;
+            w.click("create-case").await?;
+            w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("add a person: pseudonym shown, identity marked sensitive and hidden until asked for", async {
+            w.click("person-add").await?;
+            w.wait_text("identity-block", "민감", DEFAULT_WAIT).await?;
+            w.type_into("person-pseudonym-input", PSEUDONYM).await?;
+            w.click("role-source").await?;
+            w.click("role-victim").await?;
+            w.type_into("identity-real_name", REAL_NAME).await?;
+            w.type_into("identity-home_town", "회령").await?;
+            both_languages(w, "10-person-form").await?;
+            w.click("person-save").await?;
+            w.wait_text("person-pseudonym", PSEUDONYM, DEFAULT_WAIT).await?;
+            let page = w.page_text().await?;
+            ensure!(!page.contains(REAL_NAME), "the real name is on screen without being asked for");
+            w.wait_text("persons", "실명", DEFAULT_WAIT).await?;
+            w.click("reveal-identity").await?;
+            w.wait_text("identity-revealed", REAL_NAME, DEFAULT_WAIT).await?;
+            both_languages(w, "11-person-identity-shown").await?;
+            w.click("reveal-identity").await?;
+            w.wait_gone("identity-revealed", DEFAULT_WAIT).await
+        })
+        .await?;
+
+    report
+        .step("add a testimony in Korean, and the narrative editor saves by itself", async {
+            w.click("tab-testimonies").await?;
+            w.click("testimony-add").await?;
+            w.select_label("testimony-source", PSEUDONYM).await?;
+            w.type_into("testimony-date", "2026-11-20").await?;
+            w.type_into("testimony-place", "연길").await?;
+            w.type_into("testimony-interviewer", "활동가 가").await?;
+            w.click("testimony-consent").await?;
+            w.click("scope-documentation").await?;
+            w.click("scope-share_with_hq").await?;
+            w.type_into("testimony-narrative", NARRATIVE).await?;
+            w.click("testimony-save").await?;
+            let narrative = w.get("narrative").await?.prop("value").await?.unwrap_or_default();
+            ensure!(narrative == NARRATIVE, "the narrative reads {narrative:?}");
+            w.append("narrative", NARRATIVE_MORE).await?;
+            let deadline = Instant::now() + DEFAULT_WAIT;
+            while w.get("narrative-status").await?.attr("data-status").await?.as_deref() != Some("saved") {
+                ensure!(Instant::now() < deadline, "the narrative was not saved");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            both_languages(w, "12-testimony").await
+        })
+        .await?;
+
+    report
+        .step("add an event with an approximate date and an act from the vocabularies", async {
+            w.click("tab-events").await?;
+            w.click("event-add").await?;
+            w.type_into("event-title", "강제 송환").await?;
+            w.type_into("event-date-start", "2019-03").await?;
+            w.select("event-certainty", "approximate").await?;
+            w.type_into("event-place", "투먼").await?;
+            w.click("event-save").await?;
+            w.wait_text("event", "2019-03", DEFAULT_WAIT).await?;
+            w.click("act-add").await?;
+            w.select("act-type", "forced_repatriation").await?;
+            w.select_label("act-victim", PSEUDONYM).await?;
+            w.click("act-save").await?;
+            w.wait_text("act", "강제송환", DEFAULT_WAIT).await?;
+            w.wait_text("act", PSEUDONYM, DEFAULT_WAIT).await?;
+            both_languages(w, "13-events-and-acts").await?;
+            w.click("tab-notes").await?;
+            w.type_into("note-text", "재면담 필요").await?;
+            w.click("note-save").await?;
+            w.wait_text("note", "재면담 필요", DEFAULT_WAIT).await?;
+            w.click("tab-attachments").await?;
+            w.get("attachment-import").await?;
+            both_languages(w, "14-attachments").await?;
+            w.click("tab-conflicts").await?;
+            w.get("no-conflicts").await?;
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("search finds the case by a word of the testimony", async {
+            w.click("case-back").await?;
+            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+            w.type_into("case-search", SEARCH_WORD).await?;
+            w.click("case-search-submit").await?;
+            w.wait_text("search-snippet", SEARCH_WORD, DEFAULT_WAIT).await?;
+            w.wait_text("search-count", "1건", DEFAULT_WAIT).await?;
+            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+            both_languages(w, "15-search").await?;
+            w.type_into("case-search", "없는낱말").await?;
+            w.click("case-search-submit").await?;
+            w.get("no-match").await?;
+            w.click("filters-toggle").await?;
+            w.select("filter-act", "forced_repatriation").await?;
+            w.click("case-search-clear").await?;
+            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+            w.select("filter-act", "torture").await?;
+            w.get("no-match").await?;
+            w.select("filter-act", "").await
+        })
+        .await?;
+
+    report
+        .step("team: this device's fingerprint and its enrollment request as a QR code", async {
+            w.click("nav-team").await?;
+            let fingerprint = w.text("device-fingerprint").await?;
+            ensure!(fingerprint.len() >= 16, "fingerprint {fingerprint:?}");
+            w.type_into("request-name", "현장 노트북 1").await?;
+            w.click("request-make").await?;
+            w.get("qr-code").await?;
+            w.wait_text("request-text", "CAIRN-ENROLL1:", DEFAULT_WAIT).await?;
+            both_languages(w, "16-team").await
+        })
+        .await?;
+
+    report
+        .step("settings: the auto-lock is set to its minimum, one minute", async {
+            w.click("nav-settings").await?;
+            w.get("settings").await?;
+            w.select("autolock-minutes", "1").await?;
+            w.get("settings-saved").await?;
+            w.wait_text("vault-case-count", "1", DEFAULT_WAIT).await?;
+            both_languages(w, "06-settings").await?;
+            w.click("nav-sync").await?;
+            w.get("sync").await?;
+            both_languages(w, "07-sync").await
+        })
+        .await?;
+
+    report
+        .step("lock, then a wrong passphrase shows the error in the user's language", async {
+            w.click("lock").await?;
+            w.get("unlock-screen").await?;
+            w.get("locked-user").await?;
+            ensure!(!w.present("shell").await, "the app is still shown after locking");
+            w.type_into("unlock-passphrase", WRONG_PASSPHRASE).await?;
+            w.click("unlock").await?;
+            w.wait_text("error", "암호문이 틀렸습니다", DEFAULT_WAIT).await?;
+            w.screenshot("08-unlock-wrong-passphrase-ko").await?;
+            w.click("lang-en").await?;
+            w.wait_text("error", "The passphrase is wrong", DEFAULT_WAIT).await?;
+            w.screenshot("08-unlock-wrong-passphrase-en").await?;
+            w.click("lang-ko").await?;
+            ensure!(!w.present("shell").await, "a wrong passphrase opened the app");
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("unlock with the right passphrase", async {
+            w.type_into("unlock-passphrase", PASSPHRASE).await?;
+            w.click("unlock").await?;
+            w.get("shell").await?;
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("left alone, the app locks itself after one minute and clears the screen", async {
+            let idle_since = Instant::now();
+            let notice = w.wait_for("[data-testid=\"locked-idle\"]", Duration::from_secs(150)).await?;
+            let waited = idle_since.elapsed();
+            ensure!(waited >= Duration::from_secs(50), "locked after only {waited:?}");
+            let text = notice.text().await?;
+            ensure!(text.contains("1분"), "idle notice {text:?}");
+            ensure!(!w.present("shell").await, "the app's views are still in the page");
+            println!("      (locked after {:.0} s idle)", waited.as_secs_f64());
+            both_languages(w, "09-auto-locked").await
+        })
+        .await?;
+
+    report
+        .step("unlock again: the case, its testimony and the settings are still there", async {
+            w.type_into("unlock-passphrase", PASSPHRASE).await?;
+            w.click("unlock").await?;
+            w.get("shell").await?;
+            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+            w.type_into("case-search", "공안에").await?;
+            w.click("case-search-submit").await?;
+            w.wait_text("search-snippet", "공안에", DEFAULT_WAIT).await?;
+            w.click("case-row").await?;
+            w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
+            w.click("tab-testimonies").await?;
+            let narrative = w.get("narrative").await?.prop("value").await?.unwrap_or_default();
+            ensure!(narrative == format!("{NARRATIVE}{NARRATIVE_MORE}"), "the narrative reads {narrative:?}");
+            w.click("nav-settings").await?;
+            let minutes = w.get("autolock-minutes").await?.prop("value").await?;
+            if minutes.as_deref() != Some("1") {
+                bail!("auto-lock shows {minutes:?} minutes after unlock");
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

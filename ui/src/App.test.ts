@@ -1,0 +1,65 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import App from './App.svelte';
+import { emit } from '@tauri-apps/api/event';
+import { baseState, fakeShell } from './lib/test-ipc';
+
+describe('app', () => {
+  it('starts in the language the shell reports and switches language everywhere', async () => {
+    const shell = fakeShell(baseState({ phase: 'locked', language: 'ko' }));
+    const user = userEvent.setup();
+    render(App);
+    expect((await screen.findByRole('heading')).textContent).toBe('케언 잠금 해제');
+    await user.click(screen.getByTestId('lang-en'));
+    expect(screen.getByRole('heading').textContent).toBe('Unlock Cairn');
+    expect(shell.calls.find((c) => c.cmd === 'set_settings')?.args).toEqual({ language: 'en', autoLockMinutes: 5 });
+  });
+
+  it('shows first run without a vault, and the test-mode warning', async () => {
+    fakeShell(baseState({ phase: 'no_vault', language: 'en', test_mode: true }));
+    render(App);
+    expect(await screen.findByTestId('first-run')).toBeTruthy();
+    expect(screen.getByTestId('test-mode').textContent).toMatch(/TEST MODE/);
+  });
+
+  it('locks from the navigation and drops every view', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.lock = () => {
+      shell.state = { ...shell.state, phase: 'locked', last_lock: 'user' };
+      return null;
+    };
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId('nav-settings'));
+    expect(screen.getByTestId('settings')).toBeTruthy();
+    await user.click(screen.getByTestId('lock'));
+    expect(await screen.findByTestId('unlock-screen')).toBeTruthy();
+    expect(screen.queryByTestId('shell')).toBeNull();
+    expect(screen.queryByTestId('settings')).toBeNull();
+    expect(screen.getByTestId('locked-user')).toBeTruthy();
+  });
+
+  it('returns to unlock when any command answers that the vault is locked', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.vault_status = () => {
+      shell.state = { ...shell.state, phase: 'locked', last_lock: 'idle' };
+      throw { code: 'locked', message: 'the vault is locked' };
+    };
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId('nav-settings'));
+    expect(await screen.findByTestId('locked-idle')).toBeTruthy();
+    expect(screen.queryByTestId('shell')).toBeNull();
+  });
+
+  it('returns to unlock when the Rust idle timer announces the lock', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    render(App);
+    expect(await screen.findByTestId('shell')).toBeTruthy();
+    shell.state = { ...shell.state, phase: 'locked', last_lock: 'idle', auto_lock_minutes: 1 };
+    await emit('vault-locked', 'idle');
+    expect((await screen.findByTestId('locked-idle')).textContent).toContain('1분');
+    expect(screen.queryByTestId('shell')).toBeNull();
+  });
+});

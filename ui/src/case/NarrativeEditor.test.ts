@@ -1,0 +1,30 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import NarrativeEditor from './NarrativeEditor.svelte';
+import { setLanguage } from '../lib/i18n.svelte';
+
+describe('narrative editor', () => {
+  it('saves by itself after typing stops, and says so', async () => {
+    setLanguage('ko');
+    const save = vi.fn(async () => {});
+    const user = userEvent.setup();
+    render(NarrativeEditor, { value: '', label: '진술 내용', testid: 'narrative', save });
+    await user.type(screen.getByTestId('narrative'), '겨울에 강을 건넜다');
+    expect(save).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(save).toHaveBeenCalledWith('겨울에 강을 건넜다'), { timeout: 3000 });
+    await vi.waitFor(() => expect(screen.getByTestId('narrative-status').textContent).toBe('저장됨'));
+  });
+
+  it('shows a save failure in the user language', async () => {
+    setLanguage('en');
+    const save = vi.fn(async () => {
+      throw { code: 'locked', message: '' };
+    });
+    const user = userEvent.setup();
+    render(NarrativeEditor, { value: 'a', label: 'Narrative', testid: 'narrative', save });
+    await user.type(screen.getByTestId('narrative'), 'b');
+    screen.getByTestId('narrative').blur();
+    expect((await screen.findByTestId('error')).textContent).toMatch(/locked/);
+  });
+});

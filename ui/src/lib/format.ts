@@ -1,0 +1,20 @@
+import { language } from './i18n.svelte';
+
+/** A date and time for lists ("2026-11-22 14:05"), in local time. */
+export function when(ms: number): string {
+  if (!ms) return '';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function bytes(n: number): string {
+  const units = language() === 'ko' ? ['바이트', 'KB', 'MB', 'GB'] : ['bytes', 'KB', 'MB', 'GB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { en, ko } from './messages';
+import { setLanguage, t } from './i18n.svelte';
+import { errorText } from './errors';
+
+describe('messages', () => {
+  it('Korean and English have the same keys, and no text is empty', () => {
+    expect(Object.keys(ko).sort()).toEqual(Object.keys(en).sort());
+    for (const [key, text] of [...Object.entries(en), ...Object.entries(ko)]) {
+      expect(text.trim(), key).not.toBe('');
+    }
+  });
+
+  it('every parameter in English exists in Korean too', () => {
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      const params = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect(params(ko[key]), key).toEqual(params(en[key]));
+    }
+  });
+
+  it('Korean texts are really in Korean', () => {
+    const hangul = /[\uAC00-\uD7A3]/;
+    const words = (text: string) => text.replace(/\{\w+\}/g, '').replace(/[^\p{L}]/gu, '');
+    const untranslated = Object.entries(ko).filter(
+      ([key, text]) => words(text) !== '' && !hangul.test(text) && !key.startsWith('lang.') && key !== 'settings.vault_kdf_value',
+    );
+    expect(untranslated).toEqual([]);
+  });
+});
+
+describe('t', () => {
+  it('fills parameters and follows the language', () => {
+    setLanguage('en');
+    expect(t('settings.autolock_minutes', { n: 5 })).toBe('5 min');
+    setLanguage('ko');
+    expect(t('settings.autolock_minutes', { n: 5 })).toBe('5분');
+    expect(document.documentElement.lang).toBe('ko');
+  });
+
+  it('translates error codes, and names unknown ones', () => {
+    setLanguage('en');
+    expect(errorText({ code: 'wrong_passphrase', message: 'x' })).toMatch(/passphrase is wrong/);
+    setLanguage('ko');
+    expect(errorText({ code: 'wrong_passphrase', message: 'x' })).toMatch(/암호문이 틀렸습니다/);
+    expect(errorText({ code: 'brand_new_code', message: 'x' })).toContain('brand_new_code');
+    expect(errorText('a bare string')).toBe(t('error.internal'));
+  });
+});

@@ -1,0 +1,48 @@
+// A fake shell for component tests: answers the commands the UI sends, records them, and can
+// be told to fail a command with a given error code.
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type { AppState } from './api';
+
+export interface FakeShell {
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  state: AppState;
+  handlers: Record<string, (args: Record<string, unknown>) => unknown>;
+}
+
+export function baseState(overrides: Partial<AppState> = {}): AppState {
+  return {
+    phase: 'locked',
+    language: 'en',
+    language_choice: null,
+    auto_lock_minutes: 5,
+    min_auto_lock_minutes: 1,
+    max_auto_lock_minutes: 60,
+    min_passphrase_chars: 12,
+    test_mode: false,
+    last_lock: null,
+    ...overrides,
+  };
+}
+
+export function fakeShell(state: AppState = baseState()): FakeShell {
+  const shell: FakeShell = { calls: [], state, handlers: {} };
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    shell.calls.push({ cmd, args });
+    if (cmd in shell.handlers) return shell.handlers[cmd](args);
+    if (cmd === 'app_state') return shell.state;
+    if (cmd === 'vocabularies' || cmd === 'list_cases') return [];
+    if (cmd === 'set_settings') {
+      shell.state = { ...shell.state, language: (args.language as 'ko' | 'en') ?? shell.state.language, language_choice: args.language as 'ko' | 'en' | null, auto_lock_minutes: args.autoLockMinutes as number };
+      return shell.state;
+    }
+    return null;
+  }, { shouldMockEvents: true });
+  return shell;
+}
+
+export function fail(code: string) {
+  return () => {
+    throw { code, message: code };
+  };
+}
