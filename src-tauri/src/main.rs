@@ -44,6 +44,13 @@ fn open_window(app: &tauri::App) -> tauri::Result<()> {
     Ok(())
 }
 
+/// The context tauri-build generated (config, embedded UI, ACL). Its generated code unwraps
+/// and prints.
+#[allow(clippy::unwrap_used, clippy::print_stderr)]
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::tauri_build_context!()
+}
+
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
     cairn_core::harden_process();
@@ -110,7 +117,7 @@ fn main() -> ExitCode {
             idle::spawn_watcher(watcher_state, move |reason| on_locked(&handle, reason))?;
             Ok(())
         })
-        .build(tauri::tauri_build_context!());
+        .build(context());
     let app = match app {
         Ok(app) => app,
         Err(_) => {

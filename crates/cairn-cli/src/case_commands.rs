@@ -438,7 +438,9 @@ fn emit_created(json: bool, id: &ObjectId, case_id: &ObjectId, what: &str) -> an
 pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
     match command {
         CaseCommand::Case { command } => run_case(cli, command),
-        CaseCommand::Person { command: PersonSub::Add { case, pseudonym, roles, real_name, birth_date, home_town, family, contact, json } } => {
+        CaseCommand::Person {
+            command: PersonSub::Add { case, pseudonym, roles, real_name, birth_date, home_town, family, contact, json },
+        } => {
             let case_id = id_arg(case)?;
             let sensitive = |value: &Option<String>| Sensitive(value.clone().unwrap_or_default());
             let person = NewPerson {
@@ -458,7 +460,9 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
             emit_created(*json, &id, &case_id, "person")
         }
         CaseCommand::Testimony { command } => run_testimony(cli, command),
-        CaseCommand::Event { command: EventSub::Add { case, title, description, date, date_end, certainty, place, json } } => {
+        CaseCommand::Event {
+            command: EventSub::Add { case, title, description, date, date_end, certainty, place, json },
+        } => {
             let case_id = id_arg(case)?;
             let event = NewEvent {
                 title: title.clone(),
@@ -473,7 +477,9 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
             session.lock();
             emit_created(*json, &id, &case_id, "event")
         }
-        CaseCommand::Act { command: ActSub::Add { event, act_type, victim, perpetrator, unit, facility, consequences, json } } => {
+        CaseCommand::Act {
+            command: ActSub::Add { event, act_type, victim, perpetrator, unit, facility, consequences, json },
+        } => {
             let event_id = id_arg(event)?;
             id_arg(victim)?;
             let act = NewAct {
@@ -544,7 +550,15 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
                     return "no cases found".to_owned();
                 }
                 hits.iter()
-                    .map(|hit| format!("{}  {}  [{}]\n    {}", id_to_hex(&hit.case_id), hit.title, hit.fields.join(", "), hit.snippet))
+                    .map(|hit| {
+                        format!(
+                            "{}  {}  [{}]\n    {}",
+                            id_to_hex(&hit.case_id),
+                            hit.title,
+                            hit.fields.join(", "),
+                            hit.snippet
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             })
@@ -582,7 +596,8 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
                 selected
                     .iter()
                     .map(|v| {
-                        let terms: Vec<String> = v.terms.iter().map(|t| format!("  {:<26} {} / {}", t.code, t.en, t.ko)).collect();
+                        let terms: Vec<String> =
+                            v.terms.iter().map(|t| format!("  {:<26} {} / {}", t.code, t.en, t.ko)).collect();
                         format!("{}:\n{}", v.kind.name(), terms.join("\n"))
                     })
                     .collect::<Vec<_>>()
@@ -640,7 +655,8 @@ fn run_case(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
                 cases
                     .iter()
                     .map(|case| {
-                        let conflicts = if case.conflicts > 0 { format!("  ({} conflicts)", case.conflicts) } else { String::new() };
+                        let conflicts =
+                            if case.conflicts > 0 { format!("  ({} conflicts)", case.conflicts) } else { String::new() };
                         format!("{}  {:<20} {}{conflicts}", id_to_hex(&case.id), case.status, case.title)
                     })
                     .collect::<Vec<_>>()
@@ -661,7 +677,9 @@ fn run_case(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
             let mut session = session(cli)?;
             session.set_case_field(&case_id, field, value)?;
             session.lock();
-            emit(*json, json!({"id": id_to_hex(&case_id), "field": field.name(), "value": value}), || format!("{} set", field.name()))
+            emit(*json, json!({"id": id_to_hex(&case_id), "field": field.name(), "value": value}), || {
+                format!("{} set", field.name())
+            })
         }
         CaseSub::Delete { id, json } => {
             let case_id = id_arg(id)?;
@@ -793,8 +811,12 @@ fn case_json(view: &CaseView, show_sensitive: bool) -> Value {
         .iter()
         .map(|(id, person)| {
             let identity = if show_sensitive {
-                let fields: serde_json::Map<String, Value> =
-                    person.identity.fields().iter().map(|(name, value)| ((*name).to_owned(), json!(value.expose()))).collect();
+                let fields: serde_json::Map<String, Value> = person
+                    .identity
+                    .fields()
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), json!(value.expose())))
+                    .collect();
                 Value::Object(fields)
             } else {
                 Value::Null
@@ -904,20 +926,46 @@ fn case_text(value: &Value) -> String {
         }
     }
     for t in list("testimonies") {
-        out.push(format!("testimony {}  source {}  {}  {}", s(&t["id"]), s(&t["source_person"]), s(&t["date"]), s(&t["language"])));
+        out.push(format!(
+            "testimony {}  source {}  {}  {}",
+            s(&t["id"]),
+            s(&t["source_person"]),
+            s(&t["date"]),
+            s(&t["language"])
+        ));
         out.push(format!("    {}", s(&t["narrative"]).replace('\n', "\n    ")));
     }
     for e in list("events") {
-        out.push(format!("event {}  {}  {}–{} ({})  {}", s(&e["id"]), s(&e["title"]), s(&e["date_start"]), s(&e["date_end"]), s(&e["certainty"]), s(&e["place"])));
+        out.push(format!(
+            "event {}  {}  {}–{} ({})  {}",
+            s(&e["id"]),
+            s(&e["title"]),
+            s(&e["date_start"]),
+            s(&e["date_end"]),
+            s(&e["certainty"]),
+            s(&e["place"])
+        ));
         for a in e["acts"].as_array().into_iter().flatten() {
-            out.push(format!("    act {}  {}  victim {}  by {}", s(&a["id"]), s(&a["type"]), s(&a["victim"]), s(&a["perpetrator"]["agency"])));
+            out.push(format!(
+                "    act {}  {}  victim {}  by {}",
+                s(&a["id"]),
+                s(&a["type"]),
+                s(&a["victim"]),
+                s(&a["perpetrator"]["agency"])
+            ));
         }
     }
     for n in list("notes") {
         out.push(format!("note {}  by {} at {}: {}", s(&n["id"]), s(&n["by"]), n["at"], s(&n["text"])));
     }
     for a in list("attachments") {
-        out.push(format!("attachment {}  {}  {} bytes  metadata {}", s(&a["id"]), s(&a["file_name"]), a["stored_size"], s(&a["metadata"])));
+        out.push(format!(
+            "attachment {}  {}  {} bytes  metadata {}",
+            s(&a["id"]),
+            s(&a["file_name"]),
+            a["stored_size"],
+            s(&a["metadata"])
+        ));
     }
     let conflicts = list("conflicts").len();
     if conflicts > 0 {

@@ -83,7 +83,17 @@ impl Vault {
         std::fs::write(&file, narrative).expect("write narrative");
         let path = file.to_string_lossy().into_owned();
         let id = created(
-            &self.json(&["testimony", "add", case, "--person", person, "--narrative-file", &path, "--consent", "documentation"]),
+            &self.json(&[
+                "testimony",
+                "add",
+                case,
+                "--person",
+                person,
+                "--narrative-file",
+                &path,
+                "--consent",
+                "documentation",
+            ]),
             case,
         );
         std::fs::remove_file(file).expect("remove narrative");
@@ -96,8 +106,12 @@ impl Vault {
 
     fn search(&self, query: &str) -> Vec<String> {
         let result = self.json(&["search", query]);
-        let mut ids: Vec<String> =
-            result["hits"].as_array().expect("hits").iter().map(|hit| hit["case_id"].as_str().expect("id").to_owned()).collect();
+        let mut ids: Vec<String> = result["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|hit| hit["case_id"].as_str().expect("id").to_owned())
+            .collect();
         ids.sort();
         ids
     }
@@ -167,7 +181,8 @@ fn vault_files(vault: &Vault) -> Vec<String> {
 /// A JPEG (32×24, real pixels) with an EXIF APP1 segment carrying a camera make and GPS
 /// coordinates; returns the photo with and without it.
 fn photo_with_gps(marker: &str) -> (Vec<u8>, Vec<u8>) {
-    let plain = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photo_32x24.jpg")).expect("fixture");
+    let plain =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photo_32x24.jpg")).expect("fixture");
     let mut tiff: Vec<u8> = b"MM\0\x2a\0\0\0\x08".to_vec();
     let make_offset: u32 = 8 + 2 + 2 * 12 + 4;
     let gps_offset = make_offset + marker.len() as u32 + 1;
@@ -204,15 +219,47 @@ fn photo_with_gps(marker: &str) -> (Vec<u8>, Vec<u8>) {
 fn a_case_is_documented_completely_through_the_cli() {
     let vault = Vault::new();
     let case = vault.new_case("Tumen crossing 2019");
-    let victim = vault.add_person(&case, "A-17", &["--role", "victim", "--role", "source", "--real-name", "김영희", "--home-town", "회령"]);
+    let victim = vault.add_person(
+        &case,
+        "A-17",
+        &["--role", "victim", "--role", "source", "--real-name", "김영희", "--home-town", "회령"],
+    );
     let guard = vault.add_person(&case, "P-01", &["--role", "perpetrator"]);
     let testimony = vault.add_testimony(&case, &victim, "2019년 3월, 투먼에서 체포되었다.\nI was arrested in Tumen.");
     let event = created(
-        &vault.json(&["event", "add", &case, "--title", "Arrest", "--date", "2019-03", "--date-end", "2019-04", "--certainty", "approximate", "--place", "Tumen"]),
+        &vault.json(&[
+            "event",
+            "add",
+            &case,
+            "--title",
+            "Arrest",
+            "--date",
+            "2019-03",
+            "--date-end",
+            "2019-04",
+            "--certainty",
+            "approximate",
+            "--place",
+            "Tumen",
+        ]),
         &case,
     );
     let act = created(
-        &vault.json(&["act", "add", &event, "--type", "forced_repatriation", "--victim", &victim, "--perpetrator", "cn_public_security", "--facility", "Tumen detention centre", "--consequences", "Handed over to the MSS"]),
+        &vault.json(&[
+            "act",
+            "add",
+            &event,
+            "--type",
+            "forced_repatriation",
+            "--victim",
+            &victim,
+            "--perpetrator",
+            "cn_public_security",
+            "--facility",
+            "Tumen detention centre",
+            "--consequences",
+            "Handed over to the MSS",
+        ]),
         &case,
     );
     let note = created(&vault.json(&["note", "add", &case, "Follow up: 가족 연락 필요", "--by", "Worker Kim"]), &case);
@@ -233,7 +280,13 @@ fn a_case_is_documented_completely_through_the_cli() {
     assert!(!stdout(&vault.run(&["case", "show", &case])).contains("김영희"));
     assert!(persons.iter().any(|p| p["id"] == guard.as_str()));
     let sensitive = vault.json(&["case", "show", &case, "--show-sensitive"]);
-    let a17 = sensitive["persons"].as_array().expect("persons").iter().find(|p| p["id"] == victim.as_str()).expect("victim").clone();
+    let a17 = sensitive["persons"]
+        .as_array()
+        .expect("persons")
+        .iter()
+        .find(|p| p["id"] == victim.as_str())
+        .expect("victim")
+        .clone();
     assert_eq!(a17["identity"]["real_name"], "김영희");
     assert_eq!(a17["identity"]["home_town"], "회령");
     let t = &shown["testimonies"][0];
@@ -244,26 +297,38 @@ fn a_case_is_documented_completely_through_the_cli() {
     assert_eq!(t["consent"]["scopes"], serde_json::json!(["documentation"]));
     assert_eq!(t["narrative"], "2019년 3월, 투먼에서 체포되었다.\nI was arrested in Tumen.");
     let e = &shown["events"][0];
-    assert_eq!((e["id"].as_str(), e["date_start"].as_str(), e["date_end"].as_str()), (Some(event.as_str()), Some("2019-03"), Some("2019-04")));
+    assert_eq!(
+        (e["id"].as_str(), e["date_start"].as_str(), e["date_end"].as_str()),
+        (Some(event.as_str()), Some("2019-03"), Some("2019-04"))
+    );
     assert_eq!((e["date_precision"].as_str(), e["certainty"].as_str()), (Some("month"), Some("approximate")));
     let a = &e["acts"][0];
     assert_eq!(a["id"], act.as_str());
     assert_eq!(a["type"], "forced_repatriation");
     assert_eq!(a["perpetrator"]["agency"], "cn_public_security");
     let n = &shown["notes"][0];
-    assert_eq!((n["id"].as_str(), n["by"].as_str(), n["text"].as_str()), (Some(note.as_str()), Some("Worker Kim"), Some("Follow up: 가족 연락 필요")));
+    assert_eq!(
+        (n["id"].as_str(), n["by"].as_str(), n["text"].as_str()),
+        (Some(note.as_str()), Some("Worker Kim"), Some("Follow up: 가족 연락 필요"))
+    );
     assert!(n["at"].as_i64().expect("at") > 1_600_000_000_000);
 
     // Edit the narrative (a diff) and see it.
     let edited = vault.file("edited.txt");
     std::fs::write(&edited, "2019년 3월, 투먼에서 공안에 체포되었다.\nI was arrested in Tumen.").expect("write");
     vault.json(&["testimony", "edit", &testimony, "--narrative-file", &edited.to_string_lossy()]);
-    assert_eq!(vault.show(&case)["testimonies"][0]["narrative"], "2019년 3월, 투먼에서 공안에 체포되었다.\nI was arrested in Tumen.");
+    assert_eq!(
+        vault.show(&case)["testimonies"][0]["narrative"],
+        "2019년 3월, 투먼에서 공안에 체포되었다.\nI was arrested in Tumen."
+    );
 
     let list = vault.json(&["case", "list"]);
     let listed = &list["cases"][0];
     assert_eq!(listed["id"], case.as_str());
-    assert_eq!((listed["persons"].as_u64(), listed["testimonies"].as_u64(), listed["events"].as_u64(), listed["notes"].as_u64()), (Some(2), Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (listed["persons"].as_u64(), listed["testimonies"].as_u64(), listed["events"].as_u64(), listed["notes"].as_u64()),
+        (Some(2), Some(1), Some(1), Some(1))
+    );
     assert_eq!(vault.json(&["conflicts", &case])["conflicts"], serde_json::json!([]));
     let status: Value = serde_json::from_slice(&vault.run(&["status", "--json"]).stdout).expect("status");
     assert_eq!(status["cases"], 1);
@@ -306,13 +371,25 @@ fn invalid_input_is_refused_with_specific_errors() {
 fn vocabularies_list_korean_and_english_labels() {
     let vault = Vault::new();
     let all = vault.json(&["vocab", "list"]);
-    let kinds: Vec<&str> = all["vocabularies"].as_array().expect("list").iter().map(|v| v["kind"].as_str().expect("kind")).collect();
+    let kinds: Vec<&str> =
+        all["vocabularies"].as_array().expect("list").iter().map(|v| v["kind"].as_str().expect("kind")).collect();
     assert_eq!(kinds, ["act_type", "agency", "role", "consent_scope", "case_status", "risk_level"]);
     let acts = vault.json(&["vocab", "list", "act_type"]);
     let terms = acts["vocabularies"][0]["terms"].as_array().expect("terms");
     let torture = terms.iter().find(|t| t["code"] == "torture").expect("torture");
     assert_eq!((torture["en"].as_str(), torture["ko"].as_str()), (Some("Torture"), Some("고문")));
-    for code in ["arbitrary_detention", "forced_repatriation", "trafficking", "sexual_violence", "forced_marriage", "forced_labour", "forced_abortion", "enforced_disappearance", "execution", "extortion"] {
+    for code in [
+        "arbitrary_detention",
+        "forced_repatriation",
+        "trafficking",
+        "sexual_violence",
+        "forced_marriage",
+        "forced_labour",
+        "forced_abortion",
+        "enforced_disappearance",
+        "execution",
+        "extortion",
+    ] {
         assert!(terms.iter().any(|t| t["code"] == code), "{code}");
     }
 }
@@ -322,7 +399,11 @@ fn search_finds_korean_inside_words_and_english() {
     let vault = Vault::new();
     let mss = vault.new_case("보위부 구류장 사건");
     let victim = vault.add_person(&mss, "가명-철수", &[]);
-    vault.add_testimony(&mss, &victim, "그는 국경에서 잡혀 보위부에서 심한 고문을 당했다고 증언했다. He was beaten at the MSS detention camp.");
+    vault.add_testimony(
+        &mss,
+        &victim,
+        "그는 국경에서 잡혀 보위부에서 심한 고문을 당했다고 증언했다. He was beaten at the MSS detention camp.",
+    );
     let labour = vault.new_case("Logging camp");
     let worker = vault.add_person(&labour, "B-22", &[]);
     vault.add_testimony(&labour, &worker, "Forced Labour in a logging camp for two winters. 벌목장에서 강제노동.");
@@ -385,7 +466,8 @@ fn photo_metadata_is_removed_on_import_and_kept_on_request() {
     assert_eq!(std::fs::read(&out_kept).expect("kept"), with_gps);
 
     // An existing target is not replaced unless asked, and never left half-written.
-    let (_, message) = vault.fails(&["attachment", "get", kept["id"].as_str().expect("id"), "--out", &out.to_string_lossy()]);
+    let (_, message) =
+        vault.fails(&["attachment", "get", kept["id"].as_str().expect("id"), "--out", &out.to_string_lossy()]);
     assert!(message.contains("[target_exists]"), "{message}");
     assert_eq!(std::fs::read(&out).expect("unchanged"), without);
     vault.json(&["attachment", "get", kept["id"].as_str().expect("id"), "--out", &out.to_string_lossy(), "--overwrite"]);
@@ -468,7 +550,8 @@ fn a_200_mb_attachment_streams_in_bounded_memory_and_exports_byte_identical() {
     assert_eq!(info["original_hash"], info["stored_hash"]);
 
     let target = vault.file("exported.wav");
-    let (output, export_kib) = run_measured(&vault, &["attachment", "get", info["id"].as_str().expect("id"), "--out", &target.to_string_lossy()]);
+    let (output, export_kib) =
+        run_measured(&vault, &["attachment", "get", info["id"].as_str().expect("id"), "--out", &target.to_string_lossy()]);
     assert!(output.status.success(), "{}", stderr(&output));
     eprintln!("200 MiB attachment: peak RSS import {import_kib} KiB, export {export_kib} KiB");
     assert!(import_kib < MAX_RSS_KIB, "import peak RSS {import_kib} KiB");
@@ -479,7 +562,14 @@ fn a_200_mb_attachment_streams_in_bounded_memory_and_exports_byte_identical() {
 #[test]
 fn the_vault_folder_holds_no_plaintext() {
     let vault = Vault::new();
-    let markers = ["ZEBRA-MARKER-7731", "압록강표식어", "QUOKKA-NOTE-5521", "두루미메모표식", "OCELOT-FILE-9043", "PANGOLIN-EVENT-1188"];
+    let markers = [
+        "ZEBRA-MARKER-7731",
+        "압록강표식어",
+        "QUOKKA-NOTE-5521",
+        "두루미메모표식",
+        "OCELOT-FILE-9043",
+        "PANGOLIN-EVENT-1188",
+    ];
     let case = vault.new_case("ZEBRA-MARKER-7731 압록강표식어");
     let person = vault.add_person(&case, "ZEBRA-MARKER-7731-P", &["--real-name", "압록강표식어 실명"]);
     vault.add_testimony(&case, &person, "Narrative with ZEBRA-MARKER-7731 and 압록강표식어 inside a longer text.");
@@ -499,7 +589,10 @@ fn the_vault_folder_holds_no_plaintext() {
     assert_eq!(vault.search("두루미메모표식").len(), 1, "the data is there");
     // Every command has exited, so the vault is locked. Scan every file: -wal and -shm too.
     let files = vault_files(&vault);
-    assert!(files.iter().all(|f| ["vault.keys", "vault.db", "vault.db-wal", "vault.db-shm"].contains(&f.as_str())), "{files:?}");
+    assert!(
+        files.iter().all(|f| ["vault.keys", "vault.db", "vault.db-wal", "vault.db-shm"].contains(&f.as_str())),
+        "{files:?}"
+    );
     let findings = plaintext_findings(&vault.path(), &markers);
     assert!(findings.is_empty(), "plaintext found: {findings:?}");
 }

@@ -40,9 +40,43 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "그는", "보위부에서", "조사를", "받았다", "국경을", "건넜다", "공안에", "체포되어", "강제송환", "되었다", "구류장에서", "고문을",
-    "당했다고", "증언했다", "가족과", "헤어졌다", "브로커가", "마을에", "팔아넘겼다", "벌목장", "강제노동", "the", "border", "was",
-    "crossed", "at", "night", "in", "winter", "police", "detained", "her", "for", "three", "months", "interrogation", "camp",
+    "그는",
+    "보위부에서",
+    "조사를",
+    "받았다",
+    "국경을",
+    "건넜다",
+    "공안에",
+    "체포되어",
+    "강제송환",
+    "되었다",
+    "구류장에서",
+    "고문을",
+    "당했다고",
+    "증언했다",
+    "가족과",
+    "헤어졌다",
+    "브로커가",
+    "마을에",
+    "팔아넘겼다",
+    "벌목장",
+    "강제노동",
+    "the",
+    "border",
+    "was",
+    "crossed",
+    "at",
+    "night",
+    "in",
+    "winter",
+    "police",
+    "detained",
+    "her",
+    "for",
+    "three",
+    "months",
+    "interrogation",
+    "camp",
 ];
 
 fn text(rng: &mut Rng, bytes: usize) -> String {
@@ -68,7 +102,10 @@ fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find(|line| line.starts_with("VmHWM:")).and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
 }
@@ -182,19 +219,33 @@ fn main() {
     // The bytes of one edit: a title change's Automerge chunk, sealed.
     let envelope_len = title_edit_envelope_len();
     let plain = baseline(dir.path(), "plain.db", None, envelope_len, EDIT_SAMPLES);
-    let cipher = baseline(dir.path(), "sqlcipher.db", Some("x'2DD29CA851E7B56E4697B0E1F08507293D761A05CE4D1B628663F411A8086D99'"), envelope_len, EDIT_SAMPLES);
+    let cipher = baseline(
+        dir.path(),
+        "sqlcipher.db",
+        Some("x'2DD29CA851E7B56E4697B0E1F08507293D761A05CE4D1B628663F411A8086D99'"),
+        envelope_len,
+        EDIT_SAMPLES,
+    );
 
     let (mut edits, mut plain, mut cipher) = (edit_times, plain, cipher);
     let (e50, e99) = (percentile(&mut edits, 0.5), percentile(&mut edits, 0.99));
     let (p50, p99) = (percentile(&mut plain, 0.5), percentile(&mut plain, 0.99));
     let (c50, c99) = (percentile(&mut cipher, 0.5), percentile(&mut cipher, 0.99));
-    let vault_size: u64 = std::fs::read_dir(dir.path().join("vault")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let vault_size: u64 =
+        std::fs::read_dir(dir.path().join("vault")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
 
-    println!("cases benchmark: N = {n} cases (3 persons, 1 testimony of 2–20 KB, 2 notes each; {:.1} MB of narrative)", testimony_bytes as f64 / 1e6);
+    println!(
+        "cases benchmark: N = {n} cases (3 persons, 1 testimony of 2–20 KB, 2 notes each; {:.1} MB of narrative)",
+        testimony_bytes as f64 / 1e6
+    );
     println!("generation: {:.1} s ({} transactions, each fsynced)", generation.as_secs_f64(), n * 7);
     println!("vault folder after generation: {:.1} MB", vault_size as f64 / 1e6);
     println!("list all cases:        p50 {}", ms(percentile(&mut list_times, 0.5)));
-    println!("open one case:         p50 {}  p99 {}", ms(percentile(&mut open_times.clone(), 0.5)), ms(percentile(&mut open_times, 0.99)));
+    println!(
+        "open one case:         p50 {}  p99 {}",
+        ms(percentile(&mut open_times.clone(), 0.5)),
+        ms(percentile(&mut open_times, 0.99))
+    );
     println!("save one edit:         p50 {}  p99 {}", ms(e50), ms(e99));
     println!("  same bytes ({envelope_len} B) plain SQLite:  p50 {}  p99 {}", ms(p50), ms(p99));
     println!("  same bytes SQLCipher alone:        p50 {}  p99 {}", ms(c50), ms(c99));

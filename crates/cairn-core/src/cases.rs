@@ -26,15 +26,13 @@ use std::{
 };
 
 use cairn_crypto::ContentHasher;
-use cairn_model::{
-    CaseDoc, Document, ImageFormat, Millis, ModelError, StrippingReader, TestimonyDoc, search, validate,
-};
-pub use cairn_model::{
-    ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, Identity, MetadataHandling,
-    NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, Sensitive, TestimonyRecord, Term, VocabKind, Vocabulary,
-    id_to_hex, parse_id, vocabularies, vocabulary,
-};
 use cairn_model::types::{Hydrate, Reconcile};
+pub use cairn_model::{
+    ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, Identity,
+    MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, Sensitive, Term, TestimonyRecord, VocabKind,
+    Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
+};
+use cairn_model::{CaseDoc, Document, ImageFormat, Millis, ModelError, StrippingReader, TestimonyDoc, search, validate};
 use cairn_store::{CaseSummaryRow, DocDigest, StoreError, Vault, VaultTx};
 
 /// The bounds of a document root.
@@ -221,7 +219,13 @@ fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreE
     }
 }
 
-fn load_doc<R>(tx: &VaultTx<'_>, case_id: &ObjectId, doc_id: &ObjectId, author: &str, what: &'static str) -> Result<Document<R>, CoreError>
+fn load_doc<R>(
+    tx: &VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+    what: &'static str,
+) -> Result<Document<R>, CoreError>
 where
     R: DocRoot,
 {
@@ -282,7 +286,13 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
     Ok(record)
 }
 
-fn index_testimony(tx: &mut VaultTx<'_>, case_id: &ObjectId, testimony_id: &ObjectId, doc: &TestimonyDoc, now: Millis) -> Result<(), CoreError> {
+fn index_testimony(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    testimony_id: &ObjectId,
+    doc: &TestimonyDoc,
+    now: Millis,
+) -> Result<(), CoreError> {
     let entries = doc.record()?.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, testimony_id, &rows)?;
@@ -309,7 +319,8 @@ struct HashingReader<R> {
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let read = self.inner.read(buf).inspect_err(|error| self.failed |= error.kind() != std::io::ErrorKind::Interrupted)?;
+        let read =
+            self.inner.read(buf).inspect_err(|error| self.failed |= error.kind() != std::io::ErrorKind::Interrupted)?;
         self.hasher.update(&buf[..read]);
         self.length += read as u64;
         if self.head.len() < 8 {
@@ -506,7 +517,12 @@ impl Session {
 
     /// Attaches the file at `path` (streamed in bounded memory, never copied in plaintext).
     /// JPEG and PNG metadata is removed unless `keep_metadata`.
-    pub fn attach_file(&mut self, case_id: &ObjectId, path: &Path, keep_metadata: bool) -> Result<AttachmentInfo, CoreError> {
+    pub fn attach_file(
+        &mut self,
+        case_id: &ObjectId,
+        path: &Path,
+        keep_metadata: bool,
+    ) -> Result<AttachmentInfo, CoreError> {
         let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
         let mut file = fs::File::open(path).map_err(|_| CaseError::SourceUnreadable)?;
         self.attach_reader(case_id, &file_name, &mut file, keep_metadata)
@@ -526,7 +542,8 @@ impl Session {
         let id = new_id();
         transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
-            let mut hashing = HashingReader { inner: source, hasher: ContentHasher::new(), length: 0, head: Vec::new(), failed: false };
+            let mut hashing =
+                HashingReader { inner: source, hasher: ContentHasher::new(), length: 0, head: Vec::new(), failed: false };
             let (blob, handling, removed_parts) = if keep_metadata {
                 let imported = tx.import_blob(case_id, &mut hashing);
                 if hashing.failed {
@@ -581,7 +598,11 @@ impl Session {
     /// Writes an attachment's content to `sink`, checking every chunk and the content hash.
     /// On error `sink` holds a prefix: write to a temporary file (as
     /// [`Session::export_attachment_to`] does).
-    pub fn export_attachment(&mut self, attachment_id: &ObjectId, sink: &mut dyn Write) -> Result<AttachmentInfo, CoreError> {
+    pub fn export_attachment(
+        &mut self,
+        attachment_id: &ObjectId,
+        sink: &mut dyn Write,
+    ) -> Result<AttachmentInfo, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
             let case_id = owner(tx, attachment_id, KIND_ATTACHMENT)?;
@@ -604,7 +625,12 @@ impl Session {
     /// Exports an attachment to `target`: written to a temporary file beside it, flushed to
     /// disk, and renamed only when complete and verified, so `target` never holds a partial
     /// file. Refuses to replace an existing file unless `overwrite`.
-    pub fn export_attachment_to(&mut self, attachment_id: &ObjectId, target: &Path, overwrite: bool) -> Result<AttachmentInfo, CoreError> {
+    pub fn export_attachment_to(
+        &mut self,
+        attachment_id: &ObjectId,
+        target: &Path,
+        overwrite: bool,
+    ) -> Result<AttachmentInfo, CoreError> {
         if target.exists() && !overwrite {
             return Err(CaseError::TargetExists.into());
         }
@@ -703,7 +729,13 @@ impl Session {
 
     /// Resolves a conflict by keeping value number `choice` of [`Conflict::values`]. The
     /// choice is saved as an ordinary edit, so it reaches other devices like any other.
-    pub fn resolve_conflict(&mut self, case_id: &ObjectId, document_id: &ObjectId, path: &str, choice: usize) -> Result<(), CoreError> {
+    pub fn resolve_conflict(
+        &mut self,
+        case_id: &ObjectId,
+        document_id: &ObjectId,
+        path: &str,
+        choice: usize,
+    ) -> Result<(), CoreError> {
         if document_id == case_id {
             return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now), &[]);
         }
@@ -737,8 +769,7 @@ impl Session {
                     continue;
                 }
                 let records = tx.records(&digest.case_id, &digest.doc_id)?;
-                let mut doc: CaseDocAny =
-                    Document::load(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
+                let mut doc: CaseDocAny = Document::load(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
                 let snapshot = doc.snapshot();
                 tx.compact_records(&digest.case_id, &digest.doc_id, stats.last_chunk, &snapshot)?;
                 compacted += 1;
@@ -757,7 +788,10 @@ type CaseDocAny = Document<AnyRoot>;
 struct AnyRoot;
 
 impl Hydrate for AnyRoot {
-    fn hydrate_map<D: cairn_model::types::ReadDoc>(_: &D, _: &cairn_model::types::ObjId) -> Result<Self, cairn_model::types::HydrateError> {
+    fn hydrate_map<D: cairn_model::types::ReadDoc>(
+        _: &D,
+        _: &cairn_model::types::ObjId,
+    ) -> Result<Self, cairn_model::types::HydrateError> {
         Ok(AnyRoot)
     }
 }
@@ -797,9 +831,12 @@ mod tests {
 
     fn session() -> (tempfile::TempDir, Session) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (session, _) =
-            create_vault(&dir.path().join("v"), &SecretString::from("correct horse battery staple"), KdfChoice::InsecureTestOnly)
-                .expect("vault");
+        let (session, _) = create_vault(
+            &dir.path().join("v"),
+            &SecretString::from("correct horse battery staple"),
+            KdfChoice::InsecureTestOnly,
+        )
+        .expect("vault");
         (dir, session)
     }
 
@@ -816,11 +853,17 @@ mod tests {
         let (_dir, mut session) = session();
         let case = session.create_case("Digest case").expect("case");
         let first = digest_of(&mut session, &case, &case);
-        let person = session.add_person(&case, &NewPerson { pseudonym: "A".into(), ..NewPerson::default() }).expect("person");
+        let person =
+            session.add_person(&case, &NewPerson { pseudonym: "A".into(), ..NewPerson::default() }).expect("person");
         let after_person = digest_of(&mut session, &case, &case);
         assert_ne!(first.heads_hash, after_person.heads_hash);
         assert!(after_person.modified_at >= first.modified_at);
-        let testimony = NewTestimony { source_person: id_to_hex(&person), language: "ko".into(), narrative: "처음".into(), ..NewTestimony::default() };
+        let testimony = NewTestimony {
+            source_person: id_to_hex(&person),
+            language: "ko".into(),
+            narrative: "처음".into(),
+            ..NewTestimony::default()
+        };
         let testimony = session.add_testimony(&case, &testimony).expect("testimony");
         let digests = session.case_digests(&case).expect("digests");
         assert_eq!(digests.len(), 2, "the case document and the testimony document");
@@ -831,7 +874,8 @@ mod tests {
         assert_eq!(digest_of(&mut session, &case, &case), case_before, "only the edited document changes");
         // The digest is the hash of the stored document's heads.
         let author = session.worker_name().expect("worker");
-        let mut stored: TestimonyDoc = read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author, "t")).expect("load");
+        let mut stored: TestimonyDoc =
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author, "t")).expect("load");
         assert_eq!(digest_of(&mut session, &case, &testimony).heads_hash, heads_hash(&stored.heads()));
         // An edit that changes nothing writes nothing.
         let count = chunk_count(&mut session, &case, &testimony);
@@ -860,7 +904,8 @@ mod tests {
         let case = session.create_case("Original").expect("case");
         // A second device's concurrent edit, as sync will deliver it: a chunk made from the
         // same starting state by another worker.
-        let mut other: CaseDoc = read(session.vault_mut(), |tx| load_doc(tx, &case, &case, "Worker B", "case")).expect("load");
+        let mut other: CaseDoc =
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &case, "Worker B", "case")).expect("load");
         let mut other = other.fork("Worker B");
         other.set_field(CaseField::Title, "Title from B", 1_000).expect("b edit");
         session.set_case_field(&case, CaseField::Title, "Title from A").expect("a edit");
@@ -874,7 +919,8 @@ mod tests {
         assert_eq!(conflicts.len(), 1);
         let conflict = &conflicts[0];
         assert_eq!((conflict.document_kind, conflict.document_id, conflict.conflict.path.as_str()), ("case", case, "title"));
-        let mut values: Vec<(&str, &str)> = conflict.conflict.values.iter().map(|v| (v.value.as_str(), v.by.as_str())).collect();
+        let mut values: Vec<(&str, &str)> =
+            conflict.conflict.values.iter().map(|v| (v.value.as_str(), v.by.as_str())).collect();
         values.sort();
         assert_eq!(values, [("Title from A", "Worker A"), ("Title from B", "Worker B")]);
         assert!(conflict.conflict.values.iter().any(|v| v.at == 1_000));

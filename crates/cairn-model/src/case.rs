@@ -2,8 +2,8 @@
 
 use crate::{
     Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, Millis,
-    ModelError, Note, ObjectId, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef,
-    VocabKind, check_range, id_to_hex, parse_id, validate,
+    ModelError, Note, ObjectId, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef, VocabKind,
+    check_range, id_to_hex, parse_id, validate,
 };
 
 /// A case document (document id = case id).
@@ -283,7 +283,8 @@ impl Document<CaseRecord> {
     pub fn add_act(&mut self, event_id: &ObjectId, id: &ObjectId, act: &NewAct, now: Millis) -> Result<(), ModelError> {
         let act_type = validate::term(VocabKind::ActType, &act.act_type)?;
         let victim = id_to_hex(&parse_id(&act.victim)?);
-        let agency = if act.agency.trim().is_empty() { String::new() } else { validate::term(VocabKind::Agency, &act.agency)? };
+        let agency =
+            if act.agency.trim().is_empty() { String::new() } else { validate::term(VocabKind::Agency, &act.agency)? };
         let unit = validate::optional_line("unit", &act.unit)?;
         let facility = validate::optional_line("facility", &act.facility)?;
         let consequences = validate::text("consequences", &act.consequences, validate::MAX_TEXT_CHARS, false)?;
@@ -337,11 +338,8 @@ impl Document<TestimonyRecord> {
         if !case.persons.contains_key(&source_person) {
             return Err(ModelError::UnknownPerson);
         }
-        let date = if testimony.date.trim().is_empty() {
-            String::new()
-        } else {
-            ApproxDate::parse(&testimony.date)?.to_string()
-        };
+        let date =
+            if testimony.date.trim().is_empty() { String::new() } else { ApproxDate::parse(&testimony.date)?.to_string() };
         let mut scopes = Vec::new();
         for scope in &testimony.consent_scopes {
             let scope = validate::term(VocabKind::ConsentScope, scope)?;
@@ -361,10 +359,20 @@ impl Document<TestimonyRecord> {
             consent: Consent {
                 given: testimony.consent_given,
                 scopes,
-                conditions: validate::text("consent conditions", &testimony.consent_conditions, validate::MAX_TEXT_CHARS, false)?,
+                conditions: validate::text(
+                    "consent conditions",
+                    &testimony.consent_conditions,
+                    validate::MAX_TEXT_CHARS,
+                    false,
+                )?,
             },
             narrative: CollabText(validate::text("narrative", &testimony.narrative, validate::MAX_NARRATIVE_CHARS, false)?),
-            transcript: CollabText(validate::text("transcript", &testimony.transcript, validate::MAX_NARRATIVE_CHARS, false)?),
+            transcript: CollabText(validate::text(
+                "transcript",
+                &testimony.transcript,
+                validate::MAX_NARRATIVE_CHARS,
+                false,
+            )?),
             audio: Vec::new(),
         };
         Document::create(&record, author, now)

@@ -78,7 +78,13 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
             .collect())
     }
 
-    fn walk(&self, obj: &ObjId, path: &mut Vec<String>, found: &mut Vec<FoundConflict>, depth: usize) -> Result<(), ModelError> {
+    fn walk(
+        &self,
+        obj: &ObjId,
+        path: &mut Vec<String>,
+        found: &mut Vec<FoundConflict>,
+        depth: usize,
+    ) -> Result<(), ModelError> {
         if depth > 32 {
             return Err(ModelError::DocumentShape);
         }
@@ -98,7 +104,9 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
                 let shown = self.doc.get(obj, prop.clone())?.map(|(_, id)| id);
                 let values = all
                     .iter()
-                    .map(|(value, id)| (id.clone(), render(value), matches!(value, Value::Object(_)), shown.as_ref() == Some(id)))
+                    .map(|(value, id)| {
+                        (id.clone(), render(value), matches!(value, Value::Object(_)), shown.as_ref() == Some(id))
+                    })
                     .collect();
                 found.push((path.join("/"), values));
             }

@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 
 use automerge::{
-    AutoCommit, Author, ChangeHash, ROOT,
+    Author, AutoCommit, ChangeHash, ROOT,
     transaction::{CommitOptions, Transactable},
 };
 use autosurgeon::{Hydrate, Reconcile};
@@ -75,7 +75,11 @@ impl<R: Hydrate + Reconcile> Document<R> {
 
     /// Applies `edit` to the root and records the result as one change at `now`. If `edit`
     /// fails, nothing is changed.
-    pub(crate) fn edit<T>(&mut self, now: Millis, edit: impl FnOnce(&mut R) -> Result<T, ModelError>) -> Result<T, ModelError> {
+    pub(crate) fn edit<T>(
+        &mut self,
+        now: Millis,
+        edit: impl FnOnce(&mut R) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
         let mut record = self.record()?;
         let value = edit(&mut record)?;
         if let Err(error) = autosurgeon::reconcile(&mut self.doc, &record) {

@@ -87,7 +87,9 @@ pub enum ModelError {
     #[error("a case document has an unexpected shape")]
     DocumentShape,
     /// An image claimed to be JPEG or PNG could not be parsed, so its metadata cannot be removed.
-    #[error("the image could not be parsed to remove its metadata; import it with --keep-metadata only if you are sure it is safe")]
+    #[error(
+        "the image could not be parsed to remove its metadata; import it with --keep-metadata only if you are sure it is safe"
+    )]
     ImageUnparseable,
 }
 

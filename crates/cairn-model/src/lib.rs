@@ -22,7 +22,9 @@ pub mod types;
 pub mod validate;
 mod vocab;
 
-pub use case::{CaseCounts, CaseDoc, CaseField, INITIAL_RISK, INITIAL_STATUS, NewAct, NewEvent, NewPerson, NewTestimony, TestimonyDoc};
+pub use case::{
+    CaseCounts, CaseDoc, CaseField, INITIAL_RISK, INITIAL_STATUS, NewAct, NewEvent, NewPerson, NewTestimony, TestimonyDoc,
+};
 pub use conflicts::{Conflict, ConflictValue};
 pub use date::{ApproxDate, Certainty, DatePrecision, check_range};
 pub use document::{Document, MAX_DOCUMENT_BYTES, Millis};

@@ -15,7 +15,11 @@ fn sample_case() -> CaseDoc {
     let person = NewPerson {
         pseudonym: "A-17".into(),
         roles: vec!["victim".into(), "source".into(), "victim".into()],
-        identity: Identity { real_name: Sensitive("김영희".into()), home_town: Sensitive("회령".into()), ..Identity::default() },
+        identity: Identity {
+            real_name: Sensitive("김영희".into()),
+            home_town: Sensitive("회령".into()),
+            ..Identity::default()
+        },
     };
     case.add_person(&id(1), &person, T0 + 1).expect("person");
     let event = NewEvent {
@@ -190,7 +194,10 @@ fn concurrent_narrative_edits_merge_as_text() {
     b.set_narrative("첫째 문장입니다. 둘째 문장을 고쳤습니다. 셋째 문장입니다. 추가: 보위부 구류장.", T0 + 2).expect("b");
     a.merge(&mut b).expect("merge");
     let merged = a.record().expect("record").narrative.0;
-    assert_eq!(merged, "서문: 면담은 밤에 진행됨. 첫째 문장입니다. 둘째 문장을 고쳤습니다. 셋째 문장입니다. 추가: 보위부 구류장.");
+    assert_eq!(
+        merged,
+        "서문: 면담은 밤에 진행됨. 첫째 문장입니다. 둘째 문장을 고쳤습니다. 셋째 문장입니다. 추가: 보위부 구류장."
+    );
     assert!(a.conflicts().expect("conflicts").is_empty(), "text merges, it does not conflict");
 }
 
@@ -220,12 +227,18 @@ fn invalid_edits_are_refused_with_specific_errors() {
     let mut case = sample_case();
     let before = case.record().expect("record");
     let victim = id_to_hex(&id(1));
-    let act = |act_type: &str, victim: &str| NewAct { act_type: act_type.into(), victim: victim.into(), ..NewAct::default() };
+    let act =
+        |act_type: &str, victim: &str| NewAct { act_type: act_type.into(), victim: victim.into(), ..NewAct::default() };
     check_refused(case.add_act(&id(2), &id(30), &act("beating", &victim), T0), ModelError::UnknownTerm { kind: "act_type" });
     check_refused(case.add_act(&id(2), &id(30), &act("torture", &id_to_hex(&id(99))), T0), ModelError::UnknownPerson);
     check_refused(case.add_act(&id(98), &id(30), &act("torture", &victim), T0), ModelError::UnknownEvent);
     check_refused(case.add_act(&id(2), &id(30), &act("torture", "nope"), T0), ModelError::InvalidId);
-    let event = |start: &str, end: &str| NewEvent { title: "t".into(), date_start: start.into(), date_end: end.into(), ..NewEvent::default() };
+    let event = |start: &str, end: &str| NewEvent {
+        title: "t".into(),
+        date_start: start.into(),
+        date_end: end.into(),
+        ..NewEvent::default()
+    };
     check_refused(case.add_event(&id(31), &event("2019-02-30", ""), T0), ModelError::InvalidDate);
     check_refused(case.add_event(&id(31), &event("2019", "2018"), T0), ModelError::DateRangeReversed);
     check_refused(
@@ -237,7 +250,11 @@ fn invalid_edits_are_refused_with_specific_errors() {
         ModelError::DuplicatePseudonym,
     );
     check_refused(
-        case.add_person(&id(32), &NewPerson { pseudonym: "X".into(), roles: vec!["boss".into()], ..NewPerson::default() }, T0),
+        case.add_person(
+            &id(32),
+            &NewPerson { pseudonym: "X".into(), roles: vec!["boss".into()], ..NewPerson::default() },
+            T0,
+        ),
         ModelError::UnknownTerm { kind: "role" },
     );
     check_refused(case.set_field(CaseField::Title, "  ", T0), ModelError::Empty { field: "title" });
@@ -250,7 +267,10 @@ fn invalid_edits_are_refused_with_specific_errors() {
         Err(ModelError::InvalidLanguage)
     );
     let testimony = NewTestimony { source_person: id_to_hex(&id(7)), language: "ko".into(), ..NewTestimony::default() };
-    assert_eq!(TestimonyDoc::new_testimony(&id(0), &before, &testimony, "w", T0).map(|_| ()), Err(ModelError::UnknownPerson));
+    assert_eq!(
+        TestimonyDoc::new_testimony(&id(0), &before, &testimony, "w", T0).map(|_| ()),
+        Err(ModelError::UnknownPerson)
+    );
     assert_eq!(case.record().expect("record"), before, "refused edits change nothing");
     assert_eq!(case.take_changes().map(|c| !c.is_empty()), Some(true));
 }

@@ -21,11 +21,11 @@
 
 use std::{collections::BTreeMap, fmt};
 
+/// Re-exported with the traits above.
+pub use automerge::ObjId;
 use autosurgeon::reconcile::TextReconciler;
 /// Re-exported so other crates can name document roots without depending on `autosurgeon`.
 pub use autosurgeon::{Hydrate, HydrateError, ReadDoc, Reconcile, Reconciler, reconcile::NoKey};
-/// Re-exported with the traits above.
-pub use automerge::ObjId;
 
 /// Version of the document shapes below, stored in every document as `schema`.
 pub const SCHEMA_VERSION: u32 = 1;

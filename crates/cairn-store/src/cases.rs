@@ -79,7 +79,13 @@ fn count(value: i64) -> u32 {
 
 impl VaultTx<'_> {
     /// Records a document's digest (replacing the previous one).
-    pub fn put_digest(&mut self, case_id: &Id, doc_id: &Id, heads_hash: &[u8; 32], modified_at: i64) -> Result<(), StoreError> {
+    pub fn put_digest(
+        &mut self,
+        case_id: &Id,
+        doc_id: &Id,
+        heads_hash: &[u8; 32],
+        modified_at: i64,
+    ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at) VALUES (?1, ?2, ?3, ?4)
@@ -235,7 +241,12 @@ impl VaultTx<'_> {
     /// Replaces the indexed texts of one document with `entries` (field label, text). Rows
     /// whose text did not change are left alone, so re-saving a long narrative after a
     /// status change costs nothing in the index. Returns whether anything changed.
-    pub fn replace_search_entries(&mut self, case_id: &Id, doc_id: &Id, entries: &[(&str, &str)]) -> Result<bool, StoreError> {
+    pub fn replace_search_entries(
+        &mut self,
+        case_id: &Id,
+        doc_id: &Id,
+        entries: &[(&str, &str)],
+    ) -> Result<bool, StoreError> {
         let existing: Vec<(i64, String, String)> = self
             .tx
             .prepare_cached("SELECT rowid, field, body FROM search_docs WHERE case_id = ?1 AND doc_id = ?2 ORDER BY rowid")?
@@ -244,10 +255,7 @@ impl VaultTx<'_> {
         let mut keep = vec![false; existing.len()];
         let mut changed = false;
         for (field, body) in entries {
-            let found = existing
-                .iter()
-                .enumerate()
-                .position(|(index, (_, f, b))| !keep[index] && f == field && b == body);
+            let found = existing.iter().enumerate().position(|(index, (_, f, b))| !keep[index] && f == field && b == body);
             match found {
                 Some(index) => keep[index] = true,
                 None => {
@@ -271,7 +279,8 @@ impl VaultTx<'_> {
     /// the FTS5 trigram index answers; otherwise a substring scan of the indexed texts does.
     /// Both are case-insensitive for ASCII. Matches from at most `limit` rows.
     pub fn search_rows(&self, term: &str, trigram: bool, limit: u32) -> Result<Vec<SearchMatch>, StoreError> {
-        let map = |row: &rusqlite::Row<'_>| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, String>(2)?));
+        let map =
+            |row: &rusqlite::Row<'_>| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, String>(2)?));
         let rows: Vec<(Vec<u8>, Vec<u8>, String)> = if trigram {
             let expression = format!("\"{}\"", term.replace('"', "\"\""));
             self.tx
@@ -282,10 +291,8 @@ impl VaultTx<'_> {
                 .query_map(params![expression, limit], map)?
                 .collect::<Result<_, _>>()?
         } else {
-            let escaped: String = term
-                .chars()
-                .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
-                .collect();
+            let escaped: String =
+                term.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
             self.tx
                 .prepare_cached("SELECT case_id, doc_id, field FROM search_docs WHERE body LIKE ?1 ESCAPE '\\' LIMIT ?2")?
                 .query_map(params![format!("%{escaped}%"), limit], map)?
@@ -293,7 +300,11 @@ impl VaultTx<'_> {
         };
         rows.into_iter()
             .map(|(case_id, doc_id, field)| {
-                Ok(SearchMatch { case_id: id_from(case_id, "search index")?, doc_id: id_from(doc_id, "search index")?, field })
+                Ok(SearchMatch {
+                    case_id: id_from(case_id, "search index")?,
+                    doc_id: id_from(doc_id, "search index")?,
+                    field,
+                })
             })
             .collect()
     }

@@ -10,7 +10,7 @@ use cairn_crypto::{
     CaseKey, CryptoError, DeviceWrapKey, KdfParams, KdfProfile, RecoveryCode, SlotKind, VaultHeader, VaultMasterKey,
     WrapKey, calibrate_kdf,
 };
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{DATABASE_FILE, HEADER_FILE, Id, StoreError, fsutil, schema};
@@ -185,7 +185,9 @@ impl Vault {
 
     /// Runs `work` in one write transaction: all of it is committed, or none.
     pub fn transaction<T>(&mut self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let tx = self.connection.transaction()?;
+        // Take the write lock up front: a deferred transaction that reads first and writes
+        // later fails with SQLITE_BUSY when another process wrote in between.
+        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
         let value = work(&mut vault_tx)?;
         vault_tx.tx.commit()?;
@@ -325,8 +327,11 @@ fn open_database(dir: &Path, header: &VaultHeader, master_key: &VaultMasterKey, 
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA journal_size_limit = 16777216;",
     )?;
+    // Another process (the CLI beside the desktop app) may hold the write lock briefly.
+    connection.busy_timeout(Duration::from_secs(10))?;
     let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
     if journal != "wal" {
         return Err(StoreError::Damaged { what: "database journal" });

@@ -26,10 +26,10 @@ impl Window {
     pub(crate) async fn wait_for(&self, css: &str, timeout: Duration) -> Result<Element> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if element.is_displayed().await.unwrap_or(false) {
-                    return Ok(element);
-                }
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && element.is_displayed().await.unwrap_or(false)
+            {
+                return Ok(element);
             }
             if Instant::now() >= deadline {
                 bail!("`{css}` did not appear within {timeout:?}");

@@ -56,7 +56,8 @@ pub(crate) fn jpeg_with_metadata() -> Vec<u8> {
     let app1 = img_parts::jpeg::JpegSegment::new_with_contents(0xE1, Bytes::from(exif_with_gps(true)));
     let xmp = [b"http://ns.adobe.com/xap/1.0/\0".as_slice(), b"<x:xmpmeta>", MARKER, b"</x:xmpmeta>"].concat();
     let xmp = img_parts::jpeg::JpegSegment::new_with_contents(0xE1, Bytes::from(xmp));
-    let iptc = img_parts::jpeg::JpegSegment::new_with_contents(0xED, Bytes::from([b"Photoshop 3.0\0".as_slice(), MARKER].concat()));
+    let iptc =
+        img_parts::jpeg::JpegSegment::new_with_contents(0xED, Bytes::from([b"Photoshop 3.0\0".as_slice(), MARKER].concat()));
     let comment = img_parts::jpeg::JpegSegment::new_with_contents(0xFE, Bytes::from(MARKER.to_vec()));
     let segments = jpeg.segments_mut();
     segments.insert(1, app1);
@@ -173,7 +174,7 @@ fn broken_images_are_refused() {
     let first_segment_end = 4 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
     let eoi = jpeg.windows(2).rposition(|w| w == [0xFF, 0xD9]).expect("EOI");
     let cases: Vec<Vec<u8>> = vec![
-        jpeg[..jpeg.len() / 2].to_vec(),                        // cut in the middle
+        jpeg[..jpeg.len() / 2].to_vec(),                          // cut in the middle
         jpeg[..eoi].to_vec(),                                     // no EOI
         [&jpeg[..2], &[0xFF, 0xE1, 0x00, 0x01][..]].concat(),     // segment length < 2
         [&jpeg[..first_segment_end], &[0x12, 0x34][..]].concat(), // not a marker
