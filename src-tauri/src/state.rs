@@ -162,7 +162,15 @@ impl Desktop {
 
     /// Records activity, if the vault is open.
     pub(crate) fn activity(&self) {
-        if matches!(&*guard(&self.phase), Phase::Unlocked(_) | Phase::ConfirmRecovery { .. }) {
+        // Never waits: if a command holds the phase, the vault is in use, which is activity.
+        let open = match self.phase.try_lock() {
+            Ok(phase) => matches!(&*phase, Phase::Unlocked(_) | Phase::ConfirmRecovery { .. }),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                matches!(&*poisoned.into_inner(), Phase::Unlocked(_) | Phase::ConfirmRecovery { .. })
+            }
+        };
+        if open {
             self.idle.touch();
         }
     }
@@ -305,6 +313,25 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(250));
         assert_eq!(desktop.phase_name(), PhaseName::Locked);
         assert_eq!(desktop.last_lock(), Some(LockReason::Idle));
+    }
+
+    /// `change_passphrase` proves the current passphrase by opening the vault a second time
+    /// while the session is open; then the new passphrase works and the old one does not.
+    #[test]
+    fn the_current_passphrase_is_checked_while_the_vault_is_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let vault_dir = desktop.options.vault_dir.clone();
+        let (session, _code) = create_vault(&vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open(session);
+        let wrong = cairn_core::unlock_vault(&vault_dir, &SecretString::from("not the passphrase at all"));
+        assert_eq!(wrong.map(|_| ()).map_err(|e| e.code()), Err("wrong_passphrase"));
+        cairn_core::unlock_vault(&vault_dir, &passphrase()).expect("second open").lock();
+        let fresh = SecretString::from("a new passphrase for the vault");
+        desktop.with_session(|session| session.change_passphrase(&fresh)).expect("change");
+        assert!(desktop.lock(LockReason::User));
+        assert!(cairn_core::unlock_vault(&vault_dir, &passphrase()).is_err());
+        cairn_core::unlock_vault(&vault_dir, &fresh).expect("new passphrase").lock();
     }
 
     #[test]

@@ -120,13 +120,13 @@ pub(crate) async fn search_cases(state: DesktopState<'_>, query: String) -> Comm
 }
 
 /// Creates a case; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn create_case(state: DesktopState<'_>, title: String) -> CommandResult<String> {
     state.with_session(|session| Ok(id_to_hex(&session.create_case(&title)?)))
 }
 
 /// Crypto-shreds a case.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn delete_case(state: DesktopState<'_>, case_id: String) -> CommandResult<()> {
     let case_id = id(&case_id)?;
     state.with_session(|session| session.delete_case(&case_id))
@@ -325,7 +325,7 @@ pub(crate) async fn open_case(state: DesktopState<'_>, case_id: String) -> Comma
 }
 
 /// Sets a case field: `title`, `status`, `risk`, `team` or `tags` (comma-separated).
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn set_case_field(state: DesktopState<'_>, case_id: String, field: String, value: String) -> CommandResult<()> {
     let case_id = id(&case_id)?;
     let field = CaseField::parse(&field).map_err(|_| CommandError::invalid("unknown case field"))?;
@@ -348,7 +348,7 @@ pub(crate) struct IdentityDto {
 }
 
 /// Adds a person; returns their id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn add_person(
     state: DesktopState<'_>,
     case_id: String,
@@ -372,7 +372,7 @@ pub(crate) fn add_person(
 }
 
 /// Shows a person's identity fields (only when the worker asks: "Show identity").
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn reveal_identity(state: DesktopState<'_>, case_id: String, person_id: String) -> CommandResult<IdentityDto> {
     let case_id = id(&case_id)?;
     state.with_session(|session| {
@@ -414,7 +414,7 @@ pub(crate) struct NewTestimonyDto {
 }
 
 /// Adds a testimony; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn add_testimony(state: DesktopState<'_>, case_id: String, testimony: NewTestimonyDto) -> CommandResult<String> {
     let case_id = id(&case_id)?;
     let testimony = NewTestimony {
@@ -434,14 +434,14 @@ pub(crate) fn add_testimony(state: DesktopState<'_>, case_id: String, testimony:
 }
 
 /// Saves a testimony's narrative (only the difference is recorded).
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn set_narrative(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
     let testimony_id = id(&testimony_id)?;
     state.with_session(|session| session.set_narrative(&testimony_id, &text))
 }
 
 /// Saves a testimony's transcript.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn set_transcript(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
     let testimony_id = id(&testimony_id)?;
     state.with_session(|session| session.set_transcript(&testimony_id, &text))
@@ -464,7 +464,7 @@ pub(crate) struct NewEventDto {
 }
 
 /// Adds an event; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn add_event(state: DesktopState<'_>, case_id: String, event: NewEventDto) -> CommandResult<String> {
     let case_id = id(&case_id)?;
     let event = NewEvent {
@@ -495,7 +495,7 @@ pub(crate) struct NewActDto {
 }
 
 /// Adds an act to an event; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto) -> CommandResult<String> {
     let event_id = id(&event_id)?;
     let act = NewAct {
@@ -510,7 +510,7 @@ pub(crate) fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto)
 }
 
 /// Adds a note by this device's worker; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn add_note(state: DesktopState<'_>, case_id: String, text: String) -> CommandResult<String> {
     let case_id = id(&case_id)?;
     state.with_session(|session| Ok(id_to_hex(&session.add_note(&case_id, &text, None)?)))
@@ -539,7 +539,7 @@ pub(crate) struct ConflictDto {
 }
 
 /// The unresolved conflicts of a case.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> CommandResult<Vec<ConflictDto>> {
     let case_id = id(&case_id)?;
     state.with_session(|session| {
@@ -568,7 +568,7 @@ pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> Comman
 }
 
 /// Resolves a conflict by keeping one of its values.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn resolve_conflict(state: DesktopState<'_>, case_id: String, document_id: String, path: String, choice: usize) -> CommandResult<()> {
     let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
     state.with_session(|session| session.resolve_conflict(&case_id, &document_id, &path, choice))
@@ -603,13 +603,13 @@ pub(crate) fn vocabularies() -> CommandResult<Vec<VocabularyDto>> {
 }
 
 /// The name recorded with this device's edits and notes.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn worker_name(state: DesktopState<'_>) -> CommandResult<String> {
     state.with_session(|session| session.worker_name())
 }
 
 /// Sets the worker name.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn set_worker_name(state: DesktopState<'_>, name: String) -> CommandResult<()> {
     state.with_session(|session| session.set_worker_name(&name))
 }

@@ -3,6 +3,9 @@
 //! Every command is declared in `build.rs` (deny by default) and granted in
 //! `capabilities/main.json`. Secrets arrive as arguments (a passphrase typed in the UI) and
 //! are wrapped in `SecretString` at once; no key, passphrase or database handle ever leaves.
+//!
+//! Commands that touch the vault are `async` (or `#[tauri::command(async)]`), so database work
+//! and key derivation never run on the main thread that draws the window.
 
 pub(crate) mod attachments;
 pub(crate) mod cases;

@@ -24,7 +24,7 @@ pub(crate) struct DeviceDto {
 }
 
 /// This device's id and fingerprints.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn device_identity(state: DesktopState<'_>) -> CommandResult<DeviceDto> {
     let identity = state.with_session(|session| session.device_identity())?;
     Ok(DeviceDto {
@@ -61,7 +61,7 @@ pub(crate) struct EnrollmentRequestDto {
 
 /// Makes this device's enrollment request (self-signed); the file is saved with
 /// `save_enrollment_request`.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn enrollment_request(state: DesktopState<'_>, name: String) -> CommandResult<EnrollmentRequestDto> {
     let request = state.with_session(|session| session.enrollment_request(&name))?;
     Ok(EnrollmentRequestDto { qr: qr(&request.text)?, device_id: request.device_id, fingerprint: request.fingerprint, text: request.text })
@@ -146,7 +146,7 @@ fn standing(standing: Standing) -> StandingDto {
 
 /// Imports the roster shown by `preview_roster`, after the worker confirmed the
 /// organisation fingerprint (as typed from HQ's screen or paper).
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn import_roster(state: DesktopState<'_>, confirmed_fingerprint: String) -> CommandResult<RosterImportedDto> {
     let Some(PendingFile::Roster(bytes)) = state.take_file() else { return Err(CommandError::wrong_phase()) };
     let confirmed = Some(confirmed_fingerprint.trim()).filter(|text| !text.is_empty());
@@ -191,7 +191,7 @@ pub(crate) struct RosterDto {
 }
 
 /// The roster, or `None` before the first import (or organisation creation).
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn roster(state: DesktopState<'_>) -> CommandResult<Option<RosterDto>> {
     let Some(view) = state.with_session(|session| session.roster())? else { return Ok(None) };
     Ok(Some(RosterDto {
@@ -223,7 +223,7 @@ pub(crate) struct OrganisationDto {
 }
 
 /// HQ: makes this vault the HQ of a new organisation.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn create_organisation(state: DesktopState<'_>, org_name: String, device_name: String) -> CommandResult<OrganisationDto> {
     let created = state.with_session(|session| session.create_organisation(&org_name, &device_name))?;
     Ok(OrganisationDto { fingerprint: created.fingerprint, roster_version: created.roster_version })
@@ -267,7 +267,7 @@ pub(crate) struct IssuedDto {
 }
 
 /// HQ: enrolls the previewed device, once the fingerprint read from its screen was typed.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn enroll_device(state: DesktopState<'_>, role: String, name: String, confirmed_fingerprint: String) -> CommandResult<IssuedDto> {
     let role = match role.as_str() {
         "field" => Role::Field,
@@ -281,7 +281,7 @@ pub(crate) fn enroll_device(state: DesktopState<'_>, role: String, name: String,
 }
 
 /// HQ: revokes a device; the team key rotates.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn revoke_device(state: DesktopState<'_>, device_id: String) -> CommandResult<IssuedDto> {
     let issued = state.with_session(|session| session.revoke_device(&device_id))?;
     Ok(IssuedDto { device_id: issued.device_id, roster_version: issued.roster_version, epoch: issued.epoch })

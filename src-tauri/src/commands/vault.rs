@@ -85,7 +85,7 @@ pub(crate) async fn create_vault(state: DesktopState<'_>, passphrase: String, pa
 }
 
 /// Checks the recovery code typed back after creation; on a match the vault opens.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn confirm_recovery_code(state: DesktopState<'_>, typed: String) -> CommandResult<()> {
     let typed = SecretString::from(typed);
     state.confirm_recovery_code(typed.expose_secret())
@@ -148,7 +148,7 @@ pub(crate) struct VaultStatusDto {
 }
 
 /// Format, key derivation, device and number of cases.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn vault_status(state: DesktopState<'_>) -> CommandResult<VaultStatusDto> {
     let status = state.with_session(|session| session.status())?;
     Ok(VaultStatusDto {
@@ -186,7 +186,7 @@ pub(crate) async fn change_passphrase(
 }
 
 /// Saves the language (`None`: follow the system) and the auto-lock delay.
-#[tauri::command]
+#[tauri::command(async)]
 pub(crate) fn set_settings(state: DesktopState<'_>, language: Option<Language>, auto_lock_minutes: u32) -> CommandResult<AppStateDto> {
     if !(MIN_AUTO_LOCK_MINUTES..=MAX_AUTO_LOCK_MINUTES).contains(&auto_lock_minutes) {
         return Err(CommandError::invalid("auto-lock minutes out of range"));
