@@ -14,7 +14,9 @@ use crate::{
     open_record,
 };
 
-fn check_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
+/// Compares `fresh` with the committed fixture `name` (or rewrites it under
+/// `CAIRN_UPDATE_FIXTURES`) and returns the committed bytes.
+pub(crate) fn check_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
     if std::env::var_os("CAIRN_UPDATE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

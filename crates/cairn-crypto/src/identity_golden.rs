@@ -4,23 +4,10 @@
 //! the same fixed inputs, comparing byte for byte. Regenerate after a deliberate format
 //! change (with a version bump) with `CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-crypto golden`.
 
-use std::path::PathBuf;
-
 use crate::{
     AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, Fingerprint, LabelContext, LabelSubject, Signature,
-    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, keys::test_keys,
+    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, golden::check_fixture, keys::test_keys,
 };
-
-fn check_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-    if std::env::var_os("CAIRN_UPDATE_FIXTURES").is_some() {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, fresh).expect("write fixture");
-    }
-    let committed = std::fs::read(&path).unwrap_or_else(|_| panic!("missing fixture {name}"));
-    assert_eq!(committed, fresh, "format drift in {name}: bump the format version instead");
-    committed
-}
 
 fn k_dev() -> DeviceWrapKey {
     test_keys::fixed(DeviceWrapKey::from_bytes, 0xde)
