@@ -1,5 +1,6 @@
 //! Cairn desktop: the Tauri 2 shell. Thin commands over `cairn-core` (see `commands/`), the
-//! Rust-side idle auto-lock (`idle.rs`), and the embedded Svelte UI (`ui/dist`).
+//! Rust-side idle auto-lock (`idle.rs`), the lock on sleep and screen lock (`os_lock.rs`), and the
+//! embedded Svelte UI (`ui/dist`).
 #![deny(unsafe_code)]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -7,9 +8,12 @@ mod command_names;
 mod commands;
 mod error;
 mod idle;
+mod media;
 mod options;
+mod os_lock;
 mod settings;
 mod state;
+mod work;
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -17,12 +21,14 @@ use tauri::{Emitter, Manager};
 
 use crate::{options::Options, settings::Settings, state::Desktop, state::LockReason};
 
-/// The event the UI listens to: the vault was locked behind its back (idle auto-lock).
+/// The event the UI listens to: the vault was locked behind its back (idle auto-lock, sleep,
+/// screen lock).
 const LOCKED_EVENT: &str = "vault-locked";
 
 /// Tells the window the vault is locked, then reloads the page, so that every view (and
 /// every piece of case text the page held) is gone even if the page ignored the event.
 fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
+    app.state::<Arc<media::MediaStreams>>().clear();
     let _ = app.emit(LOCKED_EVENT, reason);
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.reload();
@@ -34,13 +40,14 @@ fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
 /// ephemeral context (`TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver for the E2E tests).
 fn open_window(app: &tauri::App) -> tauri::Result<()> {
     let automation = std::env::var("TAURI_WEBVIEW_AUTOMATION").is_ok_and(|value| value == "true");
-    tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
+    let window = tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
         .title("Cairn")
         .inner_size(1200.0, 820.0)
         .min_inner_size(800.0, 600.0)
         .incognito(!automation)
         .disable_drag_drop_handler()
         .build()?;
+    media::configure_webview(&window)?;
     Ok(())
 }
 
@@ -67,6 +74,7 @@ fn main() -> ExitCode {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(desktop.clone())
+        .manage(Arc::new(media::MediaStreams::default()))
         .invoke_handler(tauri::generate_handler![
             commands::vault::app_state,
             commands::vault::create_vault,
@@ -94,11 +102,25 @@ fn main() -> ExitCode {
             commands::cases::add_note,
             commands::cases::case_conflicts,
             commands::cases::resolve_conflict,
+            commands::cases::edit_person,
+            commands::cases::edit_event,
+            commands::cases::edit_act,
+            commands::cases::edit_testimony,
+            commands::cases::edit_note,
+            commands::cases::merge_conflict,
             commands::cases::vocabularies,
             commands::cases::worker_name,
             commands::cases::set_worker_name,
+            commands::recording::start_recording,
+            commands::recording::append_recording,
+            commands::recording::finish_recording,
+            commands::recording::discard_recording,
+            commands::recording::recover_recordings,
+            commands::recording::open_media,
+            commands::recording::read_media,
             commands::attachments::import_attachment,
             commands::attachments::export_attachment,
+            commands::attachments::cancel_work,
             commands::team::device_identity,
             commands::team::enrollment_request,
             commands::team::save_enrollment_request,
@@ -114,7 +136,9 @@ fn main() -> ExitCode {
         .setup(move |app| {
             open_window(app)?;
             let handle = app.handle().clone();
-            idle::spawn_watcher(watcher_state, move |reason| on_locked(&handle, reason))?;
+            idle::spawn_watcher(watcher_state.clone(), move |reason| on_locked(&handle, reason))?;
+            let handle = app.handle().clone();
+            os_lock::spawn_watchers(watcher_state, move |reason| on_locked(&handle, reason))?;
             Ok(())
         })
         .build(context());
@@ -165,6 +189,8 @@ mod tests {
         assert_eq!(csp["default-src"], "'self'");
         assert_eq!(csp["script-src"], "'self'");
         assert_eq!(csp["connect-src"], "ipc: http://ipc.localhost");
+        // Playback is fed by the page (Media Source Extensions, a blob: URL); nothing else.
+        assert_eq!(csp["media-src"], "'self' blob:");
         for (directive, sources) in csp {
             let sources = sources.as_str().expect("a source list");
             assert!(!sources.contains("unsafe"), "{directive}: {sources}");
@@ -172,4 +198,3 @@ mod tests {
         }
     }
 }
-

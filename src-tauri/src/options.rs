@@ -19,7 +19,10 @@ pub(crate) struct Options {
 
 impl Options {
     /// Parses `args` (without the program name).
-    pub(crate) fn parse(args: impl IntoIterator<Item = OsString>, env_vault: Option<OsString>) -> Result<Self, &'static str> {
+    pub(crate) fn parse(
+        args: impl IntoIterator<Item = OsString>,
+        env_vault: Option<OsString>,
+    ) -> Result<Self, &'static str> {
         let mut vault: Option<PathBuf> = env_vault.filter(|v| !v.is_empty()).map(PathBuf::from);
         let mut config_dir: Option<PathBuf> = None;
         let mut insecure_fast_kdf = false;

@@ -38,7 +38,9 @@ impl Language {
 
     /// The language of the system locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, in that order).
     pub(crate) fn from_system() -> Language {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()));
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()));
         Language::from_locale(locale.as_deref())
     }
 }

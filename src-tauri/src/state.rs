@@ -1,9 +1,9 @@
 //! The shell's state: the vault phase (locked, awaiting recovery-code confirmation, unlocked),
-//! the settings and the idle clock. The `Session` never leaves this module except by
+//! the settings, the idle clock and the Cancel switch of long work. The `Session` never leaves this module except by
 //! reference inside [`Desktop::with_session`].
 
 use std::{
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
@@ -14,6 +14,7 @@ use crate::{
     idle::IdleClock,
     options::Options,
     settings::Settings,
+    work::WorkControl,
 };
 
 /// Why the vault was last locked (shown on the unlock screen).
@@ -24,6 +25,10 @@ pub(crate) enum LockReason {
     User,
     /// The idle auto-lock fired.
     Idle,
+    /// The computer was about to sleep or hibernate (logind `PrepareForSleep`).
+    Sleep,
+    /// The screen was locked, or the screensaver started (logind `Lock`, `ActiveChanged`).
+    ScreenLocked,
 }
 
 /// Where the vault is.
@@ -65,6 +70,8 @@ pub(crate) struct Desktop {
     pub(crate) options: Options,
     /// When the user was last active.
     pub(crate) idle: IdleClock,
+    /// Cancel for the long work under way (attachment import or export).
+    pub(crate) work: Arc<WorkControl>,
     phase: Mutex<Phase>,
     settings: Mutex<Settings>,
     last_lock: Mutex<Option<LockReason>>,
@@ -84,6 +91,7 @@ impl Desktop {
         Desktop {
             options,
             idle: IdleClock::new(timeout),
+            work: Arc::default(),
             phase: Mutex::new(Phase::Locked),
             settings: Mutex::new(settings),
             last_lock: Mutex::new(None),
@@ -191,7 +199,11 @@ impl Desktop {
 
     /// Locks now: drops the session (closing the database and zeroizing the keys) and any
     /// recovery code still held. Returns whether anything was open.
+    ///
+    /// Long work under way is cancelled first: it holds the session, and the lock must not
+    /// wait for a large import to finish before the laptop sleeps (the import is rolled back).
     pub(crate) fn lock(&self, reason: LockReason) -> bool {
+        self.work.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
         *guard(&self.pending_file) = None;
         let was_open = close(previous);
@@ -255,7 +267,8 @@ mod tests {
     use crate::settings::Settings;
 
     fn desktop(dir: &std::path::Path) -> Desktop {
-        let options = Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
+        let options =
+            Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
         Desktop::new(options, Settings::default())
     }
 
@@ -268,7 +281,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let desktop = desktop(dir.path());
         assert_eq!(desktop.phase_name(), PhaseName::NoVault);
-        let (session, code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        let (session, code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         let shown = code.display_grouped().to_string();
         desktop.await_recovery_confirmation(session, code);
         assert_eq!(desktop.phase_name(), PhaseName::ConfirmRecovery);
@@ -289,7 +303,8 @@ mod tests {
     fn locking_drops_the_session_and_remembers_why() {
         let dir = tempfile::tempdir().expect("tempdir");
         let desktop = desktop(dir.path());
-        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        let (session, _code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         desktop.open(session);
         assert!(desktop.lock(LockReason::User));
         assert_eq!(desktop.phase_name(), PhaseName::Locked);
@@ -302,7 +317,8 @@ mod tests {
     fn the_watcher_locks_an_idle_vault_without_any_help_from_the_webview() {
         let dir = tempfile::tempdir().expect("tempdir");
         let desktop = Arc::new(desktop(dir.path()));
-        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        let (session, _code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         desktop.open(session);
         desktop.idle.set_timeout(Duration::from_millis(300));
         let (sender, receiver) = std::sync::mpsc::channel();
@@ -338,7 +354,8 @@ mod tests {
     fn activity_keeps_the_vault_open() {
         let dir = tempfile::tempdir().expect("tempdir");
         let desktop = desktop(dir.path());
-        let (session, _code) = create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        let (session, _code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         desktop.open(session);
         desktop.idle.set_timeout(Duration::from_millis(400));
         for _ in 0..6 {

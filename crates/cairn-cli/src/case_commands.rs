@@ -13,12 +13,13 @@
 //! | `case set ID FIELD VALUE` | `{"id","field","value"}` |
 //! | `case delete ID` | `{"id","deleted":true}` |
 //! | `person add`, `testimony add`, `event add`, `act add`, `note add` | `{"id","case_id"}` |
-//! | `testimony edit TID` | `{"id","case_id"}` |
+//! | `person edit`, `event edit`, `act edit`, `testimony edit`, `note edit` (by the item's id) | `{"id","case_id"}` |
 //! | `attach CASE FILE` | `{"id","case_id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","removed_parts"}` |
 //! | `attachment get ID --out F` | `{"id","case_id","path","size","sha256"}` |
 //! | `search QUERY` | `{"query","hits":[{"case_id","title","status","fields":[…],"snippet"}]}` |
-//! | `conflicts CASE` | `{"case_id","conflicts":[{"document_id","document","path","values":[{"choice","value","by","at","shown","object"}]}]}` |
+//! | `conflicts CASE` | `{"case_id","conflicts":[{"document_id","document","path","mergeable","values":[{"choice","value","by","at","shown","object"}]}]}` |
 //! | `conflicts CASE --resolve PATH --choose N` | `{"case_id","document_id","path","resolved":true}` |
+//! | `conflicts CASE --merge PATH --value V` | `{"case_id","document_id","path","merged":true}` |
 //! | `vocab list [KIND]` | `{"vocabularies":[{"kind","terms":[{"code","en","ko"}]}]}` |
 //! | `worker show` / `worker set NAME` | `{"worker"}` |
 
@@ -28,8 +29,9 @@ use anyhow::Context;
 use cairn_core::{
     Session,
     cases::{
-        AttachmentInfo, CaseConflict, CaseField, CaseView, Identity, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId,
-        Sensitive, VocabKind, id_to_hex, parse_id, vocabularies, vocabulary,
+        ActEdit, AttachmentInfo, CaseConflict, CaseField, CaseView, EventEdit, Identity, NewAct, NewEvent, NewPerson,
+        NewTestimony, ObjectId, PersonEdit, Sensitive, TestimonyEdit, VocabKind, id_to_hex, parse_id, vocabularies,
+        vocabulary,
     },
     unlock_vault,
 };
@@ -102,20 +104,27 @@ pub(crate) enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List a case's conflicts (fields edited concurrently on two devices), or resolve one.
+    /// List a case's conflicts (fields edited concurrently on two devices), resolve one by
+    /// keeping a value, or merge one (a text field) by typing the value to keep.
     Conflicts {
         /// The case id.
         case: String,
         /// Resolve the conflict at this path (as listed).
-        #[arg(long, value_name = "PATH", requires = "choose")]
+        #[arg(long, value_name = "PATH", requires = "choose", conflicts_with = "merge")]
         resolve: Option<String>,
         /// The value to keep (its number in the listing).
         #[arg(long, value_name = "N", requires = "resolve")]
         choose: Option<usize>,
+        /// Merge the conflict at this path (a single text field, as listed) with --value.
+        #[arg(long, value_name = "PATH", requires = "value")]
+        merge: Option<String>,
+        /// The merged value (checked like an edit of that field).
+        #[arg(long, value_name = "TEXT", requires = "merge")]
+        value: Option<String>,
         /// The document holding the conflict (as listed; default: the case document).
         #[arg(long, value_name = "ID")]
         document: Option<String>,
-        /// JSON: {"case_id","conflicts":[{"document_id","document","path","values":[{"choice","value","by","at","shown","object"}]}]}.
+        /// JSON: {"case_id","conflicts":[{"document_id","document","path","mergeable","values":[{"choice","value","by","at","shown","object"}]}]}.
         #[arg(long)]
         json: bool,
     },
@@ -214,6 +223,38 @@ pub(crate) enum PersonSub {
         #[arg(long)]
         json: bool,
     },
+    /// Edit a person: only the fields given change. An empty identity value ("") clears it.
+    Edit {
+        /// The person id.
+        id: String,
+        /// New pseudonym code.
+        #[arg(long)]
+        pseudonym: Option<String>,
+        /// Role (repeatable; replaces all roles; see `vocab list role`).
+        #[arg(long = "role", value_name = "ROLE", conflicts_with = "no_roles")]
+        roles: Vec<String>,
+        /// Remove every role.
+        #[arg(long)]
+        no_roles: bool,
+        /// Real name (sensitive; "" clears it).
+        #[arg(long)]
+        real_name: Option<String>,
+        /// Date of birth as told (sensitive).
+        #[arg(long)]
+        birth_date: Option<String>,
+        /// Home town (sensitive).
+        #[arg(long)]
+        home_town: Option<String>,
+        /// Family (sensitive).
+        #[arg(long)]
+        family: Option<String>,
+        /// How to reach the person (sensitive).
+        #[arg(long)]
+        contact: Option<String>,
+        /// JSON: {"id","case_id"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,8 +300,8 @@ pub(crate) enum TestimonySub {
         #[arg(long)]
         json: bool,
     },
-    /// Replace a testimony's narrative or transcript (saved as a difference, so concurrent
-    /// edits elsewhere merge).
+    /// Edit a testimony: its metadata (only the fields given change), and replace its
+    /// narrative or transcript (saved as a difference, so concurrent edits elsewhere merge).
     Edit {
         /// The testimony id.
         id: String,
@@ -270,6 +311,33 @@ pub(crate) enum TestimonySub {
         /// File holding the new transcript.
         #[arg(long)]
         transcript_file: Option<PathBuf>,
+        /// The person who gave it (person id).
+        #[arg(long)]
+        person: Option<String>,
+        /// Interview date: YYYY, YYYY-MM or YYYY-MM-DD ("" clears it).
+        #[arg(long)]
+        date: Option<String>,
+        /// Coarse place of the interview.
+        #[arg(long)]
+        place: Option<String>,
+        /// Interviewer.
+        #[arg(long)]
+        interviewer: Option<String>,
+        /// Interpreter ("" for none).
+        #[arg(long)]
+        interpreter: Option<String>,
+        /// Language of the interview (ko, en, zh, …).
+        #[arg(long)]
+        language: Option<String>,
+        /// A use the person consented to (repeatable; replaces the scopes and records consent).
+        #[arg(long = "consent", value_name = "SCOPE")]
+        consent: Vec<String>,
+        /// Record that no informed consent was given (clears the scopes).
+        #[arg(long, conflicts_with = "consent")]
+        no_consent: bool,
+        /// Conditions of consent in the person's words.
+        #[arg(long)]
+        consent_conditions: Option<String>,
         /// JSON: {"id","case_id"}.
         #[arg(long)]
         json: bool,
@@ -295,6 +363,32 @@ pub(crate) enum EventSub {
         #[arg(long)]
         date_end: Option<String>,
         /// exact, approximate (default) or uncertain.
+        #[arg(long)]
+        certainty: Option<String>,
+        /// Coarse place (a county or city).
+        #[arg(long)]
+        place: Option<String>,
+        /// JSON: {"id","case_id"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit an event: only the fields given change ("" clears an optional one).
+    Edit {
+        /// The event id.
+        id: String,
+        /// Short title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Date: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+        /// End of a period (same forms).
+        #[arg(long)]
+        date_end: Option<String>,
+        /// exact, approximate or uncertain.
         #[arg(long)]
         certainty: Option<String>,
         /// Coarse place (a county or city).
@@ -334,6 +428,32 @@ pub(crate) enum ActSub {
         #[arg(long)]
         json: bool,
     },
+    /// Edit an act: only the fields given change.
+    Edit {
+        /// The act id.
+        id: String,
+        /// Act type (see `vocab list act_type`).
+        #[arg(long = "type", value_name = "TYPE")]
+        act_type: Option<String>,
+        /// The victim (person id).
+        #[arg(long)]
+        victim: Option<String>,
+        /// Perpetrator agency (see `vocab list agency`; "" when unknown).
+        #[arg(long, value_name = "AGENCY")]
+        perpetrator: Option<String>,
+        /// Perpetrator unit.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Facility (detention centre, camp, station).
+        #[arg(long)]
+        facility: Option<String>,
+        /// Consequences for the victim.
+        #[arg(long)]
+        consequences: Option<String>,
+        /// JSON: {"id","case_id"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -347,6 +467,16 @@ pub(crate) enum NoteSub {
         /// The worker writing it (default: this device's worker name).
         #[arg(long)]
         by: Option<String>,
+        /// JSON: {"id","case_id"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a note's text (its author and date stay).
+    Edit {
+        /// The note id.
+        id: String,
+        /// The new text.
+        text: String,
         /// JSON: {"id","case_id"}.
         #[arg(long)]
         json: bool,
@@ -435,29 +565,67 @@ fn emit_created(json: bool, id: &ObjectId, case_id: &ObjectId, what: &str) -> an
     emit(json, json!({"id": id_to_hex(id), "case_id": id_to_hex(case_id)}), || format!("{what} {}", id_to_hex(id)))
 }
 
+fn emit_edited(json: bool, id: &ObjectId, case_id: &ObjectId, what: &str) -> anyhow::Result<()> {
+    emit(json, json!({"id": id_to_hex(id), "case_id": id_to_hex(case_id)}), || format!("{what} {} saved", id_to_hex(id)))
+}
+
+/// Refuses an edit command that names no field to change.
+fn require_changes(any: bool) -> anyhow::Result<()> {
+    if any { Ok(()) } else { Err(Usage("give at least one field to change (see --help)").into()) }
+}
+
 pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
     match command {
         CaseCommand::Case { command } => run_case(cli, command),
-        CaseCommand::Person {
-            command: PersonSub::Add { case, pseudonym, roles, real_name, birth_date, home_town, family, contact, json },
+        CaseCommand::Person { command } => run_person(cli, command),
+        CaseCommand::Event {
+            command: EventSub::Edit { id, title, description, date, date_end, certainty, place, json },
         } => {
-            let case_id = id_arg(case)?;
-            let sensitive = |value: &Option<String>| Sensitive(value.clone().unwrap_or_default());
-            let person = NewPerson {
-                pseudonym: pseudonym.clone(),
-                roles: roles.clone(),
-                identity: Identity {
-                    real_name: sensitive(real_name),
-                    birth_date: sensitive(birth_date),
-                    home_town: sensitive(home_town),
-                    family: sensitive(family),
-                    contact: sensitive(contact),
-                },
+            let event_id = id_arg(id)?;
+            let edit = EventEdit {
+                title: title.clone(),
+                description: description.clone(),
+                date_start: date.clone(),
+                date_end: date_end.clone(),
+                certainty: certainty.clone(),
+                place: place.clone(),
             };
+            require_changes(edit != EventEdit::default())?;
             let mut session = session(cli)?;
-            let id = session.add_person(&case_id, &person)?;
+            session.edit_event(&event_id, &edit)?;
+            let case_id = session.case_of(&event_id)?;
             session.lock();
-            emit_created(*json, &id, &case_id, "person")
+            emit_edited(*json, &event_id, &case_id, "event")
+        }
+        CaseCommand::Act {
+            command: ActSub::Edit { id, act_type, victim, perpetrator, unit, facility, consequences, json },
+        } => {
+            let act_id = id_arg(id)?;
+            if let Some(victim) = victim {
+                id_arg(victim)?;
+            }
+            let edit = ActEdit {
+                act_type: act_type.clone(),
+                victim: victim.clone(),
+                agency: perpetrator.clone(),
+                unit: unit.clone(),
+                facility: facility.clone(),
+                consequences: consequences.clone(),
+            };
+            require_changes(edit != ActEdit::default())?;
+            let mut session = session(cli)?;
+            session.edit_act(&act_id, &edit)?;
+            let case_id = session.case_of(&act_id)?;
+            session.lock();
+            emit_edited(*json, &act_id, &case_id, "act")
+        }
+        CaseCommand::Note { command: NoteSub::Edit { id, text, json } } => {
+            let note_id = id_arg(id)?;
+            let mut session = session(cli)?;
+            session.edit_note(&note_id, text)?;
+            let case_id = session.case_of(&note_id)?;
+            session.lock();
+            emit_edited(*json, &note_id, &case_id, "note")
         }
         CaseCommand::Testimony { command } => run_testimony(cli, command),
         CaseCommand::Event {
@@ -563,14 +731,20 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
                     .join("\n")
             })
         }
-        CaseCommand::Conflicts { case, resolve, choose, document, json } => {
+        CaseCommand::Conflicts { case, resolve, choose, merge, value, document, json } => {
             let case_id = id_arg(case)?;
+            let document_id = match document {
+                Some(document) => id_arg(document)?,
+                None => case_id,
+            };
             let mut session = session(cli)?;
+            if let (Some(path), Some(value)) = (merge, value) {
+                session.merge_conflict(&case_id, &document_id, path, value)?;
+                session.lock();
+                let value = json!({"case_id": id_to_hex(&case_id), "document_id": id_to_hex(&document_id), "path": path, "merged": true});
+                return emit(*json, value, || "merged".to_owned());
+            }
             if let (Some(path), Some(choice)) = (resolve, choose) {
-                let document_id = match document {
-                    Some(document) => id_arg(document)?,
-                    None => case_id,
-                };
                 session.resolve_conflict(&case_id, &document_id, path, *choice)?;
                 session.lock();
                 let value = json!({"case_id": id_to_hex(&case_id), "document_id": id_to_hex(&document_id), "path": path, "resolved": true});
@@ -691,6 +865,49 @@ fn run_case(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
     }
 }
 
+fn run_person(cli: &Cli, command: &PersonSub) -> anyhow::Result<()> {
+    match command {
+        PersonSub::Add { case, pseudonym, roles, real_name, birth_date, home_town, family, contact, json } => {
+            let case_id = id_arg(case)?;
+            let sensitive = |value: &Option<String>| Sensitive(value.clone().unwrap_or_default());
+            let person = NewPerson {
+                pseudonym: pseudonym.clone(),
+                roles: roles.clone(),
+                identity: Identity {
+                    real_name: sensitive(real_name),
+                    birth_date: sensitive(birth_date),
+                    home_town: sensitive(home_town),
+                    family: sensitive(family),
+                    contact: sensitive(contact),
+                },
+            };
+            let mut session = session(cli)?;
+            let id = session.add_person(&case_id, &person)?;
+            session.lock();
+            emit_created(*json, &id, &case_id, "person")
+        }
+        PersonSub::Edit { id, pseudonym, roles, no_roles, real_name, birth_date, home_town, family, contact, json } => {
+            let person_id = id_arg(id)?;
+            let sensitive = |value: &Option<String>| value.clone().map(Sensitive);
+            let edit = PersonEdit {
+                pseudonym: pseudonym.clone(),
+                roles: if *no_roles { Some(Vec::new()) } else { Some(roles.clone()).filter(|roles| !roles.is_empty()) },
+                real_name: sensitive(real_name),
+                birth_date: sensitive(birth_date),
+                home_town: sensitive(home_town),
+                family: sensitive(family),
+                contact: sensitive(contact),
+            };
+            require_changes(edit != PersonEdit::default())?;
+            let mut session = session(cli)?;
+            session.edit_person(&person_id, &edit)?;
+            let case_id = session.case_of(&person_id)?;
+            session.lock();
+            emit_edited(*json, &person_id, &case_id, "person")
+        }
+    }
+}
+
 fn run_testimony(cli: &Cli, command: &TestimonySub) -> anyhow::Result<()> {
     match command {
         TestimonySub::Add {
@@ -728,14 +945,49 @@ fn run_testimony(cli: &Cli, command: &TestimonySub) -> anyhow::Result<()> {
             session.lock();
             emit_created(*json, &id, &case_id, "testimony")
         }
-        TestimonySub::Edit { id, narrative_file, transcript_file, json } => {
+        TestimonySub::Edit {
+            id,
+            narrative_file,
+            transcript_file,
+            person,
+            date,
+            place,
+            interviewer,
+            interpreter,
+            language,
+            consent,
+            no_consent,
+            consent_conditions,
+            json,
+        } => {
             let testimony_id = id_arg(id)?;
-            if narrative_file.is_none() && transcript_file.is_none() {
-                return Err(Usage("give --narrative-file or --transcript-file").into());
+            if let Some(person) = person {
+                id_arg(person)?;
             }
+            let (consent_given, consent_scopes) = match (consent.is_empty(), *no_consent) {
+                (_, true) => (Some(false), Some(Vec::new())),
+                (false, false) => (Some(true), Some(consent.clone())),
+                (true, false) => (None, None),
+            };
+            let edit = TestimonyEdit {
+                source_person: person.clone(),
+                date: date.clone(),
+                place: place.clone(),
+                interviewer: interviewer.clone(),
+                interpreter: interpreter.clone(),
+                language: language.clone(),
+                consent_given,
+                consent_scopes,
+                consent_conditions: consent_conditions.clone(),
+            };
+            let metadata = edit != TestimonyEdit::default();
+            require_changes(metadata || narrative_file.is_some() || transcript_file.is_some())?;
             let narrative = narrative_file.as_ref().map(read_text).transpose()?;
             let transcript = transcript_file.as_ref().map(read_text).transpose()?;
             let mut session = session(cli)?;
+            if metadata {
+                session.edit_testimony_metadata(&testimony_id, &edit)?;
+            }
             if let Some(text) = narrative {
                 session.set_narrative(&testimony_id, &text)?;
             }
@@ -744,7 +996,7 @@ fn run_testimony(cli: &Cli, command: &TestimonySub) -> anyhow::Result<()> {
             }
             let case_id = session.case_of(&testimony_id)?;
             session.lock();
-            emit_created(*json, &testimony_id, &case_id, "testimony")
+            emit_edited(*json, &testimony_id, &case_id, "testimony")
         }
     }
 }
@@ -774,6 +1026,7 @@ fn conflicts_json(conflicts: &[CaseConflict]) -> Value {
                     "document_id": id_to_hex(&c.document_id),
                     "document": c.document_kind,
                     "path": c.conflict.path,
+                    "mergeable": c.mergeable(),
                     "values": c.conflict.values.iter().enumerate().map(|(choice, v)| json!({
                         "choice": choice,
                         "value": v.value,
@@ -801,6 +1054,7 @@ fn conflicts_text(conflicts: &[CaseConflict]) -> String {
         }
     }
     lines.push("Resolve with: cairn conflicts CASE --resolve PATH --choose N [--document ID]".to_owned());
+    lines.push("or, for a text field, merge: cairn conflicts CASE --merge PATH --value TEXT [--document ID]".to_owned());
     lines.join("\n")
 }
 

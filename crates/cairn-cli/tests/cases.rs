@@ -644,3 +644,96 @@ fn a_deleted_case_is_unrecoverable_through_every_command() {
     let findings = plaintext_findings(&vault.path(), &["WALRUS-DELETE-4410", "삭제될사건"]);
     assert!(findings.is_empty(), "{findings:?}");
 }
+
+#[test]
+fn existing_items_are_edited_through_the_cli() {
+    let vault = Vault::new();
+    let case = vault.new_case("Edits");
+    let person = vault.add_person(&case, "A-17", &["--role", "victim", "--real-name", "김비밀", "--home-town", "회령"]);
+    vault.add_person(&case, "B-02", &[]);
+    let testimony = vault.add_testimony(&case, &person, "증언 내용");
+    let event = created(&vault.json(&["event", "add", &case, "--title", "Arrest", "--date", "2019-03"]), &case);
+    let act = created(&vault.json(&["act", "add", &event, "--type", "torture", "--victim", &person]), &case);
+    let note = created(&vault.json(&["note", "add", &case, "first"]), &case);
+
+    let edited = |args: &[&str], id: &str| assert_eq!(created(&vault.json(args), &case), id, "{args:?}");
+    edited(
+        &[
+            "person",
+            "edit",
+            &person,
+            "--pseudonym",
+            "A-18",
+            "--role",
+            "witness",
+            "--real-name",
+            "",
+            "--contact",
+            "연락처비밀",
+        ],
+        &person,
+    );
+    edited(&["event", "edit", &event, "--place", "Yanji", "--date-end", "2019-05", "--certainty", "exact"], &event);
+    edited(
+        &["act", "edit", &act, "--type", "forced_labour", "--perpetrator", "kp_state_security", "--unit", "Unit 7"],
+        &act,
+    );
+    edited(&["note", "edit", &note, "second"], &note);
+    edited(
+        &["testimony", "edit", &testimony, "--interviewer", "Lee", "--language", "en", "--consent", "share_with_hq"],
+        &testimony,
+    );
+
+    let shown = vault.json(&["case", "show", &case, "--show-sensitive"]);
+    let person_json = shown["persons"].as_array().expect("persons").iter().find(|p| p["id"] == person).expect("person");
+    assert_eq!(person_json["pseudonym"], "A-18");
+    assert_eq!(person_json["roles"], serde_json::json!(["witness"]));
+    assert_eq!(person_json["identity"]["real_name"], "", "an empty value clears an identity field");
+    assert_eq!(person_json["identity"]["home_town"], "회령", "fields not given stay");
+    assert_eq!(person_json["identity"]["contact"], "연락처비밀");
+    let event_json = &shown["events"][0];
+    assert_eq!(
+        (&event_json["place"], &event_json["date_end"], &event_json["certainty"]),
+        (&"Yanji".into(), &"2019-05".into(), &"exact".into())
+    );
+    assert_eq!(event_json["title"], "Arrest");
+    let act_json = &event_json["acts"][0];
+    assert_eq!(
+        (&act_json["type"], &act_json["perpetrator"]["agency"]),
+        (&"forced_labour".into(), &"kp_state_security".into())
+    );
+    assert_eq!(act_json["perpetrator"]["unit"], "Unit 7");
+    assert_eq!(shown["notes"][0]["text"], "second");
+    let testimony_json = &shown["testimonies"][0];
+    assert_eq!((&testimony_json["interviewer"], &testimony_json["language"]), (&"Lee".into(), &"en".into()));
+    assert_eq!(testimony_json["consent"]["scopes"], serde_json::json!(["share_with_hq"]));
+    assert_eq!(testimony_json["narrative"], "증언 내용");
+
+    check_search(&vault, "A-18", &[&case]);
+    check_search(&vault, "A-17", &[]);
+    check_search(&vault, "Yanji", &[&case]);
+    check_search(&vault, "연락처비밀", &[]);
+    check_search(&vault, "김비밀", &[]);
+
+    // Refused edits change nothing and say why; a command naming no field is a usage error.
+    let check = |args: &[&str], code: &str| {
+        let (exit, message) = vault.fails(args);
+        assert!(message.contains(&format!("[{code}]")), "{args:?}: expected {code}, got {message}");
+        assert_eq!(exit, 1);
+        assert!(!message.contains("A-18") && !message.contains("B-02"), "no data in errors: {message}");
+    };
+    check(&["person", "edit", &person, "--role", "boss"], "unknown_term");
+    check(&["person", "edit", &person, "--pseudonym", "B-02"], "duplicate_pseudonym");
+    check(&["event", "edit", &event, "--date", "2020"], "date_range_reversed");
+    check(&["act", "edit", &act, "--type", "beating"], "unknown_term");
+    check(&["testimony", "edit", &testimony, "--language", "korean"], "invalid_language");
+    check(&["note", "edit", &"0".repeat(32), "x"], "not_found");
+    check(&["event", "edit", &person, "--title", "x"], "not_found");
+    check(&["conflicts", &case, "--merge", "title", "--value", "x"], "no_such_conflict");
+    check(&["conflicts", &case, "--merge", "persons", "--value", "x"], "conflict_not_mergeable");
+    assert_eq!(vault.json(&["case", "show", &case, "--show-sensitive"]), shown, "refused edits change nothing");
+    let (exit, message) = vault.fails(&["person", "edit", &person]);
+    assert_eq!(exit, 2, "{message}");
+    let listed = vault.json(&["conflicts", &case]);
+    assert_eq!(listed["conflicts"], serde_json::json!([]));
+}

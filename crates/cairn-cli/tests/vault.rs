@@ -125,15 +125,21 @@ fn passphrase_change_then_recover() {
 
     let wrong_code = cairn(
         dir.path(),
-        &[("CAIRN_RECOVERY_CODE", "0000-0000-0000-0000-0000-0000-0000-0000"), ("CAIRN_NEW_PASSPHRASE", "after recovery 2026")],
+        &[
+            ("CAIRN_RECOVERY_CODE", "0000-0000-0000-0000-0000-0000-0000-0000"),
+            ("CAIRN_NEW_PASSPHRASE", "after recovery 2026"),
+        ],
         &["recover"],
     );
     assert_eq!(exit_code(&wrong_code), 3, "{}", stderr(&wrong_code));
 
     // Typed sloppily: lower case, spaces instead of dashes.
     let sloppy = code.to_lowercase().replace('-', " ");
-    let recovered =
-        cairn(dir.path(), &[("CAIRN_RECOVERY_CODE", &sloppy), ("CAIRN_NEW_PASSPHRASE", "after recovery 2026")], &["recover"]);
+    let recovered = cairn(
+        dir.path(),
+        &[("CAIRN_RECOVERY_CODE", &sloppy), ("CAIRN_NEW_PASSPHRASE", "after recovery 2026")],
+        &["recover"],
+    );
     assert_eq!(exit_code(&recovered), 0, "{}", stderr(&recovered));
     assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", "압록강 건너 새벽 세시")], &["status"])), 3);
     status_json(dir.path(), "after recovery 2026");

@@ -28,15 +28,15 @@ use std::{
 use cairn_crypto::ContentHasher;
 use cairn_model::types::{Hydrate, Reconcile};
 pub use cairn_model::{
-    ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, Identity,
-    MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, Sensitive, Term, TestimonyRecord, VocabKind,
-    Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
+    ActEdit, ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, EventEdit,
+    Identity, MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive, Term,
+    TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
 use cairn_model::{CaseDoc, Document, ImageFormat, Millis, ModelError, StrippingReader, TestimonyDoc, search, validate};
 use cairn_store::{CaseSummaryRow, DocDigest, StoreError, Vault, VaultTx};
 
 /// The bounds of a document root.
-trait DocRoot: Hydrate + Reconcile {}
+pub(crate) trait DocRoot: Hydrate + Reconcile {}
 impl<T: Hydrate + Reconcile> DocRoot for T {}
 
 use crate::{CoreError, Session};
@@ -52,7 +52,7 @@ const KIND_TESTIMONY: &str = "testimony";
 const KIND_EVENT: &str = "event";
 const KIND_ACT: &str = "act";
 const KIND_NOTE: &str = "note";
-const KIND_ATTACHMENT: &str = "attachment";
+pub(crate) const KIND_ATTACHMENT: &str = "attachment";
 
 /// Errors of case operations.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,9 @@ pub enum CaseError {
     /// An attachment's content did not match its recorded hash.
     #[error("the attachment does not match its recorded content hash")]
     HashMismatch,
+    /// The worker stopped the import or export (see [`Cancelled`]); nothing was kept.
+    #[error("the work was cancelled; nothing was kept")]
+    Cancelled,
 }
 
 impl CaseError {
@@ -84,7 +87,27 @@ impl CaseError {
             CaseError::TargetFolder => "target_folder",
             CaseError::SourceUnreadable => "source_unreadable",
             CaseError::HashMismatch => "attachment_hash_mismatch",
+            CaseError::Cancelled => "cancelled",
         }
+    }
+}
+
+/// The I/O error a front end's reader or writer returns to stop an attachment import or
+/// export on the worker's request. Core tells it apart from a failing disk, so the worker
+/// sees "cancelled" ([`CaseError::Cancelled`]) rather than "the file could not be read".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+impl Cancelled {
+    /// The error to return from `read` or `write` to stop the work.
+    pub fn io_error() -> std::io::Error {
+        std::io::Error::other(Cancelled)
+    }
+
+    /// Whether `error` was made by [`Cancelled::io_error`].
+    pub fn caused(error: &std::io::Error) -> bool {
+        error.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
     }
 }
 
@@ -141,6 +164,18 @@ pub struct CaseConflict {
     pub conflict: Conflict,
 }
 
+impl CaseConflict {
+    /// Whether the conflict is on a single text field, so it can also be settled by typing a
+    /// value ([`Session::merge_conflict`]) rather than only by keeping one of the values.
+    pub fn mergeable(&self) -> bool {
+        if self.document_kind == KIND_TESTIMONY {
+            TestimonyDoc::can_merge(&self.conflict.path)
+        } else {
+            CaseDoc::can_merge(&self.conflict.path)
+        }
+    }
+}
+
 /// A search result: one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
@@ -184,12 +219,15 @@ pub fn heads_hash(sorted_heads: &[[u8; 32]]) -> [u8; 32] {
     hasher.finish()
 }
 
-fn hex32(bytes: &[u8; 32]) -> String {
+pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Runs `work` in one write transaction; any error rolls everything back.
-fn transact<T>(vault: &mut Vault, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, CoreError>) -> Result<T, CoreError> {
+pub(crate) fn transact<T>(
+    vault: &mut Vault,
+    work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
     let mut failure: Option<CoreError> = None;
     let outcome = vault.transaction(|tx| {
         work(tx).map_err(|error| {
@@ -205,7 +243,7 @@ fn transact<T>(vault: &mut Vault, work: impl FnOnce(&mut VaultTx<'_>) -> Result<
 }
 
 /// Runs `work` against a consistent snapshot.
-fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreError>) -> Result<T, CoreError> {
+pub(crate) fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreError>) -> Result<T, CoreError> {
     let mut failure: Option<CoreError> = None;
     let outcome = vault.read(|tx| {
         work(tx).map_err(|error| {
@@ -219,7 +257,7 @@ fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreE
     }
 }
 
-fn load_doc<R>(
+pub(crate) fn load_doc<R>(
     tx: &VaultTx<'_>,
     case_id: &ObjectId,
     doc_id: &ObjectId,
@@ -242,7 +280,7 @@ where
 
 /// Appends a document's new changes as a sealed chunk, compacts its log when it is long, and
 /// updates its digest. Does nothing if the document did not change.
-fn save_doc<R: DocRoot>(
+pub(crate) fn save_doc<R: DocRoot>(
     tx: &mut VaultTx<'_>,
     case_id: &ObjectId,
     doc_id: &ObjectId,
@@ -261,7 +299,12 @@ fn save_doc<R: DocRoot>(
 }
 
 /// Refreshes the case summary and the case document's search rows.
-fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: Millis) -> Result<CaseRecord, CoreError> {
+pub(crate) fn index_case(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc: &mut CaseDoc,
+    now: Millis,
+) -> Result<CaseRecord, CoreError> {
     let record = doc.record()?;
     let conflicts = doc.conflicts()?.len();
     let counts = record.counts();
@@ -300,8 +343,22 @@ fn index_testimony(
     Ok(())
 }
 
+/// An attachment's case, its reference in the case document, and its blob's id.
+pub(crate) fn attachment_reference(
+    tx: &VaultTx<'_>,
+    attachment_id: &ObjectId,
+    author: &str,
+) -> Result<(ObjectId, AttachmentRef, ObjectId), CoreError> {
+    let case_id = owner(tx, attachment_id, KIND_ATTACHMENT)?;
+    let doc: CaseDoc = load_doc(tx, &case_id, &case_id, author, "case")?;
+    let reference =
+        doc.record()?.attachments.get(&id_to_hex(attachment_id)).cloned().ok_or(CoreError::NotFound(KIND_ATTACHMENT))?;
+    let blob_id = parse_id(&reference.blob_id)?;
+    Ok((case_id, reference, blob_id))
+}
+
 /// The case an object belongs to, checking its kind.
-fn owner(tx: &VaultTx<'_>, object_id: &ObjectId, kind: &'static str) -> Result<ObjectId, CoreError> {
+pub(crate) fn owner(tx: &VaultTx<'_>, object_id: &ObjectId, kind: &'static str) -> Result<ObjectId, CoreError> {
     match tx.case_object(object_id)? {
         Some((case_id, found)) if found == kind => Ok(case_id),
         _ => Err(CoreError::NotFound(kind)),
@@ -315,12 +372,28 @@ struct HashingReader<R> {
     length: u64,
     head: Vec<u8>,
     failed: bool,
+    cancelled: bool,
+}
+
+impl<R> HashingReader<R> {
+    /// Why the source stopped early, if it did: the worker cancelled, or it could not be read.
+    fn failure(&self) -> Option<CaseError> {
+        if self.cancelled {
+            Some(CaseError::Cancelled)
+        } else if self.failed {
+            Some(CaseError::SourceUnreadable)
+        } else {
+            None
+        }
+    }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let read =
-            self.inner.read(buf).inspect_err(|error| self.failed |= error.kind() != std::io::ErrorKind::Interrupted)?;
+        let read = self.inner.read(buf).inspect_err(|error| {
+            self.failed |= error.kind() != std::io::ErrorKind::Interrupted;
+            self.cancelled |= Cancelled::caused(error);
+        })?;
         self.hasher.update(&buf[..read]);
         self.length += read as u64;
         if self.head.len() < 8 {
@@ -328,6 +401,22 @@ impl<R: Read> Read for HashingReader<R> {
             self.head.extend_from_slice(&buf[..take]);
         }
         Ok(read)
+    }
+}
+
+/// Passes writes through, remembering whether one was stopped by [`Cancelled::io_error`].
+struct CancelWatch<W> {
+    inner: W,
+    cancelled: bool,
+}
+
+impl<W: Write> Write for CancelWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|error| self.cancelled |= Cancelled::caused(error))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|error| self.cancelled |= Cancelled::caused(error))
     }
 }
 
@@ -515,6 +604,68 @@ impl Session {
         Ok(id)
     }
 
+    /// Edits the case document that holds `object_id` (of `kind`): the owner is looked up,
+    /// the edit applied, the document saved and re-indexed, all in one transaction. An edit
+    /// that changes nothing writes nothing.
+    fn edit_case_object(
+        &mut self,
+        object_id: &ObjectId,
+        kind: &'static str,
+        edit: impl FnOnce(&mut CaseDoc, Millis) -> Result<(), ModelError>,
+    ) -> Result<(), CoreError> {
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            let case_id = owner(tx, object_id, kind)?;
+            let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
+            edit(&mut doc, now)?;
+            if save_doc(tx, &case_id, &case_id, &mut doc, now)? {
+                index_case(tx, &case_id, &mut doc, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Edits a person (found by id alone): pseudonym, roles, identity fields (an empty value
+    /// clears one). Only fields that change are written, so concurrent edits of other fields
+    /// on another device merge without conflict.
+    pub fn edit_person(&mut self, person_id: &ObjectId, edit: &PersonEdit) -> Result<(), CoreError> {
+        self.edit_case_object(person_id, KIND_PERSON, |doc, now| doc.edit_person(person_id, edit, now))
+    }
+
+    /// Edits an event (found by id alone); checked like [`Session::add_event`].
+    pub fn edit_event(&mut self, event_id: &ObjectId, edit: &EventEdit) -> Result<(), CoreError> {
+        self.edit_case_object(event_id, KIND_EVENT, |doc, now| doc.edit_event(event_id, edit, now))
+    }
+
+    /// Edits an act (found by id alone); checked like [`Session::add_act`].
+    pub fn edit_act(&mut self, act_id: &ObjectId, edit: &ActEdit) -> Result<(), CoreError> {
+        self.edit_case_object(act_id, KIND_ACT, |doc, now| doc.edit_act(act_id, edit, now))
+    }
+
+    /// Replaces a note's text (its author and time stay).
+    pub fn edit_note(&mut self, note_id: &ObjectId, text: &str) -> Result<(), CoreError> {
+        self.edit_case_object(note_id, KIND_NOTE, |doc, now| doc.edit_note(note_id, text, now))
+    }
+
+    /// Edits a testimony's metadata (date, place, interviewer, interpreter, language, source
+    /// person, consent). The narrative and transcript have their own setters.
+    pub fn edit_testimony_metadata(&mut self, testimony_id: &ObjectId, edit: &TestimonyEdit) -> Result<(), CoreError> {
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            let case_id = owner(tx, testimony_id, KIND_TESTIMONY)?;
+            // The case document is read only to check a new source person against its persons.
+            let case: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
+            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author, KIND_TESTIMONY)?;
+            doc.edit_metadata(&case.record()?, edit, now)?;
+            if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
+                index_testimony(tx, &case_id, testimony_id, &doc, now)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Attaches the file at `path` (streamed in bounded memory, never copied in plaintext).
     /// JPEG and PNG metadata is removed unless `keep_metadata`.
     pub fn attach_file(
@@ -542,12 +693,18 @@ impl Session {
         let id = new_id();
         transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
-            let mut hashing =
-                HashingReader { inner: source, hasher: ContentHasher::new(), length: 0, head: Vec::new(), failed: false };
+            let mut hashing = HashingReader {
+                inner: source,
+                hasher: ContentHasher::new(),
+                length: 0,
+                head: Vec::new(),
+                failed: false,
+                cancelled: false,
+            };
             let (blob, handling, removed_parts) = if keep_metadata {
                 let imported = tx.import_blob(case_id, &mut hashing);
-                if hashing.failed {
-                    return Err(CaseError::SourceUnreadable.into());
+                if let Some(failure) = hashing.failure() {
+                    return Err(failure.into());
                 }
                 let blob = imported?;
                 let handling = match ImageFormat::sniff(&hashing.head) {
@@ -560,8 +717,8 @@ impl Session {
                 let imported = tx.import_blob(case_id, &mut stripping);
                 let (strip_error, report) = (stripping.error().cloned(), stripping.report());
                 drop(stripping);
-                if hashing.failed {
-                    return Err(CaseError::SourceUnreadable.into());
+                if let Some(failure) = hashing.failure() {
+                    return Err(failure.into());
                 }
                 if let Some(error) = strip_error {
                     return Err(error.into());
@@ -605,15 +762,7 @@ impl Session {
     ) -> Result<AttachmentInfo, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
-            let case_id = owner(tx, attachment_id, KIND_ATTACHMENT)?;
-            let doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
-            let reference = doc
-                .record()?
-                .attachments
-                .get(&id_to_hex(attachment_id))
-                .cloned()
-                .ok_or(CoreError::NotFound(KIND_ATTACHMENT))?;
-            let blob_id = parse_id(&reference.blob_id)?;
+            let (case_id, reference, blob_id) = attachment_reference(tx, attachment_id, &author)?;
             let blob = tx.export_blob(&blob_id, sink)?;
             if blob.case_id != case_id || hex32(&blob.content_hash) != reference.stored_hash {
                 return Err(CaseError::HashMismatch.into());
@@ -630,6 +779,20 @@ impl Session {
         attachment_id: &ObjectId,
         target: &Path,
         overwrite: bool,
+    ) -> Result<AttachmentInfo, CoreError> {
+        self.export_attachment_through(attachment_id, target, overwrite, &mut |file| Box::new(file))
+    }
+
+    /// [`Session::export_attachment_to`], with every byte passing through the writer that
+    /// `through` wraps around the temporary file (a front end counts progress there, or stops
+    /// the export by returning [`Cancelled::io_error`], reported as [`CaseError::Cancelled`]).
+    /// However it ends early, neither `target` nor the temporary file is left behind.
+    pub fn export_attachment_through(
+        &mut self,
+        attachment_id: &ObjectId,
+        target: &Path,
+        overwrite: bool,
+        through: &mut dyn FnMut(&mut dyn Write) -> Box<dyn Write + '_>,
     ) -> Result<AttachmentInfo, CoreError> {
         if target.exists() && !overwrite {
             return Err(CaseError::TargetExists.into());
@@ -650,7 +813,18 @@ impl Session {
         let file = options.open(&temp).map_err(|_| CaseError::TargetFolder)?;
         let result = (|| {
             let mut writer = BufWriter::with_capacity(256 * 1024, file);
-            let info = self.export_attachment(attachment_id, &mut writer)?;
+            let mut watched = CancelWatch { inner: through(&mut writer), cancelled: false };
+            let exported = self.export_attachment(attachment_id, &mut watched).and_then(|info| {
+                watched.flush().map_err(|error| CoreError::Io(error.kind()))?;
+                Ok(info)
+            });
+            // The store reports a failed write by its kind alone; the watch knows whether it
+            // was the worker's Cancel.
+            let info = match exported {
+                Err(_) if watched.cancelled => return Err(CaseError::Cancelled.into()),
+                other => other?,
+            };
+            drop(watched);
             let file = writer.into_inner().map_err(|error| CoreError::Io(error.error().kind()))?;
             file.sync_all().map_err(|error| CoreError::Io(error.kind()))?;
             drop(file);
@@ -746,6 +920,35 @@ impl Session {
         self.edit_testimony(document_id, |doc, now| doc.resolve_conflict(path, choice, now))
     }
 
+    /// Settles a conflict on a single text field with a value the worker typed (for example
+    /// both values joined). The path must name a field an edit can change (see
+    /// [`CaseConflict::mergeable`]); the value is checked as that edit would check it. Saved
+    /// as an ordinary edit, so the merge reaches other devices like any other.
+    pub fn merge_conflict(
+        &mut self,
+        case_id: &ObjectId,
+        document_id: &ObjectId,
+        path: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
+        if document_id == case_id {
+            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, now), &[]);
+        }
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            if owner(tx, document_id, KIND_TESTIMONY)? != *case_id {
+                return Err(CoreError::NotFound(KIND_TESTIMONY));
+            }
+            let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author, KIND_TESTIMONY)?;
+            doc.merge_conflict(path, value, now)?;
+            if save_doc(tx, case_id, document_id, &mut doc, now)? {
+                index_testimony(tx, case_id, document_id, &doc, now)?;
+            }
+            Ok(())
+        })
+    }
+
     /// The case an object (person, testimony, event, act, note, attachment) belongs to.
     pub fn case_of(&mut self, object_id: &ObjectId) -> Result<ObjectId, CoreError> {
         read(self.vault_mut(), |tx| Ok(tx.case_object(object_id)?.ok_or(CoreError::NotFound("object"))?.0))
@@ -823,6 +1026,10 @@ fn summary_from_row(row: CaseSummaryRow) -> CaseSummary {
         conflicts: row.conflicts,
     }
 }
+
+#[cfg(test)]
+#[path = "cases_edit_tests.rs"]
+mod edit_tests;
 
 #[cfg(test)]
 mod tests {
@@ -929,6 +1136,100 @@ mod tests {
         assert!(session.conflicts(&case).expect("after").is_empty());
         let listed = &session.list_cases().expect("list")[0];
         assert_eq!((listed.title.as_str(), listed.conflicts), ("Title from B", 0));
+    }
+
+    /// Yields `left` bytes, then stops with `error` (as a front end's Cancel does).
+    struct StopReading {
+        left: usize,
+        error: fn() -> std::io::Error,
+    }
+
+    impl Read for StopReading {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err((self.error)());
+            }
+            let read = buf.len().min(self.left);
+            buf[..read].fill(b'a');
+            self.left -= read;
+            Ok(read)
+        }
+    }
+
+    /// Passes `left` bytes through, then stops with `error`.
+    struct StopWriting<W> {
+        inner: W,
+        left: usize,
+        error: fn() -> std::io::Error,
+    }
+
+    impl<W: Write> Write for StopWriting<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() > self.left {
+                return Err((self.error)());
+            }
+            self.left -= buf.len();
+            self.inner.write(buf)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+
+    #[test]
+    fn a_cancelled_import_leaves_nothing_behind() {
+        let (_dir, mut session) = session();
+        let case = session.create_case("Cancelled imports").expect("case");
+        let (digest, chunks) = (digest_of(&mut session, &case, &case), chunk_count(&mut session, &case, &case));
+        // Several blob chunks are sealed and written in the transaction before the stop.
+        for keep_metadata in [false, true] {
+            let mut source = StopReading { left: 3 * 1024 * 1024 + 17, error: Cancelled::io_error };
+            let error = session.attach_reader(&case, "large.bin", &mut source, keep_metadata).expect_err("cancelled");
+            assert_eq!(error.code(), "cancelled");
+        }
+        // A source failing on its own is still reported as unreadable, not as cancelled.
+        let mut broken = StopReading { left: 100_000, error: || std::io::Error::other("device gone") };
+        let error = session.attach_reader(&case, "large.bin", &mut broken, false).expect_err("unreadable");
+        assert_eq!(error.code(), "source_unreadable");
+        assert_eq!(digest_of(&mut session, &case, &case), digest);
+        assert_eq!(chunk_count(&mut session, &case, &case), chunks);
+        assert!(session.open_case(&case).expect("open").record.attachments.is_empty());
+        assert_eq!(session.list_cases().expect("list")[0].counts.attachments, 0);
+        // The transaction was rolled back, not left open: the next import commits.
+        let mut text: &[u8] = b"after the cancel";
+        let info = session.attach_reader(&case, "after.txt", &mut text, false).expect("import");
+        let mut exported = Vec::new();
+        session.export_attachment(&info.id, &mut exported).expect("export");
+        assert_eq!(exported, b"after the cancel");
+    }
+
+    #[test]
+    fn a_cancelled_export_leaves_no_file_behind() {
+        let (_dir, mut session) = session();
+        let case = session.create_case("Cancelled exports").expect("case");
+        let mut content: &[u8] = &vec![b'a'; 2 * 1024 * 1024];
+        let info = session.attach_reader(&case, "large.bin", &mut content, true).expect("import");
+        let folder = tempfile::tempdir().expect("folder");
+        let target = folder.path().join("copy.bin");
+        let error = session
+            .export_attachment_through(&info.id, &target, false, &mut |file| {
+                Box::new(StopWriting { inner: file, left: 700_000, error: Cancelled::io_error })
+            })
+            .expect_err("cancelled");
+        assert_eq!(error.code(), "cancelled");
+        assert_eq!(fs::read_dir(folder.path()).expect("list").count(), 0, "no target and no temporary file");
+        // Any other write failure is an I/O error, and leaves nothing either.
+        let error = session
+            .export_attachment_through(&info.id, &target, false, &mut |file| {
+                Box::new(StopWriting { inner: file, left: 700_000, error: || std::io::Error::other("disk") })
+            })
+            .expect_err("failed");
+        assert_eq!(error.code(), "io");
+        assert_eq!(fs::read_dir(folder.path()).expect("list").count(), 0);
+        // Passed through whole, the copy is complete.
+        session.export_attachment_through(&info.id, &target, false, &mut |file| Box::new(file)).expect("export");
+        assert_eq!(fs::read(&target).expect("copy").len(), 2 * 1024 * 1024);
     }
 
     #[test]

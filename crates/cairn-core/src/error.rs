@@ -48,6 +48,9 @@ pub enum CoreError {
     /// A case operation was refused (see [`crate::cases::CaseError`]).
     #[error(transparent)]
     Case(#[from] crate::cases::CaseError),
+    /// A recording operation was refused (see [`crate::recordings::RecordingError`]).
+    #[error(transparent)]
+    Recording(#[from] crate::recordings::RecordingError),
     /// A bug: an invariant did not hold.
     #[error("internal error ({0})")]
     Internal(&'static str),
@@ -70,6 +73,7 @@ impl CoreError {
             CoreError::NotFound(_) => "not_found",
             CoreError::Team(error) => error.code(),
             CoreError::Case(error) => error.code(),
+            CoreError::Recording(error) => error.code(),
             CoreError::Internal(_) => "internal",
         }
     }

@@ -9,10 +9,11 @@ pub mod cases;
 mod error;
 mod hardening;
 mod passphrase;
+pub mod recordings;
 mod session;
 pub mod team;
 
-pub use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode};
+pub use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode, random_id};
 pub use cairn_store::KdfChoice;
 pub use error::CoreError;
 pub use hardening::harden_process;

@@ -10,6 +10,9 @@ use crate::{CoreError, check_new_passphrase};
 #[derive(Debug)]
 pub struct Session {
     vault: Vault,
+    /// Recordings being written (see [`crate::recordings`]); dropped with the session, which
+    /// zeroizes their pending plaintext.
+    recordings: crate::recordings::ActiveRecordings,
 }
 
 /// What `status` reports: format versions, KDF parameters, identities and counts.
@@ -40,21 +43,21 @@ pub fn vault_exists(dir: &Path) -> bool {
 pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Session, RecoveryCode), CoreError> {
     check_new_passphrase(passphrase.expose_secret())?;
     let (vault, recovery) = Vault::create(dir, passphrase, kdf)?;
-    let mut session = Session { vault };
+    let mut session = Session { vault, recordings: Default::default() };
     crate::team::on_vault_created(&mut session)?;
     Ok((session, recovery))
 }
 
 /// Unlocks the vault in `dir`.
 pub fn unlock_vault(dir: &Path, passphrase: &SecretString) -> Result<Session, CoreError> {
-    Ok(Session { vault: Vault::unlock(dir, passphrase)? })
+    Ok(Session { vault: Vault::unlock(dir, passphrase)?, recordings: Default::default() })
 }
 
 /// Opens the vault with the recovery code (as typed) and sets `new_passphrase`.
 pub fn recover_vault(dir: &Path, recovery_code: &SecretString, new_passphrase: &SecretString) -> Result<Session, CoreError> {
     let code = RecoveryCode::parse(recovery_code.expose_secret()).map_err(|_| CoreError::MalformedRecoveryCode)?;
     check_new_passphrase(new_passphrase.expose_secret())?;
-    Ok(Session { vault: Vault::recover(dir, &code, new_passphrase)? })
+    Ok(Session { vault: Vault::recover(dir, &code, new_passphrase)?, recordings: Default::default() })
 }
 
 impl Session {
@@ -92,6 +95,16 @@ impl Session {
     #[allow(dead_code)]
     pub(crate) fn vault_mut(&mut self) -> &mut Vault {
         &mut self.vault
+    }
+
+    /// The active recordings.
+    pub(crate) fn recordings_ref(&self) -> &crate::recordings::ActiveRecordings {
+        &self.recordings
+    }
+
+    /// The vault and the active recordings, borrowed together.
+    pub(crate) fn vault_and_recordings(&mut self) -> (&mut Vault, &mut crate::recordings::ActiveRecordings) {
+        (&mut self.vault, &mut self.recordings)
     }
 
     /// The underlying vault, read-only, for the other modules of this crate.

@@ -139,6 +139,9 @@ pub struct BlobOpener {
     stream: Stream,
     aad: Vec<u8>,
     chunk_count: u32,
+    /// Whether the last of `chunk_count` chunks was sealed as the last one. An unfinished
+    /// blob (a recording cut short by a crash) has only non-last chunks.
+    finished: bool,
 }
 
 impl BlobOpener {
@@ -153,7 +156,24 @@ impl BlobOpener {
         if u32::from_le_bytes([header[1], header[2], header[3], header[4]]) != context.key_version || chunk_count == 0 {
             return Err(CryptoError::Tampered);
         }
-        Ok(BlobOpener { stream: stream(key, &header[5..])?, aad: context.aad(), chunk_count })
+        Ok(BlobOpener { stream: stream(key, &header[5..])?, aad: context.aad(), chunk_count, finished: true })
+    }
+
+    /// Prepares to open the first `sealed_count` chunks of a blob whose sealing never finished
+    /// (the writer stopped before [`BlobSealer::finish`]): every chunk was sealed as a
+    /// non-last chunk, so the reader cannot tell where the blob was meant to end. Only for
+    /// salvaging such a blob into a new, finished one.
+    pub fn for_unfinished(
+        key: &CaseKey,
+        context: &BlobContext,
+        header: &[u8],
+        sealed_count: u32,
+    ) -> Result<BlobOpener, CryptoError> {
+        // `new` refuses a count of 0; an unfinished blob may have no complete chunk yet.
+        let mut opener = BlobOpener::new(key, context, header, sealed_count.max(1))?;
+        opener.chunk_count = sealed_count;
+        opener.finished = false;
+        Ok(opener)
     }
 
     /// Opens chunk `position`.
@@ -161,8 +181,12 @@ impl BlobOpener {
         if position >= self.chunk_count {
             return Err(CryptoError::Malformed { what: "blob chunk position" });
         }
-        let last = position + 1 == self.chunk_count;
-        let well_sized = if last { sealed.len() >= TAG_LEN && sealed.len() <= BLOB_CHUNK_LEN + TAG_LEN } else { sealed.len() == BLOB_CHUNK_LEN + TAG_LEN };
+        let last = self.finished && position + 1 == self.chunk_count;
+        let well_sized = if last {
+            sealed.len() >= TAG_LEN && sealed.len() <= BLOB_CHUNK_LEN + TAG_LEN
+        } else {
+            sealed.len() == BLOB_CHUNK_LEN + TAG_LEN
+        };
         if !well_sized {
             return Err(CryptoError::Malformed { what: "blob chunk" });
         }
@@ -224,6 +248,28 @@ mod tests {
                 assert_eq!(open_all(&header, &chunks).expect("open"), data);
             }
         }
+    }
+
+    #[test]
+    fn an_unfinished_blob_opens_as_non_last_chunks_only() {
+        let data: Vec<u8> = (0..3 * BLOB_CHUNK_LEN + 10).map(|i| (i * 13) as u8).collect();
+        let (mut sealer, header) = BlobSealer::new(&case_key(5), &context());
+        let sealed = sealer.update(&data).expect("update");
+        assert_eq!(sealed.len(), 3);
+        let opener = BlobOpener::for_unfinished(&case_key(5), &context(), &header, 3).expect("opener");
+        for (position, chunk) in &sealed {
+            let plain = opener.open_chunk(*position, chunk).expect("open");
+            let start = *position as usize * BLOB_CHUNK_LEN;
+            assert_eq!(&plain[..], &data[start..start + BLOB_CHUNK_LEN]);
+        }
+        assert!(opener.open_chunk(3, &sealed[0].1).is_err(), "beyond the sealed count");
+        // A finished blob's last chunk is not a valid unfinished chunk, and vice versa.
+        let ((last_position, last), _) = sealer.finish().expect("finish");
+        let opener = BlobOpener::for_unfinished(&case_key(5), &context(), &header, 4).expect("opener");
+        assert!(opener.open_chunk(last_position, &last).is_err());
+        let finished = BlobOpener::new(&case_key(5), &context(), &header, 3).expect("opener");
+        assert_eq!(finished.open_chunk(2, &sealed[2].1).err(), Some(CryptoError::Tampered));
+        assert!(BlobOpener::for_unfinished(&case_key(5), &context(), &header, 0).is_ok());
     }
 
     #[test]

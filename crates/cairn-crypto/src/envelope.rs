@@ -14,7 +14,10 @@
 //! The AAD binds an envelope to its place: moved to another case, document or chunk
 //! position, or presented under another key version, it fails to open.
 
-use chacha20poly1305::{XNonce, aead::{Aead, Payload}};
+use chacha20poly1305::{
+    XNonce,
+    aead::{Aead, Payload},
+};
 use zeroize::Zeroizing;
 
 use crate::{CaseKey, CryptoError, padding::padded_len, random_array};

@@ -6,7 +6,8 @@
 
 use crate::{
     AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, Fingerprint, LabelContext, LabelSubject, Signature,
-    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, golden::check_fixture, keys::test_keys,
+    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, golden::check_fixture,
+    keys::test_keys,
 };
 
 fn k_dev() -> DeviceWrapKey {

@@ -50,9 +50,7 @@ impl KdfParams {
             && (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
             && self.memory_kib >= 8 * self.parallelism;
         let above_floor = match profile {
-            KdfProfile::Standard => {
-                self.memory_kib >= Self::FLOOR.memory_kib && self.iterations >= Self::FLOOR.iterations
-            }
+            KdfProfile::Standard => self.memory_kib >= Self::FLOOR.memory_kib && self.iterations >= Self::FLOOR.iterations,
             KdfProfile::InsecureTestOnly => true,
         };
         if within_caps && above_floor { Ok(()) } else { Err(CryptoError::KdfParamsOutOfRange) }
@@ -141,9 +139,6 @@ mod tests {
         // argon2 somesaltsomesalt -id -t 2 -m 6 -p 1 -l 32 -r`.
         let params = KdfParams { memory_kib: 64, iterations: 2, parallelism: 1 };
         let key = params.derive("password", b"somesaltsomesalt").expect("derive");
-        assert_eq!(
-            hex::encode(*key),
-            "1a98fba8e6394425c9bdc333a9c750aaf811df070f5fb4a5788e1cf4db5793a1"
-        );
+        assert_eq!(hex::encode(*key), "1a98fba8e6394425c9bdc333a9c750aaf811df070f5fb4a5788e1cf4db5793a1");
     }
 }

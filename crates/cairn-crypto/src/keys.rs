@@ -1,7 +1,10 @@
 //! Key types. None of them is `Clone`, `Debug`-printable or serialisable: a key leaves
 //! this crate only as a wrapped (encrypted) blob or, for SQLCipher, as a one-shot pragma.
 
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce, aead::{Aead, Payload}};
+use chacha20poly1305::{
+    KeyInit, XChaCha20Poly1305, XNonce,
+    aead::{Aead, Payload},
+};
 use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::Sha256;
@@ -175,9 +178,7 @@ pub fn unwrap_case_key(
     let nonce = XNonce::try_from(&wrapped[1..25]).map_err(|_| CryptoError::Malformed { what: "wrapped case key" })?;
     let aad = case_key_aad(case_id, key_version);
     let opened = Zeroizing::new(
-        wrap.cipher()
-            .decrypt(&nonce, Payload { msg: &wrapped[25..], aad: &aad })
-            .map_err(|_| CryptoError::Tampered)?,
+        wrap.cipher().decrypt(&nonce, Payload { msg: &wrapped[25..], aad: &aad }).map_err(|_| CryptoError::Tampered)?,
     );
     let bytes: [u8; 32] = opened.as_slice().try_into().map_err(|_| CryptoError::Malformed { what: "wrapped case key" })?;
     Ok(CaseKey::from_bytes(bytes))

@@ -19,7 +19,10 @@
 //! plaintext prefix is in every slot's AAD: editing a KDF parameter or the salt makes every
 //! slot fail, so parameters cannot be downgraded. They are also capped before use.
 
-use chacha20poly1305::{XNonce, aead::{Aead, Payload}};
+use chacha20poly1305::{
+    XNonce,
+    aead::{Aead, Payload},
+};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -313,7 +316,8 @@ mod tests {
     fn rewrap_replaces_the_old_passphrase() {
         let (header, key, recovery) = test_header();
         let opened = header.unlock("correct horse battery staple").expect("unlock");
-        let next = header.rewrap(opened.slot, SlotKind::Passphrase, &opened.master_key, "새 비밀번호 사과나무").expect("rewrap");
+        let next =
+            header.rewrap(opened.slot, SlotKind::Passphrase, &opened.master_key, "새 비밀번호 사과나무").expect("rewrap");
         assert_eq!(next.unlock("correct horse battery staple").err(), Some(CryptoError::WrongSecret));
         assert_eq!(next.unlock("새 비밀번호 사과나무").expect("unlock").master_key.bytes(), key.bytes());
         assert_eq!(next.unlock(recovery.canonical()).expect("unlock").kind, SlotKind::Recovery);
@@ -328,8 +332,12 @@ mod tests {
             tampered[i] ^= 0x01;
             let outcome = VaultHeader::parse(&tampered).and_then(|h| h.unlock("correct horse battery staple"));
             match outcome {
-                Err(CryptoError::WrongSecret | CryptoError::Malformed { .. } | CryptoError::UnsupportedVersion { .. }
-                    | CryptoError::KdfParamsOutOfRange) => {}
+                Err(
+                    CryptoError::WrongSecret
+                    | CryptoError::Malformed { .. }
+                    | CryptoError::UnsupportedVersion { .. }
+                    | CryptoError::KdfParamsOutOfRange,
+                ) => {}
                 // Slots other than the passphrase slot are not needed to unlock with the passphrase.
                 Ok(_) if i >= PREFIX_LEN + SLOT_LEN => {}
                 other => panic!("byte {i}: unexpected outcome {other:?}"),
@@ -388,13 +396,8 @@ impl VaultHeader {
         master_key: &VaultMasterKey,
         passphrase: &str,
     ) -> VaultHeader {
-        let mut header = VaultHeader {
-            flags: FLAG_INSECURE_KDF,
-            kdf,
-            salt,
-            vault_id,
-            slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT],
-        };
+        let mut header =
+            VaultHeader { flags: FLAG_INSECURE_KDF, kdf, salt, vault_id, slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT] };
         header.seal_slot(0, SlotKind::Passphrase, master_key, passphrase, [0x01; 24]).expect("seal");
         header
     }

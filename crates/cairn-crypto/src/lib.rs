@@ -16,10 +16,10 @@
 
 mod blob;
 mod envelope;
-#[cfg(test)]
-mod golden;
 mod error;
 mod fingerprint;
+#[cfg(test)]
+mod golden;
 mod identity;
 #[cfg(test)]
 mod identity_golden;
@@ -34,7 +34,7 @@ mod team_key;
 pub mod test_vectors;
 
 pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
-pub use envelope::{RecordContext, MAX_RECORD_LEN, open_record, seal_record};
+pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};
 pub use error::CryptoError;
 pub use fingerprint::{FINGERPRINT_GROUP_DIGITS, FINGERPRINT_GROUPS, Fingerprint};
 pub use identity::{

@@ -1,4 +1,5 @@
 //! Edits of a case: the case document and testimony documents, each edit validated first.
+//! Every add writes only its new item (see `edit.rs` for why nothing else may be rewritten).
 
 use crate::{
     Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, Millis,
@@ -183,7 +184,7 @@ fn check_tags(value: &str) -> Result<Vec<String>, ModelError> {
     Ok(tags)
 }
 
-fn check_dates(start: &str, end: &str, certainty: &str) -> Result<(String, String, String), ModelError> {
+pub(crate) fn check_dates(start: &str, end: &str, certainty: &str) -> Result<(String, String, String), ModelError> {
     let parse = |text: &str| -> Result<Option<ApproxDate>, ModelError> {
         if text.trim().is_empty() { Ok(None) } else { ApproxDate::parse(text).map(Some) }
     };
@@ -195,14 +196,58 @@ fn check_dates(start: &str, end: &str, certainty: &str) -> Result<(String, Strin
 }
 
 fn check_identity(identity: &Identity) -> Result<Identity, ModelError> {
-    let line = |field: &'static str, value: &Sensitive| validate::optional_line(field, value.expose()).map(Sensitive);
     Ok(Identity {
-        real_name: line("real name", &identity.real_name)?,
-        birth_date: line("date of birth", &identity.birth_date)?,
-        home_town: line("home town", &identity.home_town)?,
-        family: Sensitive(validate::text("family", identity.family.expose(), validate::MAX_TEXT_CHARS, false)?),
-        contact: line("contact", &identity.contact)?,
+        real_name: check_identity_field("real_name", &identity.real_name)?,
+        birth_date: check_identity_field("birth_date", &identity.birth_date)?,
+        home_town: check_identity_field("home_town", &identity.home_town)?,
+        family: check_identity_field("family", &identity.family)?,
+        contact: check_identity_field("contact", &identity.contact)?,
     })
+}
+
+/// Checks one identity field, named as in [`Identity::FIELDS`]. Family is free text (several
+/// people, several lines); the others are single lines.
+pub(crate) fn check_identity_field(name: &str, value: &Sensitive) -> Result<Sensitive, ModelError> {
+    let line = |field: &'static str| validate::optional_line(field, value.expose()).map(Sensitive);
+    match name {
+        "real_name" => line("real name"),
+        "birth_date" => line("date of birth"),
+        "home_town" => line("home town"),
+        "family" => Ok(Sensitive(validate::text("family", value.expose(), validate::MAX_TEXT_CHARS, false)?)),
+        "contact" => line("contact"),
+        _ => Err(ModelError::UnknownField),
+    }
+}
+
+/// Role codes, checked against the vocabulary, without duplicates (in the order given).
+pub(crate) fn check_roles(roles: &[String]) -> Result<Vec<String>, ModelError> {
+    check_codes(VocabKind::Role, roles)
+}
+
+/// Consent scope codes, checked and without duplicates.
+pub(crate) fn check_scopes(scopes: &[String]) -> Result<Vec<String>, ModelError> {
+    check_codes(VocabKind::ConsentScope, scopes)
+}
+
+fn check_codes(kind: VocabKind, codes: &[String]) -> Result<Vec<String>, ModelError> {
+    let mut checked = Vec::new();
+    for code in codes {
+        let code = validate::term(kind, code)?;
+        if !checked.contains(&code) {
+            checked.push(code);
+        }
+    }
+    Ok(checked)
+}
+
+/// An agency code, or empty when the agency is unknown.
+pub(crate) fn check_agency(value: &str) -> Result<String, ModelError> {
+    if value.trim().is_empty() { Ok(String::new()) } else { validate::term(VocabKind::Agency, value) }
+}
+
+/// An interview date: empty, or an approximate date in its normal form.
+pub(crate) fn check_optional_date(value: &str) -> Result<String, ModelError> {
+    if value.trim().is_empty() { Ok(String::new()) } else { Ok(ApproxDate::parse(value)?.to_string()) }
 }
 
 impl Document<CaseRecord> {
@@ -230,10 +275,7 @@ impl Document<CaseRecord> {
             CaseField::Team => self.put_root_str("team", &validate::optional_line("team", value)?, now),
             CaseField::Tags => {
                 let tags = check_tags(value)?;
-                self.edit(now, |record| {
-                    record.tags = tags;
-                    Ok(())
-                })
+                self.write_at(&["tags"], tags, now)
             }
         }
     }
@@ -241,29 +283,17 @@ impl Document<CaseRecord> {
     /// Adds a person with id `id`.
     pub fn add_person(&mut self, id: &ObjectId, person: &NewPerson, now: Millis) -> Result<(), ModelError> {
         let pseudonym = validate::required_line("pseudonym", &person.pseudonym)?;
-        let mut roles = Vec::new();
-        for role in &person.roles {
-            let role = validate::term(VocabKind::Role, role)?;
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
-        }
+        let roles = check_roles(&person.roles)?;
         let identity = check_identity(&person.identity)?;
-        self.edit(now, |record| {
-            if record.persons.values().any(|existing| existing.pseudonym == pseudonym) {
-                return Err(ModelError::DuplicatePseudonym);
-            }
-            record.persons.insert(id_to_hex(id), Person { pseudonym, roles, identity });
-            Ok(())
-        })
+        if self.record()?.persons.values().any(|existing| existing.pseudonym == pseudonym) {
+            return Err(ModelError::DuplicatePseudonym);
+        }
+        self.write_at(&["persons", &id_to_hex(id)], Person { pseudonym, roles, identity }, now)
     }
 
     /// Records that testimony `id` (its own document) belongs to this case.
     pub fn add_testimony_ref(&mut self, id: &ObjectId, now: Millis) -> Result<(), ModelError> {
-        self.edit(now, |record| {
-            record.testimonies.insert(id_to_hex(id), TestimonyRef { added_at: now });
-            Ok(())
-        })
+        self.write_at(&["testimonies", &id_to_hex(id)], TestimonyRef { added_at: now }, now)
     }
 
     /// Adds an event with id `id`.
@@ -272,55 +302,50 @@ impl Document<CaseRecord> {
         let description = validate::text("description", &event.description, validate::MAX_TEXT_CHARS, false)?;
         let place = validate::optional_line("place", &event.place)?;
         let (date_start, date_end, date_certainty) = check_dates(&event.date_start, &event.date_end, &event.certainty)?;
-        self.edit(now, |record| {
-            let event = Event { title, description, date_start, date_end, date_certainty, place, ..Event::default() };
-            record.events.insert(id_to_hex(id), event);
-            Ok(())
-        })
+        let event = Event { title, description, date_start, date_end, date_certainty, place, ..Event::default() };
+        self.write_at(&["events", &id_to_hex(id)], event, now)
     }
 
     /// Adds act `id` to event `event_id`.
     pub fn add_act(&mut self, event_id: &ObjectId, id: &ObjectId, act: &NewAct, now: Millis) -> Result<(), ModelError> {
         let act_type = validate::term(VocabKind::ActType, &act.act_type)?;
         let victim = id_to_hex(&parse_id(&act.victim)?);
-        let agency =
-            if act.agency.trim().is_empty() { String::new() } else { validate::term(VocabKind::Agency, &act.agency)? };
+        let agency = check_agency(&act.agency)?;
         let unit = validate::optional_line("unit", &act.unit)?;
         let facility = validate::optional_line("facility", &act.facility)?;
         let consequences = validate::text("consequences", &act.consequences, validate::MAX_TEXT_CHARS, false)?;
-        self.edit(now, |record| {
-            if !record.persons.contains_key(&victim) {
-                return Err(ModelError::UnknownPerson);
-            }
-            let event = record.events.get_mut(&id_to_hex(event_id)).ok_or(ModelError::UnknownEvent)?;
-            let perpetrator = Perpetrator { agency, unit, facility, person: String::new() };
-            event.acts.insert(id_to_hex(id), Act { act_type, victim, perpetrator, consequences });
-            Ok(())
-        })
+        let record = self.record()?;
+        if !record.persons.contains_key(&victim) {
+            return Err(ModelError::UnknownPerson);
+        }
+        let event_id = id_to_hex(event_id);
+        if !record.events.contains_key(&event_id) {
+            return Err(ModelError::UnknownEvent);
+        }
+        let perpetrator = Perpetrator { agency, unit, facility, person: String::new() };
+        let act = Act { act_type, victim, perpetrator, consequences };
+        self.write_at(&["events", &event_id, "acts", &id_to_hex(id)], act, now)
     }
 
     /// Adds a note with id `id`, written by `by` at `now`.
     pub fn add_note(&mut self, id: &ObjectId, text: &str, by: &str, now: Millis) -> Result<(), ModelError> {
         let text = validate::text("note", text, validate::MAX_TEXT_CHARS, true)?;
         let by = validate::required_line("worker", by)?;
-        self.edit(now, |record| {
-            record.notes.insert(id_to_hex(id), Note { at: now, by, text });
-            Ok(())
-        })
+        self.write_at(&["notes", &id_to_hex(id)], Note { at: now, by, text }, now)
     }
 
     /// Adds an attachment reference with id `id`.
     pub fn add_attachment(&mut self, id: &ObjectId, attachment: AttachmentRef, now: Millis) -> Result<(), ModelError> {
         let file_name = validate::optional_line("file name", &attachment.file_name)?;
-        self.edit(now, |record| {
-            record.attachments.insert(id_to_hex(id), AttachmentRef { file_name, ..attachment });
-            Ok(())
-        })
+        self.write_at(&["attachments", &id_to_hex(id)], AttachmentRef { file_name, ..attachment }, now)
     }
 
     /// Removes an attachment reference (the caller deletes the blob).
     pub fn remove_attachment(&mut self, id: &ObjectId, now: Millis) -> Result<AttachmentRef, ModelError> {
-        self.edit(now, |record| record.attachments.remove(&id_to_hex(id)).ok_or(ModelError::UnknownAttachment))
+        let key = id_to_hex(id);
+        let removed = self.record()?.attachments.remove(&key).ok_or(ModelError::UnknownAttachment)?;
+        self.delete_at(&["attachments", &key], now)?;
+        Ok(removed)
     }
 }
 
@@ -338,15 +363,8 @@ impl Document<TestimonyRecord> {
         if !case.persons.contains_key(&source_person) {
             return Err(ModelError::UnknownPerson);
         }
-        let date =
-            if testimony.date.trim().is_empty() { String::new() } else { ApproxDate::parse(&testimony.date)?.to_string() };
-        let mut scopes = Vec::new();
-        for scope in &testimony.consent_scopes {
-            let scope = validate::term(VocabKind::ConsentScope, scope)?;
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
+        let date = check_optional_date(&testimony.date)?;
+        let scopes = check_scopes(&testimony.consent_scopes)?;
         let record = TestimonyRecord {
             schema: SCHEMA_VERSION,
             case_id: id_to_hex(case_id),
@@ -382,18 +400,12 @@ impl Document<TestimonyRecord> {
     /// edit of another part of the narrative on another device survives the merge.
     pub fn set_narrative(&mut self, text: &str, now: Millis) -> Result<(), ModelError> {
         let text = validate::text("narrative", text, validate::MAX_NARRATIVE_CHARS, false)?;
-        self.edit(now, |record| {
-            record.narrative = CollabText(text);
-            Ok(())
-        })
+        self.write_at(&["narrative"], CollabText(text), now)
     }
 
     /// Replaces the transcript with `text` (recorded as a difference, like the narrative).
     pub fn set_transcript(&mut self, text: &str, now: Millis) -> Result<(), ModelError> {
         let text = validate::text("transcript", text, validate::MAX_NARRATIVE_CHARS, false)?;
-        self.edit(now, |record| {
-            record.transcript = CollabText(text);
-            Ok(())
-        })
+        self.write_at(&["transcript"], CollabText(text), now)
     }
 }

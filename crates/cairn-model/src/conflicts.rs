@@ -137,6 +137,19 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
     /// [`Conflict::values`]). The choice is written as a new edit that supersedes every
     /// concurrent value, so the resolution itself syncs like any edit.
     pub fn resolve_conflict(&mut self, path: &str, choice: usize, now: Millis) -> Result<(), ModelError> {
+        let (obj, prop) = self.conflicted(path)?;
+        let all = self.doc.get_all(&obj, prop.clone())?;
+        let (value, _) = all.get(choice).ok_or(ModelError::InvalidChoice)?;
+        let Value::Scalar(scalar) = value else { return Err(ModelError::ConflictNotResolvable) };
+        let scalar: ScalarValue = scalar.clone().into_owned();
+        self.doc.put(&obj, prop, scalar)?;
+        self.commit(now);
+        Ok(())
+    }
+
+    /// The object and key of the field at `path`, which must hold concurrent values now
+    /// (else [`ModelError::NoSuchConflict`]: it may have been resolved meanwhile).
+    pub(crate) fn conflicted(&self, path: &str) -> Result<(ObjId, Prop), ModelError> {
         let segments: Vec<&str> = path.split('/').collect();
         let (last, parents) = segments.split_last().ok_or(ModelError::NoSuchConflict)?;
         let mut obj = ROOT;
@@ -144,16 +157,10 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
             obj = self.child(&obj, segment).ok_or(ModelError::NoSuchConflict)?;
         }
         let prop = self.prop_of(&obj, last).ok_or(ModelError::NoSuchConflict)?;
-        let all = self.doc.get_all(&obj, prop.clone())?;
-        if all.len() < 2 {
+        if self.doc.get_all(&obj, prop.clone())?.len() < 2 {
             return Err(ModelError::NoSuchConflict);
         }
-        let (value, _) = all.get(choice).ok_or(ModelError::InvalidChoice)?;
-        let Value::Scalar(scalar) = value else { return Err(ModelError::ConflictNotResolvable) };
-        let scalar: ScalarValue = scalar.clone().into_owned();
-        self.doc.put(&obj, prop, scalar)?;
-        self.commit(now);
-        Ok(())
+        Ok((obj, prop))
     }
 
     fn prop_of(&self, obj: &ObjId, segment: &str) -> Option<Prop> {
@@ -164,7 +171,7 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
         }
     }
 
-    fn child(&self, obj: &ObjId, segment: &str) -> Option<ObjId> {
+    pub(crate) fn child(&self, obj: &ObjId, segment: &str) -> Option<ObjId> {
         let prop = self.prop_of(obj, segment)?;
         match self.doc.get(obj, prop).ok()? {
             Some((Value::Object(_), id)) => Some(id),

@@ -73,23 +73,6 @@ impl<R: Hydrate + Reconcile> Document<R> {
         Ok(autosurgeon::hydrate(&self.doc)?)
     }
 
-    /// Applies `edit` to the root and records the result as one change at `now`. If `edit`
-    /// fails, nothing is changed.
-    pub(crate) fn edit<T>(
-        &mut self,
-        now: Millis,
-        edit: impl FnOnce(&mut R) -> Result<T, ModelError>,
-    ) -> Result<T, ModelError> {
-        let mut record = self.record()?;
-        let value = edit(&mut record)?;
-        if let Err(error) = autosurgeon::reconcile(&mut self.doc, &record) {
-            self.doc.rollback();
-            return Err(error.into());
-        }
-        self.commit(now);
-        Ok(value)
-    }
-
     /// Commits pending operations, if any, as one change at `now`.
     pub(crate) fn commit(&mut self, now: Millis) {
         if self.doc.pending_ops() > 0 {

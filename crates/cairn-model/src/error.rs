@@ -65,6 +65,12 @@ pub enum ModelError {
     /// An attachment referred to is not part of the case.
     #[error("the attachment is not part of this case")]
     UnknownAttachment,
+    /// An act referred to is not part of the case.
+    #[error("the act is not part of this case")]
+    UnknownAct,
+    /// A note referred to is not part of the case.
+    #[error("the note is not part of this case")]
+    UnknownNote,
     /// A testimony referred to is not part of the case.
     #[error("the testimony is not part of this case")]
     UnknownTestimony,
@@ -80,6 +86,10 @@ pub enum ModelError {
     /// This conflict holds objects, not single values; it cannot be resolved by choosing.
     #[error("this conflict is between whole objects and cannot be resolved by choosing a value")]
     ConflictNotResolvable,
+    /// A typed merge named something other than a single text field the worker can edit
+    /// (an object, a list, an identifier, or an unknown path).
+    #[error("only a conflict on a single text field can be merged by typing a value; keep one of the values instead")]
+    ConflictNotMergeable,
     /// The stored document could not be read (damaged, or from an incompatible version).
     #[error("a case document could not be read")]
     DocumentUnreadable,
@@ -112,11 +122,14 @@ impl ModelError {
             ModelError::UnknownPerson => "unknown_person",
             ModelError::UnknownEvent => "unknown_event",
             ModelError::UnknownAttachment => "unknown_attachment",
+            ModelError::UnknownAct => "unknown_act",
+            ModelError::UnknownNote => "unknown_note",
             ModelError::UnknownTestimony => "unknown_testimony",
             ModelError::DuplicatePseudonym => "duplicate_pseudonym",
             ModelError::NoSuchConflict => "no_such_conflict",
             ModelError::InvalidChoice => "invalid_choice",
             ModelError::ConflictNotResolvable => "conflict_not_resolvable",
+            ModelError::ConflictNotMergeable => "conflict_not_mergeable",
             ModelError::DocumentUnreadable => "case_document_unreadable",
             ModelError::DocumentShape => "case_document_shape",
             ModelError::ImageUnparseable => "image_unparseable",

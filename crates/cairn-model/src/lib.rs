@@ -14,6 +14,7 @@ mod case;
 mod conflicts;
 mod date;
 mod document;
+mod edit;
 mod error;
 mod ids;
 pub mod search;
@@ -28,6 +29,7 @@ pub use case::{
 pub use conflicts::{Conflict, ConflictValue};
 pub use date::{ApproxDate, Certainty, DatePrecision, check_range};
 pub use document::{Document, MAX_DOCUMENT_BYTES, Millis};
+pub use edit::{ActEdit, EventEdit, PersonEdit, TestimonyEdit};
 pub use error::ModelError;
 pub use ids::{ObjectId, id_to_hex, parse_id};
 pub use search::{SearchEntry, SearchTerm, normalize, parse_query, snippet};

@@ -292,3 +292,427 @@ fn documents_with_missing_or_odd_fields_still_load() {
     let bytes = wrong.save();
     assert_eq!(CaseDoc::load([bytes.as_slice()], "w").map(|_| ()), Err(ModelError::DocumentShape));
 }
+
+fn sample_testimony(case: &CaseDoc) -> TestimonyDoc {
+    let new = NewTestimony {
+        source_person: id_to_hex(&id(1)),
+        date: "2023-11".into(),
+        place: "Yanji".into(),
+        interviewer: "worker-a".into(),
+        language: "ko".into(),
+        consent_given: true,
+        consent_scopes: vec!["documentation".into()],
+        narrative: "진술".into(),
+        ..NewTestimony::default()
+    };
+    TestimonyDoc::new_testimony(&id(0), &case.record().expect("case"), &new, "worker-a", T0).expect("testimony")
+}
+
+/// Two replicas of `base` after each made its edits, merged both ways.
+fn merged(a: &mut CaseDoc, b: &mut CaseDoc) {
+    let mut b_copy = b.fork("worker-b");
+    a.merge(&mut b_copy).expect("merge into a");
+    let mut a_copy = a.fork("worker-a");
+    b.merge(&mut a_copy).expect("merge into b");
+}
+
+#[test]
+fn edits_change_exactly_the_fields_given() {
+    let mut case = sample_case();
+    case.take_changes();
+    let person = PersonEdit {
+        pseudonym: Some(" A-18 ".into()),
+        roles: Some(vec!["witness".into(), "victim".into(), "witness".into()]),
+        real_name: Some(Sensitive(String::new())),
+        contact: Some(Sensitive("+82 10 0000 0000".into())),
+        ..PersonEdit::default()
+    };
+    case.edit_person(&id(1), &person, T0 + 10).expect("person");
+    let event = EventEdit {
+        title: Some("Arrest in Tumen".into()),
+        date_start: Some("2019-04".into()),
+        certainty: Some("uncertain".into()),
+        place: Some(String::new()),
+        ..EventEdit::default()
+    };
+    case.edit_event(&id(2), &event, T0 + 11).expect("event");
+    let act = ActEdit {
+        act_type: Some("torture".into()),
+        agency: Some(String::new()),
+        facility: Some("Onsong holding centre".into()),
+        ..ActEdit::default()
+    };
+    case.edit_act(&id(3), &act, T0 + 12).expect("act");
+    case.edit_note(&id(4), "Follow up in summer.", T0 + 13).expect("note");
+    let chunk = case.take_changes().expect("the edits were written");
+
+    let record = case.record().expect("record");
+    let person = record.person(&id(1)).expect("person");
+    assert_eq!(
+        (person.pseudonym.as_str(), person.roles.as_slice()),
+        ("A-18", &["witness".to_owned(), "victim".to_owned()][..])
+    );
+    assert!(!person.identity.real_name.is_set(), "an empty identity field clears it");
+    assert_eq!(person.identity.home_town.expose(), "회령", "fields not given stay");
+    assert_eq!(person.identity.contact.expose(), "+82 10 0000 0000");
+    let event = &record.events[&id_to_hex(&id(2))];
+    assert_eq!(
+        (event.title.as_str(), event.date_start.as_str(), event.date_end.as_str(), event.date_certainty.as_str()),
+        ("Arrest in Tumen", "2019-04", "2019-05-02", "uncertain")
+    );
+    assert_eq!((event.place.as_str(), event.description.as_str()), ("", "중국 공안에 체포됨"));
+    let act = &event.acts[&id_to_hex(&id(3))];
+    assert_eq!((act.act_type.as_str(), act.perpetrator.agency.as_str()), ("torture", ""));
+    assert_eq!(
+        (act.perpetrator.unit.as_str(), act.perpetrator.facility.as_str()),
+        ("Border unit 3", "Onsong holding centre")
+    );
+    assert_eq!(act.victim, id_to_hex(&id(1)));
+    let note = &record.notes[&id_to_hex(&id(4))];
+    assert_eq!((note.text.as_str(), note.by.as_str(), note.at), ("Follow up in summer.", "worker-a", T0 + 4));
+    assert!(
+        !format!("{:?}", PersonEdit { contact: Some(Sensitive("010-1234".into())), ..PersonEdit::default() })
+            .contains("010-1234")
+    );
+
+    // Edits round-trip through storage, and an edit to the values already there writes nothing.
+    let loaded = CaseDoc::load([case.snapshot().as_slice()], "reader").expect("load");
+    assert_eq!(loaded.record().expect("record"), record);
+    assert!(!chunk.is_empty());
+    case.edit_person(&id(1), &PersonEdit { pseudonym: Some("A-18".into()), ..PersonEdit::default() }, T0 + 20)
+        .expect("same");
+    case.edit_note(&id(4), "Follow up in summer.", T0 + 20).expect("same note");
+    assert_eq!(case.take_changes(), None, "nothing changed, nothing written");
+
+    let mut testimony = sample_testimony(&case);
+    testimony.take_changes();
+    let edit = TestimonyEdit {
+        date: Some("2023-11-05".into()),
+        interviewer: Some("worker-b".into()),
+        interpreter: Some("통역 1".into()),
+        language: Some("ko-KP".into()),
+        consent_given: Some(false),
+        consent_scopes: Some(vec![]),
+        consent_conditions: Some("no names".into()),
+        ..TestimonyEdit::default()
+    };
+    testimony.edit_metadata(&record, &edit, T0 + 30).expect("metadata");
+    let edited = testimony.record().expect("record");
+    assert_eq!(
+        (edited.date.as_str(), edited.interviewer.as_str(), edited.language.as_str()),
+        ("2023-11-05", "worker-b", "ko-kp")
+    );
+    assert_eq!((edited.place.as_str(), edited.narrative.as_str()), ("Yanji", "진술"));
+    assert_eq!(edited.consent, Consent { given: false, scopes: vec![], conditions: "no names".into() });
+}
+
+#[test]
+fn edits_of_unknown_items_are_refused() {
+    let mut case = sample_case();
+    let before = case.record().expect("record");
+    let name = PersonEdit { pseudonym: Some("Z".into()), ..PersonEdit::default() };
+    check_refused(case.edit_person(&id(90), &name, T0), ModelError::UnknownPerson);
+    check_refused(case.edit_event(&id(90), &EventEdit::default(), T0), ModelError::UnknownEvent);
+    check_refused(case.edit_act(&id(90), &ActEdit::default(), T0), ModelError::UnknownAct);
+    check_refused(case.edit_note(&id(90), "text", T0), ModelError::UnknownNote);
+    // An event id is not an act id.
+    check_refused(case.edit_act(&id(2), &ActEdit::default(), T0), ModelError::UnknownAct);
+    assert_eq!(case.record().expect("record"), before);
+}
+
+#[test]
+fn invalid_edits_are_refused_and_change_nothing() {
+    let mut case = sample_case();
+    case.add_person(&id(5), &NewPerson { pseudonym: "B-02".into(), ..NewPerson::default() }, T0).expect("second");
+    case.take_changes();
+    let before = case.record().expect("record");
+    let person = |edit: PersonEdit| edit;
+    // A valid field beside an invalid one is not written either.
+    check_refused(
+        case.edit_person(
+            &id(1),
+            &person(PersonEdit {
+                pseudonym: Some("A-99".into()),
+                roles: Some(vec!["boss".into()]),
+                ..PersonEdit::default()
+            }),
+            T0,
+        ),
+        ModelError::UnknownTerm { kind: "role" },
+    );
+    check_refused(
+        case.edit_person(&id(1), &PersonEdit { pseudonym: Some("B-02".into()), ..PersonEdit::default() }, T0),
+        ModelError::DuplicatePseudonym,
+    );
+    check_refused(
+        case.edit_person(&id(1), &PersonEdit { pseudonym: Some(" ".into()), ..PersonEdit::default() }, T0),
+        ModelError::Empty { field: "pseudonym" },
+    );
+    check_refused(
+        case.edit_person(&id(1), &PersonEdit { home_town: Some(Sensitive("a\nb".into())), ..PersonEdit::default() }, T0),
+        ModelError::NotSingleLine { field: "home town" },
+    );
+    // The start moves after the end already recorded (2019-05-02).
+    check_refused(
+        case.edit_event(&id(2), &EventEdit { date_start: Some("2020".into()), ..EventEdit::default() }, T0),
+        ModelError::DateRangeReversed,
+    );
+    check_refused(
+        case.edit_event(&id(2), &EventEdit { date_end: Some("2019-02-30".into()), ..EventEdit::default() }, T0),
+        ModelError::InvalidDate,
+    );
+    check_refused(
+        case.edit_event(&id(2), &EventEdit { certainty: Some("sure".into()), ..EventEdit::default() }, T0),
+        ModelError::InvalidCertainty,
+    );
+    check_refused(
+        case.edit_event(&id(2), &EventEdit { title: Some(String::new()), ..EventEdit::default() }, T0),
+        ModelError::Empty { field: "event title" },
+    );
+    check_refused(
+        case.edit_act(&id(3), &ActEdit { act_type: Some("beating".into()), ..ActEdit::default() }, T0),
+        ModelError::UnknownTerm { kind: "act_type" },
+    );
+    check_refused(
+        case.edit_act(&id(3), &ActEdit { agency: Some("police".into()), ..ActEdit::default() }, T0),
+        ModelError::UnknownTerm { kind: "agency" },
+    );
+    check_refused(
+        case.edit_act(&id(3), &ActEdit { victim: Some(id_to_hex(&id(77))), ..ActEdit::default() }, T0),
+        ModelError::UnknownPerson,
+    );
+    check_refused(case.edit_note(&id(4), " ", T0), ModelError::Empty { field: "note" });
+    assert_eq!(case.record().expect("record"), before, "refused edits change nothing");
+    assert_eq!(case.take_changes(), None, "refused edits write nothing");
+
+    let mut testimony = sample_testimony(&case);
+    testimony.take_changes();
+    let refused = [
+        (TestimonyEdit { language: Some("korean".into()), ..TestimonyEdit::default() }, ModelError::InvalidLanguage),
+        (TestimonyEdit { date: Some("2023-13".into()), ..TestimonyEdit::default() }, ModelError::InvalidDate),
+        (TestimonyEdit { source_person: Some(id_to_hex(&id(77))), ..TestimonyEdit::default() }, ModelError::UnknownPerson),
+        (
+            TestimonyEdit { consent_scopes: Some(vec!["publish_everything".into()]), ..TestimonyEdit::default() },
+            ModelError::UnknownTerm { kind: "consent_scope" },
+        ),
+    ];
+    for (edit, error) in refused {
+        check_refused(testimony.edit_metadata(&before, &edit, T0), error);
+    }
+    assert_eq!(testimony.take_changes(), None);
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_merge_cleanly() {
+    let mut base = sample_case();
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    // Both devices save the whole person form; each changed a different field.
+    let form = |pseudonym: &str, home_town: &str| PersonEdit {
+        pseudonym: Some(pseudonym.into()),
+        roles: Some(vec!["victim".into(), "source".into()]),
+        real_name: Some(Sensitive("김영희".into())),
+        home_town: Some(Sensitive(home_town.into())),
+        ..PersonEdit::default()
+    };
+    a.edit_person(&id(1), &form("A-18", "회령"), T0 + 1).expect("a person");
+    b.edit_person(&id(1), &form("A-17", "무산"), T0 + 2).expect("b person");
+    a.edit_event(&id(2), &EventEdit { place: Some("Yanji".into()), ..EventEdit::default() }, T0 + 3).expect("a event");
+    b.edit_event(&id(2), &EventEdit { title: Some("Arrest".into()), ..EventEdit::default() }, T0 + 4).expect("b event");
+    a.edit_act(&id(3), &ActEdit { unit: Some("Unit 5".into()), ..ActEdit::default() }, T0 + 5).expect("a act");
+    b.edit_act(&id(3), &ActEdit { consequences: Some("Sent to a camp".into()), ..ActEdit::default() }, T0 + 6)
+        .expect("b act");
+    merged(&mut a, &mut b);
+    for replica in [&mut a, &mut b] {
+        assert!(replica.conflicts().expect("conflicts").is_empty());
+        let record = replica.record().expect("record");
+        let person = record.person(&id(1)).expect("person");
+        assert_eq!((person.pseudonym.as_str(), person.identity.home_town.expose()), ("A-18", "무산"));
+        let event = &record.events[&id_to_hex(&id(2))];
+        assert_eq!((event.title.as_str(), event.place.as_str()), ("Arrest", "Yanji"));
+        let act = &event.acts[&id_to_hex(&id(3))];
+        assert_eq!((act.perpetrator.unit.as_str(), act.consequences.as_str()), ("Unit 5", "Sent to a camp"));
+    }
+
+    let mut base = sample_testimony(&base);
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    let case = sample_case().record().expect("case");
+    a.edit_metadata(&case, &TestimonyEdit { interviewer: Some("A".into()), ..TestimonyEdit::default() }, T0).expect("a");
+    b.edit_metadata(&case, &TestimonyEdit { place: Some("Helong".into()), ..TestimonyEdit::default() }, T0).expect("b");
+    a.merge(&mut b).expect("merge");
+    assert!(a.conflicts().expect("conflicts").is_empty());
+    let record = a.record().expect("record");
+    assert_eq!((record.interviewer.as_str(), record.place.as_str()), ("A", "Helong"));
+}
+
+#[test]
+fn adds_and_edits_leave_unrelated_conflicts_for_the_worker() {
+    let mut base = sample_case();
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    a.set_field(CaseField::Title, "Title by A", T0 + 100).expect("a");
+    b.set_field(CaseField::Title, "Title by B", T0 + 200).expect("b");
+    a.merge(&mut b).expect("merge");
+    a.add_note(&id(40), "another note", "worker-a", T0 + 300).expect("note");
+    a.add_person(&id(41), &NewPerson { pseudonym: "C-1".into(), ..NewPerson::default() }, T0 + 301).expect("person");
+    a.edit_note(&id(4), "edited", T0 + 302).expect("edit");
+    a.set_field(CaseField::Tags, "x, y", T0 + 303).expect("tags");
+    let conflicts = a.conflicts().expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "only writing the title itself may settle its conflict");
+    assert_eq!(conflicts[0].path, "title");
+
+    let mut base = sample_testimony(&base);
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    let case = sample_case().record().expect("case");
+    a.edit_metadata(&case, &TestimonyEdit { interviewer: Some("A".into()), ..TestimonyEdit::default() }, T0).expect("a");
+    b.edit_metadata(&case, &TestimonyEdit { interviewer: Some("B".into()), ..TestimonyEdit::default() }, T0).expect("b");
+    a.merge(&mut b).expect("merge");
+    a.set_narrative("새 진술", T0 + 1).expect("narrative");
+    assert_eq!(a.conflicts().expect("conflicts").len(), 1, "saving the narrative keeps the interviewer conflict");
+}
+
+/// A case where both devices changed person 1's pseudonym and real name, event 2's start date
+/// and place, act 3's facility and note 4, and the title.
+fn conflicted_case() -> CaseDoc {
+    let mut base = sample_case();
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    for (doc, tag) in [(&mut a, "A"), (&mut b, "B")] {
+        let person = PersonEdit {
+            pseudonym: Some(format!("P-{tag}")),
+            real_name: Some(Sensitive(format!("이름 {tag}"))),
+            ..PersonEdit::default()
+        };
+        doc.edit_person(&id(1), &person, T0 + 1).expect("person");
+        let date = if tag == "A" { "2019-04" } else { "2019-03-20" };
+        let event = EventEdit { date_start: Some(date.into()), place: Some(format!("Place {tag}")), ..EventEdit::default() };
+        doc.edit_event(&id(2), &event, T0 + 2).expect("event");
+        doc.edit_act(&id(3), &ActEdit { facility: Some(format!("Facility {tag}")), ..ActEdit::default() }, T0 + 3)
+            .expect("act");
+        doc.edit_note(&id(4), &format!("Note {tag}"), T0 + 4).expect("note");
+        doc.set_field(CaseField::Title, &format!("Title {tag}"), T0 + 5).expect("title");
+    }
+    merged(&mut a, &mut b);
+    a
+}
+
+#[test]
+fn typed_merges_settle_text_conflicts() {
+    let mut case = conflicted_case();
+    let person = id_to_hex(&id(1));
+    let event = id_to_hex(&id(2));
+    let act = format!("events/{event}/acts/{}", id_to_hex(&id(3)));
+    let mut paths: Vec<String> = case.conflicts().expect("conflicts").into_iter().map(|c| c.path).collect();
+    paths.sort();
+    let mut expected = vec![
+        format!("{act}/perpetrator/facility"),
+        format!("events/{event}/date_start"),
+        format!("events/{event}/place"),
+        format!("notes/{}/text", id_to_hex(&id(4))),
+        format!("persons/{person}/identity/real_name"),
+        format!("persons/{person}/pseudonym"),
+        "title".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(paths, expected);
+    assert!(paths.iter().all(|path| CaseDoc::can_merge(path)), "every one is a text field");
+
+    // Checked like an edit: the conflict stays when the value is refused.
+    let date = format!("events/{event}/date_start");
+    check_refused(case.merge_conflict(&date, "2019-04-31", T0 + 10), ModelError::InvalidDate);
+    check_refused(case.merge_conflict(&date, "2019-06", T0 + 10), ModelError::DateRangeReversed);
+    check_refused(case.merge_conflict("title", " ", T0 + 10), ModelError::Empty { field: "title" });
+    assert_eq!(case.conflicts().expect("conflicts").len(), 7);
+
+    case.merge_conflict(&format!("persons/{person}/pseudonym"), "P-AB", T0 + 11).expect("pseudonym");
+    case.merge_conflict(&format!("persons/{person}/identity/real_name"), "이름 AB", T0 + 12).expect("identity");
+    case.merge_conflict(&date, "2019-03", T0 + 13).expect("date");
+    case.merge_conflict(&format!("events/{event}/place"), "Place A or B", T0 + 14).expect("place");
+    case.merge_conflict(&format!("{act}/perpetrator/facility"), "Facility A/B", T0 + 15).expect("facility");
+    case.merge_conflict(&format!("notes/{}/text", id_to_hex(&id(4))), "Note A\nNote B", T0 + 16).expect("note");
+    case.merge_conflict("title", "Title AB", T0 + 17).expect("title");
+    assert!(case.conflicts().expect("conflicts").is_empty());
+    let record = case.record().expect("record");
+    let merged_person = record.person(&id(1)).expect("person");
+    assert_eq!((merged_person.pseudonym.as_str(), merged_person.identity.real_name.expose()), ("P-AB", "이름 AB"));
+    assert_eq!(record.events[&event].date_start, "2019-03");
+    assert_eq!(record.title, "Title AB");
+    // Merging again: nothing is in conflict any more.
+    check_refused(case.merge_conflict("title", "Again", T0 + 18), ModelError::NoSuchConflict);
+}
+
+#[test]
+fn typed_merges_refuse_everything_but_text_fields() {
+    let mut base = sample_case();
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    // Both devices create person 50 at once (ids are random, so only in a test): the
+    // person itself is an object in conflict.
+    a.add_person(&id(50), &NewPerson { pseudonym: "X-1".into(), ..NewPerson::default() }, T0).expect("a");
+    b.add_person(&id(50), &NewPerson { pseudonym: "X-2".into(), ..NewPerson::default() }, T0).expect("b");
+    a.edit_person(&id(1), &PersonEdit { roles: Some(vec!["witness".into()]), ..PersonEdit::default() }, T0).expect("a");
+    b.edit_person(&id(1), &PersonEdit { roles: Some(vec!["perpetrator".into()]), ..PersonEdit::default() }, T0).expect("b");
+    let victim = id_to_hex(&id(5));
+    for doc in [&mut a, &mut b] {
+        doc.add_person(&id(5), &NewPerson { pseudonym: "V".into(), ..NewPerson::default() }, T0).ok();
+    }
+    merged(&mut a, &mut b);
+    let conflicts = a.conflicts().expect("conflicts");
+    let object = conflicts.iter().find(|c| c.values.iter().any(|v| v.is_object)).expect("an object conflict");
+    assert!(!CaseDoc::can_merge(&object.path), "{}", object.path);
+    check_refused(a.merge_conflict(&object.path, "X-3", T0 + 1), ModelError::ConflictNotMergeable);
+    let person = id_to_hex(&id(1));
+    let event = id_to_hex(&id(2));
+    for path in [
+        format!("persons/{person}"),
+        format!("persons/{person}/roles"),
+        format!("persons/{person}/roles/0"),
+        format!("persons/{person}/identity"),
+        format!("persons/{person}/identity/passport"),
+        format!("events/{event}/acts/{}/victim", id_to_hex(&id(3))),
+        format!("events/{event}/acts"),
+        "tags".to_owned(),
+        "created_by".to_owned(),
+        "schema".to_owned(),
+        "attachments/x/file_name".to_owned(),
+        "nothing/at/all".to_owned(),
+        String::new(),
+    ] {
+        assert!(!CaseDoc::can_merge(&path), "{path}");
+        check_refused(a.merge_conflict(&path, &victim, T0 + 1), ModelError::ConflictNotMergeable);
+    }
+    assert!(!TestimonyDoc::can_merge("source_person") && !TestimonyDoc::can_merge("consent/given"));
+    assert!(
+        !TestimonyDoc::can_merge("consent") && !TestimonyDoc::can_merge("narrative") && !TestimonyDoc::can_merge("audio")
+    );
+    // A mergeable path that is not in conflict.
+    check_refused(a.merge_conflict(&format!("events/{event}/place"), "x", T0 + 1), ModelError::NoSuchConflict);
+    // A mergeable path under the wrong event names no field.
+    let wrong = format!("events/{}/acts/{}/consequences", id_to_hex(&id(9)), id_to_hex(&id(3)));
+    check_refused(a.merge_conflict(&wrong, "x", T0 + 1), ModelError::NoSuchConflict);
+}
+
+#[test]
+fn typed_merge_settles_a_testimony_conflict_everywhere() {
+    let case = sample_case();
+    let mut base = sample_testimony(&case);
+    let mut a = base.fork("worker-a");
+    let mut b = base.fork("worker-b");
+    let record = case.record().expect("case");
+    a.edit_metadata(&record, &TestimonyEdit { interviewer: Some("Kim".into()), ..TestimonyEdit::default() }, T0).expect("a");
+    b.edit_metadata(&record, &TestimonyEdit { interviewer: Some("Lee".into()), ..TestimonyEdit::default() }, T0).expect("b");
+    let mut b_copy = b.fork("worker-b");
+    a.merge(&mut b_copy).expect("merge");
+    let conflicts = a.conflicts().expect("conflicts");
+    assert_eq!(conflicts.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["interviewer"]);
+    assert!(TestimonyDoc::can_merge("interviewer") && TestimonyDoc::can_merge("consent/conditions"));
+    check_refused(a.merge_conflict("interviewer", "Kim\nLee", T0 + 1), ModelError::NotSingleLine { field: "interviewer" });
+    a.merge_conflict("interviewer", "Kim and Lee", T0 + 1).expect("merge");
+    assert!(a.conflicts().expect("after").is_empty());
+    // The merge travels like any edit and settles the conflict on the other device too.
+    b.apply_chunk(&a.take_changes().expect("changes")).expect("apply");
+    assert!(b.conflicts().expect("b").is_empty());
+    assert_eq!(b.record().expect("record").interviewer, "Kim and Lee");
+}

@@ -300,6 +300,11 @@ pub enum MetadataHandling {
     Kept,
     /// Not a format whose metadata Cairn removes (stored as it was).
     NotAnImage,
+    /// Audio recorded in the app, sealed as it was recorded (no file, no metadata).
+    Recorded,
+    /// A recording cut short (the app stopped or the vault locked mid-recording), recovered
+    /// up to its last complete chunk.
+    RecordedInterrupted,
 }
 
 impl MetadataHandling {
@@ -309,6 +314,8 @@ impl MetadataHandling {
             MetadataHandling::Stripped => "stripped",
             MetadataHandling::Kept => "kept",
             MetadataHandling::NotAnImage => "not_an_image",
+            MetadataHandling::Recorded => "recorded",
+            MetadataHandling::RecordedInterrupted => "recorded_interrupted",
         }
     }
 }

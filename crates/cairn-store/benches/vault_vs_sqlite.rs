@@ -90,7 +90,8 @@ fn bench_sqlite(dir: &Path, n: usize, key: Option<&str>, memory_security: bool) 
 /// The vault: SQLCipher page encryption plus an XChaCha20-Poly1305 envelope per record.
 fn bench_vault(dir: &Path, n: usize) -> Timings {
     let vault_dir = dir.join("vault");
-    let (mut vault, _) = Vault::create(&vault_dir, &SecretString::from("benchmark passphrase"), KdfChoice::InsecureTestOnly).unwrap();
+    let (mut vault, _) =
+        Vault::create(&vault_dir, &SecretString::from("benchmark passphrase"), KdfChoice::InsecureTestOnly).unwrap();
     let cases: Vec<[u8; 16]> = (0..CASES).map(|_| cairn_crypto::random_id()).collect();
     let doc = cairn_crypto::random_id();
     vault
@@ -176,7 +177,13 @@ fn main() {
     for (name, p, f, c, v) in [
         ("write N records, one transaction", plain.bulk_write, cipher_fast.bulk_write, cipher.bulk_write, vault.bulk_write),
         ("read all N records", plain.read_all, cipher_fast.read_all, cipher.read_all, vault.read_all),
-        ("one record, own transaction (fsync)", plain.single_commit, cipher_fast.single_commit, cipher.single_commit, vault.single_commit),
+        (
+            "one record, own transaction (fsync)",
+            plain.single_commit,
+            cipher_fast.single_commit,
+            cipher.single_commit,
+            vault.single_commit,
+        ),
     ] {
         println!("| {name} | {} | {} | {} | {} | {} | {} |", ms(p), ms(f), ms(c), ms(v), ratio(v, p), ratio(v, c));
     }

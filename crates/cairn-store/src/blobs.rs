@@ -31,7 +31,8 @@ impl VaultTx<'_> {
         let blob_id = cairn_crypto::random_id();
         let context = BlobContext { case_id: *case_id, blob_id, key_version };
         let (mut sealer, header) = BlobSealer::new(&key, &context);
-        let mut insert = self.tx.prepare_cached("INSERT INTO blob_chunks (blob_id, position, sealed) VALUES (?1, ?2, ?3)")?;
+        let mut insert =
+            self.tx.prepare_cached("INSERT INTO blob_chunks (blob_id, position, sealed) VALUES (?1, ?2, ?3)")?;
         let mut buffer = Zeroizing::new(vec![0u8; BLOB_CHUNK_LEN]);
         loop {
             let read = match source.read(&mut buffer) {
@@ -47,12 +48,8 @@ impl VaultTx<'_> {
         let ((position, sealed), summary) = sealer.finish()?;
         insert.execute(params![blob_id.as_slice(), position, sealed])?;
         drop(insert);
+        crate::uploads::insert_blob_row(self, &blob_id, case_id, key_version, &header, &summary)?;
         let BlobSummary { plain_len, content_hash, chunk_count } = summary;
-        self.tx.execute(
-            "INSERT INTO blobs (blob_id, case_id, key_version, header, plain_len, content_hash, chunk_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![blob_id.as_slice(), case_id.as_slice(), key_version, header, plain_len as i64, content_hash.as_slice(), chunk_count],
-        )?;
         Ok(BlobInfo { blob_id, case_id: *case_id, plain_len, content_hash, chunk_count })
     }
 
@@ -114,12 +111,53 @@ impl VaultTx<'_> {
         Ok(opener.open_chunk(position, &sealed)?)
     }
 
+    /// Reads up to `max_len` plaintext bytes of a blob starting at `offset` (fewer at its
+    /// end, none past it), opening only the chunks that cover them: how playback streams and
+    /// seeks without decrypting the whole file. Every chunk read is authenticated; the
+    /// whole-file hash is not checked (that needs every byte: see [`VaultTx::export_blob`]).
+    pub fn read_blob_range(
+        &self,
+        blob_id: &Id,
+        offset: u64,
+        max_len: usize,
+    ) -> Result<(BlobInfo, Zeroizing<Vec<u8>>), StoreError> {
+        let (info, opener) = self.blob_opener(blob_id)?;
+        let end = offset.saturating_add(max_len as u64).min(info.plain_len);
+        let mut out = Zeroizing::new(Vec::with_capacity(end.saturating_sub(offset) as usize));
+        if offset >= end {
+            return Ok((info, out));
+        }
+        let chunk_len = BLOB_CHUNK_LEN as u64;
+        let (first, last) = (offset / chunk_len, (end - 1) / chunk_len);
+        let mut select = self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
+        for position in first..=last {
+            let position = u32::try_from(position).map_err(|_| StoreError::Damaged { what: "attachment metadata" })?;
+            let sealed: Vec<u8> = select
+                .query_row(params![blob_id.as_slice(), position], |row| row.get(0))
+                .optional()?
+                .ok_or(StoreError::Damaged { what: "attachment chunk missing" })?;
+            let plain = opener.open_chunk(position, &sealed)?;
+            let chunk_start = u64::from(position) * chunk_len;
+            let from = offset.saturating_sub(chunk_start) as usize;
+            let to = ((end - chunk_start) as usize).min(plain.len());
+            if from > to {
+                return Err(StoreError::Damaged { what: "attachment chunk" });
+            }
+            out.extend_from_slice(&plain[from..to]);
+        }
+        if out.len() as u64 != end - offset {
+            return Err(StoreError::Damaged { what: "attachment incomplete" });
+        }
+        Ok((info, out))
+    }
+
     /// Writes a blob's plaintext to `sink`, checking every chunk and, at the end, the content
     /// hash. On error the sink holds a prefix: callers write to a temporary file and keep it
     /// only on success.
     pub fn export_blob(&self, blob_id: &Id, sink: &mut dyn Write) -> Result<BlobInfo, StoreError> {
         let (info, opener) = self.blob_opener(blob_id)?;
-        let mut statement = self.tx.prepare("SELECT position, sealed FROM blob_chunks WHERE blob_id = ?1 ORDER BY position")?;
+        let mut statement =
+            self.tx.prepare("SELECT position, sealed FROM blob_chunks WHERE blob_id = ?1 ORDER BY position")?;
         let mut rows = statement.query([blob_id.as_slice()])?;
         let mut expected = 0u32;
         let mut hasher = ContentHasher::new();

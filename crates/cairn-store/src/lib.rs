@@ -19,6 +19,7 @@ mod fsutil;
 mod records;
 mod schema;
 mod team;
+mod uploads;
 mod vault;
 
 pub use blobs::BlobInfo;
@@ -26,6 +27,7 @@ pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch};
 pub use error::StoreError;
 pub use records::StoredRecord;
 pub use team::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord};
+pub use uploads::{BlobUpload, UnfinishedUpload};
 pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};
 
 /// The `vault.keys` file name inside a vault folder.

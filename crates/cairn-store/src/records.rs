@@ -63,7 +63,13 @@ impl VaultTx<'_> {
 
     /// Replaces chunks up to and including `through_chunk` with one new chunk (compaction:
     /// many small Automerge changes become one snapshot). Returns the new chunk's id.
-    pub fn compact_records(&mut self, case_id: &Id, doc_id: &Id, through_chunk: u64, snapshot: &[u8]) -> Result<u64, StoreError> {
+    pub fn compact_records(
+        &mut self,
+        case_id: &Id,
+        doc_id: &Id,
+        through_chunk: u64,
+        snapshot: &[u8],
+    ) -> Result<u64, StoreError> {
         let new_chunk = self.append_record(case_id, doc_id, snapshot)?;
         self.tx.execute(
             "DELETE FROM records WHERE case_id = ?1 AND doc_id = ?2 AND chunk_id <= ?3",

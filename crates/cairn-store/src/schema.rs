@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_vault.sql"),
     include_str!("../migrations/0002_team.sql"),
     include_str!("../migrations/0003_cases.sql"),
+    include_str!("../migrations/0004_blob_uploads.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -238,7 +238,9 @@ impl VaultTx<'_> {
     pub fn case_key(&self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
         let row: Option<(u32, Vec<u8>)> = self
             .tx
-            .prepare_cached("SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1",
+            )?
             .query_row([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         let (version, wrapped) = row.ok_or(StoreError::NotFound { what: "case" })?;
@@ -277,6 +279,11 @@ impl VaultTx<'_> {
         self.tx.execute("DELETE FROM records WHERE case_id = ?1", [id])?;
         self.tx.execute("DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blobs WHERE case_id = ?1)", [id])?;
         self.tx.execute("DELETE FROM blobs WHERE case_id = ?1", [id])?;
+        self.tx.execute(
+            "DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blob_uploads WHERE case_id = ?1)",
+            [id],
+        )?;
+        self.tx.execute("DELETE FROM blob_uploads WHERE case_id = ?1", [id])?;
         Ok(())
     }
 }
@@ -301,7 +308,12 @@ fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
 }
 
 /// Opens (or creates) the SQLCipher database with K_db and the pragmas of DESIGN §3.
-fn open_database(dir: &Path, header: &VaultHeader, master_key: &VaultMasterKey, create: bool) -> Result<Connection, StoreError> {
+fn open_database(
+    dir: &Path,
+    header: &VaultHeader,
+    master_key: &VaultMasterKey,
+    create: bool,
+) -> Result<Connection, StoreError> {
     let path = dir.join(DATABASE_FILE);
     if !create && !path.is_file() {
         return Err(StoreError::Damaged { what: "database file missing" });

@@ -202,10 +202,7 @@ fn flipped_database_pages_are_detected() {
         tampered[offset] ^= 0x01;
         fs::write(&db_path, &tampered).expect("write");
         let outcome = unlock(dir.path(), PASSPHRASE).and_then(|vault| vault.check_integrity());
-        assert!(
-            matches!(outcome, Err(StoreError::Damaged { .. })),
-            "flip at {offset} went unnoticed: {outcome:?}"
-        );
+        assert!(matches!(outcome, Err(StoreError::Damaged { .. })), "flip at {offset} went unnoticed: {outcome:?}");
     }
 }
 

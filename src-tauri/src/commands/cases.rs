@@ -1,14 +1,17 @@
-//! Case commands: list, search, open, edit (persons, testimonies, events and acts, notes),
-//! attachments (import with metadata removal, export a copy), conflicts, vocabularies.
+//! Case commands: list, search, open, add and edit (persons, testimonies, events and acts,
+//! notes), attachments (import with metadata removal, export a copy), conflicts (keep a value,
+//! or merge a text field by typing one), vocabularies.
 //!
 //! DTOs carry what the views render. A person's identity fields are not part of the case
 //! view: only which of them are recorded. `reveal_identity` returns them, separately
-//! permissioned, when the worker asks to see them.
+//! permissioned, when the worker asks to see them; the person edit form loads them the same
+//! way and sends back only the identity fields the worker changed.
 
 use std::collections::BTreeSet;
 
 use cairn_core::cases::{
-    CaseField, CaseView, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, Sensitive, id_to_hex, parse_id,
+    ActEdit, CaseField, CaseView, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive,
+    TestimonyEdit, id_to_hex, parse_id,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +203,6 @@ pub(crate) struct AttachmentDto {
     pub(crate) added_by: String,
 }
 
-
 /// A case as the editor shows it.
 #[derive(Debug, Serialize)]
 pub(crate) struct CaseDto {
@@ -266,7 +268,13 @@ fn case_dto(view: CaseView) -> CaseDto {
             id,
             pseudonym: person.pseudonym,
             roles: person.roles,
-            identity_recorded: person.identity.fields().into_iter().filter(|(_, value)| value.is_set()).map(|(name, _)| name).collect(),
+            identity_recorded: person
+                .identity
+                .fields()
+                .into_iter()
+                .filter(|(_, value)| value.is_set())
+                .map(|(name, _)| name)
+                .collect(),
         })
         .collect();
     persons.sort_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
@@ -332,8 +340,9 @@ pub(crate) fn set_case_field(state: DesktopState<'_>, case_id: String, field: St
     state.with_session(|session| session.set_case_field(&case_id, field, &value))
 }
 
-/// The identifying fields of a person, as typed by the worker.
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// The identifying fields of a person, as typed by the worker. No `Debug`: it holds identity
+/// values, which must never reach a log or a panic message.
+#[derive(Default, Deserialize, Serialize)]
 pub(crate) struct IdentityDto {
     #[serde(default)]
     real_name: String,
@@ -516,6 +525,155 @@ pub(crate) fn add_note(state: DesktopState<'_>, case_id: String, text: String) -
     state.with_session(|session| Ok(id_to_hex(&session.add_note(&case_id, &text, None)?)))
 }
 
+/// Changes to a person as the edit form sends them: a field left out (or `null`) stays as it
+/// is; an empty identity field clears it. Not `Debug`: it may carry identity values.
+#[derive(Deserialize)]
+pub(crate) struct PersonEditDto {
+    #[serde(default)]
+    pseudonym: Option<String>,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    real_name: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    home_town: Option<String>,
+    #[serde(default)]
+    family: Option<String>,
+    #[serde(default)]
+    contact: Option<String>,
+}
+
+/// Edits a person: only the fields sent, and of those only the ones that change, are written.
+#[tauri::command(async)]
+pub(crate) fn edit_person(state: DesktopState<'_>, person_id: String, edit: PersonEditDto) -> CommandResult<()> {
+    let person_id = id(&person_id)?;
+    let edit = PersonEdit {
+        pseudonym: edit.pseudonym,
+        roles: edit.roles,
+        real_name: edit.real_name.map(Sensitive),
+        birth_date: edit.birth_date.map(Sensitive),
+        home_town: edit.home_town.map(Sensitive),
+        family: edit.family.map(Sensitive),
+        contact: edit.contact.map(Sensitive),
+    };
+    state.with_session(|session| session.edit_person(&person_id, &edit))
+}
+
+/// Changes to an event (fields left out stay).
+#[derive(Debug, Deserialize)]
+pub(crate) struct EventEditDto {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    date_start: Option<String>,
+    #[serde(default)]
+    date_end: Option<String>,
+    #[serde(default)]
+    certainty: Option<String>,
+    #[serde(default)]
+    place: Option<String>,
+}
+
+/// Edits an event.
+#[tauri::command(async)]
+pub(crate) fn edit_event(state: DesktopState<'_>, event_id: String, edit: EventEditDto) -> CommandResult<()> {
+    let event_id = id(&event_id)?;
+    let edit = EventEdit {
+        title: edit.title,
+        description: edit.description,
+        date_start: edit.date_start,
+        date_end: edit.date_end,
+        certainty: edit.certainty,
+        place: edit.place,
+    };
+    state.with_session(|session| session.edit_event(&event_id, &edit))
+}
+
+/// Changes to an act (fields left out stay).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActEditDto {
+    #[serde(default)]
+    act_type: Option<String>,
+    #[serde(default)]
+    victim: Option<String>,
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    facility: Option<String>,
+    #[serde(default)]
+    consequences: Option<String>,
+}
+
+/// Edits an act.
+#[tauri::command(async)]
+pub(crate) fn edit_act(state: DesktopState<'_>, act_id: String, edit: ActEditDto) -> CommandResult<()> {
+    let act_id = id(&act_id)?;
+    let edit = ActEdit {
+        act_type: edit.act_type,
+        victim: edit.victim,
+        agency: edit.agency,
+        unit: edit.unit,
+        facility: edit.facility,
+        consequences: edit.consequences,
+    };
+    state.with_session(|session| session.edit_act(&act_id, &edit))
+}
+
+/// Changes to a testimony's metadata (fields left out stay; the narrative and transcript
+/// are saved by `set_narrative` and `set_transcript`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct TestimonyEditDto {
+    #[serde(default)]
+    source_person: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    place: Option<String>,
+    #[serde(default)]
+    interviewer: Option<String>,
+    #[serde(default)]
+    interpreter: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    consent_given: Option<bool>,
+    #[serde(default)]
+    consent_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    consent_conditions: Option<String>,
+}
+
+/// Edits a testimony's metadata.
+#[tauri::command(async)]
+pub(crate) fn edit_testimony(state: DesktopState<'_>, testimony_id: String, edit: TestimonyEditDto) -> CommandResult<()> {
+    let testimony_id = id(&testimony_id)?;
+    let edit = TestimonyEdit {
+        source_person: edit.source_person,
+        date: edit.date,
+        place: edit.place,
+        interviewer: edit.interviewer,
+        interpreter: edit.interpreter,
+        language: edit.language,
+        consent_given: edit.consent_given,
+        consent_scopes: edit.consent_scopes,
+        consent_conditions: edit.consent_conditions,
+    };
+    state.with_session(|session| session.edit_testimony_metadata(&testimony_id, &edit))
+}
+
+/// Replaces a note's text.
+#[tauri::command(async)]
+pub(crate) fn edit_note(state: DesktopState<'_>, note_id: String, text: String) -> CommandResult<()> {
+    let note_id = id(&note_id)?;
+    state.with_session(|session| session.edit_note(&note_id, &text))
+}
+
 /// One value of a conflicting field.
 #[derive(Debug, Serialize)]
 pub(crate) struct ConflictValueDto {
@@ -532,9 +690,11 @@ pub(crate) struct ConflictDto {
     document_id: String,
     document_kind: &'static str,
     path: String,
-    /// The case field name when the conflict is on one (`title`, `status`, …): these can also
-    /// be merged by typing a new value.
+    /// The case field name when the conflict is on one (`title`, `status`, …).
     case_field: Option<&'static str>,
+    /// Whether the conflict is on a single text field, so it can also be merged by typing a
+    /// value (`merge_conflict`).
+    mergeable: bool,
     values: Vec<ConflictValueDto>,
 }
 
@@ -550,16 +710,24 @@ pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> Comman
                 let case_field = (conflict.document_kind == "case")
                     .then(|| CaseField::parse(&conflict.conflict.path).ok().map(CaseField::name))
                     .flatten();
+                let mergeable = conflict.mergeable();
                 ConflictDto {
                     document_id: id_to_hex(&conflict.document_id),
                     document_kind: conflict.document_kind,
                     path: conflict.conflict.path,
                     case_field,
+                    mergeable,
                     values: conflict
                         .conflict
                         .values
                         .into_iter()
-                        .map(|value| ConflictValueDto { value: value.value, is_object: value.is_object, by: value.by, at: value.at, shown: value.shown })
+                        .map(|value| ConflictValueDto {
+                            value: value.value,
+                            is_object: value.is_object,
+                            by: value.by,
+                            at: value.at,
+                            shown: value.shown,
+                        })
                         .collect(),
                 }
             })
@@ -569,9 +737,28 @@ pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> Comman
 
 /// Resolves a conflict by keeping one of its values.
 #[tauri::command(async)]
-pub(crate) fn resolve_conflict(state: DesktopState<'_>, case_id: String, document_id: String, path: String, choice: usize) -> CommandResult<()> {
+pub(crate) fn resolve_conflict(
+    state: DesktopState<'_>,
+    case_id: String,
+    document_id: String,
+    path: String,
+    choice: usize,
+) -> CommandResult<()> {
     let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
     state.with_session(|session| session.resolve_conflict(&case_id, &document_id, &path, choice))
+}
+
+/// Settles a conflict on a text field with a value the worker typed.
+#[tauri::command(async)]
+pub(crate) fn merge_conflict(
+    state: DesktopState<'_>,
+    case_id: String,
+    document_id: String,
+    path: String,
+    value: String,
+) -> CommandResult<()> {
+    let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
+    state.with_session(|session| session.merge_conflict(&case_id, &document_id, &path, &value))
 }
 
 /// One term of a controlled vocabulary, in both languages.
@@ -597,7 +784,11 @@ pub(crate) fn vocabularies() -> CommandResult<Vec<VocabularyDto>> {
         .iter()
         .map(|vocabulary| VocabularyDto {
             kind: vocabulary.kind.name(),
-            terms: vocabulary.terms.iter().map(|term| TermDto { code: term.code.clone(), en: term.en.clone(), ko: term.ko.clone() }).collect(),
+            terms: vocabulary
+                .terms
+                .iter()
+                .map(|term| TermDto { code: term.code.clone(), en: term.en.clone(), ko: term.ko.clone() })
+                .collect(),
         })
         .collect())
 }

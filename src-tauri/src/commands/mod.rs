@@ -9,6 +9,7 @@
 
 pub(crate) mod attachments;
 pub(crate) mod cases;
+pub(crate) mod recording;
 pub(crate) mod team;
 pub(crate) mod vault;
 
@@ -20,6 +21,8 @@ use crate::error::{CommandError, CommandResult};
 pub(crate) type DesktopState<'a> = tauri::State<'a, Arc<crate::state::Desktop>>;
 
 /// Runs slow work (key derivation, database work) off the IPC thread.
-pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> CommandResult<T> + Send + 'static) -> CommandResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> CommandResult<T> + Send + 'static,
+) -> CommandResult<T> {
     tauri::async_runtime::spawn_blocking(work).await.map_err(|_| CommandError::internal())?
 }

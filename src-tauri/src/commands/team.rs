@@ -64,12 +64,21 @@ pub(crate) struct EnrollmentRequestDto {
 #[tauri::command(async)]
 pub(crate) fn enrollment_request(state: DesktopState<'_>, name: String) -> CommandResult<EnrollmentRequestDto> {
     let request = state.with_session(|session| session.enrollment_request(&name))?;
-    Ok(EnrollmentRequestDto { qr: qr(&request.text)?, device_id: request.device_id, fingerprint: request.fingerprint, text: request.text })
+    Ok(EnrollmentRequestDto {
+        qr: qr(&request.text)?,
+        device_id: request.device_id,
+        fingerprint: request.fingerprint,
+        text: request.text,
+    })
 }
 
 /// Saves this device's enrollment request to a file chosen by the worker (e.g. on a USB stick).
 #[tauri::command]
-pub(crate) async fn save_enrollment_request(app: tauri::AppHandle, state: DesktopState<'_>, name: String) -> CommandResult<bool> {
+pub(crate) async fn save_enrollment_request(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    name: String,
+) -> CommandResult<bool> {
     let desktop = state.inner().clone();
     blocking(move || {
         let request = desktop.with_session(|session| session.enrollment_request(&name))?;
@@ -78,7 +87,8 @@ pub(crate) async fn save_enrollment_request(app: tauri::AppHandle, state: Deskto
         };
         desktop.activity();
         let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
-        std::fs::write(&path, &request.bytes).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
+        std::fs::write(&path, &request.bytes)
+            .map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
         Ok(true)
     })
     .await
@@ -105,7 +115,10 @@ pub(crate) struct RosterPreviewDto {
 
 /// Asks for a roster file and shows its organisation fingerprint; nothing is imported yet.
 #[tauri::command]
-pub(crate) async fn preview_roster(app: tauri::AppHandle, state: DesktopState<'_>) -> CommandResult<Option<RosterPreviewDto>> {
+pub(crate) async fn preview_roster(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+) -> CommandResult<Option<RosterPreviewDto>> {
     let desktop = state.inner().clone();
     blocking(move || {
         desktop.activity();
@@ -205,12 +218,22 @@ pub(crate) fn roster(state: DesktopState<'_>) -> CommandResult<Option<RosterDto>
         members: view
             .members
             .into_iter()
-            .map(|member| MemberDto { device_id: member.device_id, name: member.name, role: member.role.as_str(), fingerprint: member.fingerprint })
+            .map(|member| MemberDto {
+                device_id: member.device_id,
+                name: member.name,
+                role: member.role.as_str(),
+                fingerprint: member.fingerprint,
+            })
             .collect(),
         revoked: view
             .revoked
             .into_iter()
-            .map(|revoked| RevokedDto { device_id: revoked.device_id, name: revoked.name, revoked_at: revoked.revoked_at, fingerprint: revoked.fingerprint })
+            .map(|revoked| RevokedDto {
+                device_id: revoked.device_id,
+                name: revoked.name,
+                revoked_at: revoked.revoked_at,
+                fingerprint: revoked.fingerprint,
+            })
             .collect(),
     }))
 }
@@ -224,7 +247,11 @@ pub(crate) struct OrganisationDto {
 
 /// HQ: makes this vault the HQ of a new organisation.
 #[tauri::command(async)]
-pub(crate) fn create_organisation(state: DesktopState<'_>, org_name: String, device_name: String) -> CommandResult<OrganisationDto> {
+pub(crate) fn create_organisation(
+    state: DesktopState<'_>,
+    org_name: String,
+    device_name: String,
+) -> CommandResult<OrganisationDto> {
     let created = state.with_session(|session| session.create_organisation(&org_name, &device_name))?;
     Ok(OrganisationDto { fingerprint: created.fingerprint, roster_version: created.roster_version })
 }
@@ -240,7 +267,11 @@ pub(crate) struct RequestPreviewDto {
 /// HQ: reads an enrollment request, from a file (`text` empty: a dialog opens) or as pasted
 /// text (`CAIRN-ENROLL1:…`, e.g. from a QR scanner), and shows the requester's fingerprint.
 #[tauri::command]
-pub(crate) async fn preview_enrollment(app: tauri::AppHandle, state: DesktopState<'_>, text: String) -> CommandResult<Option<RequestPreviewDto>> {
+pub(crate) async fn preview_enrollment(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    text: String,
+) -> CommandResult<Option<RequestPreviewDto>> {
     let desktop = state.inner().clone();
     blocking(move || {
         let bytes = if text.trim().is_empty() {
@@ -253,7 +284,11 @@ pub(crate) async fn preview_enrollment(app: tauri::AppHandle, state: DesktopStat
         };
         let preview = cairn_core::team::read_enrollment_request(&bytes)?;
         desktop.hold_file(PendingFile::Request(bytes))?;
-        Ok(Some(RequestPreviewDto { device_id: preview.device_id, fingerprint: preview.fingerprint, requested_name: preview.requested_name }))
+        Ok(Some(RequestPreviewDto {
+            device_id: preview.device_id,
+            fingerprint: preview.fingerprint,
+            requested_name: preview.requested_name,
+        }))
     })
     .await
 }
@@ -268,7 +303,12 @@ pub(crate) struct IssuedDto {
 
 /// HQ: enrolls the previewed device, once the fingerprint read from its screen was typed.
 #[tauri::command(async)]
-pub(crate) fn enroll_device(state: DesktopState<'_>, role: String, name: String, confirmed_fingerprint: String) -> CommandResult<IssuedDto> {
+pub(crate) fn enroll_device(
+    state: DesktopState<'_>,
+    role: String,
+    name: String,
+    confirmed_fingerprint: String,
+) -> CommandResult<IssuedDto> {
     let role = match role.as_str() {
         "field" => Role::Field,
         "coordinator" => Role::Coordinator,
@@ -293,7 +333,9 @@ pub(crate) async fn export_roster(app: tauri::AppHandle, state: DesktopState<'_>
     let desktop = state.inner().clone();
     blocking(move || {
         let bytes = desktop.with_session(|session| session.roster_bytes())?;
-        let Some(file) = app.dialog().file().set_file_name("cairn-roster.cairnroster").blocking_save_file() else { return Ok(false) };
+        let Some(file) = app.dialog().file().set_file_name("cairn-roster.cairnroster").blocking_save_file() else {
+            return Ok(false);
+        };
         desktop.activity();
         let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
         std::fs::write(&path, &bytes).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;

@@ -68,7 +68,11 @@ fn new_passphrase(passphrase: String, again: String) -> CommandResult<SecretStri
 /// First run: creates the vault (calibrating the key derivation takes a few seconds) and
 /// returns the recovery code. The app stays closed until the code is typed back.
 #[tauri::command]
-pub(crate) async fn create_vault(state: DesktopState<'_>, passphrase: String, passphrase_again: String) -> CommandResult<RecoveryCodeDto> {
+pub(crate) async fn create_vault(
+    state: DesktopState<'_>,
+    passphrase: String,
+    passphrase_again: String,
+) -> CommandResult<RecoveryCodeDto> {
     let passphrase = new_passphrase(passphrase, passphrase_again)?;
     let desktop = state.inner().clone();
     if desktop.phase_name() != PhaseName::NoVault {
@@ -111,7 +115,12 @@ pub(crate) async fn unlock(state: DesktopState<'_>, passphrase: String) -> Comma
 
 /// Opens the vault with the recovery code and sets a new passphrase.
 #[tauri::command]
-pub(crate) async fn recover(state: DesktopState<'_>, code: String, passphrase: String, passphrase_again: String) -> CommandResult<()> {
+pub(crate) async fn recover(
+    state: DesktopState<'_>,
+    code: String,
+    passphrase: String,
+    passphrase_again: String,
+) -> CommandResult<()> {
     let code = SecretString::from(code);
     let passphrase = new_passphrase(passphrase, passphrase_again)?;
     let desktop = state.inner().clone();
@@ -125,8 +134,9 @@ pub(crate) async fn recover(state: DesktopState<'_>, code: String, passphrase: S
 
 /// Locks now (the Lock button and the panic shortcut).
 #[tauri::command]
-pub(crate) fn lock(state: DesktopState<'_>) {
+pub(crate) fn lock(state: DesktopState<'_>, streams: tauri::State<'_, std::sync::Arc<crate::media::MediaStreams>>) {
     state.lock(LockReason::User);
+    streams.clear();
 }
 
 /// The user did something: postpones the idle auto-lock.
@@ -187,7 +197,11 @@ pub(crate) async fn change_passphrase(
 
 /// Saves the language (`None`: follow the system) and the auto-lock delay.
 #[tauri::command(async)]
-pub(crate) fn set_settings(state: DesktopState<'_>, language: Option<Language>, auto_lock_minutes: u32) -> CommandResult<AppStateDto> {
+pub(crate) fn set_settings(
+    state: DesktopState<'_>,
+    language: Option<Language>,
+    auto_lock_minutes: u32,
+) -> CommandResult<AppStateDto> {
     if !(MIN_AUTO_LOCK_MINUTES..=MAX_AUTO_LOCK_MINUTES).contains(&auto_lock_minutes) {
         return Err(CommandError::invalid("auto-lock minutes out of range"));
     }

@@ -95,7 +95,12 @@ impl Window {
     pub(crate) async fn append(&self, id: &str, text: &str) -> Result<()> {
         let element = self.get(id).await?;
         element.click().await?;
-        self.client.execute("const e = arguments[0]; e.setSelectionRange(e.value.length, e.value.length);", vec![serde_json::to_value(&element)?]).await?;
+        self.client
+            .execute(
+                "const e = arguments[0]; e.setSelectionRange(e.value.length, e.value.length);",
+                vec![serde_json::to_value(&element)?],
+            )
+            .await?;
         element.send_keys(text).await.with_context(|| format!("type into `{id}`"))
     }
 
@@ -137,7 +142,10 @@ impl Window {
     /// screenshot shows what the DOM already says.
     pub(crate) async fn screenshot(&self, name: &str) -> Result<()> {
         self.client
-            .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(done));", vec![])
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(done));",
+                vec![],
+            )
             .await?;
         let png = self.client.screenshot().await?;
         if png.len() < 1000 || !png.starts_with(b"\x89PNG") {

@@ -22,6 +22,57 @@ const NARRATIVE_MORE: &str = " 석 달 뒤 공안에 붙잡혔다.";
 /// A word that occurs only in the narrative.
 const SEARCH_WORD: &str = "얼어붙은";
 
+/// Plays the audio element muted for a moment, then seeks 2.5 s in; answers what happened
+/// (with the element's state, so a failure says where it stopped).
+const PLAY_AND_SEEK: &str = r#"
+const done = arguments[arguments.length - 1];
+const audio = document.querySelector('[data-testid="audio-player"]');
+let stage = 'load';
+const state = () => ({ stage, readyState: audio.readyState, networkState: audio.networkState,
+  duration: audio.duration, currentTime: audio.currentTime, code: audio.error && audio.error.code,
+  message: audio.error && audio.error.message });
+const fail = (error) => done({ error: String(error), ...state() });
+audio.addEventListener('error', () => fail('media error'));
+const whenEvent = (name) => new Promise((resolve) => audio.addEventListener(name, resolve, { once: true }));
+setTimeout(() => fail('timed out'), 25000);
+(async () => {
+  audio.muted = true;
+  if (audio.readyState < 1) await whenEvent('loadedmetadata');
+  stage = 'play';
+  await audio.play();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const played = audio.currentTime;
+  audio.pause();
+  stage = 'seek';
+  const target = 2.5;
+  audio.currentTime = target;
+  if (audio.seeking) await whenEvent('seeked');
+  done({ error: null, played, target, seeked: audio.currentTime, ...state() });
+})().catch(fail);
+"#;
+
+/// Records a second of audio in the page and answers the printable container signature at
+/// its start (`ftyp` and brand for MP4, `OpusHead` for Ogg, the doc type for WebM).
+const RECORDER_SIGNATURE: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const recorder = new MediaRecorder(stream);
+  const parts = [];
+  recorder.ondataavailable = (event) => parts.push(event.data);
+  const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+  recorder.start();
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  recorder.stop();
+  await stopped;
+  stream.getTracks().forEach((track) => track.stop());
+  const head = new Uint8Array(await new Blob(parts).slice(0, 64).arrayBuffer());
+  const text = Array.from(head, (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+  const match = text.match(/ftyp[A-Za-z0-9]{4}|OpusHead/);
+  done({ signature: match ? match[0] : '', mime: recorder.mimeType });
+})().catch((error) => done({ signature: '', error: String(error) }));
+"#;
+
 /// Steps passed and failed.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
@@ -73,7 +124,7 @@ pub(crate) async fn run(app: &Path, screenshots: &Path) -> Report {
             return report;
         }
     };
-    if journey(&window, &mut report).await.is_err() {
+    if journey(&window, &mut report, folder.path()).await.is_err() {
         let _ = window.screenshot("FAILED").await;
     }
     if let Err(error) = window.client.close().await {
@@ -90,7 +141,7 @@ async fn both_languages(w: &Window, name: &str) -> Result<()> {
     w.click("lang-ko").await
 }
 
-async fn journey(w: &Window, report: &mut Report) -> Result<()> {
+async fn journey(w: &Window, report: &mut Report, folder: &Path) -> Result<()> {
     report
         .step("first run opens in Korean (the system locale is Korean) and switches to English", async {
             w.get("first-run").await?;
@@ -128,7 +179,11 @@ async fn journey(w: &Window, report: &mut Report) -> Result<()> {
         .step("the recovery code is shown once", async {
             let shown = w.wait_for("[data-testid=\"recovery-code\"]", Duration::from_secs(90)).await?.text().await?;
             let groups: Vec<&str> = shown.split('-').collect();
-            ensure!(groups.len() == 8 && groups.iter().all(|g| g.len() == 4), "recovery code looks like {} groups", groups.len());
+            ensure!(
+                groups.len() == 8 && groups.iter().all(|g| g.len() == 4),
+                "recovery code looks like {} groups",
+                groups.len()
+            );
             code = shown;
             both_languages(w, "03-recovery-code").await?;
             w.click("code-written").await?;
@@ -242,6 +297,70 @@ async fn journey(w: &Window, report: &mut Report) -> Result<()> {
         .await?;
 
     report
+        .step("record audio in the app, sealed as it is recorded; play it back streamed, and seek", async {
+            w.click("tab-attachments").await?;
+            w.click("record-start").await?;
+            w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            both_languages(w, "14-recording").await?;
+            w.click("record-stop").await?;
+            w.wait_text("record-saved", "저장", DEFAULT_WAIT).await?;
+            w.wait_text("attachment", "케언에서 녹음", DEFAULT_WAIT).await?;
+            w.click("audio-play").await?;
+            w.get("audio-player").await?;
+            let playback = w.client.execute_async(PLAY_AND_SEEK, vec![]).await?;
+            ensure!(playback["error"].is_null(), "playback failed: {playback}");
+            let played = playback["played"].as_f64().unwrap_or(0.0);
+            let seeked = playback["seeked"].as_f64().unwrap_or(-1.0);
+            ensure!(played > 0.2, "playback did not advance: {playback}");
+            // 2.5 s into a recording of about 4 s: past the first pieces, so the player had
+            // to ask for a range further into the file.
+            ensure!((seeked - 2.5).abs() < 0.5, "seeking to 2.5 s landed at {seeked}: {playback}");
+            println!("      (played {played:.1} s, then seeked to {seeked:.1} s: {playback})");
+            both_languages(w, "14-recording-saved").await
+        })
+        .await?;
+
+    report
+        .step("no recorded audio reaches the disk in plaintext", async {
+            // Learn the container signature this WebKit's recorder writes (e.g. `ftypiso5`), so
+            // the scan looks for what a leak would really contain.
+            let probe = w.client.execute_async(RECORDER_SIGNATURE, vec![]).await?;
+            let signature = probe["signature"].as_str().unwrap_or_default().to_owned();
+            ensure!(signature.len() >= 7, "the recorder's signature could not be read: {probe}");
+            let mut roots = vec![folder.to_path_buf()];
+            if let Some(scratch) = std::env::var_os("CAIRN_E2E_SCRATCH") {
+                roots.push(scratch.into());
+            }
+            let (files, hits) = crate::scan::scan_for(&roots, signature.as_bytes())?;
+            ensure!(files > 3, "only {files} files were scanned");
+            ensure!(hits.is_empty(), "audio in plaintext ({signature}) in: {hits:?}");
+            println!("      ({files} files scanned for {signature:?}: none holds it)");
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("a recording cut off by locking is recovered at unlock, marked interrupted", async {
+            w.click("record-start").await?;
+            w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
+            // More than one 64 KiB chunk of audio: only complete chunks survive a cut-off.
+            tokio::time::sleep(Duration::from_secs(14)).await;
+            w.click("lock").await?;
+            w.get("unlock-screen").await?;
+            w.type_into("unlock-passphrase", PASSPHRASE).await?;
+            w.click("unlock").await?;
+            w.wait_text("recordings-recovered", "복구", DEFAULT_WAIT).await?;
+            both_languages(w, "14-recording-recovered").await?;
+            w.click("case-row").await?;
+            w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
+            w.click("tab-attachments").await?;
+            w.wait_text("attachments", "녹음 중단됨", DEFAULT_WAIT).await?;
+            Ok(())
+        })
+        .await?;
+
+    report
         .step("search finds the case by a word of the testimony", async {
             w.click("case-back").await?;
             w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
@@ -325,7 +444,10 @@ async fn journey(w: &Window, report: &mut Report) -> Result<()> {
             // report activity nor react to anything. Only the Rust side can lock.
             let idle_since = Instant::now();
             w.client
-                .execute("setTimeout(() => { const end = Date.now() + 75000; while (Date.now() < end) {} }, 50); return true;", vec![])
+                .execute(
+                    "setTimeout(() => { const end = Date.now() + 75000; while (Date.now() < end) {} }, 50); return true;",
+                    vec![],
+                )
                 .await?;
             tokio::time::sleep(Duration::from_secs(76)).await;
             let notice = w.wait_for("[data-testid=\"locked-idle\"]", Duration::from_secs(90)).await?;

@@ -9,6 +9,7 @@
 
 mod driver;
 mod journey;
+mod scan;
 
 use std::{path::PathBuf, process::ExitCode};
 

@@ -52,7 +52,8 @@ fn no_marker_is_readable_in_any_vault_file() {
             for marker in MARKERS {
                 tx.append_record(&case_id, &cairn_crypto::random_id(), marker.as_bytes())?;
             }
-            let attachment: Vec<u8> = MARKERS.iter().flat_map(|m| m.as_bytes().iter().copied()).cycle().take(300_000).collect();
+            let attachment: Vec<u8> =
+                MARKERS.iter().flat_map(|m| m.as_bytes().iter().copied()).cycle().take(300_000).collect();
             tx.import_blob(&case_id, &mut Cursor::new(attachment))?;
             Ok(())
         })

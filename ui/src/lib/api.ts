@@ -9,7 +9,7 @@ export interface CommandError {
 }
 
 export type Phase = 'no_vault' | 'locked' | 'confirm_recovery' | 'unlocked';
-export type LockReason = 'user' | 'idle';
+export type LockReason = 'user' | 'idle' | 'sleep' | 'screen_locked';
 
 export interface AppState {
   phase: Phase;
@@ -46,6 +46,17 @@ export function setLockedHandler(handler: () => void): void {
 export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
+  } catch (raw) {
+    const error: CommandError = isCommandError(raw) ? raw : { code: 'internal', message: String(raw) };
+    if (error.code === 'locked') onLocked();
+    throw error;
+  }
+}
+
+/** Sends raw bytes (not JSON) to a command, with its arguments in headers. */
+export async function callRaw<T>(command: string, body: Uint8Array, headers: Record<string, string>): Promise<T> {
+  try {
+    return await invoke<T>(command, body, { headers });
   } catch (raw) {
     const error: CommandError = isCommandError(raw) ? raw : { code: 'internal', message: String(raw) };
     if (error.code === 'locked') onLocked();
@@ -212,6 +223,18 @@ export interface NewAct {
   consequences: string;
 }
 
+/** Changes to a person: a field left out stays; an empty identity field clears it. Send only
+ * the identity fields the worker changed. */
+export interface PersonEdit extends Partial<Identity> {
+  pseudonym?: string;
+  roles?: string[];
+}
+
+/** Changes to an event, an act or a testimony's metadata: fields left out stay. */
+export type EventEdit = Partial<NewEvent>;
+export type ActEdit = Partial<NewAct>;
+export type TestimonyEdit = Partial<Omit<NewTestimony, 'narrative'>>;
+
 export interface ConflictValue {
   value: string;
   is_object: boolean;
@@ -225,6 +248,8 @@ export interface Conflict {
   document_kind: 'case' | 'testimony';
   path: string;
   case_field: string | null;
+  /** A single text field: can be merged by typing a value (mergeConflict). */
+  mergeable: boolean;
   values: ConflictValue[];
 }
 
@@ -258,13 +283,31 @@ export const cases = {
   conflicts: (caseId: string) => call<Conflict[]>('case_conflicts', { caseId }),
   resolveConflict: (caseId: string, documentId: string, path: string, choice: number) =>
     call<void>('resolve_conflict', { caseId, documentId, path, choice }),
+  editPerson: (personId: string, edit: PersonEdit) => call<void>('edit_person', { personId, edit }),
+  editEvent: (eventId: string, edit: EventEdit) => call<void>('edit_event', { eventId, edit }),
+  editAct: (actId: string, edit: ActEdit) => call<void>('edit_act', { actId, edit }),
+  editTestimony: (testimonyId: string, edit: TestimonyEdit) => call<void>('edit_testimony', { testimonyId, edit }),
+  editNote: (noteId: string, text: string) => call<void>('edit_note', { noteId, text }),
+  mergeConflict: (caseId: string, documentId: string, path: string, value: string) =>
+    call<void>('merge_conflict', { caseId, documentId, path, value }),
   vocabularies: () => call<Vocabulary[]>('vocabularies'),
   workerName: () => call<string>('worker_name'),
   setWorkerName: (name: string) => call<void>('set_worker_name', { name }),
   importAttachment: (caseId: string, keepMetadata: boolean) =>
     call<{ attachment: Attachment; removed_parts: number } | null>('import_attachment', { caseId, keepMetadata }),
   exportAttachment: (attachmentId: string, fileName: string) => call<boolean>('export_attachment', { attachmentId, fileName }),
+  /** Stops the import or export under way; it then fails with the code `cancelled`. */
+  cancelWork: () => call<void>('cancel_work'),
 };
+
+/** The event the shell sends while a large file is imported or exported (at most 10 a second). */
+export const WORK_PROGRESS_EVENT = 'work-progress';
+
+/** Bytes done so far; `total` when the shell knows it (imports), else the caller does. */
+export interface WorkProgress {
+  done: number;
+  total: number | null;
+}
 
 // ---- Team ----
 

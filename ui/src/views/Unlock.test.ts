@@ -28,6 +28,16 @@ describe('unlock', () => {
     expect(screen.getByTestId('locked-idle').textContent).toContain('1분 동안 아무 활동이 없어');
   });
 
+  it('says the vault locked itself for sleep or a screen lock, in both languages', () => {
+    applyState(fakeShell(baseState({ language: 'ko', last_lock: 'sleep' })).state);
+    const sleep = render(Unlock);
+    expect(screen.getByTestId('locked-sleep').textContent).toContain('절전 상태');
+    sleep.unmount();
+    applyState(baseState({ language: 'en', last_lock: 'screen_locked' }));
+    render(Unlock);
+    expect(screen.getByTestId('locked-screen').textContent).toContain('because the screen was locked');
+  });
+
   it('opens with the recovery code and a new passphrase', async () => {
     const shell = fakeShell(baseState({ language: 'en' }));
     applyState(shell.state);

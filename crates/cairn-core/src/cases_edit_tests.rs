@@ -1,0 +1,403 @@
+//! Edits of existing case items and typed merges, through the session: one transaction each,
+//! the digest, summary and search index kept in step, and identity fields never searchable.
+
+use super::*;
+use crate::{KdfChoice, SecretString, create_vault};
+
+fn session() -> (tempfile::TempDir, Session) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut session, _) = create_vault(
+        &dir.path().join("v"),
+        &SecretString::from("correct horse battery staple"),
+        KdfChoice::InsecureTestOnly,
+    )
+    .expect("vault");
+    session.set_worker_name("Worker A").expect("name");
+    (dir, session)
+}
+
+/// A case with one person (with a real name), one event with one act, one note and one
+/// testimony.
+struct Sample {
+    case: ObjectId,
+    person: ObjectId,
+    event: ObjectId,
+    act: ObjectId,
+    note: ObjectId,
+    testimony: ObjectId,
+}
+
+fn sample(session: &mut Session) -> Sample {
+    let case = session.create_case("Edits").expect("case");
+    let identity = Identity { real_name: Sensitive("박은비밀".into()), ..Identity::default() };
+    let person = NewPerson { pseudonym: "K-01".into(), roles: vec!["victim".into()], identity };
+    let person = session.add_person(&case, &person).expect("person");
+    let event = NewEvent {
+        title: "Detention at Onsong".into(),
+        date_start: "2019-03".into(),
+        place: "Onsong".into(),
+        ..NewEvent::default()
+    };
+    let event = session.add_event(&case, &event).expect("event");
+    let act = NewAct {
+        act_type: "arbitrary_detention".into(),
+        victim: id_to_hex(&person),
+        unit: "Unit 1".into(),
+        ..NewAct::default()
+    };
+    let act = session.add_act(&event, &act).expect("act");
+    let note = session.add_note(&case, "first note", None).expect("note");
+    let testimony = NewTestimony {
+        source_person: id_to_hex(&person),
+        language: "ko".into(),
+        interviewer: "Worker A".into(),
+        narrative: "진술".into(),
+        ..NewTestimony::default()
+    };
+    let testimony = session.add_testimony(&case, &testimony).expect("testimony");
+    Sample { case, person, event, act, note, testimony }
+}
+
+fn digest_of(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> DocDigest {
+    session.case_digests(case).expect("digests").into_iter().find(|d| d.doc_id == *doc).expect("digest")
+}
+
+fn chunk_count(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> u64 {
+    read(session.vault_mut(), |tx| Ok(tx.record_stats(case, doc)?.count)).expect("stats")
+}
+
+/// A concurrent edit from a second device: made by another worker on the document as stored
+/// now, and returned as the chunk sync will deliver (see [`deliver`]). Edits this device
+/// makes before the delivery are concurrent with it.
+fn edit_on_device_b<R: DocRoot>(
+    session: &mut Session,
+    case: &ObjectId,
+    doc_id: &ObjectId,
+    edit: impl FnOnce(&mut Document<R>) -> Result<(), ModelError>,
+) -> (ObjectId, ObjectId, Vec<u8>) {
+    let mut other: Document<R> =
+        read(session.vault_mut(), |tx| load_doc(tx, case, doc_id, "Worker B", "document")).expect("load");
+    edit(&mut other).expect("edit on device B");
+    (*case, *doc_id, other.take_changes().expect("chunk"))
+}
+
+/// Appends a chunk from [`edit_on_device_b`] the way sync will append it.
+fn deliver(session: &mut Session, (case, doc_id, chunk): (ObjectId, ObjectId, Vec<u8>)) {
+    transact(session.vault_mut(), |tx| {
+        tx.append_record(&case, &doc_id, &chunk)?;
+        Ok(())
+    })
+    .expect("deliver");
+}
+
+#[test]
+fn edits_round_trip_and_refresh_the_summary() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let case_digest = digest_of(&mut session, &s.case, &s.case);
+    let person = PersonEdit {
+        pseudonym: Some("K-02".into()),
+        roles: Some(vec!["witness".into(), "source".into()]),
+        real_name: Some(Sensitive(String::new())),
+        home_town: Some(Sensitive("청진".into())),
+        ..PersonEdit::default()
+    };
+    session.edit_person(&s.person, &person).expect("person");
+    let event = EventEdit {
+        title: Some("Detention at Hoeryong".into()),
+        description: Some("구류장".into()),
+        date_end: Some("2019-06".into()),
+        certainty: Some("exact".into()),
+        ..EventEdit::default()
+    };
+    session.edit_event(&s.event, &event).expect("event");
+    let act = ActEdit {
+        act_type: Some("torture".into()),
+        agency: Some("kp_state_security".into()),
+        consequences: Some("injured".into()),
+        ..ActEdit::default()
+    };
+    session.edit_act(&s.act, &act).expect("act");
+    session.edit_note(&s.note, "edited note").expect("note");
+    let testimony = TestimonyEdit {
+        date: Some("2024-01-15".into()),
+        place: Some("Seoul".into()),
+        interpreter: Some("Interpreter 2".into()),
+        language: Some("en".into()),
+        consent_given: Some(true),
+        consent_scopes: Some(vec!["documentation".into(), "share_with_hq".into()]),
+        consent_conditions: Some("no photos".into()),
+        ..TestimonyEdit::default()
+    };
+    session.edit_testimony_metadata(&s.testimony, &testimony).expect("testimony");
+    assert_ne!(digest_of(&mut session, &s.case, &s.case).heads_hash, case_digest.heads_hash);
+
+    let view = session.open_case(&s.case).expect("open");
+    let record = &view.record;
+    let person = record.person(&s.person).expect("person");
+    assert_eq!(person.pseudonym, "K-02");
+    assert_eq!(person.roles, ["witness", "source"]);
+    assert!(!person.identity.real_name.is_set());
+    assert_eq!(person.identity.home_town.expose(), "청진");
+    let event = &record.events[&id_to_hex(&s.event)];
+    assert_eq!(
+        (event.title.as_str(), event.description.as_str(), event.date_start.as_str(), event.date_end.as_str()),
+        ("Detention at Hoeryong", "구류장", "2019-03", "2019-06")
+    );
+    assert_eq!((event.date_certainty.as_str(), event.place.as_str()), ("exact", "Onsong"));
+    let act = &event.acts[&id_to_hex(&s.act)];
+    assert_eq!((act.act_type.as_str(), act.perpetrator.agency.as_str()), ("torture", "kp_state_security"));
+    assert_eq!((act.perpetrator.unit.as_str(), act.consequences.as_str()), ("Unit 1", "injured"));
+    assert_eq!(record.notes[&id_to_hex(&s.note)].text, "edited note");
+    let (_, testimony) = &view.testimonies[0];
+    assert_eq!(
+        (testimony.date.as_str(), testimony.place.as_str(), testimony.language.as_str()),
+        ("2024-01-15", "Seoul", "en")
+    );
+    assert_eq!((testimony.interviewer.as_str(), testimony.interpreter.as_str()), ("Worker A", "Interpreter 2"));
+    assert_eq!(testimony.consent.scopes, ["documentation", "share_with_hq"]);
+    assert_eq!((testimony.consent.given, testimony.consent.conditions.as_str()), (true, "no photos"));
+    assert_eq!(testimony.narrative.as_str(), "진술");
+    let listed = &session.list_cases().expect("list")[0];
+    assert_eq!((listed.counts.persons, listed.counts.events, listed.counts.notes, listed.conflicts), (1, 1, 1, 0));
+
+    // Saving the same values again writes nothing.
+    let count = chunk_count(&mut session, &s.case, &s.case);
+    session.edit_note(&s.note, "edited note").expect("same note");
+    session.edit_person(&s.person, &PersonEdit { pseudonym: Some("K-02".into()), ..PersonEdit::default() }).expect("same");
+    assert_eq!(chunk_count(&mut session, &s.case, &s.case), count);
+}
+
+#[test]
+fn edits_of_unknown_ids_are_not_found() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let unknown = [7u8; 16];
+    let codes = [
+        session.edit_person(&unknown, &PersonEdit::default()).expect_err("person").code(),
+        session.edit_event(&unknown, &EventEdit::default()).expect_err("event").code(),
+        session.edit_act(&unknown, &ActEdit::default()).expect_err("act").code(),
+        session.edit_note(&unknown, "text").expect_err("note").code(),
+        session.edit_testimony_metadata(&unknown, &TestimonyEdit::default()).expect_err("testimony").code(),
+        // An id of another kind is not found either.
+        session.edit_event(&s.person, &EventEdit::default()).expect_err("kind").code(),
+        session.edit_note(&s.act, "text").expect_err("kind").code(),
+        session.merge_conflict(&s.case, &unknown, "interviewer", "x").expect_err("document").code(),
+    ];
+    assert_eq!(codes, ["not_found"; 8]);
+}
+
+#[test]
+fn invalid_edits_are_refused_with_nothing_written() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let before = session.open_case(&s.case).expect("open");
+    let digests = session.case_digests(&s.case).expect("digests");
+    let case_chunks = chunk_count(&mut session, &s.case, &s.case);
+    let refused = [
+        session
+            .edit_person(
+                &s.person,
+                &PersonEdit { pseudonym: Some("K-09".into()), roles: Some(vec!["boss".into()]), ..Default::default() },
+            )
+            .expect_err("role"),
+        session.edit_act(&s.act, &ActEdit { act_type: Some("beating".into()), ..ActEdit::default() }).expect_err("act type"),
+        session.edit_act(&s.act, &ActEdit { agency: Some("police".into()), ..ActEdit::default() }).expect_err("agency"),
+        session
+            .edit_testimony_metadata(
+                &s.testimony,
+                &TestimonyEdit { consent_scopes: Some(vec!["sell".into()]), ..Default::default() },
+            )
+            .expect_err("scope"),
+    ];
+    assert!(refused.iter().all(|error| error.code() == "unknown_term"), "{refused:?}");
+    let error = session.edit_event(&s.event, &EventEdit { date_end: Some("2018".into()), ..EventEdit::default() });
+    assert_eq!(error.expect_err("range").code(), "date_range_reversed");
+    let error =
+        session.edit_testimony_metadata(&s.testimony, &TestimonyEdit { language: Some("??".into()), ..Default::default() });
+    assert_eq!(error.expect_err("language").code(), "invalid_language");
+    let after = session.open_case(&s.case).expect("open");
+    assert_eq!(after.record, before.record);
+    assert_eq!(after.testimonies, before.testimonies);
+    assert_eq!(session.case_digests(&s.case).expect("digests"), digests);
+    assert_eq!(chunk_count(&mut session, &s.case, &s.case), case_chunks);
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_merge_cleanly() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let (person, event) = (s.person, s.event);
+    let from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
+        doc.edit_person(&person, &PersonEdit { home_town: Some(Sensitive("무산".into())), ..PersonEdit::default() }, 1_000)?;
+        doc.edit_event(&event, &EventEdit { place: Some("Musan".into()), ..EventEdit::default() }, 1_000)
+    });
+    // This device saves the whole form of each, having changed other fields.
+    let form = PersonEdit {
+        pseudonym: Some("K-03".into()),
+        roles: Some(vec!["victim".into()]),
+        real_name: Some(Sensitive("박은비밀".into())),
+        // As the form shows it: unchanged here, changed on device B.
+        home_town: Some(Sensitive(String::new())),
+        ..PersonEdit::default()
+    };
+    session.edit_person(&s.person, &form).expect("person");
+    let event_form = EventEdit {
+        title: Some("Detention".into()),
+        description: Some(String::new()),
+        date_start: Some("2019-03".into()),
+        date_end: Some(String::new()),
+        certainty: Some("approximate".into()),
+        place: Some("Onsong".into()),
+    };
+    session.edit_event(&s.event, &event_form).expect("event");
+    deliver(&mut session, from_b);
+    let view = session.open_case(&s.case).expect("open");
+    assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
+    let person = view.record.person(&s.person).expect("person");
+    assert_eq!((person.pseudonym.as_str(), person.identity.home_town.expose()), ("K-03", "무산"));
+    assert_eq!(person.identity.real_name.expose(), "박은비밀");
+    let event = &view.record.events[&id_to_hex(&s.event)];
+    assert_eq!((event.title.as_str(), event.place.as_str()), ("Detention", "Musan"));
+}
+
+#[test]
+fn typed_merges_settle_person_and_testimony_conflicts() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let person = s.person;
+    let case_from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
+        let edit =
+            PersonEdit { pseudonym: Some("K-B".into()), contact: Some(Sensitive("010-B".into())), ..Default::default() };
+        doc.edit_person(&person, &edit, 1_000)
+    });
+    let testimony_from_b = edit_on_device_b(&mut session, &s.case, &s.testimony, |doc: &mut TestimonyDoc| {
+        let edit = TestimonyEdit { interviewer: Some("Worker B".into()), ..TestimonyEdit::default() };
+        doc.edit_metadata(&CaseRecord::default(), &edit, 1_000)
+    });
+    let edit = PersonEdit { pseudonym: Some("K-A".into()), contact: Some(Sensitive("010-A".into())), ..Default::default() };
+    session.edit_person(&s.person, &edit).expect("a person");
+    session
+        .edit_testimony_metadata(&s.testimony, &TestimonyEdit { interviewer: Some("Kim".into()), ..Default::default() })
+        .expect("a");
+    deliver(&mut session, case_from_b);
+    deliver(&mut session, testimony_from_b);
+    // Sync will re-index what it delivers; here an edit of another field does it.
+    session.edit_note(&s.note, "re-indexed").expect("note");
+
+    let conflicts = session.conflicts(&s.case).expect("conflicts");
+    let mut found: Vec<(&str, &str, bool)> =
+        conflicts.iter().map(|c| (c.document_kind, c.conflict.path.as_str(), c.mergeable())).collect();
+    found.sort();
+    let pseudonym = format!("persons/{}/pseudonym", id_to_hex(&s.person));
+    let contact = format!("persons/{}/identity/contact", id_to_hex(&s.person));
+    let mut expected =
+        vec![("case", contact.as_str(), true), ("case", pseudonym.as_str(), true), ("testimony", "interviewer", true)];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert_eq!(session.list_cases().expect("list")[0].conflicts, 2);
+
+    // A refused value leaves the conflict as it was.
+    let error = session.merge_conflict(&s.case, &s.case, &pseudonym, "  ").expect_err("empty");
+    assert_eq!(error.code(), "field_empty");
+    session.merge_conflict(&s.case, &s.case, &pseudonym, "K-AB").expect("merge pseudonym");
+    session.merge_conflict(&s.case, &s.case, &contact, "010-A / 010-B").expect("merge contact");
+    session.merge_conflict(&s.case, &s.testimony, "interviewer", "Kim, Worker B").expect("merge interviewer");
+    assert!(session.conflicts(&s.case).expect("after").is_empty());
+    assert_eq!(session.list_cases().expect("list")[0].conflicts, 0);
+    let view = session.open_case(&s.case).expect("open");
+    let person = view.record.person(&s.person).expect("person");
+    assert_eq!((person.pseudonym.as_str(), person.identity.contact.expose()), ("K-AB", "010-A / 010-B"));
+    assert_eq!(view.testimonies[0].1.interviewer, "Kim, Worker B");
+    // The testimony must be named under its own case.
+    let other = session.create_case("Other").expect("other");
+    assert_eq!(session.merge_conflict(&other, &s.testimony, "interviewer", "x").expect_err("case").code(), "not_found");
+}
+
+#[test]
+fn typed_merge_of_an_object_is_refused() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    // Two devices write person X at once (ids are random, so only in a test): the person
+    // itself is an object in conflict.
+    let twin = [9u8; 16];
+    let mut base: CaseDoc =
+        read(session.vault_mut(), |tx| load_doc(tx, &s.case, &s.case, "Worker A", "case")).expect("load");
+    let mut chunks = Vec::new();
+    for worker in ["Worker A", "Worker B"] {
+        let mut device = base.fork(worker);
+        device
+            .add_person(&twin, &NewPerson { pseudonym: format!("X {worker}"), ..NewPerson::default() }, 1_000)
+            .expect("add");
+        chunks.push(device.take_changes().expect("chunk"));
+    }
+    transact(session.vault_mut(), |tx| {
+        for chunk in &chunks {
+            tx.append_record(&s.case, &s.case, chunk)?;
+        }
+        Ok(())
+    })
+    .expect("deliver");
+    let conflicts = session.conflicts(&s.case).expect("conflicts");
+    let path = format!("persons/{}", id_to_hex(&twin));
+    let conflict = conflicts.iter().find(|c| c.conflict.path == path).expect("object conflict");
+    assert!(conflict.conflict.values.iter().all(|v| v.is_object));
+    assert!(!conflict.mergeable());
+    let error = session.merge_conflict(&s.case, &s.case, &path, "X-C").expect_err("object");
+    assert_eq!(error.code(), "conflict_not_mergeable");
+    let error = session.merge_conflict(&s.case, &s.case, &format!("persons/{}/roles", id_to_hex(&s.person)), "victim");
+    assert_eq!(error.expect_err("list").code(), "conflict_not_mergeable");
+    assert_eq!(session.conflicts(&s.case).expect("still").len(), conflicts.len());
+}
+
+#[test]
+fn search_follows_edits_and_never_holds_identity_values() {
+    let (_dir, mut session) = session();
+    let s = sample(&mut session);
+    let found = |session: &mut Session, query: &str| session.search(query, 10).expect("search").len();
+    assert_eq!(found(&mut session, "K-01"), 1);
+    let edit = PersonEdit {
+        pseudonym: Some("Q-77".into()),
+        real_name: Some(Sensitive("최비밀이름".into())),
+        family: Some(Sensitive("누나 최가족".into())),
+        ..PersonEdit::default()
+    };
+    session.edit_person(&s.person, &edit).expect("person");
+    session
+        .edit_event(&s.event, &EventEdit { description: Some("보위부 구류장 지하".into()), ..Default::default() })
+        .expect("e");
+    session.edit_act(&s.act, &ActEdit { facility: Some("Jeongeori camp".into()), ..ActEdit::default() }).expect("act");
+    session.edit_note(&s.note, "follow-up with the brother").expect("note");
+    session
+        .edit_testimony_metadata(&s.testimony, &TestimonyEdit { place: Some("Chongjin".into()), ..Default::default() })
+        .expect("t");
+    assert_eq!(found(&mut session, "K-01"), 0, "the old pseudonym is gone from the index");
+    for query in ["Q-77", "구류장", "Jeongeori", "brother", "Chongjin"] {
+        assert_eq!(found(&mut session, query), 1, "{query}");
+    }
+    // Identity values, written by an edit or by a typed merge, are never searchable.
+    let person = s.person;
+    let from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
+        doc.edit_person(&person, &PersonEdit { home_town: Some(Sensitive("비밀고향B".into())), ..Default::default() }, 1_000)
+    });
+    session
+        .edit_person(&s.person, &PersonEdit { home_town: Some(Sensitive("비밀고향A".into())), ..Default::default() })
+        .expect("a");
+    deliver(&mut session, from_b);
+    let path = format!("persons/{}/identity/home_town", id_to_hex(&s.person));
+    session.merge_conflict(&s.case, &s.case, &path, "비밀고향AB").expect("merge");
+    for query in ["최비밀이름", "비밀이름", "최가족", "비밀고향", "비밀고향AB", "박은비밀"] {
+        assert_eq!(found(&mut session, query), 0, "identity value {query} must not be searchable");
+    }
+    let texts = read(session.vault_mut(), |tx| {
+        let mut all = Vec::new();
+        for field in ["title", "tags", "pseudonym", "note", "event", "act", "narrative", "transcript", "place"] {
+            all.extend(tx.search_texts(&s.case, &s.case, field)?);
+            all.extend(tx.search_texts(&s.case, &s.testimony, field)?);
+        }
+        Ok(all)
+    })
+    .expect("texts");
+    assert!(texts.iter().any(|text| text.contains("Q-77")));
+    assert!(texts.iter().all(|text| !text.contains("비밀")), "{texts:?}");
+}

@@ -1,0 +1,148 @@
+//! Recording audio in the app: pieces sealed as they arrive, finished into an attachment,
+//! recovered after an interruption, and read back by range.
+
+use cairn_core::{
+    CoreError, KdfChoice, SecretString, Session,
+    cases::{ObjectId, id_to_hex},
+    create_vault, unlock_vault,
+};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+const CHUNK: usize = 64 * 1024;
+
+fn new_session(dir: &std::path::Path) -> Session {
+    create_vault(dir, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).expect("create").0
+}
+
+fn audio(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// Records `data` in pieces about one second long; returns the recording id.
+fn record(session: &mut Session, case_id: &ObjectId, data: &[u8]) -> ObjectId {
+    let recording = session.start_recording(case_id, "audio/mp4; codecs=mp4a").expect("start");
+    let mut offset = 0u64;
+    for piece in data.chunks(9_000) {
+        offset = session.append_recording(&recording, offset, piece).expect("append");
+    }
+    assert_eq!(offset, data.len() as u64);
+    recording
+}
+
+fn export(session: &mut Session, attachment: &ObjectId) -> Vec<u8> {
+    let mut out = Vec::new();
+    session.export_attachment(attachment, &mut out).expect("export");
+    out
+}
+
+#[test]
+fn a_finished_recording_is_an_attachment_that_streams_by_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("녹음 사례").expect("case");
+    let data = audio(2 * CHUNK + 30_000);
+    let recording = record(&mut session, &case_id, &data);
+    assert!(session.is_recording());
+    let info = session.finish_recording(&recording).expect("finish");
+    assert!(!session.is_recording());
+    assert_eq!(info.id, recording);
+    assert_eq!(info.reference.metadata, "recorded");
+    assert_eq!(info.reference.media_type, "audio/mp4");
+    assert!(info.reference.file_name.starts_with("recording-") && info.reference.file_name.ends_with(".m4a"));
+    let view = session.open_case(&case_id).expect("open");
+    assert!(view.record.attachments.contains_key(&id_to_hex(&recording)));
+    assert_eq!(export(&mut session, &recording), data);
+
+    let stream = session.open_stream(&recording).expect("stream");
+    assert_eq!((stream.len, stream.media_type.as_str()), (data.len() as u64, "audio/mp4"));
+    for (offset, len) in [(0usize, 100usize), (CHUNK - 3, 10), (CHUNK * 2, 1 << 20), (data.len() - 1, 5)] {
+        let bytes = session.read_stream(&stream, offset as u64, len).expect("range");
+        assert_eq!(&bytes[..], &data[offset..(offset + len).min(data.len())]);
+    }
+    assert!(session.read_stream(&stream, data.len() as u64, 10).expect("past the end").is_empty());
+    // Finishing twice is refused.
+    assert_eq!(session.finish_recording(&recording).expect_err("again").code(), "recording_not_active");
+}
+
+#[test]
+fn pieces_out_of_order_are_refused_and_the_recording_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("case").expect("case");
+    let recording = session.start_recording(&case_id, "audio/webm;codecs=opus").expect("start");
+    assert_eq!(session.append_recording(&recording, 0, b"first").expect("first"), 5);
+    for (offset, why) in [(0u64, "a repeat"), (9, "a gap")] {
+        let error = session.append_recording(&recording, offset, b"again").expect_err(why);
+        assert_eq!(error.code(), "recording_out_of_order", "{why}");
+    }
+    assert_eq!(session.append_recording(&recording, 5, b" second").expect("second"), 12);
+    let info = session.finish_recording(&recording).expect("finish");
+    assert_eq!(export(&mut session, &info.id), b"first second");
+    assert_eq!(info.reference.media_type, "audio/webm");
+}
+
+#[test]
+fn bad_formats_unknown_cases_and_unknown_recordings_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("case").expect("case");
+    assert_eq!(session.start_recording(&case_id, "video/mp4").expect_err("video").code(), "recording_unsupported_format");
+    assert!(matches!(session.start_recording(&[9; 16], "audio/mp4"), Err(CoreError::NotFound(_))));
+    assert_eq!(session.append_recording(&[1; 16], 0, b"x").expect_err("unknown").code(), "recording_not_active");
+    let recording = session.start_recording(&case_id, "audio/ogg").expect("start");
+    let huge = vec![0u8; cairn_core::recordings::MAX_RECORDING_PIECE + 1];
+    assert_eq!(session.append_recording(&recording, 0, &huge).expect_err("huge").code(), "recording_piece_too_large");
+    assert!(matches!(session.open_stream(&[3; 16]), Err(CoreError::NotFound(_))));
+}
+
+#[test]
+fn a_recording_cut_off_by_a_lock_is_recovered_up_to_its_last_complete_chunk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("case").expect("case");
+    let data = audio(3 * CHUNK + 12_000);
+    let recording = record(&mut session, &case_id, &data);
+    // Locking (dropping the session) mid-recording: the writer and its partial chunk are gone.
+    drop(session);
+    let mut session = unlock_vault(dir.path(), &SecretString::from(PASSPHRASE)).expect("unlock");
+    let recovered = session.recover_recordings().expect("recover");
+    assert_eq!(recovered.len(), 1);
+    let info = &recovered[0];
+    assert_ne!(info.id, recording);
+    assert_eq!(info.case_id, case_id);
+    assert_eq!(info.reference.metadata, "recorded_interrupted");
+    assert!(info.reference.file_name.ends_with("-interrupted.m4a"), "{}", info.reference.file_name);
+    assert_eq!(export(&mut session, &info.id), data[..3 * CHUNK]);
+    assert_eq!(session.open_case(&case_id).expect("open").record.attachments.len(), 1);
+    assert!(session.recover_recordings().expect("again").is_empty());
+}
+
+#[test]
+fn discarding_leaves_nothing_and_active_recordings_are_not_recovered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("case").expect("case");
+    let discarded = record(&mut session, &case_id, &audio(2 * CHUNK));
+    session.discard_recording(&discarded).expect("discard");
+    let active = record(&mut session, &case_id, &audio(2 * CHUNK));
+    assert!(session.recover_recordings().expect("recover").is_empty(), "the active one is left alone");
+    let info = session.finish_recording(&active).expect("finish");
+    assert_eq!(session.open_case(&case_id).expect("open").record.attachments.len(), 1);
+    assert_eq!(export(&mut session, &info.id).len(), 2 * CHUNK);
+    drop(session);
+    let mut session = unlock_vault(dir.path(), &SecretString::from(PASSPHRASE)).expect("unlock");
+    assert!(session.recover_recordings().expect("recover").is_empty());
+}
+
+#[test]
+fn deleting_the_case_mid_recording_stops_it_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = new_session(dir.path());
+    let case_id = session.create_case("case").expect("case");
+    let recording = record(&mut session, &case_id, &audio(CHUNK + 10));
+    session.delete_case(&case_id).expect("delete");
+    let error = session.append_recording(&recording, (CHUNK + 10) as u64, &audio(CHUNK)).expect_err("stopped");
+    assert_eq!(error.code(), "recording_stopped");
+    assert_eq!(session.finish_recording(&recording).expect_err("gone").code(), "recording_not_active");
+    assert!(session.recover_recordings().expect("recover").is_empty());
+}

@@ -1,0 +1,70 @@
+//! Scans folders for a byte string: the check that nothing the app wrote holds plaintext.
+
+use std::{
+    fs,
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Result;
+
+/// Looks for `needle` in every regular file under `roots` (symbolic links are not followed).
+/// Returns how many files were read and which held it.
+pub(crate) fn scan_for(roots: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<PathBuf>)> {
+    let mut files = 0;
+    let mut hits = Vec::new();
+    let mut pending: Vec<PathBuf> = roots.to_vec();
+    while let Some(path) = pending.pop() {
+        let Ok(metadata) = fs::symlink_metadata(&path) else { continue };
+        if metadata.is_dir() {
+            for entry in fs::read_dir(&path)? {
+                pending.push(entry?.path());
+            }
+        } else if metadata.is_file() {
+            files += 1;
+            if file_contains(&path, needle)? {
+                hits.push(path);
+            }
+        }
+    }
+    Ok((files, hits))
+}
+
+/// Reads the file in blocks, keeping the last `needle.len() - 1` bytes between blocks so a
+/// match across two blocks is found.
+fn file_contains(path: &Path, needle: &[u8]) -> Result<bool> {
+    let Ok(mut file) = fs::File::open(path) else { return Ok(false) };
+    let mut window: Vec<u8> = Vec::new();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            return Ok(false);
+        }
+        window.extend_from_slice(&block[..read]);
+        if window.windows(needle.len()).any(|candidate| candidate == needle) {
+            return Ok(true);
+        }
+        let keep = needle.len().saturating_sub(1).min(window.len());
+        window.drain(..window.len() - keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_needle_across_block_boundaries_and_in_nested_folders() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let nested = dir.path().join("a/b");
+        fs::create_dir_all(&nested).expect("mkdir");
+        let mut across = vec![0u8; (1 << 20) - 3];
+        across.extend_from_slice(b"ftypiso5");
+        fs::write(nested.join("across"), &across).expect("write");
+        fs::write(dir.path().join("clean"), vec![7u8; 5000]).expect("write");
+        let (files, hits) = scan_for(&[dir.path().to_path_buf()], b"ftypiso5").expect("scan");
+        assert_eq!(files, 2);
+        assert_eq!(hits, vec![nested.join("across")]);
+    }
+}
