@@ -35,7 +35,7 @@ use cairn_core::{
     },
     unlock_vault,
 };
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use crate::{Cli, exit::Usage, secrets};
@@ -192,6 +192,34 @@ pub(crate) enum CaseSub {
     },
 }
 
+/// A person's identity fields as flags: on `add` a missing one is not recorded; on `edit` a
+/// missing one is left as it is, and "" clears it.
+#[derive(Args)]
+pub(crate) struct IdentityArgs {
+    /// Real name (sensitive; on edit, "" clears it).
+    #[arg(long)]
+    real_name: Option<String>,
+    /// Date of birth as told (sensitive).
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// Home town (sensitive).
+    #[arg(long)]
+    home_town: Option<String>,
+    /// Family (sensitive).
+    #[arg(long)]
+    family: Option<String>,
+    /// How to reach the person (sensitive).
+    #[arg(long)]
+    contact: Option<String>,
+}
+
+impl std::fmt::Debug for IdentityArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Identity values never reach a log or a panic message.
+        f.write_str("IdentityArgs(<redacted>)")
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum PersonSub {
     /// Add a person, shown by pseudonym.
@@ -204,21 +232,9 @@ pub(crate) enum PersonSub {
         /// Role (repeatable; see `vocab list role`).
         #[arg(long = "role", value_name = "ROLE")]
         roles: Vec<String>,
-        /// Real name (sensitive).
-        #[arg(long)]
-        real_name: Option<String>,
-        /// Date of birth as told (sensitive).
-        #[arg(long)]
-        birth_date: Option<String>,
-        /// Home town (sensitive).
-        #[arg(long)]
-        home_town: Option<String>,
-        /// Family (sensitive).
-        #[arg(long)]
-        family: Option<String>,
-        /// How to reach the person (sensitive).
-        #[arg(long)]
-        contact: Option<String>,
+        /// Identity fields (sensitive).
+        #[command(flatten)]
+        identity: IdentityArgs,
         /// JSON: {"id","case_id"}.
         #[arg(long)]
         json: bool,
@@ -236,21 +252,9 @@ pub(crate) enum PersonSub {
         /// Remove every role.
         #[arg(long)]
         no_roles: bool,
-        /// Real name (sensitive; "" clears it).
-        #[arg(long)]
-        real_name: Option<String>,
-        /// Date of birth as told (sensitive).
-        #[arg(long)]
-        birth_date: Option<String>,
-        /// Home town (sensitive).
-        #[arg(long)]
-        home_town: Option<String>,
-        /// Family (sensitive).
-        #[arg(long)]
-        family: Option<String>,
-        /// How to reach the person (sensitive).
-        #[arg(long)]
-        contact: Option<String>,
+        /// Identity fields (sensitive).
+        #[command(flatten)]
+        identity: IdentityArgs,
         /// JSON: {"id","case_id"}.
         #[arg(long)]
         json: bool,
@@ -867,18 +871,18 @@ fn run_case(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
 
 fn run_person(cli: &Cli, command: &PersonSub) -> anyhow::Result<()> {
     match command {
-        PersonSub::Add { case, pseudonym, roles, real_name, birth_date, home_town, family, contact, json } => {
+        PersonSub::Add { case, pseudonym, roles, identity, json } => {
             let case_id = id_arg(case)?;
             let sensitive = |value: &Option<String>| Sensitive(value.clone().unwrap_or_default());
             let person = NewPerson {
                 pseudonym: pseudonym.clone(),
                 roles: roles.clone(),
                 identity: Identity {
-                    real_name: sensitive(real_name),
-                    birth_date: sensitive(birth_date),
-                    home_town: sensitive(home_town),
-                    family: sensitive(family),
-                    contact: sensitive(contact),
+                    real_name: sensitive(&identity.real_name),
+                    birth_date: sensitive(&identity.birth_date),
+                    home_town: sensitive(&identity.home_town),
+                    family: sensitive(&identity.family),
+                    contact: sensitive(&identity.contact),
                 },
             };
             let mut session = session(cli)?;
@@ -886,17 +890,17 @@ fn run_person(cli: &Cli, command: &PersonSub) -> anyhow::Result<()> {
             session.lock();
             emit_created(*json, &id, &case_id, "person")
         }
-        PersonSub::Edit { id, pseudonym, roles, no_roles, real_name, birth_date, home_town, family, contact, json } => {
+        PersonSub::Edit { id, pseudonym, roles, no_roles, identity, json } => {
             let person_id = id_arg(id)?;
             let sensitive = |value: &Option<String>| value.clone().map(Sensitive);
             let edit = PersonEdit {
                 pseudonym: pseudonym.clone(),
                 roles: if *no_roles { Some(Vec::new()) } else { Some(roles.clone()).filter(|roles| !roles.is_empty()) },
-                real_name: sensitive(real_name),
-                birth_date: sensitive(birth_date),
-                home_town: sensitive(home_town),
-                family: sensitive(family),
-                contact: sensitive(contact),
+                real_name: sensitive(&identity.real_name),
+                birth_date: sensitive(&identity.birth_date),
+                home_town: sensitive(&identity.home_town),
+                family: sensitive(&identity.family),
+                contact: sensitive(&identity.contact),
             };
             require_changes(edit != PersonEdit::default())?;
             let mut session = session(cli)?;

@@ -228,33 +228,12 @@ pub(crate) fn transact<T>(
     vault: &mut Vault,
     work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, CoreError>,
 ) -> Result<T, CoreError> {
-    let mut failure: Option<CoreError> = None;
-    let outcome = vault.transaction(|tx| {
-        work(tx).map_err(|error| {
-            failure = Some(error);
-            // Any error makes `transaction` roll back; the real one is returned below.
-            StoreError::NotFound { what: "aborted" }
-        })
-    });
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(store_error) => Err(failure.take().unwrap_or_else(|| store_error.into())),
-    }
+    vault.transaction_with(work)
 }
 
 /// Runs `work` against a consistent snapshot.
 pub(crate) fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreError>) -> Result<T, CoreError> {
-    let mut failure: Option<CoreError> = None;
-    let outcome = vault.read(|tx| {
-        work(tx).map_err(|error| {
-            failure = Some(error);
-            StoreError::NotFound { what: "aborted" }
-        })
-    });
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(store_error) => Err(failure.take().unwrap_or_else(|| store_error.into())),
-    }
+    vault.read_with(work)
 }
 
 pub(crate) fn load_doc<R>(

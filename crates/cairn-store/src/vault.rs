@@ -185,18 +185,33 @@ impl Vault {
 
     /// Runs `work` in one write transaction: all of it is committed, or none.
     pub fn transaction<T>(&mut self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.transaction_with(work)
+    }
+
+    /// [`Vault::transaction`] for work that fails with the caller's own error type (which
+    /// must take in storage errors): any error rolls everything back and is returned as is.
+    pub fn transaction_with<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         // Take the write lock up front: a deferred transaction that reads first and writes
         // later fails with SQLITE_BUSY when another process wrote in between.
-        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let mut vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
+        // On error `vault_tx` is dropped uncommitted, which rolls back.
         let value = work(&mut vault_tx)?;
-        vault_tx.tx.commit()?;
+        vault_tx.tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
 
     /// Runs `read` against a consistent snapshot (no writes).
     pub fn read<T>(&mut self, read: impl FnOnce(&VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let tx = self.connection.transaction()?;
+        self.read_with(read)
+    }
+
+    /// [`Vault::read`] for work that fails with the caller's own error type.
+    pub fn read_with<T, E: From<StoreError>>(&mut self, read: impl FnOnce(&VaultTx<'_>) -> Result<T, E>) -> Result<T, E> {
+        let tx = self.connection.transaction().map_err(StoreError::from)?;
         let vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
         read(&vault_tx)
     }
