@@ -1,17 +1,18 @@
 //! Edits of existing case items and typed merges, through the session: one transaction each,
 //! the digest, summary and search index kept in step, and identity fields never searchable.
 
-use super::*;
-use crate::{KdfChoice, SecretString, create_vault};
+use cairn_model::{CaseDoc, Document, ModelError, TestimonyDoc};
 
+use super::{
+    pipeline::{DocRoot, load_doc, read, transact},
+    test_support::{chunk_count, digest_of},
+    *,
+};
+use crate::Session;
+
+/// A new vault whose edits are by "Worker A".
 fn session() -> (tempfile::TempDir, Session) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (mut session, _) = create_vault(
-        &dir.path().join("v"),
-        &SecretString::from("correct horse battery staple"),
-        KdfChoice::InsecureTestOnly,
-    )
-    .expect("vault");
+    let (dir, mut session) = super::test_support::session();
     session.set_worker_name("Worker A").expect("name");
     (dir, session)
 }
@@ -56,14 +57,6 @@ fn sample(session: &mut Session) -> Sample {
     };
     let testimony = session.add_testimony(&case, &testimony).expect("testimony");
     Sample { case, person, event, act, note, testimony }
-}
-
-fn digest_of(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> DocDigest {
-    session.case_digests(case).expect("digests").into_iter().find(|d| d.doc_id == *doc).expect("digest")
-}
-
-fn chunk_count(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> u64 {
-    read(session.vault_mut(), |tx| Ok(tx.record_stats(case, doc)?.count)).expect("stats")
 }
 
 /// A concurrent edit from a second device: made by another worker on the document as stored

@@ -1,0 +1,107 @@
+//! Conflicts: concurrent values of one field, listed, resolved by keeping one, or merged by a
+//! typed value. Both are saved as ordinary edits, so they reach other devices like any other.
+
+use cairn_model::{ObjectId, TestimonyDoc};
+
+use super::{
+    CaseConflict, KIND_TESTIMONY,
+    pipeline::{index_testimony, load_doc, now_ms, owner, read, save_doc, transact},
+};
+use crate::{CoreError, Session};
+
+impl Session {
+    /// Every unresolved conflict in a case's documents.
+    pub fn conflicts(&mut self, case_id: &ObjectId) -> Result<Vec<CaseConflict>, CoreError> {
+        Ok(self.open_case(case_id)?.conflicts)
+    }
+
+    /// Resolves a conflict by keeping value number `choice` of [`Conflict::values`]. The
+    /// choice is saved as an ordinary edit, so it reaches other devices like any other.
+    pub fn resolve_conflict(
+        &mut self,
+        case_id: &ObjectId,
+        document_id: &ObjectId,
+        path: &str,
+        choice: usize,
+    ) -> Result<(), CoreError> {
+        if document_id == case_id {
+            return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now), &[]);
+        }
+        let belongs = read(self.vault_mut(), |tx| Ok(owner(tx, document_id, KIND_TESTIMONY)? == *case_id))?;
+        if !belongs {
+            return Err(CoreError::NotFound(KIND_TESTIMONY));
+        }
+        self.edit_testimony(document_id, |doc, now| doc.resolve_conflict(path, choice, now))
+    }
+
+    /// Settles a conflict on a single text field with a value the worker typed (for example
+    /// both values joined). The path must name a field an edit can change (see
+    /// [`CaseConflict::mergeable`]); the value is checked as that edit would check it. Saved
+    /// as an ordinary edit, so the merge reaches other devices like any other.
+    pub fn merge_conflict(
+        &mut self,
+        case_id: &ObjectId,
+        document_id: &ObjectId,
+        path: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
+        if document_id == case_id {
+            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, now), &[]);
+        }
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            if owner(tx, document_id, KIND_TESTIMONY)? != *case_id {
+                return Err(CoreError::NotFound(KIND_TESTIMONY));
+            }
+            let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author, KIND_TESTIMONY)?;
+            doc.merge_conflict(path, value, now)?;
+            if save_doc(tx, case_id, document_id, &mut doc, now)? {
+                index_testimony(tx, case_id, document_id, &doc, now)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::{CaseDoc, CaseField};
+
+    use super::*;
+    use crate::cases::test_support::session;
+
+    #[test]
+    fn concurrent_values_are_reported_and_resolved_through_the_session() {
+        let (_dir, mut session) = session();
+        session.set_worker_name("Worker A").expect("name");
+        let case = session.create_case("Original").expect("case");
+        // A second device's concurrent edit, as sync will deliver it: a chunk made from the
+        // same starting state by another worker.
+        let mut other: CaseDoc =
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &case, "Worker B", "case")).expect("load");
+        let mut other = other.fork("Worker B");
+        other.set_field(CaseField::Title, "Title from B", 1_000).expect("b edit");
+        session.set_case_field(&case, CaseField::Title, "Title from A").expect("a edit");
+        let chunk = other.take_changes().expect("chunk");
+        transact(session.vault_mut(), |tx| {
+            tx.append_record(&case, &case, &chunk)?;
+            Ok(())
+        })
+        .expect("deliver");
+        let conflicts = session.conflicts(&case).expect("conflicts");
+        assert_eq!(conflicts.len(), 1);
+        let conflict = &conflicts[0];
+        assert_eq!((conflict.document_kind, conflict.document_id, conflict.conflict.path.as_str()), ("case", case, "title"));
+        let mut values: Vec<(&str, &str)> =
+            conflict.conflict.values.iter().map(|v| (v.value.as_str(), v.by.as_str())).collect();
+        values.sort();
+        assert_eq!(values, [("Title from A", "Worker A"), ("Title from B", "Worker B")]);
+        assert!(conflict.conflict.values.iter().any(|v| v.at == 1_000));
+        let choice = conflict.conflict.values.iter().position(|v| v.value == "Title from B").expect("B");
+        session.resolve_conflict(&case, &case, "title", choice).expect("resolve");
+        assert!(session.conflicts(&case).expect("after").is_empty());
+        let listed = &session.list_cases().expect("list")[0];
+        assert_eq!((listed.title.as_str(), listed.conflicts), ("Title from B", 0));
+    }
+}

@@ -1,0 +1,68 @@
+//! Errors of case operations, and the marker a front end uses to cancel long work.
+
+use cairn_model::ModelError;
+
+use crate::CoreError;
+
+/// Errors of case operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaseError {
+    /// The edit was refused by the case model (a specific validation error).
+    #[error(transparent)]
+    Invalid(#[from] ModelError),
+    /// The export target exists and overwriting was not asked for.
+    #[error("the target file exists already; choose another name or allow overwriting")]
+    TargetExists,
+    /// The export target's folder cannot be used.
+    #[error("the target folder does not exist or cannot be written")]
+    TargetFolder,
+    /// The file to attach could not be opened or read.
+    #[error("the file to attach could not be opened or read")]
+    SourceUnreadable,
+    /// An attachment's content did not match its recorded hash.
+    #[error("the attachment does not match its recorded content hash")]
+    HashMismatch,
+    /// The worker stopped the import or export (see [`Cancelled`]); nothing was kept.
+    #[error("the work was cancelled; nothing was kept")]
+    Cancelled,
+}
+
+impl CaseError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CaseError::Invalid(error) => error.code(),
+            CaseError::TargetExists => "target_exists",
+            CaseError::TargetFolder => "target_folder",
+            CaseError::SourceUnreadable => "source_unreadable",
+            CaseError::HashMismatch => "attachment_hash_mismatch",
+            CaseError::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The I/O error a front end's reader or writer returns to stop an attachment import or
+/// export on the worker's request. Core tells it apart from a failing disk, so the worker
+/// sees "cancelled" ([`CaseError::Cancelled`]) rather than "the file could not be read".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+impl Cancelled {
+    /// The error to return from `read` or `write` to stop the work.
+    pub fn io_error() -> std::io::Error {
+        std::io::Error::other(Cancelled)
+    }
+
+    /// Whether `error` was made by [`Cancelled::io_error`].
+    pub fn caused(error: &std::io::Error) -> bool {
+        error.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
+    }
+}
+
+impl From<ModelError> for CoreError {
+    fn from(error: ModelError) -> Self {
+        CoreError::Case(CaseError::Invalid(error))
+    }
+}

@@ -1,0 +1,277 @@
+//! The write path every case edit goes through: load a document from its sealed chunks, apply
+//! the edit, append the change as a sealed chunk (compacting a long log), update the digest,
+//! and rebuild the summary and search rows, all in one vault transaction.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cairn_crypto::ContentHasher;
+use cairn_model::{
+    CaseDoc, CaseRecord, Document, Millis, ModelError, ObjectId, TestimonyDoc, id_to_hex,
+    types::{Hydrate, Reconcile},
+    validate,
+};
+use cairn_store::{CaseSummaryRow, StoreError, Vault, VaultTx};
+
+use super::{COMPACT_AFTER_CHUNKS, KIND_TESTIMONY};
+use crate::{CoreError, Session};
+
+/// Where the worker name is kept among the vault's case settings.
+const SETTING_WORKER: &str = "worker_name";
+
+/// The bounds of a document root.
+pub(crate) trait DocRoot: Hydrate + Reconcile {}
+impl<T: Hydrate + Reconcile> DocRoot for T {}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+/// The digest's hash of a document's heads (see the module docs).
+pub fn heads_hash(sorted_heads: &[[u8; 32]]) -> [u8; 32] {
+    let mut hasher = ContentHasher::new();
+    hasher.update(b"cairn/doc-heads/v1");
+    for head in sorted_heads {
+        hasher.update(head);
+    }
+    hasher.finish()
+}
+
+/// Lower-case hex of a 32-byte hash, as recorded in attachment references.
+pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Runs `work` in one write transaction; any error rolls everything back.
+pub(crate) fn transact<T>(
+    vault: &mut Vault,
+    work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
+    vault.transaction_with(work)
+}
+
+/// Runs `work` against a consistent snapshot.
+pub(crate) fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Result<T, CoreError>) -> Result<T, CoreError> {
+    vault.read_with(work)
+}
+
+pub(crate) fn load_doc<R>(
+    tx: &VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+    what: &'static str,
+) -> Result<Document<R>, CoreError>
+where
+    R: DocRoot,
+{
+    let records = match tx.records(case_id, doc_id) {
+        Ok(records) => records,
+        Err(StoreError::NotFound { .. }) => return Err(CoreError::NotFound(what)),
+        Err(error) => return Err(error.into()),
+    };
+    if records.is_empty() {
+        return Err(CoreError::NotFound(what));
+    }
+    Ok(Document::load(records.iter().map(|record| record.plaintext.as_slice()), author)?)
+}
+
+/// Appends a document's new changes as a sealed chunk, compacts its log when it is long, and
+/// updates its digest. Does nothing if the document did not change.
+pub(crate) fn save_doc<R: DocRoot>(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    doc: &mut Document<R>,
+    now: Millis,
+) -> Result<bool, CoreError> {
+    let Some(chunk) = doc.take_changes() else { return Ok(false) };
+    tx.append_record(case_id, doc_id, &chunk)?;
+    let stats = tx.record_stats(case_id, doc_id)?;
+    if stats.count >= COMPACT_AFTER_CHUNKS {
+        let snapshot = doc.snapshot();
+        tx.compact_records(case_id, doc_id, stats.last_chunk, &snapshot)?;
+    }
+    tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
+    Ok(true)
+}
+
+/// Refreshes the case summary and the case document's search rows.
+pub(crate) fn index_case(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc: &mut CaseDoc,
+    now: Millis,
+) -> Result<CaseRecord, CoreError> {
+    let record = doc.record()?;
+    let conflicts = doc.conflicts()?.len();
+    let counts = record.counts();
+    let previous = tx.case_summary(case_id)?;
+    tx.put_case_summary(&CaseSummaryRow {
+        case_id: *case_id,
+        title: record.title.clone(),
+        status: record.status.clone(),
+        risk: record.risk.clone(),
+        created_at: record.created_at,
+        updated_at: previous.map_or(now, |p| p.updated_at.max(now)),
+        persons: counts.persons,
+        testimonies: counts.testimonies,
+        events: counts.events,
+        notes: counts.notes,
+        attachments: counts.attachments,
+        conflicts: u32::try_from(conflicts).unwrap_or(u32::MAX),
+    })?;
+    let entries = record.search_entries();
+    let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
+    tx.replace_search_entries(case_id, case_id, &rows)?;
+    Ok(record)
+}
+
+pub(super) fn index_testimony(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    testimony_id: &ObjectId,
+    doc: &TestimonyDoc,
+    now: Millis,
+) -> Result<(), CoreError> {
+    let entries = doc.record()?.search_entries();
+    let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
+    tx.replace_search_entries(case_id, testimony_id, &rows)?;
+    tx.touch_case_summary(case_id, now)?;
+    Ok(())
+}
+
+/// The case an object belongs to, checking its kind.
+pub(crate) fn owner(tx: &VaultTx<'_>, object_id: &ObjectId, kind: &'static str) -> Result<ObjectId, CoreError> {
+    match tx.case_object(object_id)? {
+        Some((case_id, found)) if found == kind => Ok(case_id),
+        _ => Err(CoreError::NotFound(kind)),
+    }
+}
+
+/// A fresh random object id.
+pub(super) fn new_id() -> ObjectId {
+    cairn_crypto::random_id()
+}
+
+impl Session {
+    /// The name recorded as the author of this device's edits and notes (set with
+    /// [`Session::set_worker_name`]; by default `device-` and the start of the device id).
+    pub fn worker_name(&mut self) -> Result<String, CoreError> {
+        let stored = read(self.vault_mut(), |tx| Ok(tx.case_setting(SETTING_WORKER)?))?;
+        match stored {
+            Some(name) => Ok(name),
+            None => Ok(format!("device-{}", &id_to_hex(&self.vault().info()?.device_id)[..8])),
+        }
+    }
+
+    /// Sets the worker name recorded with this device's edits.
+    pub fn set_worker_name(&mut self, name: &str) -> Result<(), CoreError> {
+        let name = validate::required_line("worker name", name)?;
+        transact(self.vault_mut(), |tx| Ok(tx.put_case_setting(SETTING_WORKER, &name)?))
+    }
+
+    /// Edits the case document with `edit`, then saves and re-indexes it in one transaction.
+    pub(super) fn edit_case<T>(
+        &mut self,
+        case_id: &ObjectId,
+        edit: impl FnOnce(&mut CaseDoc, &str, Millis) -> Result<T, ModelError>,
+        objects: &[(ObjectId, &'static str)],
+    ) -> Result<T, CoreError> {
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
+            let value = edit(&mut doc, &author, now)?;
+            save_doc(tx, case_id, case_id, &mut doc, now)?;
+            for (object_id, kind) in objects {
+                tx.put_case_object(object_id, case_id, kind)?;
+            }
+            index_case(tx, case_id, &mut doc, now)?;
+            Ok(value)
+        })
+    }
+
+    pub(super) fn edit_testimony(
+        &mut self,
+        testimony_id: &ObjectId,
+        edit: impl FnOnce(&mut TestimonyDoc, Millis) -> Result<(), ModelError>,
+    ) -> Result<(), CoreError> {
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            let case_id = owner(tx, testimony_id, KIND_TESTIMONY)?;
+            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author, KIND_TESTIMONY)?;
+            edit(&mut doc, now)?;
+            if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
+                index_testimony(tx, &case_id, testimony_id, &doc, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Edits the case document that holds `object_id` (of `kind`): the owner is looked up,
+    /// the edit applied, the document saved and re-indexed, all in one transaction. An edit
+    /// that changes nothing writes nothing.
+    pub(super) fn edit_case_object(
+        &mut self,
+        object_id: &ObjectId,
+        kind: &'static str,
+        edit: impl FnOnce(&mut CaseDoc, Millis) -> Result<(), ModelError>,
+    ) -> Result<(), CoreError> {
+        let author = self.worker_name()?;
+        let now = now_ms();
+        transact(self.vault_mut(), |tx| {
+            let case_id = owner(tx, object_id, kind)?;
+            let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
+            edit(&mut doc, now)?;
+            if save_doc(tx, &case_id, &case_id, &mut doc, now)? {
+                index_case(tx, &case_id, &mut doc, now)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::{NewPerson, NewTestimony};
+
+    use super::*;
+    use crate::cases::test_support::{chunk_count, digest_of, session};
+
+    #[test]
+    fn every_write_updates_the_document_digest() {
+        let (_dir, mut session) = session();
+        let case = session.create_case("Digest case").expect("case");
+        let first = digest_of(&mut session, &case, &case);
+        let person =
+            session.add_person(&case, &NewPerson { pseudonym: "A".into(), ..NewPerson::default() }).expect("person");
+        let after_person = digest_of(&mut session, &case, &case);
+        assert_ne!(first.heads_hash, after_person.heads_hash);
+        assert!(after_person.modified_at >= first.modified_at);
+        let testimony = NewTestimony {
+            source_person: id_to_hex(&person),
+            language: "ko".into(),
+            narrative: "처음".into(),
+            ..NewTestimony::default()
+        };
+        let testimony = session.add_testimony(&case, &testimony).expect("testimony");
+        let digests = session.case_digests(&case).expect("digests");
+        assert_eq!(digests.len(), 2, "the case document and the testimony document");
+        let before = digest_of(&mut session, &case, &testimony);
+        let case_before = digest_of(&mut session, &case, &case);
+        session.set_narrative(&testimony, "처음과 끝").expect("edit");
+        assert_ne!(digest_of(&mut session, &case, &testimony).heads_hash, before.heads_hash);
+        assert_eq!(digest_of(&mut session, &case, &case), case_before, "only the edited document changes");
+        // The digest is the hash of the stored document's heads.
+        let author = session.worker_name().expect("worker");
+        let mut stored: TestimonyDoc =
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author, "t")).expect("load");
+        assert_eq!(digest_of(&mut session, &case, &testimony).heads_hash, heads_hash(&stored.heads()));
+        // An edit that changes nothing writes nothing.
+        let count = chunk_count(&mut session, &case, &testimony);
+        session.set_narrative(&testimony, "처음과 끝").expect("same text");
+        assert_eq!(chunk_count(&mut session, &case, &testimony), count);
+    }
+}

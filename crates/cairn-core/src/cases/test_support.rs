@@ -1,0 +1,29 @@
+//! Test helpers shared by the case modules' tests.
+
+use cairn_model::ObjectId;
+use cairn_store::DocDigest;
+
+use super::pipeline::read;
+use crate::{KdfChoice, SecretString, Session, create_vault};
+
+/// A new vault (test-only fast KDF) and its open session; keep the folder alive.
+pub(super) fn session() -> (tempfile::TempDir, Session) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (session, _) = create_vault(
+        &dir.path().join("v"),
+        &SecretString::from("correct horse battery staple"),
+        KdfChoice::InsecureTestOnly,
+    )
+    .expect("vault");
+    (dir, session)
+}
+
+/// The digest of one document of a case.
+pub(super) fn digest_of(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> DocDigest {
+    session.case_digests(case).expect("digests").into_iter().find(|d| d.doc_id == *doc).expect("digest")
+}
+
+/// How many sealed chunks a document's log holds.
+pub(super) fn chunk_count(session: &mut Session, case: &ObjectId, doc: &ObjectId) -> u64 {
+    read(session.vault_mut(), |tx| Ok(tx.record_stats(case, doc)?.count)).expect("stats")
+}

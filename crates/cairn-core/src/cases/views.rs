@@ -1,0 +1,115 @@
+//! What front ends render: a case as listed, opened, searched; its conflicts; an attachment.
+
+use cairn_model::{
+    AttachmentRef, CaseCounts, CaseDoc, CaseRecord, Conflict, Millis, ObjectId, TestimonyDoc, TestimonyRecord,
+};
+use cairn_store::CaseSummaryRow;
+
+use super::KIND_TESTIMONY;
+
+/// A case as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// Case id.
+    pub id: ObjectId,
+    /// Title.
+    pub title: String,
+    /// Status code.
+    pub status: String,
+    /// Risk level code.
+    pub risk: String,
+    /// Created (ms since the Unix epoch).
+    pub created_at: Millis,
+    /// Last changed on this device (ms).
+    pub updated_at: Millis,
+    /// Counts of the case's parts.
+    pub counts: CaseCounts,
+    /// Unresolved conflicts in the case document.
+    pub conflicts: u32,
+}
+
+/// A whole case, opened.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    /// Case id.
+    pub id: ObjectId,
+    /// The case document.
+    pub record: CaseRecord,
+    /// The testimonies, by id.
+    pub testimonies: Vec<(ObjectId, TestimonyRecord)>,
+    /// Unresolved conflicts in any of the case's documents.
+    pub conflicts: Vec<CaseConflict>,
+    /// Last changed on this device (ms).
+    pub updated_at: Millis,
+}
+
+/// A conflict in one of a case's documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseConflict {
+    /// The document (the case id for the case document, else a testimony id).
+    pub document_id: ObjectId,
+    /// `case` or `testimony`.
+    pub document_kind: &'static str,
+    /// The conflicting field and its values.
+    pub conflict: Conflict,
+}
+
+impl CaseConflict {
+    /// Whether the conflict is on a single text field, so it can also be settled by typing a
+    /// value ([`Session::merge_conflict`]) rather than only by keeping one of the values.
+    pub fn mergeable(&self) -> bool {
+        if self.document_kind == KIND_TESTIMONY {
+            TestimonyDoc::can_merge(&self.conflict.path)
+        } else {
+            CaseDoc::can_merge(&self.conflict.path)
+        }
+    }
+}
+
+/// A search result: one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    /// Case id.
+    pub case_id: ObjectId,
+    /// Case title.
+    pub title: String,
+    /// Status code.
+    pub status: String,
+    /// The fields where the terms were found (`title`, `narrative`, `note`, …).
+    pub fields: Vec<String>,
+    /// An excerpt around the first term.
+    pub snippet: String,
+}
+
+/// An attachment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Attachment id.
+    pub id: ObjectId,
+    /// The case.
+    pub case_id: ObjectId,
+    /// The reference in the case document.
+    pub reference: AttachmentRef,
+    /// Parts removed on import (metadata segments or chunks).
+    pub removed_parts: u32,
+}
+
+pub(super) fn summary_from_row(row: CaseSummaryRow) -> CaseSummary {
+    CaseSummary {
+        id: row.case_id,
+        title: row.title,
+        status: row.status,
+        risk: row.risk,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        counts: CaseCounts {
+            persons: row.persons,
+            testimonies: row.testimonies,
+            events: row.events,
+            acts: 0,
+            notes: row.notes,
+            attachments: row.attachments,
+        },
+        conflicts: row.conflicts,
+    }
+}
