@@ -13,15 +13,13 @@
 
 use std::collections::HashMap;
 
-use cairn_model::{AttachmentRef, CaseDoc, MetadataHandling, ObjectId, id_to_hex};
+use cairn_model::{AttachmentRef, CaseDoc, MetadataHandling, ObjectId, ObjectKind, id_to_hex};
 use cairn_store::{BlobInfo, BlobUpload, StoreError};
 use zeroize::Zeroizing;
 
 use crate::{
     CoreError, Session,
-    cases::{
-        AttachmentInfo, KIND_ATTACHMENT, attachment_reference, hex32, index_case, load_doc, now_ms, read, save_doc, transact,
-    },
+    cases::{AttachmentInfo, attachment_reference, hex32, index_case, load_doc, now_ms, read, save_doc, transact},
 };
 
 /// The audio formats the app records in, with the file extension each is exported with:
@@ -150,7 +148,7 @@ fn attach_blob(
 ) -> Result<AttachmentInfo, CoreError> {
     let case_id = blob.case_id;
     let now = now_ms();
-    let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, author, "case")?;
+    let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, author)?;
     let hash = hex32(&blob.content_hash);
     let reference = AttachmentRef {
         blob_id: id_to_hex(&blob.blob_id),
@@ -166,7 +164,7 @@ fn attach_blob(
     };
     doc.add_attachment(attachment_id, reference.clone(), now)?;
     save_doc(tx, &case_id, &case_id, &mut doc, now)?;
-    tx.put_case_object(attachment_id, &case_id, KIND_ATTACHMENT)?;
+    tx.put_case_object(attachment_id, &case_id, ObjectKind::Attachment.as_str())?;
     index_case(tx, &case_id, &mut doc, now)?;
     Ok(AttachmentInfo { id: *attachment_id, case_id, reference, removed_parts: 0 })
 }

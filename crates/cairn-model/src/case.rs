@@ -365,6 +365,9 @@ impl Document<TestimonyRecord> {
         }
         let date = check_optional_date(&testimony.date)?;
         let scopes = check_scopes(&testimony.consent_scopes)?;
+        if !testimony.consent_given && !scopes.is_empty() {
+            return Err(ModelError::ScopesWithoutConsent);
+        }
         let record = TestimonyRecord {
             schema: SCHEMA_VERSION,
             case_id: id_to_hex(case_id),

@@ -305,11 +305,21 @@ fn plan_testimony(
     if let Some(language) = &edit.language {
         plan.text(&["language"], validate::language(language)?, &record.language);
     }
+    // No consent means no sharing scope: scopes given without consent are refused, and
+    // withdrawing consent withdraws every scope (in the same change, so they travel together).
+    let given = edit.consent_given.unwrap_or(record.consent.given);
+    let scopes = match &edit.consent_scopes {
+        Some(scopes) => Some(check_scopes(scopes)?),
+        None if !given && !record.consent.scopes.is_empty() => Some(Vec::new()),
+        None => None,
+    };
+    if !given && scopes.as_ref().is_some_and(|scopes| !scopes.is_empty()) {
+        return Err(ModelError::ScopesWithoutConsent);
+    }
     if let Some(given) = edit.consent_given {
         plan.put(&["consent", "given"], Put::Bool(given), given == record.consent.given);
     }
-    if let Some(scopes) = &edit.consent_scopes {
-        let scopes = check_scopes(scopes)?;
+    if let Some(scopes) = scopes {
         let unchanged = scopes == record.consent.scopes;
         plan.put(&["consent", "scopes"], Put::List(scopes), unchanged);
     }

@@ -74,6 +74,9 @@ pub enum ModelError {
     /// A testimony referred to is not part of the case.
     #[error("the testimony is not part of this case")]
     UnknownTestimony,
+    /// Sharing scopes were given for a testimony whose informed consent was not given.
+    #[error("sharing scopes need informed consent: without consent there can be no sharing scope")]
+    ScopesWithoutConsent,
     /// Another person in the case already uses this pseudonym.
     #[error("another person in this case already has this pseudonym")]
     DuplicatePseudonym,
@@ -120,6 +123,7 @@ impl ModelError {
             ModelError::UnknownField => "unknown_field",
             ModelError::InvalidId => "invalid_id",
             ModelError::UnknownPerson => "unknown_person",
+            ModelError::ScopesWithoutConsent => "consent_scopes_without_consent",
             ModelError::UnknownEvent => "unknown_event",
             ModelError::UnknownAttachment => "unknown_attachment",
             ModelError::UnknownAct => "unknown_act",

@@ -17,6 +17,7 @@ mod document;
 mod edit;
 mod error;
 mod ids;
+mod kinds;
 pub mod search;
 pub mod strip;
 pub mod types;
@@ -32,6 +33,7 @@ pub use document::{Document, MAX_DOCUMENT_BYTES, Millis};
 pub use edit::{ActEdit, EventEdit, PersonEdit, TestimonyEdit};
 pub use error::ModelError;
 pub use ids::{ObjectId, id_to_hex, parse_id};
+pub use kinds::{DocumentKind, ObjectKind};
 pub use search::{SearchEntry, SearchTerm, normalize, parse_query, snippet};
 pub use strip::{ImageFormat, StripReport, Stripper, StrippingReader};
 pub use types::{

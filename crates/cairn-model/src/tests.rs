@@ -716,3 +716,48 @@ fn typed_merge_settles_a_testimony_conflict_everywhere() {
     assert!(b.conflicts().expect("b").is_empty());
     assert_eq!(b.record().expect("record").interviewer, "Kim and Lee");
 }
+
+#[test]
+fn no_consent_means_no_sharing_scope() {
+    let case = sample_case();
+    let record = case.record().expect("record");
+    // A new testimony with scopes but without consent is refused.
+    let new = NewTestimony {
+        source_person: id_to_hex(&id(1)),
+        language: "ko".into(),
+        consent_given: false,
+        consent_scopes: vec!["documentation".into()],
+        ..NewTestimony::default()
+    };
+    assert_eq!(
+        TestimonyDoc::new_testimony(&id(0), &record, &new, "worker-a", T0).err(),
+        Some(ModelError::ScopesWithoutConsent)
+    );
+    let mut testimony = sample_testimony(&case);
+    testimony.take_changes();
+    // Withdrawing consent in the same edit as naming scopes is refused, and changes nothing.
+    let contradictory = TestimonyEdit {
+        consent_given: Some(false),
+        consent_scopes: Some(vec!["documentation".into()]),
+        ..TestimonyEdit::default()
+    };
+    assert_eq!(testimony.edit_metadata(&record, &contradictory, T0 + 1), Err(ModelError::ScopesWithoutConsent));
+    assert_eq!(testimony.take_changes(), None);
+    // Withdrawing consent withdraws every scope, in one change.
+    let withdraw = TestimonyEdit { consent_given: Some(false), ..TestimonyEdit::default() };
+    testimony.edit_metadata(&record, &withdraw, T0 + 2).expect("withdraw");
+    assert!(testimony.take_changes().is_some());
+    let consent = testimony.record().expect("record").consent;
+    assert_eq!((consent.given, consent.scopes.len()), (false, 0));
+    // Without consent, adding a scope alone is refused.
+    let scope_only = TestimonyEdit { consent_scopes: Some(vec!["share_with_hq".into()]), ..TestimonyEdit::default() };
+    assert_eq!(testimony.edit_metadata(&record, &scope_only, T0 + 3), Err(ModelError::ScopesWithoutConsent));
+    // Consent given again, scopes may follow.
+    let regive = TestimonyEdit {
+        consent_given: Some(true),
+        consent_scopes: Some(vec!["share_with_hq".into()]),
+        ..TestimonyEdit::default()
+    };
+    testimony.edit_metadata(&record, &regive, T0 + 4).expect("consent again");
+    assert_eq!(testimony.record().expect("record").consent.scopes, ["share_with_hq"]);
+}

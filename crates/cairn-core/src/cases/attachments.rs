@@ -9,12 +9,13 @@ use std::{
 
 use cairn_crypto::ContentHasher;
 use cairn_model::{
-    AttachmentRef, CaseDoc, ImageFormat, MetadataHandling, ObjectId, StrippingReader, id_to_hex, parse_id, validate,
+    AttachmentRef, CaseDoc, ImageFormat, MetadataHandling, ObjectId, ObjectKind, StrippingReader, id_to_hex, parse_id,
+    validate,
 };
 use cairn_store::VaultTx;
 
 use super::{
-    AttachmentInfo, Cancelled, CaseError, KIND_ATTACHMENT,
+    AttachmentInfo, Cancelled, CaseError,
     pipeline::{hex32, index_case, load_doc, new_id, now_ms, owner, read, save_doc, transact},
 };
 use crate::{CoreError, Session};
@@ -25,10 +26,14 @@ pub(crate) fn attachment_reference(
     attachment_id: &ObjectId,
     author: &str,
 ) -> Result<(ObjectId, AttachmentRef, ObjectId), CoreError> {
-    let case_id = owner(tx, attachment_id, KIND_ATTACHMENT)?;
-    let doc: CaseDoc = load_doc(tx, &case_id, &case_id, author, "case")?;
-    let reference =
-        doc.record()?.attachments.get(&id_to_hex(attachment_id)).cloned().ok_or(CoreError::NotFound(KIND_ATTACHMENT))?;
+    let case_id = owner(tx, attachment_id, ObjectKind::Attachment)?;
+    let doc: CaseDoc = load_doc(tx, &case_id, &case_id, author)?;
+    let reference = doc
+        .record()?
+        .attachments
+        .get(&id_to_hex(attachment_id))
+        .cloned()
+        .ok_or(CoreError::NotFound(ObjectKind::Attachment.as_str()))?;
     let blob_id = parse_id(&reference.blob_id)?;
     Ok((case_id, reference, blob_id))
 }
@@ -114,7 +119,7 @@ impl Session {
         let now = now_ms();
         let id = new_id();
         transact(self.vault_mut(), |tx| {
-            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
+            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let mut hashing = HashingReader {
                 inner: source,
                 hasher: ContentHasher::new(),
@@ -168,7 +173,7 @@ impl Session {
             };
             doc.add_attachment(&id, reference.clone(), now)?;
             save_doc(tx, case_id, case_id, &mut doc, now)?;
-            tx.put_case_object(&id, case_id, KIND_ATTACHMENT)?;
+            tx.put_case_object(&id, case_id, ObjectKind::Attachment.as_str())?;
             index_case(tx, case_id, &mut doc, now)?;
             Ok(AttachmentInfo { id, case_id: *case_id, reference, removed_parts })
         })

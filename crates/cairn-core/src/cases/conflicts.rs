@@ -1,10 +1,10 @@
 //! Conflicts: concurrent values of one field, listed, resolved by keeping one, or merged by a
 //! typed value. Both are saved as ordinary edits, so they reach other devices like any other.
 
-use cairn_model::{ObjectId, TestimonyDoc};
+use cairn_model::{ObjectId, ObjectKind, TestimonyDoc};
 
 use super::{
-    CaseConflict, KIND_TESTIMONY,
+    CaseConflict,
     pipeline::{index_testimony, load_doc, now_ms, owner, read, save_doc, transact},
 };
 use crate::{CoreError, Session};
@@ -27,9 +27,9 @@ impl Session {
         if document_id == case_id {
             return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now), &[]);
         }
-        let belongs = read(self.vault_mut(), |tx| Ok(owner(tx, document_id, KIND_TESTIMONY)? == *case_id))?;
+        let belongs = read(self.vault_mut(), |tx| Ok(owner(tx, document_id, ObjectKind::Testimony)? == *case_id))?;
         if !belongs {
-            return Err(CoreError::NotFound(KIND_TESTIMONY));
+            return Err(CoreError::NotFound(ObjectKind::Testimony.as_str()));
         }
         self.edit_testimony(document_id, |doc, now| doc.resolve_conflict(path, choice, now))
     }
@@ -51,10 +51,10 @@ impl Session {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
-            if owner(tx, document_id, KIND_TESTIMONY)? != *case_id {
-                return Err(CoreError::NotFound(KIND_TESTIMONY));
+            if owner(tx, document_id, ObjectKind::Testimony)? != *case_id {
+                return Err(CoreError::NotFound(ObjectKind::Testimony.as_str()));
             }
-            let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author, KIND_TESTIMONY)?;
+            let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author)?;
             doc.merge_conflict(path, value, now)?;
             if save_doc(tx, case_id, document_id, &mut doc, now)? {
                 index_testimony(tx, case_id, document_id, &doc, now)?;
@@ -66,7 +66,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use cairn_model::{CaseDoc, CaseField};
+    use cairn_model::{CaseDoc, CaseField, DocumentKind};
 
     use super::*;
     use crate::cases::test_support::session;
@@ -78,8 +78,7 @@ mod tests {
         let case = session.create_case("Original").expect("case");
         // A second device's concurrent edit, as sync will deliver it: a chunk made from the
         // same starting state by another worker.
-        let mut other: CaseDoc =
-            read(session.vault_mut(), |tx| load_doc(tx, &case, &case, "Worker B", "case")).expect("load");
+        let mut other: CaseDoc = read(session.vault_mut(), |tx| load_doc(tx, &case, &case, "Worker B")).expect("load");
         let mut other = other.fork("Worker B");
         other.set_field(CaseField::Title, "Title from B", 1_000).expect("b edit");
         session.set_case_field(&case, CaseField::Title, "Title from A").expect("a edit");
@@ -92,7 +91,10 @@ mod tests {
         let conflicts = session.conflicts(&case).expect("conflicts");
         assert_eq!(conflicts.len(), 1);
         let conflict = &conflicts[0];
-        assert_eq!((conflict.document_kind, conflict.document_id, conflict.conflict.path.as_str()), ("case", case, "title"));
+        assert_eq!(
+            (conflict.document_kind, conflict.document_id, conflict.conflict.path.as_str()),
+            (DocumentKind::Case, case, "title")
+        );
         let mut values: Vec<(&str, &str)> =
             conflict.conflict.values.iter().map(|v| (v.value.as_str(), v.by.as_str())).collect();
         values.sort();

@@ -68,8 +68,7 @@ fn edit_on_device_b<R: DocRoot>(
     doc_id: &ObjectId,
     edit: impl FnOnce(&mut Document<R>) -> Result<(), ModelError>,
 ) -> (ObjectId, ObjectId, Vec<u8>) {
-    let mut other: Document<R> =
-        read(session.vault_mut(), |tx| load_doc(tx, case, doc_id, "Worker B", "document")).expect("load");
+    let mut other: Document<R> = read(session.vault_mut(), |tx| load_doc(tx, case, doc_id, "Worker B")).expect("load");
     edit(&mut other).expect("edit on device B");
     (*case, *doc_id, other.take_changes().expect("chunk"))
 }
@@ -280,7 +279,7 @@ fn typed_merges_settle_person_and_testimony_conflicts() {
 
     let conflicts = session.conflicts(&s.case).expect("conflicts");
     let mut found: Vec<(&str, &str, bool)> =
-        conflicts.iter().map(|c| (c.document_kind, c.conflict.path.as_str(), c.mergeable())).collect();
+        conflicts.iter().map(|c| (c.document_kind.as_str(), c.conflict.path.as_str(), c.mergeable())).collect();
     found.sort();
     let pseudonym = format!("persons/{}/pseudonym", id_to_hex(&s.person));
     let contact = format!("persons/{}/identity/contact", id_to_hex(&s.person));
@@ -314,8 +313,7 @@ fn typed_merge_of_an_object_is_refused() {
     // Two devices write person X at once (ids are random, so only in a test): the person
     // itself is an object in conflict.
     let twin = [9u8; 16];
-    let mut base: CaseDoc =
-        read(session.vault_mut(), |tx| load_doc(tx, &s.case, &s.case, "Worker A", "case")).expect("load");
+    let mut base: CaseDoc = read(session.vault_mut(), |tx| load_doc(tx, &s.case, &s.case, "Worker A")).expect("load");
     let mut chunks = Vec::new();
     for worker in ["Worker A", "Worker B"] {
         let mut device = base.fork(worker);

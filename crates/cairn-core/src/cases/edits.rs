@@ -1,21 +1,18 @@
 //! Adding and editing the parts of a case: persons, testimonies, events, acts and notes.
 
 use cairn_model::{
-    ActEdit, CaseDoc, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, TestimonyDoc,
+    ActEdit, CaseDoc, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, ObjectKind, PersonEdit, TestimonyDoc,
     TestimonyEdit,
 };
 
-use super::{
-    KIND_ACT, KIND_EVENT, KIND_NOTE, KIND_PERSON, KIND_TESTIMONY,
-    pipeline::{index_case, index_testimony, load_doc, new_id, now_ms, owner, read, save_doc, transact},
-};
+use super::pipeline::{index_case, index_testimony, load_doc, new_id, now_ms, owner, read, save_doc, transact};
 use crate::{CoreError, Session};
 
 impl Session {
     /// Adds a person and returns their id.
     pub fn add_person(&mut self, case_id: &ObjectId, person: &NewPerson) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, now), &[(id, KIND_PERSON)])?;
+        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, now), &[(id, ObjectKind::Person)])?;
         Ok(id)
     }
 
@@ -25,12 +22,12 @@ impl Session {
         let now = now_ms();
         let testimony_id = new_id();
         transact(self.vault_mut(), |tx| {
-            let mut case: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
+            let mut case: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let mut doc = TestimonyDoc::new_testimony(case_id, &case.record()?, testimony, &author, now)?;
             case.add_testimony_ref(&testimony_id, now)?;
             save_doc(tx, case_id, &testimony_id, &mut doc, now)?;
             save_doc(tx, case_id, case_id, &mut case, now)?;
-            tx.put_case_object(&testimony_id, case_id, KIND_TESTIMONY)?;
+            tx.put_case_object(&testimony_id, case_id, ObjectKind::Testimony.as_str())?;
             index_case(tx, case_id, &mut case, now)?;
             index_testimony(tx, case_id, &testimony_id, &doc, now)?;
             Ok(())
@@ -51,22 +48,26 @@ impl Session {
     /// Adds an event and returns its id.
     pub fn add_event(&mut self, case_id: &ObjectId, event: &NewEvent) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, _, now| doc.add_event(&id, event, now), &[(id, KIND_EVENT)])?;
+        self.edit_case(case_id, |doc, _, now| doc.add_event(&id, event, now), &[(id, ObjectKind::Event)])?;
         Ok(id)
     }
 
     /// Adds an act to an event (found by the event's id alone) and returns the act's id.
     pub fn add_act(&mut self, event_id: &ObjectId, act: &NewAct) -> Result<ObjectId, CoreError> {
-        let case_id = read(self.vault_mut(), |tx| owner(tx, event_id, KIND_EVENT))?;
+        let case_id = read(self.vault_mut(), |tx| owner(tx, event_id, ObjectKind::Event))?;
         let id = new_id();
-        self.edit_case(&case_id, |doc, _, now| doc.add_act(event_id, &id, act, now), &[(id, KIND_ACT)])?;
+        self.edit_case(&case_id, |doc, _, now| doc.add_act(event_id, &id, act, now), &[(id, ObjectKind::Act)])?;
         Ok(id)
     }
 
     /// Adds a dated note by `by` (or by this device's worker) and returns its id.
     pub fn add_note(&mut self, case_id: &ObjectId, text: &str, by: Option<&str>) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, author, now| doc.add_note(&id, text, by.unwrap_or(author), now), &[(id, KIND_NOTE)])?;
+        self.edit_case(
+            case_id,
+            |doc, author, now| doc.add_note(&id, text, by.unwrap_or(author), now),
+            &[(id, ObjectKind::Note)],
+        )?;
         Ok(id)
     }
 
@@ -74,22 +75,22 @@ impl Session {
     /// clears one). Only fields that change are written, so concurrent edits of other fields
     /// on another device merge without conflict.
     pub fn edit_person(&mut self, person_id: &ObjectId, edit: &PersonEdit) -> Result<(), CoreError> {
-        self.edit_case_object(person_id, KIND_PERSON, |doc, now| doc.edit_person(person_id, edit, now))
+        self.edit_case_object(person_id, ObjectKind::Person, |doc, now| doc.edit_person(person_id, edit, now))
     }
 
     /// Edits an event (found by id alone); checked like [`Session::add_event`].
     pub fn edit_event(&mut self, event_id: &ObjectId, edit: &EventEdit) -> Result<(), CoreError> {
-        self.edit_case_object(event_id, KIND_EVENT, |doc, now| doc.edit_event(event_id, edit, now))
+        self.edit_case_object(event_id, ObjectKind::Event, |doc, now| doc.edit_event(event_id, edit, now))
     }
 
     /// Edits an act (found by id alone); checked like [`Session::add_act`].
     pub fn edit_act(&mut self, act_id: &ObjectId, edit: &ActEdit) -> Result<(), CoreError> {
-        self.edit_case_object(act_id, KIND_ACT, |doc, now| doc.edit_act(act_id, edit, now))
+        self.edit_case_object(act_id, ObjectKind::Act, |doc, now| doc.edit_act(act_id, edit, now))
     }
 
     /// Replaces a note's text (its author and time stay).
     pub fn edit_note(&mut self, note_id: &ObjectId, text: &str) -> Result<(), CoreError> {
-        self.edit_case_object(note_id, KIND_NOTE, |doc, now| doc.edit_note(note_id, text, now))
+        self.edit_case_object(note_id, ObjectKind::Note, |doc, now| doc.edit_note(note_id, text, now))
     }
 
     /// Edits a testimony's metadata (date, place, interviewer, interpreter, language, source
@@ -98,10 +99,10 @@ impl Session {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
-            let case_id = owner(tx, testimony_id, KIND_TESTIMONY)?;
+            let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
             // The case document is read only to check a new source person against its persons.
-            let case: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
-            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author, KIND_TESTIMONY)?;
+            let case: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
+            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             doc.edit_metadata(&case.record()?, edit, now)?;
             if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
                 index_testimony(tx, &case_id, testimony_id, &doc, now)?;

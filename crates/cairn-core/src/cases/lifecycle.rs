@@ -1,6 +1,6 @@
 //! Creating, listing, opening and deleting cases.
 
-use cairn_model::{CaseDoc, CaseField, ObjectId, TestimonyDoc, parse_id};
+use cairn_model::{CaseDoc, CaseField, DocumentKind, ObjectId, TestimonyDoc, parse_id};
 use cairn_store::DocDigest;
 
 use super::{
@@ -36,20 +36,20 @@ impl Session {
     pub fn open_case(&mut self, case_id: &ObjectId) -> Result<CaseView, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
-            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
+            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let record = doc.record()?;
             let mut conflicts: Vec<CaseConflict> = doc
                 .conflicts()?
                 .into_iter()
-                .map(|conflict| CaseConflict { document_id: *case_id, document_kind: "case", conflict })
+                .map(|conflict| CaseConflict { document_id: *case_id, document_kind: DocumentKind::Case, conflict })
                 .collect();
             let mut testimonies = Vec::new();
             for key in record.testimonies.keys() {
                 let testimony_id = parse_id(key)?;
-                let mut testimony: TestimonyDoc = load_doc(tx, case_id, &testimony_id, &author, "testimony")?;
+                let mut testimony: TestimonyDoc = load_doc(tx, case_id, &testimony_id, &author)?;
                 conflicts.extend(testimony.conflicts()?.into_iter().map(|conflict| CaseConflict {
                     document_id: testimony_id,
-                    document_kind: "testimony",
+                    document_kind: DocumentKind::Testimony,
                     conflict,
                 }));
                 testimonies.push((testimony_id, testimony.record()?));

@@ -39,9 +39,9 @@ mod edit_tests;
 mod test_support;
 
 pub use cairn_model::{
-    ActEdit, ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, EventEdit,
-    Identity, MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive, Term,
-    TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
+    ActEdit, ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, DocumentKind,
+    EventEdit, Identity, MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, ObjectKind, PersonEdit,
+    Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
 pub use error::{Cancelled, CaseError};
 pub use pipeline::{heads_hash, now_ms};
@@ -55,11 +55,3 @@ pub(crate) use pipeline::{hex32, index_case, load_doc, read, save_doc, transact}
 pub const COMPACT_AFTER_CHUNKS: u64 = 32;
 /// Default number of search results.
 pub const DEFAULT_SEARCH_LIMIT: usize = 50;
-
-/// The kinds of object the object index maps to their case (stored as these strings).
-const KIND_PERSON: &str = "person";
-const KIND_TESTIMONY: &str = "testimony";
-const KIND_EVENT: &str = "event";
-const KIND_ACT: &str = "act";
-const KIND_NOTE: &str = "note";
-pub(crate) const KIND_ATTACHMENT: &str = "attachment";

@@ -6,21 +6,32 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cairn_crypto::ContentHasher;
 use cairn_model::{
-    CaseDoc, CaseRecord, Document, Millis, ModelError, ObjectId, TestimonyDoc, id_to_hex,
+    CaseDoc, CaseRecord, Document, DocumentKind, Millis, ModelError, ObjectId, ObjectKind, TestimonyDoc, TestimonyRecord,
+    id_to_hex,
     types::{Hydrate, Reconcile},
     validate,
 };
 use cairn_store::{CaseSummaryRow, StoreError, Vault, VaultTx};
 
-use super::{COMPACT_AFTER_CHUNKS, KIND_TESTIMONY};
+use super::COMPACT_AFTER_CHUNKS;
 use crate::{CoreError, Session};
 
 /// Where the worker name is kept among the vault's case settings.
 const SETTING_WORKER: &str = "worker_name";
 
-/// The bounds of a document root.
-pub(crate) trait DocRoot: Hydrate + Reconcile {}
-impl<T: Hydrate + Reconcile> DocRoot for T {}
+/// The root of a case's document, which knows its kind.
+pub(crate) trait DocRoot: Hydrate + Reconcile {
+    /// Which document of a case this root is.
+    const KIND: DocumentKind;
+}
+
+impl DocRoot for CaseRecord {
+    const KIND: DocumentKind = DocumentKind::Case;
+}
+
+impl DocRoot for TestimonyRecord {
+    const KIND: DocumentKind = DocumentKind::Testimony;
+}
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> Millis {
@@ -55,16 +66,14 @@ pub(crate) fn read<T>(vault: &mut Vault, work: impl FnOnce(&VaultTx<'_>) -> Resu
     vault.read_with(work)
 }
 
-pub(crate) fn load_doc<R>(
+/// Loads a document of a case from its sealed chunks, with `author` for the edits to come.
+pub(crate) fn load_doc<R: DocRoot>(
     tx: &VaultTx<'_>,
     case_id: &ObjectId,
     doc_id: &ObjectId,
     author: &str,
-    what: &'static str,
-) -> Result<Document<R>, CoreError>
-where
-    R: DocRoot,
-{
+) -> Result<Document<R>, CoreError> {
+    let what = R::KIND.as_str();
     let records = match tx.records(case_id, doc_id) {
         Ok(records) => records,
         Err(StoreError::NotFound { .. }) => return Err(CoreError::NotFound(what)),
@@ -142,10 +151,10 @@ pub(super) fn index_testimony(
 }
 
 /// The case an object belongs to, checking its kind.
-pub(crate) fn owner(tx: &VaultTx<'_>, object_id: &ObjectId, kind: &'static str) -> Result<ObjectId, CoreError> {
+pub(crate) fn owner(tx: &VaultTx<'_>, object_id: &ObjectId, kind: ObjectKind) -> Result<ObjectId, CoreError> {
     match tx.case_object(object_id)? {
-        Some((case_id, found)) if found == kind => Ok(case_id),
-        _ => Err(CoreError::NotFound(kind)),
+        Some((case_id, found)) if found == kind.as_str() => Ok(case_id),
+        _ => Err(CoreError::NotFound(kind.as_str())),
     }
 }
 
@@ -176,16 +185,16 @@ impl Session {
         &mut self,
         case_id: &ObjectId,
         edit: impl FnOnce(&mut CaseDoc, &str, Millis) -> Result<T, ModelError>,
-        objects: &[(ObjectId, &'static str)],
+        objects: &[(ObjectId, ObjectKind)],
     ) -> Result<T, CoreError> {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
-            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author, "case")?;
+            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let value = edit(&mut doc, &author, now)?;
             save_doc(tx, case_id, case_id, &mut doc, now)?;
             for (object_id, kind) in objects {
-                tx.put_case_object(object_id, case_id, kind)?;
+                tx.put_case_object(object_id, case_id, kind.as_str())?;
             }
             index_case(tx, case_id, &mut doc, now)?;
             Ok(value)
@@ -200,8 +209,8 @@ impl Session {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
-            let case_id = owner(tx, testimony_id, KIND_TESTIMONY)?;
-            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author, KIND_TESTIMONY)?;
+            let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
+            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             edit(&mut doc, now)?;
             if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
                 index_testimony(tx, &case_id, testimony_id, &doc, now)?;
@@ -216,14 +225,14 @@ impl Session {
     pub(super) fn edit_case_object(
         &mut self,
         object_id: &ObjectId,
-        kind: &'static str,
+        kind: ObjectKind,
         edit: impl FnOnce(&mut CaseDoc, Millis) -> Result<(), ModelError>,
     ) -> Result<(), CoreError> {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, object_id, kind)?;
-            let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author, "case")?;
+            let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
             edit(&mut doc, now)?;
             if save_doc(tx, &case_id, &case_id, &mut doc, now)? {
                 index_case(tx, &case_id, &mut doc, now)?;
@@ -267,7 +276,7 @@ mod tests {
         // The digest is the hash of the stored document's heads.
         let author = session.worker_name().expect("worker");
         let mut stored: TestimonyDoc =
-            read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author, "t")).expect("load");
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author)).expect("load");
         assert_eq!(digest_of(&mut session, &case, &testimony).heads_hash, heads_hash(&stored.heads()));
         // An edit that changes nothing writes nothing.
         let count = chunk_count(&mut session, &case, &testimony);

@@ -1,11 +1,7 @@
 //! What front ends render: a case as listed, opened, searched; its conflicts; an attachment.
 
-use cairn_model::{
-    AttachmentRef, CaseCounts, CaseDoc, CaseRecord, Conflict, Millis, ObjectId, TestimonyDoc, TestimonyRecord,
-};
+use cairn_model::{AttachmentRef, CaseCounts, CaseRecord, Conflict, DocumentKind, Millis, ObjectId, TestimonyRecord};
 use cairn_store::CaseSummaryRow;
-
-use super::KIND_TESTIMONY;
 
 /// A case as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,21 +44,17 @@ pub struct CaseView {
 pub struct CaseConflict {
     /// The document (the case id for the case document, else a testimony id).
     pub document_id: ObjectId,
-    /// `case` or `testimony`.
-    pub document_kind: &'static str,
+    /// Which document: the case document or a testimony.
+    pub document_kind: DocumentKind,
     /// The conflicting field and its values.
     pub conflict: Conflict,
 }
 
 impl CaseConflict {
     /// Whether the conflict is on a single text field, so it can also be settled by typing a
-    /// value ([`Session::merge_conflict`]) rather than only by keeping one of the values.
+    /// value ([`crate::Session::merge_conflict`]) rather than only by keeping one of the values.
     pub fn mergeable(&self) -> bool {
-        if self.document_kind == KIND_TESTIMONY {
-            TestimonyDoc::can_merge(&self.conflict.path)
-        } else {
-            CaseDoc::can_merge(&self.conflict.path)
-        }
+        self.document_kind.can_merge(&self.conflict.path)
     }
 }
 
