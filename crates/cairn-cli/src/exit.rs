@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use cairn_core::CoreError;
 
+use crate::output;
+
 pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   0  success
   1  unexpected failure (I/O error, full disk, internal error)
@@ -45,12 +47,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
 }
 
 /// Prints the error (a fixed, data-free message) and returns its exit code.
-#[allow(clippy::print_stderr)]
 pub(crate) fn report(error: &anyhow::Error) -> ExitCode {
-    let code = error.downcast_ref::<CoreError>().map(CoreError::code);
-    match code {
-        Some(code) => eprintln!("error: {error} [{code}]"),
-        None => eprintln!("error: {error}"),
-    }
+    output::error(error, error.downcast_ref::<CoreError>().map(CoreError::code));
     ExitCode::from(exit_code_for(error))
 }

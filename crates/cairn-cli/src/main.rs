@@ -5,8 +5,9 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-mod case_commands;
+mod cases;
 mod exit;
+mod output;
 mod secrets;
 mod team_commands;
 mod vault_commands;
@@ -56,7 +57,7 @@ enum Command {
     #[command(flatten)]
     Team(team_commands::TeamCommand),
     #[command(flatten)]
-    Case(case_commands::CaseCommand),
+    Case(cases::CaseCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +67,7 @@ enum PassphraseCommand {
 }
 
 impl Cli {
+    /// The vault folder: `--vault` or `CAIRN_VAULT`, else `vault` in this user's data folder.
     pub(crate) fn vault_dir(&self) -> anyhow::Result<PathBuf> {
         if let Some(dir) = &self.vault {
             return Ok(dir.clone());
@@ -85,7 +87,7 @@ fn main() -> ExitCode {
         Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
         Command::Recover => vault_commands::recover(&cli),
         Command::Team(command) => team_commands::run(&cli, command),
-        Command::Case(command) => case_commands::run(&cli, command),
+        Command::Case(command) => cases::run(&cli, command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,7 +17,7 @@ use cairn_core::{
 };
 use clap::{Subcommand, ValueEnum};
 
-use crate::{Cli, exit::Usage, secrets};
+use crate::{Cli, exit::Usage, output, secrets};
 
 /// Team commands (flattened into the top level).
 #[derive(Debug, Subcommand)]
@@ -39,6 +39,7 @@ pub(crate) enum TeamCommand {
     },
 }
 
+/// `device …`: this device's side of enrollment.
 #[derive(Debug, Subcommand)]
 pub(crate) enum DeviceCommand {
     /// Show this device's id and fingerprint (and the pinned organisation's fingerprint).
@@ -59,6 +60,7 @@ pub(crate) enum DeviceCommand {
     },
 }
 
+/// `org …`: the HQ side: the organisation, enrollment, revocation.
 #[derive(Debug, Subcommand)]
 pub(crate) enum OrgCommand {
     /// Make this vault the HQ of a new organisation (root key, intake key, roster version 1).
@@ -100,6 +102,7 @@ pub(crate) enum OrgCommand {
     },
 }
 
+/// `roster …`: the roster a device holds.
 #[derive(Debug, Subcommand)]
 pub(crate) enum RosterCommand {
     /// Import a roster from FILE. The first import pins the organisation: confirm the
@@ -140,6 +143,7 @@ impl From<RoleArg> for Role {
     }
 }
 
+/// Runs one team command.
 pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
     match command {
         TeamCommand::Device { command: DeviceCommand::Fingerprint { json } } => device_fingerprint(cli, *json),
@@ -157,6 +161,7 @@ pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Unlocks the vault for one command.
 fn open(cli: &Cli) -> anyhow::Result<Session> {
     Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
 }
@@ -172,12 +177,12 @@ fn read_limited(path: &Path, limit: usize, what: &'static str) -> anyhow::Result
     Ok(bytes)
 }
 
+/// Writes a file the person carries to another device; the error names only what failed.
 fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("could not write the {what} file"))
 }
 
 /// The fingerprint the person confirms: `--expect-fingerprint`, or typed at a terminal.
-#[allow(clippy::print_stderr)]
 fn confirmed_fingerprint(given: Option<&str>, prompt: &str, without_terminal: &'static str) -> anyhow::Result<String> {
     if let Some(given) = given {
         return Ok(given.to_owned());
@@ -185,71 +190,71 @@ fn confirmed_fingerprint(given: Option<&str>, prompt: &str, without_terminal: &'
     if !std::io::stdin().is_terminal() {
         return Err(Usage(without_terminal).into());
     }
-    eprint!("{prompt}");
+    output::prompt(prompt);
     let mut typed = String::new();
     std::io::stdin().read_line(&mut typed).context("could not read from the terminal")?;
     Ok(typed.trim().to_owned())
 }
 
-#[allow(clippy::print_stdout)]
+/// `device fingerprint`: this device's id and fingerprint, and the pinned organisation's.
 fn device_fingerprint(cli: &Cli, json: bool) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let identity = session.device_identity()?;
     session.lock();
-    if json {
-        let value = serde_json::json!({
-            "device_id": identity.device_id,
-            "fingerprint": identity.fingerprint,
-            "organisation_fingerprint": identity.organisation_fingerprint,
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        println!("Device id:                 {}", identity.device_id);
-        println!("Device fingerprint:        {}", identity.fingerprint);
-        if let Some(organisation) = identity.organisation_fingerprint {
-            println!("Organisation fingerprint:  {organisation}");
+    let value = serde_json::json!({
+        "device_id": identity.device_id,
+        "fingerprint": identity.fingerprint,
+        "organisation_fingerprint": identity.organisation_fingerprint,
+    });
+    output::result(json, &value, || {
+        let mut lines = vec![
+            format!("Device id:                 {}", identity.device_id),
+            format!("Device fingerprint:        {}", identity.fingerprint),
+        ];
+        if let Some(organisation) = &identity.organisation_fingerprint {
+            lines.push(format!("Organisation fingerprint:  {organisation}"));
         }
-    }
-    Ok(())
+        lines.join("\n")
+    })
 }
 
-#[allow(clippy::print_stdout)]
+/// `device request`: writes the enrollment request and prints it as QR text.
 fn device_request(cli: &Cli, out: &Path, name: &str) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let request = session.enrollment_request(name)?;
     session.lock();
     write_file(out, &request.bytes, "enrollment request")?;
-    println!("Enrollment request written.");
-    println!("Device id:           {}", request.device_id);
-    println!("Device fingerprint:  {}", request.fingerprint);
-    println!();
-    println!("At HQ, the person enrolling this device must read this fingerprint on this screen.");
-    println!("The same request as text (for a QR code):");
-    println!();
-    println!("{}", request.text);
+    output::line("Enrollment request written.");
+    output::line(format_args!("Device id:           {}", request.device_id));
+    output::line(format_args!("Device fingerprint:  {}", request.fingerprint));
+    output::blank_line();
+    output::line("At HQ, the person enrolling this device must read this fingerprint on this screen.");
+    output::line("The same request as text (for a QR code):");
+    output::blank_line();
+    output::line(&request.text);
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
+/// `org init`: makes this vault the HQ of a new organisation.
 fn org_init(cli: &Cli, name: &str, device_name: &str) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let created = session.create_organisation(name, device_name)?;
     session.lock();
-    println!("Organisation created; this vault is its HQ (roster version {}).", created.roster_version);
-    println!("Organisation id:           {}", created.org_id);
-    println!("Organisation fingerprint:  {}", created.fingerprint);
-    println!();
-    println!("Every device confirms this fingerprint, in person, when it imports its first roster.");
+    output::line(format_args!("Organisation created; this vault is its HQ (roster version {}).", created.roster_version));
+    output::line(format_args!("Organisation id:           {}", created.org_id));
+    output::line(format_args!("Organisation fingerprint:  {}", created.fingerprint));
+    output::blank_line();
+    output::line("Every device confirms this fingerprint, in person, when it imports its first roster.");
     Ok(())
 }
 
-#[allow(clippy::print_stdout, clippy::print_stderr)]
+/// `org enroll`: enrolls a device once its fingerprint is confirmed.
 fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&str>) -> anyhow::Result<()> {
     let contents = read_limited(file, team::MAX_REQUEST_FILE_LEN, "enrollment request")?;
     // Verify the request (self-signature) before asking anyone to compare anything.
     let preview = team::read_enrollment_request(&contents)?;
     if expect.is_none() {
-        eprintln!("Enrollment request from device {}.", preview.device_id);
+        output::notice(format_args!("Enrollment request from device {}.", preview.device_id));
     }
     let confirmed = confirmed_fingerprint(
         expect,
@@ -259,37 +264,37 @@ fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&st
     let mut session = open(cli)?;
     let issued = session.enroll_device(&contents, role, name, &confirmed)?;
     session.lock();
-    println!("Device {} enrolled as {role}.", issued.device_id);
-    println!("Roster version {} (team key epoch {}).", issued.roster_version, issued.epoch);
-    println!("Carry the new roster to the devices: cairn org roster --out FILE");
+    output::line(format_args!("Device {} enrolled as {role}.", issued.device_id));
+    output::line(format_args!("Roster version {} (team key epoch {}).", issued.roster_version, issued.epoch));
+    output::line("Carry the new roster to the devices: cairn org roster --out FILE");
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
+/// `org roster`: writes the current signed roster.
 fn org_roster(cli: &Cli, out: &Path) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let bytes = session.roster_bytes()?;
     session.lock();
     write_file(out, &bytes, "roster")?;
-    println!("Roster written ({} bytes).", bytes.len());
+    output::line(format_args!("Roster written ({} bytes).", bytes.len()));
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
+/// `org revoke`: revokes a device and rotates the team key.
 fn org_revoke(cli: &Cli, device_id: &str) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let issued = session.revoke_device(device_id)?;
     session.lock();
-    println!("Device {} revoked.", issued.device_id);
-    println!(
+    output::line(format_args!("Device {} revoked.", issued.device_id));
+    output::line(format_args!(
         "Roster version {}: the team key rotated to epoch {}, sealed to the remaining devices only.",
         issued.roster_version, issued.epoch
-    );
-    println!("Carry the new roster to every remaining device: cairn org roster --out FILE");
+    ));
+    output::line("Carry the new roster to every remaining device: cairn org roster --out FILE");
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
+/// `roster import`: accepts a newer roster (the first one after a fingerprint check).
 fn roster_import(cli: &Cli, file: &Path, expect: Option<&str>) -> anyhow::Result<()> {
     let bytes = read_limited(file, team::MAX_ROSTER_FILE_LEN, "roster")?;
     let mut session = open(cli)?;
@@ -304,17 +309,18 @@ fn roster_import(cli: &Cli, file: &Path, expect: Option<&str>) -> anyhow::Result
     };
     let imported = session.import_roster(&bytes, confirmed.as_deref())?;
     session.lock();
-    println!("Roster version {} imported (team key epoch {}).", imported.roster_version, imported.epoch);
+    output::line(format_args!("Roster version {} imported (team key epoch {}).", imported.roster_version, imported.epoch));
     if imported.first_pin {
-        println!("Organisation pinned: {}", imported.organisation_fingerprint);
+        output::line(format_args!("Organisation pinned: {}", imported.organisation_fingerprint));
     }
     match imported.standing {
-        Standing::Member(role) => println!("This device is a member, role {role}."),
-        Standing::Revoked { at } => println!("This device was REVOKED by roster version {at}."),
+        Standing::Member(role) => output::line(format_args!("This device is a member, role {role}.")),
+        Standing::Revoked { at } => output::line(format_args!("This device was REVOKED by roster version {at}.")),
     }
     Ok(())
 }
 
+/// This device's standing in the JSON of `roster show`.
 fn standing_json(standing: Standing) -> serde_json::Value {
     match standing {
         Standing::Member(role) => serde_json::json!({ "status": "member", "role": role.as_str(), "revoked_at": null }),
@@ -322,56 +328,67 @@ fn standing_json(standing: Standing) -> serde_json::Value {
     }
 }
 
-#[allow(clippy::print_stdout)]
+/// `roster show`: the roster this device holds, as text or JSON.
 fn roster_show(cli: &Cli, json: bool) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let view = session.roster()?.ok_or(CoreError::Team(TeamError::NoRoster))?;
     session.lock();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&roster_json(&view))?);
-        return Ok(());
-    }
+    output::result(json, &roster_json(&view), || roster_text(&view))
+}
+
+/// The roster as the table `roster show` prints: one line per member and per revocation.
+fn roster_text(view: &RosterView) -> String {
     let sealed = "(sealed)";
-    println!(
+    let mut lines = vec![format!(
         "Organisation:  {}  fingerprint {}",
         view.organisation_name.as_deref().unwrap_or(sealed),
         view.organisation_fingerprint
-    );
+    )];
     let held: Vec<String> = view.held_epochs.iter().map(u32::to_string).collect();
-    println!("Roster:        version {}, team key epoch {} (held: {})", view.version, view.epoch, held.join(", "));
+    lines.push(format!(
+        "Roster:        version {}, team key epoch {} (held: {})",
+        view.version,
+        view.epoch,
+        held.join(", ")
+    ));
     let standing = match view.standing {
         Standing::Member(role) => format!("member, role {role}"),
         Standing::Revoked { at } => format!("REVOKED by roster version {at}"),
     };
-    println!("This device:   {}  {standing}{}", view.this_device, if view.is_hq_vault { "  (HQ vault)" } else { "" });
-    println!();
-    println!("Members ({}):", view.members.len());
+    lines.push(format!(
+        "This device:   {}  {standing}{}",
+        view.this_device,
+        if view.is_hq_vault { "  (HQ vault)" } else { "" }
+    ));
+    lines.push(String::new());
+    lines.push(format!("Members ({}):", view.members.len()));
     for member in &view.members {
         let marker = if member.device_id == view.this_device { "*" } else { " " };
-        println!(
+        lines.push(format!(
             "{marker} {}  {:<11}  {:<24}  {}",
             member.device_id,
             member.role.as_str(),
             member.name.as_deref().unwrap_or(sealed),
             member.fingerprint
-        );
+        ));
     }
     if !view.revoked.is_empty() {
-        println!();
-        println!("Revoked ({}):", view.revoked.len());
+        lines.push(String::new());
+        lines.push(format!("Revoked ({}):", view.revoked.len()));
         for revoked in &view.revoked {
-            println!(
+            lines.push(format!(
                 "  {}  at v{:<8}  {:<24}  {}",
                 revoked.device_id,
                 revoked.revoked_at,
                 revoked.name.as_deref().unwrap_or(sealed),
                 revoked.fingerprint
-            );
+            ));
         }
     }
-    Ok(())
+    lines.join("\n")
 }
 
+/// The JSON of `roster show`.
 fn roster_json(view: &RosterView) -> serde_json::Value {
     serde_json::json!({
         "organisation": {

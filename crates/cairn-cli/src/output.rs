@@ -1,0 +1,69 @@
+//! The one place `cairn` prints: results (JSON or text) and messages on standard output;
+//! progress notes, warnings, prompts and the error line on standard error.
+//!
+//! Keeping every print here means one file decides what reaches the terminal or a script,
+//! and a review of what the command can reveal starts and ends in this file. The
+//! exceptions are written by libraries: clap prints `--help` and parse errors, and
+//! `rpassword` the passphrase prompts.
+//!
+//! The functions take `impl Display` rather than `String` so that a caller can print a
+//! secret (the recovery code) through `format_args!` without leaving an extra copy of it on
+//! the heap.
+//!
+//! Like `println!`, a failed write to standard output (a closed pipe) panics; this layer
+//! keeps that behaviour unchanged.
+
+// The lints that keep prints out of every other file.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fmt::Display;
+
+use serde_json::Value;
+
+/// Prints a command's result: `value` as pretty JSON with `--json`, otherwise the text,
+/// which is built only when it is printed.
+pub(crate) fn result(json: bool, value: &Value, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if json {
+        self::json(value)
+    } else {
+        line(text());
+        Ok(())
+    }
+}
+
+/// Prints `value` as pretty JSON on one or more lines of standard output.
+pub(crate) fn json(value: &Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Prints one line of text (it may hold line breaks) on standard output.
+pub(crate) fn line(text: impl Display) {
+    println!("{text}");
+}
+
+/// Prints an empty line on standard output, between paragraphs of a message.
+pub(crate) fn blank_line() {
+    println!();
+}
+
+/// Prints a line on standard error: progress and warnings that must not mix with a result
+/// a script reads from standard output.
+pub(crate) fn notice(text: impl Display) {
+    eprintln!("{text}");
+}
+
+/// Prints a question on standard error and leaves the cursor after it, for the answer typed
+/// on the same line.
+pub(crate) fn prompt(text: impl Display) {
+    eprint!("{text}");
+}
+
+/// Prints the error line on standard error: `error: MESSAGE [code]`, or `error: MESSAGE`
+/// when the error has no stable code. Scripts match the code in brackets.
+pub(crate) fn error(message: impl Display, code: Option<&str>) {
+    match code {
+        Some(code) => eprintln!("error: {message} [{code}]"),
+        None => eprintln!("error: {message}"),
+    }
+}
