@@ -5,13 +5,13 @@
 //! on the *other* screen, and this command does not print the one it expects beforehand.
 
 use std::{
-    io::{IsTerminal, Read},
+    io::IsTerminal,
     path::{Path, PathBuf},
 };
 
 use anyhow::Context;
 use cairn_core::{
-    CoreError, Session,
+    CoreError, Session, files,
     team::{self, Role, RosterView, Standing, TeamError},
     unlock_vault,
 };
@@ -168,18 +168,16 @@ fn open(cli: &Cli) -> anyhow::Result<Session> {
 
 /// Reads at most `limit` bytes of `path`; a larger file is refused before it is read whole.
 fn read_limited(path: &Path, limit: usize, what: &'static str) -> anyhow::Result<Vec<u8>> {
-    let file = std::fs::File::open(path).with_context(|| format!("could not open the {what} file"))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1).read_to_end(&mut bytes).with_context(|| format!("could not read the {what} file"))?;
-    if bytes.len() > limit {
-        return Err(CoreError::Team(TeamError::TooLarge { what }).into());
-    }
-    Ok(bytes)
+    files::read_limited(path, limit).map_err(|error| match error {
+        files::LimitedReadError::TooLarge => CoreError::Team(TeamError::TooLarge { what }).into(),
+        files::LimitedReadError::Io(error) => anyhow::Error::new(error).context(format!("could not read the {what} file")),
+    })
 }
 
-/// Writes a file the person carries to another device; the error names only what failed.
+/// Writes a file the person carries to another device, atomically (a pulled stick holds the
+/// old file or the new, never half of one); the error names only what failed.
 fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("could not write the {what} file"))
+    files::write_atomically(path, bytes).with_context(|| format!("could not write the {what} file"))
 }
 
 /// The fingerprint the person confirms: `--expect-fingerprint`, or typed at a terminal.

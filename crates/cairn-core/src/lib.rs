@@ -12,9 +12,14 @@ mod passphrase;
 pub mod recordings;
 mod session;
 pub mod team;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode, random_id};
 pub use cairn_store::KdfChoice;
+/// Crash-safe whole-file writes and size-limited reads, for every file that leaves the vault
+/// or comes from outside (front ends use these, never `fs::write`).
+pub use cairn_store::fsutil as files;
 pub use error::CoreError;
 pub use hardening::harden_process;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};

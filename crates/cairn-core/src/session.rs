@@ -114,5 +114,5 @@ impl Session {
 }
 
 fn hex_id(id: &[u8; 16]) -> String {
-    id.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(id)
 }

@@ -523,28 +523,19 @@ fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
 #[cfg(test)]
 mod tests {
     use cairn_crypto::{CaseKey, RecordContext, TeamCaseKeyContext, open_record, seal_record};
-    use cairn_store::KdfChoice;
 
     use super::*;
-    use crate::{SecretString, create_vault, unlock_vault};
+    use crate::testing::TestVault;
 
-    const PASSPHRASE: &str = "river crossing at dawn";
-
-    struct Place {
-        _dir: tempfile::TempDir,
-        path: std::path::PathBuf,
-    }
+    /// A test vault's folder (kept alive while its session is used).
+    type Place = TestVault;
 
     fn new_vault() -> (Place, Session) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("vault");
-        let (session, _) =
-            create_vault(&path, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).expect("create");
-        (Place { _dir: dir, path }, session)
+        TestVault::create()
     }
 
     fn reopen(place: &Place) -> Session {
-        unlock_vault(&place.path, &SecretString::from(PASSPHRASE)).expect("unlock")
+        place.reopen()
     }
 
     fn hq() -> (Place, Session, String) {

@@ -2,17 +2,12 @@
 //! recovered after an interruption, and read back by range.
 
 use cairn_core::{
-    CoreError, KdfChoice, SecretString, Session,
+    CoreError, Session,
     cases::{ObjectId, id_to_hex},
-    create_vault, unlock_vault,
+    testing::TestVault,
 };
 
-const PASSPHRASE: &str = "correct horse battery staple";
 const CHUNK: usize = 64 * 1024;
-
-fn new_session(dir: &std::path::Path) -> Session {
-    create_vault(dir, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).expect("create").0
-}
 
 fn audio(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
@@ -37,8 +32,7 @@ fn export(session: &mut Session, attachment: &ObjectId) -> Vec<u8> {
 
 #[test]
 fn a_finished_recording_is_an_attachment_that_streams_by_range() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("녹음 사례").expect("case");
     let data = audio(2 * CHUNK + 30_000);
     let recording = record(&mut session, &case_id, &data);
@@ -66,8 +60,7 @@ fn a_finished_recording_is_an_attachment_that_streams_by_range() {
 
 #[test]
 fn pieces_out_of_order_are_refused_and_the_recording_goes_on() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
     let recording = session.start_recording(&case_id, "audio/webm;codecs=opus").expect("start");
     assert_eq!(session.append_recording(&recording, 0, b"first").expect("first"), 5);
@@ -83,8 +76,7 @@ fn pieces_out_of_order_are_refused_and_the_recording_goes_on() {
 
 #[test]
 fn bad_formats_unknown_cases_and_unknown_recordings_are_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
     assert_eq!(session.start_recording(&case_id, "video/mp4").expect_err("video").code(), "recording_unsupported_format");
     assert!(matches!(session.start_recording(&[9; 16], "audio/mp4"), Err(CoreError::NotFound(_))));
@@ -97,14 +89,13 @@ fn bad_formats_unknown_cases_and_unknown_recordings_are_refused() {
 
 #[test]
 fn a_recording_cut_off_by_a_lock_is_recovered_up_to_its_last_complete_chunk() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
     let data = audio(3 * CHUNK + 12_000);
     let recording = record(&mut session, &case_id, &data);
     // Locking (dropping the session) mid-recording: the writer and its partial chunk are gone.
     drop(session);
-    let mut session = unlock_vault(dir.path(), &SecretString::from(PASSPHRASE)).expect("unlock");
+    let mut session = vault.reopen();
     let recovered = session.recover_recordings().expect("recover");
     assert_eq!(recovered.len(), 1);
     let info = &recovered[0];
@@ -119,8 +110,7 @@ fn a_recording_cut_off_by_a_lock_is_recovered_up_to_its_last_complete_chunk() {
 
 #[test]
 fn discarding_leaves_nothing_and_active_recordings_are_not_recovered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
     let discarded = record(&mut session, &case_id, &audio(2 * CHUNK));
     session.discard_recording(&discarded).expect("discard");
@@ -130,14 +120,13 @@ fn discarding_leaves_nothing_and_active_recordings_are_not_recovered() {
     assert_eq!(session.open_case(&case_id).expect("open").record.attachments.len(), 1);
     assert_eq!(export(&mut session, &info.id).len(), 2 * CHUNK);
     drop(session);
-    let mut session = unlock_vault(dir.path(), &SecretString::from(PASSPHRASE)).expect("unlock");
+    let mut session = vault.reopen();
     assert!(session.recover_recordings().expect("recover").is_empty());
 }
 
 #[test]
 fn deleting_the_case_mid_recording_stops_it_and_keeps_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut session = new_session(dir.path());
+    let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
     let recording = record(&mut session, &case_id, &audio(CHUNK + 10));
     session.delete_case(&case_id).expect("delete");

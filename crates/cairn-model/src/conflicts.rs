@@ -200,5 +200,5 @@ fn render(value: &Value<'_>) -> String {
 }
 
 fn short_hex(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(&bytes[..bytes.len().min(4)])
 }

@@ -8,33 +8,13 @@ pub type ObjectId = [u8; 16];
 
 /// The 32-character lower-case hex form of an id.
 pub fn id_to_hex(id: &ObjectId) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for byte in id {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    out
+    hex::encode(id)
 }
 
 /// Parses a 32-character hex id (either case).
 pub fn parse_id(text: &str) -> Result<ObjectId, ModelError> {
-    let bytes = text.trim().as_bytes();
-    if bytes.len() != 32 {
-        return Err(ModelError::InvalidId);
-    }
-    let nibble = |digit: u8| -> Result<u8, ModelError> {
-        match digit {
-            b'0'..=b'9' => Ok(digit - b'0'),
-            b'a'..=b'f' => Ok(digit - b'a' + 10),
-            b'A'..=b'F' => Ok(digit - b'A' + 10),
-            _ => Err(ModelError::InvalidId),
-        }
-    };
     let mut id = [0u8; 16];
-    for (index, pair) in bytes.chunks_exact(2).enumerate() {
-        id[index] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
+    hex::decode_to_slice(text.trim(), &mut id).map_err(|_| ModelError::InvalidId)?;
     Ok(id)
 }
 

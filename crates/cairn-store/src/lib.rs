@@ -15,7 +15,7 @@
 mod blobs;
 mod cases;
 mod error;
-mod fsutil;
+pub mod fsutil;
 mod records;
 mod schema;
 mod team;

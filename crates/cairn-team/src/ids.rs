@@ -8,25 +8,12 @@ use crate::TeamError;
 pub const ID_LEN: usize = 16;
 
 fn hex(bytes: &[u8; ID_LEN]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * ID_LEN);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    out
+    hex::encode(bytes)
 }
 
 fn parse_hex(text: &str) -> Option<[u8; ID_LEN]> {
-    let text = text.trim().as_bytes();
-    if text.len() != 2 * ID_LEN {
-        return None;
-    }
-    let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
     let mut out = [0u8; ID_LEN];
-    for (i, pair) in text.chunks_exact(2).enumerate() {
-        out[i] = (digit(pair[0])? << 4) | digit(pair[1])?;
-    }
+    hex::decode_to_slice(text.trim(), &mut out).ok()?;
     Some(out)
 }
 

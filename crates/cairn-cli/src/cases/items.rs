@@ -128,7 +128,8 @@ pub(super) fn run_testimony(cli: &Cli, command: &TestimonySub) -> anyhow::Result
                 id_arg(person)?;
             }
             let (consent_given, consent_scopes) = match (consent.is_empty(), *no_consent) {
-                (_, true) => (Some(false), Some(Vec::new())),
+                // Withdrawing consent withdraws every scope (the model's rule).
+                (_, true) => (Some(false), None),
                 (false, false) => (Some(true), Some(consent.clone())),
                 (true, false) => (None, None),
             };

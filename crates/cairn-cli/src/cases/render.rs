@@ -171,7 +171,7 @@ fn conflict_list(conflicts: &[CaseConflict]) -> Value {
             .map(|c| {
                 json!({
                     "document_id": id_to_hex(&c.document_id),
-                    "document": c.document_kind,
+                    "document": c.document_kind.as_str(),
                     "path": c.conflict.path,
                     "mergeable": c.mergeable(),
                     "values": c.conflict.values.iter().enumerate().map(|(choice, v)| json!({

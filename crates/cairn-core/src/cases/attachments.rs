@@ -2,9 +2,9 @@
 //! kept), and exported again, checked against their content hash, never leaving a partial file.
 
 use std::{
-    fs::{self, OpenOptions},
-    io::{BufWriter, Read, Write},
-    path::{Path, PathBuf},
+    fs,
+    io::{Read, Write},
+    path::Path,
 };
 
 use cairn_crypto::ContentHasher;
@@ -12,7 +12,10 @@ use cairn_model::{
     AttachmentRef, CaseDoc, ImageFormat, MetadataHandling, ObjectId, ObjectKind, StrippingReader, id_to_hex, parse_id,
     validate,
 };
-use cairn_store::VaultTx;
+use cairn_store::{
+    VaultTx,
+    fsutil::{AtomicFile, Existing},
+};
 
 use super::{
     AttachmentInfo, Cancelled, CaseError,
@@ -221,50 +224,25 @@ impl Session {
         overwrite: bool,
         through: &mut dyn FnMut(&mut dyn Write) -> Box<dyn Write + '_>,
     ) -> Result<AttachmentInfo, CoreError> {
-        if target.exists() && !overwrite {
-            return Err(CaseError::TargetExists.into());
-        }
-        let folder = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !folder.is_dir() {
-            return Err(CaseError::TargetFolder.into());
-        }
-        let suffix: String = cairn_crypto::random_array::<8>().iter().map(|b| format!("{b:02x}")).collect();
-        let temp = folder.join(format!(".cairn-export-{suffix}.tmp"));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&temp).map_err(|_| CaseError::TargetFolder)?;
-        let result = (|| {
-            let mut writer = BufWriter::with_capacity(256 * 1024, file);
-            let mut watched = CancelWatch { inner: through(&mut writer), cancelled: false };
-            let exported = self.export_attachment(attachment_id, &mut watched).and_then(|info| {
-                watched.flush().map_err(|error| CoreError::Io(error.kind()))?;
-                Ok(info)
-            });
-            // The store reports a failed write by its kind alone; the watch knows whether it
-            // was the worker's Cancel.
-            let info = match exported {
-                Err(_) if watched.cancelled => return Err(CaseError::Cancelled.into()),
-                other => other?,
-            };
-            drop(watched);
-            let file = writer.into_inner().map_err(|error| CoreError::Io(error.error().kind()))?;
-            file.sync_all().map_err(|error| CoreError::Io(error.kind()))?;
-            drop(file);
-            fs::rename(&temp, target).map_err(|error| CoreError::Io(error.kind()))?;
-            if let Ok(dir) = fs::File::open(&folder) {
-                let _ = dir.sync_all();
-            }
+        let existing = if overwrite { Existing::Replace } else { Existing::Refuse };
+        let mut file = AtomicFile::create(target, existing).map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => CaseError::TargetExists,
+            _ => CaseError::TargetFolder,
+        })?;
+        let mut watched = CancelWatch { inner: through(&mut file), cancelled: false };
+        let exported = self.export_attachment(attachment_id, &mut watched).and_then(|info| {
+            watched.flush().map_err(|error| CoreError::Io(error.kind()))?;
             Ok(info)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        result
+        });
+        // The store reports a failed write by its kind alone; the watch knows whether it was
+        // the worker's Cancel. Either way, dropping `file` removes the temporary file.
+        let info = match exported {
+            Err(_) if watched.cancelled => return Err(CaseError::Cancelled.into()),
+            other => other?,
+        };
+        drop(watched);
+        file.commit().map_err(|error| CoreError::Io(error.kind()))?;
+        Ok(info)
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
 use crate::Session;
 
 /// A new vault whose edits are by "Worker A".
-fn session() -> (tempfile::TempDir, Session) {
+fn session() -> (crate::testing::TestVault, Session) {
     let (dir, mut session) = super::test_support::session();
     session.set_worker_name("Worker A").expect("name");
     (dir, session)

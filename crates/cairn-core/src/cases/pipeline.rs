@@ -50,7 +50,7 @@ pub fn heads_hash(sorted_heads: &[[u8; 32]]) -> [u8; 32] {
 
 /// Lower-case hex of a 32-byte hash, as recorded in attachment references.
 pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Runs `work` in one write transaction; any error rolls everything back.

@@ -4,18 +4,14 @@ use cairn_model::ObjectId;
 use cairn_store::DocDigest;
 
 use super::pipeline::read;
-use crate::{KdfChoice, SecretString, Session, create_vault};
+use crate::{
+    Session,
+    testing::{self, TestVault},
+};
 
-/// A new vault (test-only fast KDF) and its open session; keep the folder alive.
-pub(super) fn session() -> (tempfile::TempDir, Session) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (session, _) = create_vault(
-        &dir.path().join("v"),
-        &SecretString::from("correct horse battery staple"),
-        KdfChoice::InsecureTestOnly,
-    )
-    .expect("vault");
-    (dir, session)
+/// A new vault (test-only fast KDF) and its open session; keep the vault alive.
+pub(super) fn session() -> (TestVault, Session) {
+    testing::session()
 }
 
 /// The digest of one document of a case.
