@@ -1,0 +1,138 @@
+//! What the engine needs from a device's storage. `cairn-core` implements it over the vault
+//! (sealing and opening, keys, the one write path); the engine never sees plaintext, keys or
+//! the database. Every method may fail with the store's own error, which the engine passes on.
+
+/// A case, document or device id: 16 random bytes.
+pub type ObjectId = [u8; 16];
+
+/// A device's id (the vault's device id, as on the roster).
+pub type PeerId = [u8; 16];
+
+/// An Automerge change hash.
+pub type ChangeHash = [u8; 32];
+
+/// A reconciliation item id: the object id (16 bytes) followed by 16 bytes that change
+/// whenever its content does (for a document, a hash of its case and sorted heads; for a
+/// tombstone, a fixed marker). Two devices holding the same content derive the same id. The
+/// reconciliation timestamp of every item is 0, never a local clock.
+pub type ItemId = [u8; 32];
+
+/// A document as sync names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocRef {
+    /// The case it belongs to.
+    pub case_id: ObjectId,
+    /// The document (the case id for the case document).
+    pub doc_id: ObjectId,
+}
+
+/// What an item stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    /// A document at its current heads.
+    Document(DocRef),
+    /// The signed deletion of a case.
+    Tombstone {
+        /// The deleted case.
+        case_id: ObjectId,
+    },
+}
+
+/// One reconciliation item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Item {
+    /// Its id (see [`ItemId`]); the first 16 bytes are the document or case id.
+    pub id: ItemId,
+    /// What it stands for.
+    pub kind: ItemKind,
+}
+
+/// One Automerge change, sealed under its case key by the sending store (opaque here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedChange(pub Vec<u8>);
+
+/// A case key wrapped for the team (under the team key of an epoch), opaque here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseKeyWrap {
+    /// The case the key is for.
+    pub case_id: ObjectId,
+    /// The wrapped key, as the store made it.
+    pub wrapped: Vec<u8>,
+}
+
+/// What one message brings, applied by [`SyncStore::apply`] all or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Incoming {
+    /// Case keys, before the changes sealed under them.
+    pub case_keys: Vec<CaseKeyWrap>,
+    /// Changes per document.
+    pub changes: Vec<(DocRef, Vec<SealedChange>)>,
+    /// Signed tombstones (as made by [`SyncStore::tombstone`]).
+    pub tombstones: Vec<Vec<u8>>,
+}
+
+/// What a finished sync session did, for the front ends and the peer record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    /// Documents this device sent changes of.
+    pub documents_sent: u64,
+    /// Documents this device received changes of.
+    pub documents_received: u64,
+    /// Changes sent.
+    pub changes_sent: u64,
+    /// Changes received.
+    pub changes_received: u64,
+    /// Tombstones sent.
+    pub tombstones_sent: u64,
+    /// Tombstones received.
+    pub tombstones_received: u64,
+    /// Message bytes sent (encoded engine messages, before transport framing).
+    pub bytes_sent: u64,
+    /// Message bytes received.
+    pub bytes_received: u64,
+    /// Round trips (messages this device sent that the peer answered).
+    pub round_trips: u64,
+    /// Whether a newer roster was received and accepted.
+    pub roster_updated: bool,
+}
+
+/// A device's storage, as the engine uses it.
+pub trait SyncStore {
+    /// The store's error (passed through the engine unchanged).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The roster this device holds: its version and its signed bytes (`None`: no roster).
+    fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, Self::Error>;
+
+    /// Accepts a roster a peer sent because it is newer; the store verifies it (same
+    /// organisation, higher version, valid signature) and refuses it otherwise.
+    fn accept_roster(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+
+    /// Every item this device holds: one per document of every case it holds, one per
+    /// tombstone. Cheap: read from stored digests, no document is opened.
+    fn items(&mut self) -> Result<Vec<Item>, Self::Error>;
+
+    /// The document `doc_id` as held here, with its current heads; `None` when this device
+    /// does not hold it (never had it, or its case was deleted).
+    fn heads(&mut self, doc_id: &ObjectId) -> Result<Option<(DocRef, Vec<ChangeHash>)>, Self::Error>;
+
+    /// The changes of `doc` that a peer holding `their_heads` lacks. Heads unknown here are
+    /// ignored (the peer has changes this device lacks), so the result may be a superset;
+    /// never the whole history just because one head is unknown, unless none is known.
+    fn changes_since(&mut self, doc: &DocRef, their_heads: &[ChangeHash]) -> Result<Vec<SealedChange>, Self::Error>;
+
+    /// The key of `case_id`, wrapped for the team, for a peer that may lack it.
+    fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, Self::Error>;
+
+    /// The signed tombstone of `case_id`, if this device holds one.
+    fn tombstone(&mut self, case_id: &ObjectId) -> Result<Option<Vec<u8>>, Self::Error>;
+
+    /// Applies what a message brought, all or nothing: case keys, then changes (through the
+    /// same write path as local edits; changes whose dependencies have not arrived are kept
+    /// until they can apply), then tombstones (verified; a deleted case is destroyed and
+    /// never comes back). Idempotent: applying the same thing twice changes nothing.
+    fn apply(&mut self, incoming: &Incoming) -> Result<(), Self::Error>;
+
+    /// Records a finished session with `peer` (last sync per peer, what it acknowledged).
+    fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), Self::Error>;
+}
