@@ -3,9 +3,10 @@
 
 use cairn_core::CoreError;
 use serde::Serialize;
+use ts_rs::TS;
 
 /// An error as it crosses to the webview: `{ code, message }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub(crate) struct CommandError {
     /// Stable machine-readable code (`CoreError::code()` or one of the shell's own below).
     pub(crate) code: &'static str,

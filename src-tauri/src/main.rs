@@ -4,9 +4,12 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod bindings;
 mod command_names;
 mod commands;
 mod error;
+mod events;
 mod idle;
 mod media;
 mod options;
@@ -17,19 +20,15 @@ mod work;
 
 use std::{process::ExitCode, sync::Arc};
 
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
 use crate::{options::Options, settings::Settings, state::Desktop, state::LockReason};
-
-/// The event the UI listens to: the vault was locked behind its back (idle auto-lock, sleep,
-/// screen lock).
-const LOCKED_EVENT: &str = "vault-locked";
 
 /// Tells the window the vault is locked, then reloads the page, so that every view (and
 /// every piece of case text the page held) is gone even if the page ignored the event.
 fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
     app.state::<Arc<media::MediaStreams>>().clear();
-    let _ = app.emit(LOCKED_EVENT, reason);
+    events::vault_locked(app, reason);
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.reload();
     }

@@ -7,6 +7,7 @@
 use std::{fs, io::Write, path::Path};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Shortest auto-lock delay the user can choose, in minutes.
 pub(crate) const MIN_AUTO_LOCK_MINUTES: u32 = 1;
@@ -18,7 +19,7 @@ pub(crate) const DEFAULT_AUTO_LOCK_MINUTES: u32 = 5;
 const MAX_SETTINGS_BYTES: u64 = 4096;
 
 /// A UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Language {
     /// Korean.

@@ -16,9 +16,10 @@ use crate::{
     settings::Settings,
     work::WorkControl,
 };
+use ts_rs::TS;
 
 /// Why the vault was last locked (shown on the unlock screen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum LockReason {
     /// The user pressed Lock (or the panic shortcut).
@@ -43,7 +44,8 @@ enum Phase {
 }
 
 /// What the UI is told about the phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, TS)]
+#[ts(rename = "Phase")]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum PhaseName {
     /// No vault at the location: first run.

@@ -17,9 +17,7 @@ use std::{
 
 use cairn_core::cases::Cancelled;
 use serde::Serialize;
-
-/// The event carrying [`Progress`] to the window.
-pub(crate) const PROGRESS_EVENT: &str = "work-progress";
+use ts_rs::TS;
 
 /// The shortest time between two progress reports, so a fast disk does not flood the IPC.
 const REPORT_EVERY: Duration = Duration::from_millis(100);
@@ -49,7 +47,8 @@ impl WorkControl {
 }
 
 /// How far the work is, as the window sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(rename = "WorkProgress")]
 pub(crate) struct Progress {
     /// Bytes read or written so far.
     pub(crate) done: u64,

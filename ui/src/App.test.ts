@@ -3,6 +3,7 @@ import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { emit } from '@tauri-apps/api/event';
+import { VAULT_LOCKED_EVENT } from './lib/api';
 import { baseState, fakeShell } from './lib/test-ipc';
 
 describe('app', () => {
@@ -58,7 +59,7 @@ describe('app', () => {
     render(App);
     expect(await screen.findByTestId('shell')).toBeTruthy();
     shell.state = { ...shell.state, phase: 'locked', last_lock: 'idle', auto_lock_minutes: 1 };
-    await emit('vault-locked', 'idle');
+    await emit(VAULT_LOCKED_EVENT, 'idle');
     expect((await screen.findByTestId('locked-idle')).textContent).toContain('1분');
     expect(screen.queryByTestId('shell')).toBeNull();
   });

@@ -13,7 +13,6 @@ use cairn_core::{
     cases::{CaseError, ObjectId},
 };
 use serde::Serialize;
-use tauri::Emitter;
 use tauri_plugin_dialog::DialogExt;
 
 use super::{
@@ -23,11 +22,13 @@ use super::{
 use crate::{
     error::{CommandError, CommandResult},
     state::Desktop,
-    work::{PROGRESS_EVENT, Report, Tracked},
+    work::{Report, Tracked},
 };
+use ts_rs::TS;
 
 /// What an import did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "ImportedAttachment")]
 pub(crate) struct ImportedDto {
     attachment: AttachmentDto,
     /// Metadata parts removed (EXIF, GPS, XMP, comments…); 0 when none or kept.
@@ -37,10 +38,7 @@ pub(crate) struct ImportedDto {
 /// Progress reports for the window.
 fn report_to(app: &tauri::AppHandle) -> Report {
     let app = app.clone();
-    Arc::new(move |progress| {
-        // A window that is gone needs no progress; the work goes on and answers as usual.
-        let _ = app.emit(PROGRESS_EVENT, progress);
-    })
+    Arc::new(move |progress| crate::events::work_progress(&app, progress))
 }
 
 fn cancelled() -> CommandError {
@@ -130,8 +128,13 @@ fn export_file(desktop: &Desktop, attachment_id: &ObjectId, path: &Path, report:
 
 /// Stops the import or export under way (it answers `cancelled` and keeps nothing).
 #[tauri::command]
-pub(crate) fn cancel_work(state: DesktopState<'_>) {
-    state.work.cancel();
+pub(crate) async fn cancel_work(state: DesktopState<'_>) -> CommandResult<()> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        desktop.work.cancel();
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -15,15 +15,17 @@ use cairn_core::cases::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{DesktopState, blocking};
+use super::{DesktopState, blocking, in_session};
 use crate::error::{CommandError, CommandResult};
+use ts_rs::TS;
 
 pub(crate) fn id(text: &str) -> CommandResult<ObjectId> {
     parse_id(text).map_err(|_| CommandError::invalid("invalid id"))
 }
 
 /// A case in the list, with what the list's filters need.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "CaseSummary")]
 pub(crate) struct CaseSummaryDto {
     id: String,
     title: String,
@@ -91,7 +93,8 @@ pub(crate) async fn list_cases(state: DesktopState<'_>) -> CommandResult<Vec<Cas
 }
 
 /// A search result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "SearchHit")]
 pub(crate) struct SearchHitDto {
     case_id: String,
     title: String,
@@ -123,19 +126,20 @@ pub(crate) async fn search_cases(state: DesktopState<'_>, query: String) -> Comm
 }
 
 /// Creates a case; returns its id.
-#[tauri::command(async)]
-pub(crate) fn create_case(state: DesktopState<'_>, title: String) -> CommandResult<String> {
-    state.with_session(|session| Ok(id_to_hex(&session.create_case(&title)?)))
+#[tauri::command]
+pub(crate) async fn create_case(state: DesktopState<'_>, title: String) -> CommandResult<String> {
+    in_session(&state, move |session| Ok(id_to_hex(&session.create_case(&title)?))).await
 }
 
 /// Crypto-shreds a case.
-#[tauri::command(async)]
-pub(crate) fn delete_case(state: DesktopState<'_>, case_id: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn delete_case(state: DesktopState<'_>, case_id: String) -> CommandResult<()> {
     let case_id = id(&case_id)?;
-    state.with_session(|session| session.delete_case(&case_id))
+    in_session(&state, move |session| session.delete_case(&case_id)).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Person")]
 pub(crate) struct PersonDto {
     id: String,
     pseudonym: String,
@@ -144,7 +148,8 @@ pub(crate) struct PersonDto {
     identity_recorded: Vec<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Testimony")]
 pub(crate) struct TestimonyDto {
     id: String,
     source_person: String,
@@ -160,7 +165,8 @@ pub(crate) struct TestimonyDto {
     transcript: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Act")]
 pub(crate) struct ActDto {
     id: String,
     act_type: String,
@@ -171,7 +177,8 @@ pub(crate) struct ActDto {
     consequences: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "CaseEvent")]
 pub(crate) struct EventDto {
     id: String,
     title: String,
@@ -183,7 +190,8 @@ pub(crate) struct EventDto {
     acts: Vec<ActDto>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Note")]
 pub(crate) struct NoteDto {
     id: String,
     at: i64,
@@ -191,7 +199,8 @@ pub(crate) struct NoteDto {
     text: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Attachment")]
 pub(crate) struct AttachmentDto {
     pub(crate) id: String,
     pub(crate) file_name: String,
@@ -204,7 +213,8 @@ pub(crate) struct AttachmentDto {
 }
 
 /// A case as the editor shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "CaseDetail")]
 pub(crate) struct CaseDto {
     id: String,
     title: String,
@@ -333,16 +343,22 @@ pub(crate) async fn open_case(state: DesktopState<'_>, case_id: String) -> Comma
 }
 
 /// Sets a case field: `title`, `status`, `risk`, `team` or `tags` (comma-separated).
-#[tauri::command(async)]
-pub(crate) fn set_case_field(state: DesktopState<'_>, case_id: String, field: String, value: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn set_case_field(
+    state: DesktopState<'_>,
+    case_id: String,
+    field: String,
+    value: String,
+) -> CommandResult<()> {
     let case_id = id(&case_id)?;
     let field = CaseField::parse(&field).map_err(|_| CommandError::invalid("unknown case field"))?;
-    state.with_session(|session| session.set_case_field(&case_id, field, &value))
+    in_session(&state, move |session| session.set_case_field(&case_id, field, &value)).await
 }
 
 /// The identifying fields of a person, as typed by the worker. No `Debug`: it holds identity
 /// values, which must never reach a log or a panic message.
-#[derive(Default, Deserialize, Serialize)]
+#[derive(Default, Deserialize, Serialize, TS)]
+#[ts(rename = "Identity")]
 pub(crate) struct IdentityDto {
     #[serde(default)]
     real_name: String,
@@ -357,8 +373,8 @@ pub(crate) struct IdentityDto {
 }
 
 /// Adds a person; returns their id.
-#[tauri::command(async)]
-pub(crate) fn add_person(
+#[tauri::command]
+pub(crate) async fn add_person(
     state: DesktopState<'_>,
     case_id: String,
     pseudonym: String,
@@ -377,14 +393,18 @@ pub(crate) fn add_person(
             contact: Sensitive(identity.contact),
         },
     };
-    state.with_session(|session| Ok(id_to_hex(&session.add_person(&case_id, &person)?)))
+    in_session(&state, move |session| Ok(id_to_hex(&session.add_person(&case_id, &person)?))).await
 }
 
 /// Shows a person's identity fields (only when the worker asks: "Show identity").
-#[tauri::command(async)]
-pub(crate) fn reveal_identity(state: DesktopState<'_>, case_id: String, person_id: String) -> CommandResult<IdentityDto> {
+#[tauri::command]
+pub(crate) async fn reveal_identity(
+    state: DesktopState<'_>,
+    case_id: String,
+    person_id: String,
+) -> CommandResult<IdentityDto> {
     let case_id = id(&case_id)?;
-    state.with_session(|session| {
+    in_session(&state, move |session| {
         let view = session.open_case(&case_id)?;
         let person = view.record.persons.get(&person_id).ok_or(cairn_core::CoreError::NotFound("person"))?;
         let identity = &person.identity;
@@ -396,10 +416,12 @@ pub(crate) fn reveal_identity(state: DesktopState<'_>, case_id: String, person_i
             contact: identity.contact.expose().to_owned(),
         })
     })
+    .await
 }
 
 /// A new testimony as the form sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "NewTestimony")]
 pub(crate) struct NewTestimonyDto {
     source_person: String,
     #[serde(default)]
@@ -423,8 +445,12 @@ pub(crate) struct NewTestimonyDto {
 }
 
 /// Adds a testimony; returns its id.
-#[tauri::command(async)]
-pub(crate) fn add_testimony(state: DesktopState<'_>, case_id: String, testimony: NewTestimonyDto) -> CommandResult<String> {
+#[tauri::command]
+pub(crate) async fn add_testimony(
+    state: DesktopState<'_>,
+    case_id: String,
+    testimony: NewTestimonyDto,
+) -> CommandResult<String> {
     let case_id = id(&case_id)?;
     let testimony = NewTestimony {
         source_person: testimony.source_person,
@@ -439,25 +465,26 @@ pub(crate) fn add_testimony(state: DesktopState<'_>, case_id: String, testimony:
         narrative: testimony.narrative,
         transcript: String::new(),
     };
-    state.with_session(|session| Ok(id_to_hex(&session.add_testimony(&case_id, &testimony)?)))
+    in_session(&state, move |session| Ok(id_to_hex(&session.add_testimony(&case_id, &testimony)?))).await
 }
 
 /// Saves a testimony's narrative (only the difference is recorded).
-#[tauri::command(async)]
-pub(crate) fn set_narrative(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn set_narrative(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
     let testimony_id = id(&testimony_id)?;
-    state.with_session(|session| session.set_narrative(&testimony_id, &text))
+    in_session(&state, move |session| session.set_narrative(&testimony_id, &text)).await
 }
 
 /// Saves a testimony's transcript.
-#[tauri::command(async)]
-pub(crate) fn set_transcript(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn set_transcript(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
     let testimony_id = id(&testimony_id)?;
-    state.with_session(|session| session.set_transcript(&testimony_id, &text))
+    in_session(&state, move |session| session.set_transcript(&testimony_id, &text)).await
 }
 
 /// A new event as the form sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "NewEvent")]
 pub(crate) struct NewEventDto {
     title: String,
     #[serde(default)]
@@ -473,8 +500,8 @@ pub(crate) struct NewEventDto {
 }
 
 /// Adds an event; returns its id.
-#[tauri::command(async)]
-pub(crate) fn add_event(state: DesktopState<'_>, case_id: String, event: NewEventDto) -> CommandResult<String> {
+#[tauri::command]
+pub(crate) async fn add_event(state: DesktopState<'_>, case_id: String, event: NewEventDto) -> CommandResult<String> {
     let case_id = id(&case_id)?;
     let event = NewEvent {
         title: event.title,
@@ -484,11 +511,12 @@ pub(crate) fn add_event(state: DesktopState<'_>, case_id: String, event: NewEven
         certainty: event.certainty,
         place: event.place,
     };
-    state.with_session(|session| Ok(id_to_hex(&session.add_event(&case_id, &event)?)))
+    in_session(&state, move |session| Ok(id_to_hex(&session.add_event(&case_id, &event)?))).await
 }
 
 /// A new act as the form sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "NewAct")]
 pub(crate) struct NewActDto {
     act_type: String,
     #[serde(default)]
@@ -504,8 +532,8 @@ pub(crate) struct NewActDto {
 }
 
 /// Adds an act to an event; returns its id.
-#[tauri::command(async)]
-pub(crate) fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto) -> CommandResult<String> {
+#[tauri::command]
+pub(crate) async fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto) -> CommandResult<String> {
     let event_id = id(&event_id)?;
     let act = NewAct {
         act_type: act.act_type,
@@ -515,19 +543,20 @@ pub(crate) fn add_act(state: DesktopState<'_>, event_id: String, act: NewActDto)
         facility: act.facility,
         consequences: act.consequences,
     };
-    state.with_session(|session| Ok(id_to_hex(&session.add_act(&event_id, &act)?)))
+    in_session(&state, move |session| Ok(id_to_hex(&session.add_act(&event_id, &act)?))).await
 }
 
 /// Adds a note by this device's worker; returns its id.
-#[tauri::command(async)]
-pub(crate) fn add_note(state: DesktopState<'_>, case_id: String, text: String) -> CommandResult<String> {
+#[tauri::command]
+pub(crate) async fn add_note(state: DesktopState<'_>, case_id: String, text: String) -> CommandResult<String> {
     let case_id = id(&case_id)?;
-    state.with_session(|session| Ok(id_to_hex(&session.add_note(&case_id, &text, None)?)))
+    in_session(&state, move |session| Ok(id_to_hex(&session.add_note(&case_id, &text, None)?))).await
 }
 
 /// Changes to a person as the edit form sends them: a field left out (or `null`) stays as it
 /// is; an empty identity field clears it. Not `Debug`: it may carry identity values.
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(rename = "PersonEdit", optional_fields)]
 pub(crate) struct PersonEditDto {
     #[serde(default)]
     pseudonym: Option<String>,
@@ -546,8 +575,8 @@ pub(crate) struct PersonEditDto {
 }
 
 /// Edits a person: only the fields sent, and of those only the ones that change, are written.
-#[tauri::command(async)]
-pub(crate) fn edit_person(state: DesktopState<'_>, person_id: String, edit: PersonEditDto) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn edit_person(state: DesktopState<'_>, person_id: String, edit: PersonEditDto) -> CommandResult<()> {
     let person_id = id(&person_id)?;
     let edit = PersonEdit {
         pseudonym: edit.pseudonym,
@@ -558,11 +587,12 @@ pub(crate) fn edit_person(state: DesktopState<'_>, person_id: String, edit: Pers
         family: edit.family.map(Sensitive),
         contact: edit.contact.map(Sensitive),
     };
-    state.with_session(|session| session.edit_person(&person_id, &edit))
+    in_session(&state, move |session| session.edit_person(&person_id, &edit)).await
 }
 
 /// Changes to an event (fields left out stay).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "EventEdit", optional_fields)]
 pub(crate) struct EventEditDto {
     #[serde(default)]
     title: Option<String>,
@@ -579,8 +609,8 @@ pub(crate) struct EventEditDto {
 }
 
 /// Edits an event.
-#[tauri::command(async)]
-pub(crate) fn edit_event(state: DesktopState<'_>, event_id: String, edit: EventEditDto) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn edit_event(state: DesktopState<'_>, event_id: String, edit: EventEditDto) -> CommandResult<()> {
     let event_id = id(&event_id)?;
     let edit = EventEdit {
         title: edit.title,
@@ -590,11 +620,12 @@ pub(crate) fn edit_event(state: DesktopState<'_>, event_id: String, edit: EventE
         certainty: edit.certainty,
         place: edit.place,
     };
-    state.with_session(|session| session.edit_event(&event_id, &edit))
+    in_session(&state, move |session| session.edit_event(&event_id, &edit)).await
 }
 
 /// Changes to an act (fields left out stay).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "ActEdit", optional_fields)]
 pub(crate) struct ActEditDto {
     #[serde(default)]
     act_type: Option<String>,
@@ -611,8 +642,8 @@ pub(crate) struct ActEditDto {
 }
 
 /// Edits an act.
-#[tauri::command(async)]
-pub(crate) fn edit_act(state: DesktopState<'_>, act_id: String, edit: ActEditDto) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn edit_act(state: DesktopState<'_>, act_id: String, edit: ActEditDto) -> CommandResult<()> {
     let act_id = id(&act_id)?;
     let edit = ActEdit {
         act_type: edit.act_type,
@@ -622,12 +653,13 @@ pub(crate) fn edit_act(state: DesktopState<'_>, act_id: String, edit: ActEditDto
         facility: edit.facility,
         consequences: edit.consequences,
     };
-    state.with_session(|session| session.edit_act(&act_id, &edit))
+    in_session(&state, move |session| session.edit_act(&act_id, &edit)).await
 }
 
 /// Changes to a testimony's metadata (fields left out stay; the narrative and transcript
 /// are saved by `set_narrative` and `set_transcript`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
+#[ts(rename = "TestimonyEdit", optional_fields)]
 pub(crate) struct TestimonyEditDto {
     #[serde(default)]
     source_person: Option<String>,
@@ -650,8 +682,12 @@ pub(crate) struct TestimonyEditDto {
 }
 
 /// Edits a testimony's metadata.
-#[tauri::command(async)]
-pub(crate) fn edit_testimony(state: DesktopState<'_>, testimony_id: String, edit: TestimonyEditDto) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn edit_testimony(
+    state: DesktopState<'_>,
+    testimony_id: String,
+    edit: TestimonyEditDto,
+) -> CommandResult<()> {
     let testimony_id = id(&testimony_id)?;
     let edit = TestimonyEdit {
         source_person: edit.source_person,
@@ -664,18 +700,19 @@ pub(crate) fn edit_testimony(state: DesktopState<'_>, testimony_id: String, edit
         consent_scopes: edit.consent_scopes,
         consent_conditions: edit.consent_conditions,
     };
-    state.with_session(|session| session.edit_testimony_metadata(&testimony_id, &edit))
+    in_session(&state, move |session| session.edit_testimony_metadata(&testimony_id, &edit)).await
 }
 
 /// Replaces a note's text.
-#[tauri::command(async)]
-pub(crate) fn edit_note(state: DesktopState<'_>, note_id: String, text: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn edit_note(state: DesktopState<'_>, note_id: String, text: String) -> CommandResult<()> {
     let note_id = id(&note_id)?;
-    state.with_session(|session| session.edit_note(&note_id, &text))
+    in_session(&state, move |session| session.edit_note(&note_id, &text)).await
 }
 
 /// One value of a conflicting field.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "ConflictValue")]
 pub(crate) struct ConflictValueDto {
     value: String,
     is_object: bool,
@@ -685,7 +722,8 @@ pub(crate) struct ConflictValueDto {
 }
 
 /// A field edited on two devices at once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Conflict")]
 pub(crate) struct ConflictDto {
     document_id: String,
     document_kind: &'static str,
@@ -699,10 +737,10 @@ pub(crate) struct ConflictDto {
 }
 
 /// The unresolved conflicts of a case.
-#[tauri::command(async)]
-pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> CommandResult<Vec<ConflictDto>> {
+#[tauri::command]
+pub(crate) async fn case_conflicts(state: DesktopState<'_>, case_id: String) -> CommandResult<Vec<ConflictDto>> {
     let case_id = id(&case_id)?;
-    state.with_session(|session| {
+    in_session(&state, move |session| {
         Ok(session
             .conflicts(&case_id)?
             .into_iter()
@@ -733,11 +771,12 @@ pub(crate) fn case_conflicts(state: DesktopState<'_>, case_id: String) -> Comman
             })
             .collect())
     })
+    .await
 }
 
 /// Resolves a conflict by keeping one of its values.
-#[tauri::command(async)]
-pub(crate) fn resolve_conflict(
+#[tauri::command]
+pub(crate) async fn resolve_conflict(
     state: DesktopState<'_>,
     case_id: String,
     document_id: String,
@@ -745,12 +784,12 @@ pub(crate) fn resolve_conflict(
     choice: usize,
 ) -> CommandResult<()> {
     let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
-    state.with_session(|session| session.resolve_conflict(&case_id, &document_id, &path, choice))
+    in_session(&state, move |session| session.resolve_conflict(&case_id, &document_id, &path, choice)).await
 }
 
 /// Settles a conflict on a text field with a value the worker typed.
-#[tauri::command(async)]
-pub(crate) fn merge_conflict(
+#[tauri::command]
+pub(crate) async fn merge_conflict(
     state: DesktopState<'_>,
     case_id: String,
     document_id: String,
@@ -758,11 +797,12 @@ pub(crate) fn merge_conflict(
     value: String,
 ) -> CommandResult<()> {
     let (case_id, document_id) = (id(&case_id)?, id(&document_id)?);
-    state.with_session(|session| session.merge_conflict(&case_id, &document_id, &path, &value))
+    in_session(&state, move |session| session.merge_conflict(&case_id, &document_id, &path, &value)).await
 }
 
 /// One term of a controlled vocabulary, in both languages.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Term")]
 pub(crate) struct TermDto {
     code: String,
     en: String,
@@ -770,7 +810,8 @@ pub(crate) struct TermDto {
 }
 
 /// A controlled vocabulary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Vocabulary")]
 pub(crate) struct VocabularyDto {
     kind: &'static str,
     terms: Vec<TermDto>,
@@ -778,29 +819,32 @@ pub(crate) struct VocabularyDto {
 
 /// Every controlled vocabulary (act types, agencies, roles, consent scopes, statuses, risks).
 #[tauri::command]
-pub(crate) fn vocabularies() -> CommandResult<Vec<VocabularyDto>> {
-    let all = cairn_core::cases::vocabularies().map_err(|_| CommandError::internal())?;
-    Ok(all
-        .iter()
-        .map(|vocabulary| VocabularyDto {
-            kind: vocabulary.kind.name(),
-            terms: vocabulary
-                .terms
-                .iter()
-                .map(|term| TermDto { code: term.code.clone(), en: term.en.clone(), ko: term.ko.clone() })
-                .collect(),
-        })
-        .collect())
+pub(crate) async fn vocabularies() -> CommandResult<Vec<VocabularyDto>> {
+    blocking(|| {
+        let all = cairn_core::cases::vocabularies().map_err(|_| CommandError::internal())?;
+        Ok(all
+            .iter()
+            .map(|vocabulary| VocabularyDto {
+                kind: vocabulary.kind.name(),
+                terms: vocabulary
+                    .terms
+                    .iter()
+                    .map(|term| TermDto { code: term.code.clone(), en: term.en.clone(), ko: term.ko.clone() })
+                    .collect(),
+            })
+            .collect())
+    })
+    .await
 }
 
 /// The name recorded with this device's edits and notes.
-#[tauri::command(async)]
-pub(crate) fn worker_name(state: DesktopState<'_>) -> CommandResult<String> {
-    state.with_session(|session| session.worker_name())
+#[tauri::command]
+pub(crate) async fn worker_name(state: DesktopState<'_>) -> CommandResult<String> {
+    in_session(&state, move |session| session.worker_name()).await
 }
 
 /// Sets the worker name.
-#[tauri::command(async)]
-pub(crate) fn set_worker_name(state: DesktopState<'_>, name: String) -> CommandResult<()> {
-    state.with_session(|session| session.set_worker_name(&name))
+#[tauri::command]
+pub(crate) async fn set_worker_name(state: DesktopState<'_>, name: String) -> CommandResult<()> {
+    in_session(&state, move |session| session.set_worker_name(&name)).await
 }

@@ -17,11 +17,12 @@ use crate::{
     error::{CommandError, CommandResult},
     media::{MAX_READ, MediaStreams},
 };
+use ts_rs::TS;
 
-/// The header naming the recording a piece belongs to.
-const RECORDING_HEADER: &str = "x-cairn-recording";
+/// The header naming the recording a piece belongs to (also in the UI's generated bindings).
+pub(crate) const RECORDING_HEADER: &str = "x-cairn-recording";
 /// The header giving how many bytes of the recording came before the piece.
-const OFFSET_HEADER: &str = "x-cairn-offset";
+pub(crate) const OFFSET_HEADER: &str = "x-cairn-offset";
 
 impl AttachmentDto {
     /// The DTO of an attachment just added.
@@ -40,14 +41,16 @@ impl AttachmentDto {
 }
 
 /// A recording recovered after the app or the vault stopped mid-recording.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RecoveredRecording")]
 pub(crate) struct RecoveredDto {
     case_id: String,
     attachment: AttachmentDto,
 }
 
 /// An attachment opened for playback.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "MediaInfo")]
 pub(crate) struct MediaDto {
     /// Names the attachment to `read_media` until the vault locks.
     token: String,

@@ -9,14 +9,16 @@ use cairn_core::team::{Role, Standing};
 use serde::Serialize;
 use tauri_plugin_dialog::DialogExt;
 
-use super::{DesktopState, blocking};
+use super::{DesktopState, blocking, in_session};
 use crate::{
     error::{CommandError, CommandResult},
     state::PendingFile,
 };
+use ts_rs::TS;
 
 /// This device, as the team screen shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Device")]
 pub(crate) struct DeviceDto {
     device_id: String,
     fingerprint: String,
@@ -24,9 +26,9 @@ pub(crate) struct DeviceDto {
 }
 
 /// This device's id and fingerprints.
-#[tauri::command(async)]
-pub(crate) fn device_identity(state: DesktopState<'_>) -> CommandResult<DeviceDto> {
-    let identity = state.with_session(|session| session.device_identity())?;
+#[tauri::command]
+pub(crate) async fn device_identity(state: DesktopState<'_>) -> CommandResult<DeviceDto> {
+    let identity = in_session(&state, |session| session.device_identity()).await?;
     Ok(DeviceDto {
         device_id: identity.device_id,
         fingerprint: identity.fingerprint,
@@ -35,7 +37,8 @@ pub(crate) fn device_identity(state: DesktopState<'_>) -> CommandResult<DeviceDt
 }
 
 /// A QR code as rows of dark (true) and light modules.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "QrMatrix")]
 pub(crate) struct QrDto {
     width: usize,
     dark: Vec<bool>,
@@ -50,7 +53,8 @@ fn qr(text: &str) -> CommandResult<QrDto> {
 }
 
 /// An enrollment request to hand to HQ.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "EnrollmentRequest")]
 pub(crate) struct EnrollmentRequestDto {
     device_id: String,
     fingerprint: String,
@@ -61,15 +65,19 @@ pub(crate) struct EnrollmentRequestDto {
 
 /// Makes this device's enrollment request (self-signed); the file is saved with
 /// `save_enrollment_request`.
-#[tauri::command(async)]
-pub(crate) fn enrollment_request(state: DesktopState<'_>, name: String) -> CommandResult<EnrollmentRequestDto> {
-    let request = state.with_session(|session| session.enrollment_request(&name))?;
-    Ok(EnrollmentRequestDto {
-        qr: qr(&request.text)?,
-        device_id: request.device_id,
-        fingerprint: request.fingerprint,
-        text: request.text,
+#[tauri::command]
+pub(crate) async fn enrollment_request(state: DesktopState<'_>, name: String) -> CommandResult<EnrollmentRequestDto> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let request = desktop.with_session(|session| session.enrollment_request(&name))?;
+        Ok(EnrollmentRequestDto {
+            qr: qr(&request.text)?,
+            device_id: request.device_id,
+            fingerprint: request.fingerprint,
+            text: request.text,
+        })
     })
+    .await
 }
 
 /// Saves this device's enrollment request to a file chosen by the worker (e.g. on a USB stick).
@@ -106,7 +114,8 @@ fn pick_file(app: &tauri::AppHandle, limit: usize) -> CommandResult<Option<Vec<u
 }
 
 /// A roster file waiting for the worker to compare its organisation fingerprint.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RosterPreview")]
 pub(crate) struct RosterPreviewDto {
     organisation_fingerprint: String,
     /// Whether this device already trusts an organisation (then the fingerprint must match it).
@@ -133,7 +142,8 @@ pub(crate) async fn preview_roster(
 }
 
 /// What an import changed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RosterImported")]
 pub(crate) struct RosterImportedDto {
     roster_version: u64,
     epoch: u32,
@@ -143,7 +153,8 @@ pub(crate) struct RosterImportedDto {
 }
 
 /// A device's place on the roster.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Standing")]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum StandingDto {
     Member { role: &'static str },
@@ -159,21 +170,29 @@ fn standing(standing: Standing) -> StandingDto {
 
 /// Imports the roster shown by `preview_roster`, after the worker confirmed the
 /// organisation fingerprint (as typed from HQ's screen or paper).
-#[tauri::command(async)]
-pub(crate) fn import_roster(state: DesktopState<'_>, confirmed_fingerprint: String) -> CommandResult<RosterImportedDto> {
-    let Some(PendingFile::Roster(bytes)) = state.take_file() else { return Err(CommandError::wrong_phase()) };
-    let confirmed = Some(confirmed_fingerprint.trim()).filter(|text| !text.is_empty());
-    let imported = state.with_session(|session| session.import_roster(&bytes, confirmed))?;
-    Ok(RosterImportedDto {
-        roster_version: imported.roster_version,
-        epoch: imported.epoch,
-        organisation_fingerprint: imported.organisation_fingerprint,
-        first_pin: imported.first_pin,
-        standing: standing(imported.standing),
+#[tauri::command]
+pub(crate) async fn import_roster(
+    state: DesktopState<'_>,
+    confirmed_fingerprint: String,
+) -> CommandResult<RosterImportedDto> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let Some(PendingFile::Roster(bytes)) = desktop.take_file() else { return Err(CommandError::wrong_phase()) };
+        let confirmed = Some(confirmed_fingerprint.trim()).filter(|text| !text.is_empty());
+        let imported = desktop.with_session(|session| session.import_roster(&bytes, confirmed))?;
+        Ok(RosterImportedDto {
+            roster_version: imported.roster_version,
+            epoch: imported.epoch,
+            organisation_fingerprint: imported.organisation_fingerprint,
+            first_pin: imported.first_pin,
+            standing: standing(imported.standing),
+        })
     })
+    .await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RosterMember")]
 pub(crate) struct MemberDto {
     device_id: String,
     name: Option<String>,
@@ -181,7 +200,8 @@ pub(crate) struct MemberDto {
     fingerprint: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RevokedDevice")]
 pub(crate) struct RevokedDto {
     device_id: String,
     name: Option<String>,
@@ -190,7 +210,8 @@ pub(crate) struct RevokedDto {
 }
 
 /// The roster this device holds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Roster")]
 pub(crate) struct RosterDto {
     organisation_name: Option<String>,
     organisation_fingerprint: String,
@@ -204,9 +225,9 @@ pub(crate) struct RosterDto {
 }
 
 /// The roster, or `None` before the first import (or organisation creation).
-#[tauri::command(async)]
-pub(crate) fn roster(state: DesktopState<'_>) -> CommandResult<Option<RosterDto>> {
-    let Some(view) = state.with_session(|session| session.roster())? else { return Ok(None) };
+#[tauri::command]
+pub(crate) async fn roster(state: DesktopState<'_>) -> CommandResult<Option<RosterDto>> {
+    let Some(view) = in_session(&state, |session| session.roster()).await? else { return Ok(None) };
     Ok(Some(RosterDto {
         organisation_name: view.organisation_name,
         organisation_fingerprint: view.organisation_fingerprint,
@@ -239,25 +260,27 @@ pub(crate) fn roster(state: DesktopState<'_>) -> CommandResult<Option<RosterDto>
 }
 
 /// A new organisation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Organisation")]
 pub(crate) struct OrganisationDto {
     fingerprint: String,
     roster_version: u64,
 }
 
 /// HQ: makes this vault the HQ of a new organisation.
-#[tauri::command(async)]
-pub(crate) fn create_organisation(
+#[tauri::command]
+pub(crate) async fn create_organisation(
     state: DesktopState<'_>,
     org_name: String,
     device_name: String,
 ) -> CommandResult<OrganisationDto> {
-    let created = state.with_session(|session| session.create_organisation(&org_name, &device_name))?;
+    let created = in_session(&state, move |session| session.create_organisation(&org_name, &device_name)).await?;
     Ok(OrganisationDto { fingerprint: created.fingerprint, roster_version: created.roster_version })
 }
 
 /// What HQ compares before enrolling.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "EnrollmentPreview")]
 pub(crate) struct RequestPreviewDto {
     device_id: String,
     fingerprint: String,
@@ -294,7 +317,8 @@ pub(crate) async fn preview_enrollment(
 }
 
 /// What an enrollment or revocation issued.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "Issued")]
 pub(crate) struct IssuedDto {
     device_id: String,
     roster_version: u64,
@@ -302,8 +326,8 @@ pub(crate) struct IssuedDto {
 }
 
 /// HQ: enrolls the previewed device, once the fingerprint read from its screen was typed.
-#[tauri::command(async)]
-pub(crate) fn enroll_device(
+#[tauri::command]
+pub(crate) async fn enroll_device(
     state: DesktopState<'_>,
     role: String,
     name: String,
@@ -315,15 +339,19 @@ pub(crate) fn enroll_device(
         "hq" => Role::Hq,
         _ => return Err(CommandError::invalid("unknown role")),
     };
-    let Some(PendingFile::Request(bytes)) = state.take_file() else { return Err(CommandError::wrong_phase()) };
-    let issued = state.with_session(|session| session.enroll_device(&bytes, role, &name, &confirmed_fingerprint))?;
-    Ok(IssuedDto { device_id: issued.device_id, roster_version: issued.roster_version, epoch: issued.epoch })
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let Some(PendingFile::Request(bytes)) = desktop.take_file() else { return Err(CommandError::wrong_phase()) };
+        let issued = desktop.with_session(|session| session.enroll_device(&bytes, role, &name, &confirmed_fingerprint))?;
+        Ok(IssuedDto { device_id: issued.device_id, roster_version: issued.roster_version, epoch: issued.epoch })
+    })
+    .await
 }
 
 /// HQ: revokes a device; the team key rotates.
-#[tauri::command(async)]
-pub(crate) fn revoke_device(state: DesktopState<'_>, device_id: String) -> CommandResult<IssuedDto> {
-    let issued = state.with_session(|session| session.revoke_device(&device_id))?;
+#[tauri::command]
+pub(crate) async fn revoke_device(state: DesktopState<'_>, device_id: String) -> CommandResult<IssuedDto> {
+    let issued = in_session(&state, move |session| session.revoke_device(&device_id)).await?;
     Ok(IssuedDto { device_id: issued.device_id, roster_version: issued.roster_version, epoch: issued.epoch })
 }
 

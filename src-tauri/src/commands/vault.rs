@@ -4,15 +4,17 @@
 use cairn_core::{ExposeSecret, KdfChoice, SecretString};
 use serde::Serialize;
 
-use super::{DesktopState, blocking};
+use super::{DesktopState, blocking, in_session};
 use crate::{
     error::{CommandError, CommandResult},
     settings::{Language, MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, Settings},
     state::{LockReason, PhaseName},
 };
+use ts_rs::TS;
 
 /// Everything the shell of the UI needs before (and after) unlock. Nothing sensitive.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "AppState")]
 pub(crate) struct AppStateDto {
     phase: PhaseName,
     /// The language to show now.
@@ -46,18 +48,25 @@ fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
 
 /// The phase, language and settings.
 #[tauri::command]
-pub(crate) fn app_state(state: DesktopState<'_>) -> AppStateDto {
-    app_state_dto(&state)
+pub(crate) async fn app_state(state: DesktopState<'_>) -> CommandResult<AppStateDto> {
+    let desktop = state.inner().clone();
+    // The phase looks for the vault on disk.
+    blocking(move || Ok(app_state_dto(&desktop))).await
 }
 
 /// The recovery code to show once, grouped `XXXX-XXXX-…`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RecoveryCode")]
 pub(crate) struct RecoveryCodeDto {
     code: String,
 }
 
-fn new_passphrase(passphrase: String, again: String) -> CommandResult<SecretString> {
-    let (passphrase, again) = (SecretString::from(passphrase), SecretString::from(again));
+/// Both entries wrapped at once (before the hop to the blocking pool), then checked there.
+fn secrets(passphrase: String, again: String) -> (SecretString, SecretString) {
+    (SecretString::from(passphrase), SecretString::from(again))
+}
+
+fn new_passphrase(passphrase: SecretString, again: SecretString) -> CommandResult<SecretString> {
     if passphrase.expose_secret() != again.expose_secret() {
         return Err(CommandError::passphrase_mismatch());
     }
@@ -73,12 +82,13 @@ pub(crate) async fn create_vault(
     passphrase: String,
     passphrase_again: String,
 ) -> CommandResult<RecoveryCodeDto> {
-    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let (passphrase, again) = secrets(passphrase, passphrase_again);
     let desktop = state.inner().clone();
-    if desktop.phase_name() != PhaseName::NoVault {
-        return Err(CommandError::wrong_phase());
-    }
     blocking(move || {
+        let passphrase = new_passphrase(passphrase, again)?;
+        if desktop.phase_name() != PhaseName::NoVault {
+            return Err(CommandError::wrong_phase());
+        }
         let kdf = if desktop.options.insecure_fast_kdf { KdfChoice::InsecureTestOnly } else { KdfChoice::Calibrate };
         let (session, code) = cairn_core::create_vault(&desktop.options.vault_dir, &passphrase, kdf)?;
         let shown = RecoveryCodeDto { code: code.display_grouped().to_string() };
@@ -89,10 +99,11 @@ pub(crate) async fn create_vault(
 }
 
 /// Checks the recovery code typed back after creation; on a match the vault opens.
-#[tauri::command(async)]
-pub(crate) fn confirm_recovery_code(state: DesktopState<'_>, typed: String) -> CommandResult<()> {
+#[tauri::command]
+pub(crate) async fn confirm_recovery_code(state: DesktopState<'_>, typed: String) -> CommandResult<()> {
     let typed = SecretString::from(typed);
-    state.confirm_recovery_code(typed.expose_secret())
+    let desktop = state.inner().clone();
+    blocking(move || desktop.confirm_recovery_code(typed.expose_secret())).await
 }
 
 /// Unlocks with the passphrase.
@@ -100,12 +111,12 @@ pub(crate) fn confirm_recovery_code(state: DesktopState<'_>, typed: String) -> C
 pub(crate) async fn unlock(state: DesktopState<'_>, passphrase: String) -> CommandResult<()> {
     let passphrase = SecretString::from(passphrase);
     let desktop = state.inner().clone();
-    match desktop.phase_name() {
-        PhaseName::Unlocked => return Ok(()),
-        PhaseName::NoVault => return Err(cairn_core::CoreError::VaultNotFound.into()),
-        PhaseName::Locked | PhaseName::ConfirmRecovery => {}
-    }
     blocking(move || {
+        match desktop.phase_name() {
+            PhaseName::Unlocked => return Ok(()),
+            PhaseName::NoVault => return Err(cairn_core::CoreError::VaultNotFound.into()),
+            PhaseName::Locked | PhaseName::ConfirmRecovery => {}
+        }
         let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase)?;
         desktop.open(session);
         Ok(())
@@ -122,9 +133,10 @@ pub(crate) async fn recover(
     passphrase_again: String,
 ) -> CommandResult<()> {
     let code = SecretString::from(code);
-    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let (passphrase, again) = secrets(passphrase, passphrase_again);
     let desktop = state.inner().clone();
     blocking(move || {
+        let passphrase = new_passphrase(passphrase, again)?;
         let session = cairn_core::recover_vault(&desktop.options.vault_dir, &code, &passphrase)?;
         desktop.open(session);
         Ok(())
@@ -134,19 +146,34 @@ pub(crate) async fn recover(
 
 /// Locks now (the Lock button and the panic shortcut).
 #[tauri::command]
-pub(crate) fn lock(state: DesktopState<'_>, streams: tauri::State<'_, std::sync::Arc<crate::media::MediaStreams>>) {
-    state.lock(LockReason::User);
-    streams.clear();
+pub(crate) async fn lock(
+    state: DesktopState<'_>,
+    streams: tauri::State<'_, std::sync::Arc<crate::media::MediaStreams>>,
+) -> CommandResult<()> {
+    let (desktop, streams) = (state.inner().clone(), streams.inner().clone());
+    // Locking waits for the command holding the session (a cancelled import rolls back first).
+    blocking(move || {
+        desktop.lock(LockReason::User);
+        streams.clear();
+        Ok(())
+    })
+    .await
 }
 
 /// The user did something: postpones the idle auto-lock.
 #[tauri::command]
-pub(crate) fn activity(state: DesktopState<'_>) {
-    state.activity();
+pub(crate) async fn activity(state: DesktopState<'_>) -> CommandResult<()> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        desktop.activity();
+        Ok(())
+    })
+    .await
 }
 
 /// Facts about the open vault for the settings screen.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "VaultStatus")]
 pub(crate) struct VaultStatusDto {
     format_version: u16,
     schema_version: u32,
@@ -158,9 +185,9 @@ pub(crate) struct VaultStatusDto {
 }
 
 /// Format, key derivation, device and number of cases.
-#[tauri::command(async)]
-pub(crate) fn vault_status(state: DesktopState<'_>) -> CommandResult<VaultStatusDto> {
-    let status = state.with_session(|session| session.status())?;
+#[tauri::command]
+pub(crate) async fn vault_status(state: DesktopState<'_>) -> CommandResult<VaultStatusDto> {
+    let status = in_session(&state, |session| session.status()).await?;
     Ok(VaultStatusDto {
         format_version: status.format_version,
         schema_version: status.schema_version,
@@ -182,12 +209,13 @@ pub(crate) async fn change_passphrase(
     passphrase_again: String,
 ) -> CommandResult<()> {
     let current = SecretString::from(current);
-    let passphrase = new_passphrase(passphrase, passphrase_again)?;
+    let (passphrase, again) = secrets(passphrase, passphrase_again);
     let desktop = state.inner().clone();
-    if desktop.phase_name() != PhaseName::Unlocked {
-        return Err(CommandError::locked());
-    }
     blocking(move || {
+        let passphrase = new_passphrase(passphrase, again)?;
+        if desktop.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
         // Proves the current passphrase by opening the vault with it a second time.
         cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
         desktop.with_session(|session| session.change_passphrase(&passphrase))
@@ -196,8 +224,8 @@ pub(crate) async fn change_passphrase(
 }
 
 /// Saves the language (`None`: follow the system) and the auto-lock delay.
-#[tauri::command(async)]
-pub(crate) fn set_settings(
+#[tauri::command]
+pub(crate) async fn set_settings(
     state: DesktopState<'_>,
     language: Option<Language>,
     auto_lock_minutes: u32,
@@ -205,9 +233,13 @@ pub(crate) fn set_settings(
     if !(MIN_AUTO_LOCK_MINUTES..=MAX_AUTO_LOCK_MINUTES).contains(&auto_lock_minutes) {
         return Err(CommandError::invalid("auto-lock minutes out of range"));
     }
-    let settings = Settings { language, auto_lock_minutes };
-    settings.save(&state.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
-    state.apply_settings(settings);
-    state.activity();
-    Ok(app_state_dto(&state))
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let settings = Settings { language, auto_lock_minutes };
+        settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
+        desktop.apply_settings(settings);
+        desktop.activity();
+        Ok(app_state_dto(&desktop))
+    })
+    .await
 }

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { emit } from '@tauri-apps/api/event';
 import Attachments from './Attachments.svelte';
 import { applyState } from '../lib/app.svelte';
-import type { Attachment, CaseDetail } from '../lib/api';
+import { WORK_PROGRESS_EVENT, type Attachment, type CaseDetail } from '../lib/api';
 import { baseState, fakeShell } from '../lib/test-ipc';
 
 const attachment: Attachment = {
@@ -27,7 +27,7 @@ function detail(attachments: Attachment[] = []): CaseDetail {
 /** Emits progress until the bar shows it (the component starts listening once mounted). */
 async function progress(done: number, total: number | null, shown: number) {
   await waitFor(async () => {
-    await emit('work-progress', { done, total });
+    await emit(WORK_PROGRESS_EVENT, { done, total });
     expect((screen.getByTestId('busy').querySelector('progress') as HTMLProgressElement).value).toBe(shown);
   });
 }

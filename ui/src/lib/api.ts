@@ -1,37 +1,65 @@
-// Typed wrappers over the shell's commands. Each rejects with a CommandError `{ code, message }`;
+// The bridge to the shell: the only module that invokes a command or listens to an event.
+// Every command is a typed wrapper here, and each rejects with a CommandError `{ code, message }`;
 // the UI shows its own text for the code (see errors.ts), never the raw message.
+//
+// The types are not written by hand: they are generated from the shell's Rust DTOs, command
+// names and events into ./bindings (src-tauri/src/bindings.rs; a cargo test fails when they are
+// stale) and re-exported here, so a renamed field fails `npm run check`, not the app.
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  AppState,
+  Attachment,
+  CaseDetail,
+  CaseSummary,
+  CommandError,
+  Conflict,
+  Device,
+  EnrollmentPreview,
+  EnrollmentRequest,
+  Identity,
+  ImportedAttachment,
+  Issued,
+  LockReason,
+  MediaInfo,
+  NewAct,
+  NewEvent,
+  NewTestimony,
+  Organisation,
+  PersonEdit,
+  ActEdit,
+  EventEdit,
+  RecoveredRecording,
+  RecoveryCode,
+  Roster,
+  RosterImported,
+  RosterPreview,
+  SearchHit,
+  TestimonyEdit,
+  VaultStatus,
+  Vocabulary,
+  WorkProgress,
+} from './bindings';
+import { OFFSET_HEADER, RECORDING_HEADER, type CommandName } from './bindings/commands';
+import { VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT, type EventPayloads } from './bindings/events';
 import type { Lang } from './i18n.svelte';
 
-export interface CommandError {
-  code: string;
-  message: string;
-}
+export type * from './bindings';
+export type { CommandName } from './bindings/commands';
+export { VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT };
 
-export type Phase = 'no_vault' | 'locked' | 'confirm_recovery' | 'unlocked';
-export type LockReason = 'user' | 'idle' | 'sleep' | 'screen_locked';
-
-export interface AppState {
-  phase: Phase;
-  language: Lang;
-  language_choice: Lang | null;
-  auto_lock_minutes: number;
-  min_auto_lock_minutes: number;
-  max_auto_lock_minutes: number;
-  min_passphrase_chars: number;
-  test_mode: boolean;
-  last_lock: LockReason | null;
-}
-
-export interface VaultStatus {
-  format_version: number;
-  schema_version: number;
-  kdf_memory_mib: number;
-  kdf_iterations: number;
-  insecure_kdf: boolean;
-  device_id: string;
-  case_count: number;
-}
+/** The identity fields of a person, in the order the forms show them. */
+export type IdentityField = keyof Identity;
+// A record rather than a list, so that a field added to the shell's Identity is a type error
+// here until it is listed (object keys keep this order).
+const IDENTITY_FIELD_SET: Record<IdentityField, true> = {
+  real_name: true,
+  birth_date: true,
+  home_town: true,
+  family: true,
+  contact: true,
+};
+export const IDENTITY_FIELDS = Object.keys(IDENTITY_FIELD_SET) as IdentityField[];
 
 export function isCommandError(value: unknown): value is CommandError {
   return typeof value === 'object' && value !== null && typeof (value as CommandError).code === 'string';
@@ -43,7 +71,7 @@ export function setLockedHandler(handler: () => void): void {
   onLocked = handler;
 }
 
-export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
@@ -54,7 +82,7 @@ export async function call<T>(command: string, args?: Record<string, unknown>): 
 }
 
 /** Sends raw bytes (not JSON) to a command, with its arguments in headers. */
-export async function callRaw<T>(command: string, body: Uint8Array, headers: Record<string, string>): Promise<T> {
+async function callRaw<T>(command: CommandName, body: Uint8Array, headers: Record<string, string>): Promise<T> {
   try {
     return await invoke<T>(command, body, { headers });
   } catch (raw) {
@@ -67,7 +95,7 @@ export async function callRaw<T>(command: string, body: Uint8Array, headers: Rec
 export const api = {
   appState: () => call<AppState>('app_state'),
   createVault: (passphrase: string, passphraseAgain: string) =>
-    call<{ code: string }>('create_vault', { passphrase, passphraseAgain }),
+    call<RecoveryCode>('create_vault', { passphrase, passphraseAgain }),
   confirmRecoveryCode: (typed: string) => call<void>('confirm_recovery_code', { typed }),
   unlock: (passphrase: string) => call<void>('unlock', { passphrase }),
   recover: (code: string, passphrase: string, passphraseAgain: string) =>
@@ -82,187 +110,6 @@ export const api = {
 };
 
 // ---- Cases ----
-
-export interface CaseSummary {
-  id: string;
-  title: string;
-  status: string;
-  risk: string;
-  created_at: number;
-  updated_at: number;
-  persons: number;
-  testimonies: number;
-  events: number;
-  notes: number;
-  attachments: number;
-  conflicts: number;
-  tags: string[];
-  act_types: string[];
-  first_date: string | null;
-  last_date: string | null;
-}
-
-export interface SearchHit {
-  case_id: string;
-  title: string;
-  status: string;
-  fields: string[];
-  snippet: string;
-}
-
-export type IdentityField = 'real_name' | 'birth_date' | 'home_town' | 'family' | 'contact';
-export const IDENTITY_FIELDS: IdentityField[] = ['real_name', 'birth_date', 'home_town', 'family', 'contact'];
-export type Identity = Record<IdentityField, string>;
-
-export interface Person {
-  id: string;
-  pseudonym: string;
-  roles: string[];
-  identity_recorded: IdentityField[];
-}
-
-export interface Testimony {
-  id: string;
-  source_person: string;
-  date: string;
-  place: string;
-  interviewer: string;
-  interpreter: string;
-  language: string;
-  consent_given: boolean;
-  consent_scopes: string[];
-  consent_conditions: string;
-  narrative: string;
-  transcript: string;
-}
-
-export interface Act {
-  id: string;
-  act_type: string;
-  victim: string;
-  agency: string;
-  unit: string;
-  facility: string;
-  consequences: string;
-}
-
-export interface CaseEvent {
-  id: string;
-  title: string;
-  description: string;
-  date_start: string;
-  date_end: string;
-  date_certainty: string;
-  place: string;
-  acts: Act[];
-}
-
-export interface Note {
-  id: string;
-  at: number;
-  by: string;
-  text: string;
-}
-
-export interface Attachment {
-  id: string;
-  file_name: string;
-  media_type: string;
-  stored_size: number;
-  metadata: 'stripped' | 'kept' | 'not_an_image' | string;
-  added_at: number;
-  added_by: string;
-}
-
-export interface CaseDetail {
-  id: string;
-  title: string;
-  status: string;
-  risk: string;
-  team: string;
-  tags: string[];
-  created_at: number;
-  created_by: string;
-  updated_at: number;
-  persons: Person[];
-  testimonies: Testimony[];
-  events: CaseEvent[];
-  notes: Note[];
-  attachments: Attachment[];
-  conflicts: number;
-}
-
-export interface NewTestimony {
-  source_person: string;
-  date: string;
-  place: string;
-  interviewer: string;
-  interpreter: string;
-  language: string;
-  consent_given: boolean;
-  consent_scopes: string[];
-  consent_conditions: string;
-  narrative: string;
-}
-
-export interface NewEvent {
-  title: string;
-  description: string;
-  date_start: string;
-  date_end: string;
-  certainty: string;
-  place: string;
-}
-
-export interface NewAct {
-  act_type: string;
-  victim: string;
-  agency: string;
-  unit: string;
-  facility: string;
-  consequences: string;
-}
-
-/** Changes to a person: a field left out stays; an empty identity field clears it. Send only
- * the identity fields the worker changed. */
-export interface PersonEdit extends Partial<Identity> {
-  pseudonym?: string;
-  roles?: string[];
-}
-
-/** Changes to an event, an act or a testimony's metadata: fields left out stay. */
-export type EventEdit = Partial<NewEvent>;
-export type ActEdit = Partial<NewAct>;
-export type TestimonyEdit = Partial<Omit<NewTestimony, 'narrative'>>;
-
-export interface ConflictValue {
-  value: string;
-  is_object: boolean;
-  by: string;
-  at: number;
-  shown: boolean;
-}
-
-export interface Conflict {
-  document_id: string;
-  document_kind: 'case' | 'testimony';
-  path: string;
-  case_field: string | null;
-  /** A single text field: can be merged by typing a value (mergeConflict). */
-  mergeable: boolean;
-  values: ConflictValue[];
-}
-
-export interface Term {
-  code: string;
-  en: string;
-  ko: string;
-}
-
-export interface Vocabulary {
-  kind: string;
-  terms: Term[];
-}
 
 export const cases = {
   list: () => call<CaseSummary[]>('list_cases'),
@@ -294,67 +141,65 @@ export const cases = {
   workerName: () => call<string>('worker_name'),
   setWorkerName: (name: string) => call<void>('set_worker_name', { name }),
   importAttachment: (caseId: string, keepMetadata: boolean) =>
-    call<{ attachment: Attachment; removed_parts: number } | null>('import_attachment', { caseId, keepMetadata }),
+    call<ImportedAttachment | null>('import_attachment', { caseId, keepMetadata }),
   exportAttachment: (attachmentId: string, fileName: string) => call<boolean>('export_attachment', { attachmentId, fileName }),
   /** Stops the import or export under way; it then fails with the code `cancelled`. */
   cancelWork: () => call<void>('cancel_work'),
 };
 
-/** The event the shell sends while a large file is imported or exported (at most 10 a second). */
-export const WORK_PROGRESS_EVENT = 'work-progress';
+// ---- Recording and playback ----
 
-/** Bytes done so far; `total` when the shell knows it (imports), else the caller does. */
-export interface WorkProgress {
-  done: number;
-  total: number | null;
+export const recordings = {
+  /** Starts recording into a case in the recorder's format; answers the recording's id. */
+  start: (caseId: string, mime: string) => call<string>('start_recording', { caseId, mime }),
+  /** Stores the next piece (raw bytes) after `offset` bytes; answers the bytes stored so far. */
+  append: (recordingId: string, offset: number, piece: Uint8Array) =>
+    callRaw<number>('append_recording', piece, { [RECORDING_HEADER]: recordingId, [OFFSET_HEADER]: String(offset) }),
+  finish: (recordingId: string) => call<Attachment>('finish_recording', { recordingId }),
+  discard: (recordingId: string) => call<void>('discard_recording', { recordingId }),
+  /** Turns recordings cut short (crash, lock) into interrupted attachments. */
+  recover: () => call<RecoveredRecording[]>('recover_recordings'),
+};
+
+export const media = {
+  /** Opens an attachment for playback: a token valid until the vault locks. */
+  open: (attachmentId: string) => call<MediaInfo>('open_media', { attachmentId }),
+  /** The piece of an opened attachment that starts at `offset` (empty at the end). Invoked
+   * directly, not through `call`, as it always was: a failed read is the player's error
+   * (shown by the player), and does not send the app to the unlock screen. */
+  read: async (token: string, offset: number): Promise<Uint8Array> =>
+    new Uint8Array(await invoke<ArrayBuffer>('read_media' satisfies CommandName, { token, offset })),
+};
+
+// ---- Events ----
+
+/** Calls `handler` with the payload of every `event` the shell sends; resolves to the unlisten. */
+function on<E extends keyof EventPayloads>(event: E, handler: (payload: EventPayloads[E]) => void): Promise<UnlistenFn> {
+  return listen<EventPayloads[E]>(event, (message) => handler(message.payload));
 }
+
+export const events = {
+  /** The vault was locked behind the page's back (idle auto-lock, sleep, screen lock). */
+  onVaultLocked: (handler: (reason: LockReason) => void) => on(VAULT_LOCKED_EVENT, handler),
+  /** Progress of a large import or export, at most 10 a second. `total` is null when the
+   * shell does not know it (exports); the caller does. */
+  onWorkProgress: (handler: (progress: WorkProgress) => void) => on(WORK_PROGRESS_EVENT, handler),
+};
 
 // ---- Team ----
-
-export interface Device {
-  device_id: string;
-  fingerprint: string;
-  organisation_fingerprint: string | null;
-}
-
-export interface EnrollmentRequest {
-  device_id: string;
-  fingerprint: string;
-  text: string;
-  qr: { width: number; dark: boolean[] };
-}
-
-export type Standing = { kind: 'member'; role: string } | { kind: 'revoked'; at: number };
-
-export interface Roster {
-  organisation_name: string | null;
-  organisation_fingerprint: string;
-  version: number;
-  epoch: number;
-  this_device: string;
-  standing: Standing;
-  is_hq_vault: boolean;
-  members: { device_id: string; name: string | null; role: string; fingerprint: string }[];
-  revoked: { device_id: string; name: string | null; revoked_at: number; fingerprint: string }[];
-}
 
 export const team = {
   device: () => call<Device>('device_identity'),
   enrollmentRequest: (name: string) => call<EnrollmentRequest>('enrollment_request', { name }),
   saveEnrollmentRequest: (name: string) => call<boolean>('save_enrollment_request', { name }),
-  previewRoster: () => call<{ organisation_fingerprint: string; already_pinned: boolean } | null>('preview_roster'),
-  importRoster: (confirmedFingerprint: string) =>
-    call<{ roster_version: number; epoch: number; organisation_fingerprint: string; first_pin: boolean; standing: Standing }>(
-      'import_roster',
-      { confirmedFingerprint },
-    ),
+  previewRoster: () => call<RosterPreview | null>('preview_roster'),
+  importRoster: (confirmedFingerprint: string) => call<RosterImported>('import_roster', { confirmedFingerprint }),
   roster: () => call<Roster | null>('roster'),
   createOrganisation: (orgName: string, deviceName: string) =>
-    call<{ fingerprint: string; roster_version: number }>('create_organisation', { orgName, deviceName }),
-  previewEnrollment: (text: string) =>
-    call<{ device_id: string; fingerprint: string; requested_name: string } | null>('preview_enrollment', { text }),
+    call<Organisation>('create_organisation', { orgName, deviceName }),
+  previewEnrollment: (text: string) => call<EnrollmentPreview | null>('preview_enrollment', { text }),
   enrollDevice: (role: string, name: string, confirmedFingerprint: string) =>
-    call<{ device_id: string; roster_version: number; epoch: number }>('enroll_device', { role, name, confirmedFingerprint }),
-  revokeDevice: (deviceId: string) => call<{ device_id: string; roster_version: number; epoch: number }>('revoke_device', { deviceId }),
+    call<Issued>('enroll_device', { role, name, confirmedFingerprint }),
+  revokeDevice: (deviceId: string) => call<Issued>('revoke_device', { deviceId }),
   exportRoster: () => call<boolean>('export_roster'),
 };

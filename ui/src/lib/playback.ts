@@ -3,23 +3,17 @@
 // piece (`read_media`), and each piece is appended to the player's buffer as it arrives, so
 // playback starts after the first piece. Formats MSE cannot take are gathered into one
 // in-memory Blob instead (still read piece by piece; never written to disk).
-import { invoke } from '@tauri-apps/api/core';
-import { call } from './api';
+import { media, type MediaInfo } from './api';
 
-/** What `open_media` answers. */
-export interface MediaInfo {
-  token: string;
-  media_type: string;
-  size: number;
-}
+export type { MediaInfo };
 
 /** Reads the piece of an opened attachment that starts at `offset` (empty at the end). */
 export type PieceReader = (offset: number) => Promise<Uint8Array>;
 
-export const openMedia = (attachmentId: string) => call<MediaInfo>('open_media', { attachmentId });
+export const openMedia = media.open;
 
 export function shellReader(token: string): PieceReader {
-  return async (offset) => new Uint8Array(await invoke<ArrayBuffer>('read_media', { token, offset }));
+  return (offset) => media.read(token, offset);
 }
 
 /** The MSE type of a stored media type (the recorder's codecs), or null. */

@@ -2,7 +2,7 @@
 // second; each piece goes to the shell as raw bytes, strictly one after another and with the
 // count of bytes before it, and is sealed into the vault before the next one is sent. Nothing
 // is kept here longer than it takes to send it.
-import { call, callRaw, type Attachment } from './api';
+import { recordings, type Attachment } from './api';
 
 /** How often the recorder hands over a piece (ms): at most this much is held in the page. */
 export const PIECE_MS = 1000;
@@ -29,13 +29,7 @@ export interface RecordingBackend {
   discard(recordingId: string): Promise<void>;
 }
 
-export const shellBackend: RecordingBackend = {
-  start: (caseId, mime) => call<string>('start_recording', { caseId, mime }),
-  append: (recordingId, offset, piece) =>
-    callRaw<number>('append_recording', piece, { 'x-cairn-recording': recordingId, 'x-cairn-offset': String(offset) }),
-  finish: (recordingId) => call<Attachment>('finish_recording', { recordingId }),
-  discard: (recordingId) => call<void>('discard_recording', { recordingId }),
-};
+export const shellBackend: RecordingBackend = recordings;
 
 /** Whether this webview can record audio at all. */
 export function recordingSupported(): boolean {

@@ -1,0 +1,26 @@
+//! The events the shell sends to the window, defined once: each name and the one function that
+//! emits it with its payload type. `bindings.rs` writes the names and payload types into the
+//! UI's generated bindings (`events.ts`), which `api.ts` listens through, so a renamed event or
+//! a changed payload breaks the build instead of silently never arriving.
+
+use tauri::{AppHandle, Emitter};
+
+use crate::{state::LockReason, work::Progress};
+
+/// The vault was locked behind the page's back (idle auto-lock, sleep, screen lock).
+pub(crate) const VAULT_LOCKED: &str = "vault-locked";
+
+/// How far long work (importing or exporting a large attachment) is, at most ten times a second.
+pub(crate) const WORK_PROGRESS: &str = "work-progress";
+
+/// Tells the window why the vault was locked.
+pub(crate) fn vault_locked(app: &AppHandle, reason: LockReason) {
+    // A window that is gone has nothing to lock; the page is reloaded anyway (`on_locked`).
+    let _ = app.emit(VAULT_LOCKED, reason);
+}
+
+/// Reports progress of the work under way to the window.
+pub(crate) fn work_progress(app: &AppHandle, progress: Progress) {
+    // A window that is gone needs no progress; the work goes on and answers as usual.
+    let _ = app.emit(WORK_PROGRESS, progress);
+}

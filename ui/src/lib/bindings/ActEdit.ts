@@ -1,0 +1,6 @@
+// Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+
+/**
+ * Changes to an act (fields left out stay).
+ */
+export type ActEdit = { act_type?: string, victim?: string, agency?: string, unit?: string, facility?: string, consequences?: string, };

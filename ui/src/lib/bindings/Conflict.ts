@@ -1,0 +1,16 @@
+// Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+import type { ConflictValue } from "./ConflictValue";
+
+/**
+ * A field edited on two devices at once.
+ */
+export type Conflict = { document_id: string, document_kind: string, path: string, 
+/**
+ * The case field name when the conflict is on one (`title`, `status`, …).
+ */
+case_field: string | null, 
+/**
+ * Whether the conflict is on a single text field, so it can also be merged by typing a
+ * value (`merge_conflict`).
+ */
+mergeable: boolean, values: Array<ConflictValue>, };

@@ -1,0 +1,3 @@
+// Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+
+export type RosterMember = { device_id: string, name: string | null, role: string, fingerprint: string, };

@@ -1,0 +1,15 @@
+// Generated from src-tauri/src/events.rs by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+import type { LockReason } from "./LockReason";
+import type { WorkProgress } from "./WorkProgress";
+
+/** The vault was locked behind the page's back (idle auto-lock, sleep, screen lock). */
+export const VAULT_LOCKED_EVENT = "vault-locked";
+
+/** How far long work (importing or exporting a large attachment) is, at most ten times a second. */
+export const WORK_PROGRESS_EVENT = "work-progress";
+
+/** What each event carries. */
+export type EventPayloads = {
+  "vault-locked": LockReason,
+  "work-progress": WorkProgress,
+};
