@@ -4,7 +4,7 @@
 //! user's language, the idle timer must know its limit), so they live in a small JSON file in
 //! the per-user config folder. Nothing about cases is ever written there.
 
-use std::{fs, io::Write, path::Path};
+use std::{fs, path::Path};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -80,18 +80,13 @@ impl Settings {
         settings
     }
 
-    /// Writes the settings atomically (temporary file, fsync, rename).
+    /// Writes the settings atomically (temporary file, fsync, rename, folder fsync).
     pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let temporary = path.with_extension("json.tmp");
-        {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(serde_json::to_string_pretty(self).map_err(std::io::Error::other)?.as_bytes())?;
-            file.sync_all()?;
-        }
-        fs::rename(&temporary, path)
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        cairn_core::files::write_atomically(path, text.as_bytes())
     }
 
     /// The language to show.

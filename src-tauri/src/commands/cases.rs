@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use cairn_core::cases::{
-    ActEdit, CaseField, CaseView, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive,
+    ActEdit, CaseField, CaseView, DocumentKind, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive,
     TestimonyEdit, id_to_hex, parse_id,
 };
 use serde::{Deserialize, Serialize};
@@ -721,12 +721,32 @@ pub(crate) struct ConflictValueDto {
     shown: bool,
 }
 
+/// Which document of a case a conflict is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "DocumentKind")]
+pub(crate) enum DocumentKindDto {
+    /// The case document.
+    Case,
+    /// A testimony.
+    Testimony,
+}
+
+impl From<DocumentKind> for DocumentKindDto {
+    fn from(kind: DocumentKind) -> Self {
+        match kind {
+            DocumentKind::Case => DocumentKindDto::Case,
+            DocumentKind::Testimony => DocumentKindDto::Testimony,
+        }
+    }
+}
+
 /// A field edited on two devices at once.
 #[derive(Debug, Serialize, TS)]
 #[ts(rename = "Conflict")]
 pub(crate) struct ConflictDto {
     document_id: String,
-    document_kind: &'static str,
+    document_kind: DocumentKindDto,
     path: String,
     /// The case field name when the conflict is on one (`title`, `status`, …).
     case_field: Option<&'static str>,
@@ -745,13 +765,13 @@ pub(crate) async fn case_conflicts(state: DesktopState<'_>, case_id: String) -> 
             .conflicts(&case_id)?
             .into_iter()
             .map(|conflict| {
-                let case_field = (conflict.document_kind == "case")
+                let case_field = (conflict.document_kind == DocumentKind::Case)
                     .then(|| CaseField::parse(&conflict.conflict.path).ok().map(CaseField::name))
                     .flatten();
                 let mergeable = conflict.mergeable();
                 ConflictDto {
                     document_id: id_to_hex(&conflict.document_id),
-                    document_kind: conflict.document_kind,
+                    document_kind: conflict.document_kind.into(),
                     path: conflict.conflict.path,
                     case_field,
                     mergeable,

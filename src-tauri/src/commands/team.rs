@@ -5,7 +5,10 @@
 //! Files are chosen in native dialogs opened from Rust and read here; a file waiting for the
 //! worker's confirmation is held in Rust (`Desktop::pending_file`) and dropped on lock.
 
-use cairn_core::team::{Role, Standing};
+use cairn_core::{
+    files,
+    team::{Role, Standing},
+};
 use serde::Serialize;
 use tauri_plugin_dialog::DialogExt;
 
@@ -95,7 +98,8 @@ pub(crate) async fn save_enrollment_request(
         };
         desktop.activity();
         let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
-        std::fs::write(&path, &request.bytes)
+        // Atomically: a stick pulled mid-write holds the old file or the new, never half.
+        files::write_atomically(&path, &request.bytes)
             .map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
         Ok(true)
     })
@@ -105,12 +109,11 @@ pub(crate) async fn save_enrollment_request(
 fn pick_file(app: &tauri::AppHandle, limit: usize) -> CommandResult<Option<Vec<u8>>> {
     let Some(file) = app.dialog().file().blocking_pick_file() else { return Ok(None) };
     let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
-    let metadata = std::fs::metadata(&path).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
-    if metadata.len() > limit as u64 {
-        return Err(CommandError::invalid("the file is too large"));
+    match files::read_limited(&path, limit) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(files::LimitedReadError::TooLarge) => Err(CommandError::invalid("the file is too large")),
+        Err(files::LimitedReadError::Io(error)) => Err(CommandError::from(cairn_core::CoreError::Io(error.kind()))),
     }
-    let bytes = std::fs::read(&path).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
-    Ok(Some(bytes))
 }
 
 /// A roster file waiting for the worker to compare its organisation fingerprint.
@@ -366,7 +369,7 @@ pub(crate) async fn export_roster(app: tauri::AppHandle, state: DesktopState<'_>
         };
         desktop.activity();
         let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
-        std::fs::write(&path, &bytes).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
+        files::write_atomically(&path, &bytes).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
         Ok(true)
     })
     .await

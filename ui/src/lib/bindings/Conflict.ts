@@ -1,10 +1,11 @@
 // Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
 import type { ConflictValue } from "./ConflictValue";
+import type { DocumentKind } from "./DocumentKind";
 
 /**
  * A field edited on two devices at once.
  */
-export type Conflict = { document_id: string, document_kind: string, path: string, 
+export type Conflict = { document_id: string, document_kind: DocumentKind, path: string, 
 /**
  * The case field name when the conflict is on one (`title`, `status`, …).
  */

@@ -11,6 +11,7 @@ export type { CommandError } from "./CommandError";
 export type { Conflict } from "./Conflict";
 export type { ConflictValue } from "./ConflictValue";
 export type { Device } from "./Device";
+export type { DocumentKind } from "./DocumentKind";
 export type { EnrollmentPreview } from "./EnrollmentPreview";
 export type { EnrollmentRequest } from "./EnrollmentRequest";
 export type { EventEdit } from "./EventEdit";
