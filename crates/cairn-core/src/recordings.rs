@@ -13,13 +13,13 @@
 
 use std::collections::HashMap;
 
-use cairn_model::{AttachmentRef, CaseDoc, MetadataHandling, ObjectId, ObjectKind, id_to_hex};
+use cairn_model::{AttachmentRef, CaseDoc, MetadataHandling, ObjectId, id_to_hex};
 use cairn_store::{BlobInfo, BlobUpload, StoreError};
 use zeroize::Zeroizing;
 
 use crate::{
     CoreError, Session,
-    cases::{AttachmentInfo, attachment_reference, hex32, index_case, load_doc, now_ms, read, save_doc, transact},
+    cases::{AttachmentInfo, attachment_reference, commit_doc, hex32, load_doc, now_ms, read, transact},
 };
 
 /// The audio formats the app records in, with the file extension each is exported with:
@@ -163,9 +163,7 @@ fn attach_blob(
         added_by: author.to_owned(),
     };
     doc.add_attachment(attachment_id, reference.clone(), now)?;
-    save_doc(tx, &case_id, &case_id, &mut doc, now)?;
-    tx.put_case_object(attachment_id, &case_id, ObjectKind::Attachment.as_str())?;
-    index_case(tx, &case_id, &mut doc, now)?;
+    commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
     Ok(AttachmentInfo { id: *attachment_id, case_id, reference, removed_parts: 0 })
 }
 

@@ -3,8 +3,8 @@
 
 use crate::{
     Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, Millis,
-    ModelError, Note, ObjectId, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef, VocabKind,
-    check_range, id_to_hex, parse_id, validate,
+    ModelError, Note, ObjectId, ObjectKind, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef,
+    VocabKind, check_range, id_to_hex, parse_id, validate,
 };
 
 /// A case document (document id = case id).
@@ -154,6 +154,27 @@ impl CaseRecord {
             notes: count(self.notes.len()),
             attachments: count(self.attachments.len()),
         }
+    }
+
+    /// Every object the case holds, with its kind: persons, testimonies, events, the acts of
+    /// every event, notes and attachments. Keys that are not ids (a damaged or hostile
+    /// document) are skipped: they cannot be looked up by id anyway.
+    pub fn objects(&self) -> Vec<(ObjectId, ObjectKind)> {
+        let mut objects = Vec::new();
+        let mut add = |key: &String, kind: ObjectKind| {
+            if let Ok(id) = parse_id(key) {
+                objects.push((id, kind));
+            }
+        };
+        self.persons.keys().for_each(|key| add(key, ObjectKind::Person));
+        self.testimonies.keys().for_each(|key| add(key, ObjectKind::Testimony));
+        for (key, event) in &self.events {
+            add(key, ObjectKind::Event);
+            event.acts.keys().for_each(|key| add(key, ObjectKind::Act));
+        }
+        self.notes.keys().for_each(|key| add(key, ObjectKind::Note));
+        self.attachments.keys().for_each(|key| add(key, ObjectKind::Attachment));
+        objects
     }
 
     /// Tags without duplicates (two devices may add the same tag concurrently).

@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 
 use automerge::{
-    Author, AutoCommit, ChangeHash, ROOT,
+    Author, AutoCommit, Change, ChangeHash, ROOT,
     transaction::{CommitOptions, Transactable},
 };
 use autosurgeon::{Hydrate, Reconcile};
@@ -67,6 +67,37 @@ impl<R: Hydrate + Reconcile> Document<R> {
         Ok(document)
     }
 
+    /// An empty replica (no change yet), for a document whose first changes come from a peer.
+    pub fn empty(author: &str) -> Self {
+        let mut doc = AutoCommit::new();
+        doc.set_author(Some(author_of(author)));
+        Document { doc, saved_heads: Vec::new(), root: PhantomData }
+    }
+
+    /// Loads a chunk log like [`Document::load`], but accepts a document whose root is not
+    /// complete yet (its first changes still wait for dependencies from a peer). Check
+    /// [`Document::record`] before reading it.
+    pub fn load_partial<'c>(chunks: impl IntoIterator<Item = &'c [u8]>, author: &str) -> Result<Self, ModelError> {
+        let mut doc = AutoCommit::new();
+        let mut total = 0usize;
+        for chunk in chunks {
+            total = total.saturating_add(chunk.len());
+            if total > MAX_DOCUMENT_BYTES {
+                return Err(ModelError::DocumentUnreadable);
+            }
+            doc.load_incremental(chunk).map_err(|_| ModelError::DocumentUnreadable)?;
+        }
+        doc.set_author(Some(author_of(author)));
+        let saved_heads = doc.get_heads();
+        Ok(Document { doc, saved_heads, root: PhantomData })
+    }
+
+    /// Records that everything the document holds is saved (after the caller stored changes
+    /// it received as they came, rather than through [`Document::take_changes`]).
+    pub fn mark_saved(&mut self) {
+        self.saved_heads = self.doc.get_heads();
+    }
+
     /// The current state of the root (where values conflict, Automerge's deterministic
     /// winner; see [`Document::conflicts`] for the others).
     pub fn record(&self) -> Result<R, ModelError> {
@@ -116,6 +147,50 @@ impl<R: Hydrate + Reconcile> Document<R> {
     pub fn apply_chunk(&mut self, chunk: &[u8]) -> Result<(), ModelError> {
         self.doc.load_incremental(chunk).map_err(|_| ModelError::DocumentUnreadable)?;
         Ok(())
+    }
+
+    /// The changes a replica holding `their_heads` lacks, each as its raw bytes. Heads this
+    /// document does not know (the other replica has changes this one lacks) are ignored,
+    /// so the result is exact when this replica knows all of them and a superset otherwise;
+    /// with none known, it is the whole history.
+    pub fn changes_since(&mut self, their_heads: &[[u8; 32]]) -> Vec<Vec<u8>> {
+        let known: Vec<ChangeHash> = their_heads
+            .iter()
+            .map(|head| ChangeHash(*head))
+            .filter(|head| self.doc.get_change_by_hash(head).is_some())
+            .collect();
+        self.doc.get_changes(&known).into_iter().map(|change| change.raw_bytes().to_vec()).collect()
+    }
+
+    /// Applies changes received from another replica (each the raw bytes of one change).
+    /// Every change is parsed strictly first, so a damaged one is refused before anything is
+    /// applied; changes already held are skipped, and changes whose dependencies have not
+    /// arrived wait inside the document until they do. Returns whether the heads moved.
+    pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool, ModelError> {
+        let mut total = 0usize;
+        let mut parsed = Vec::with_capacity(changes.len());
+        for bytes in changes {
+            total = total.saturating_add(bytes.len());
+            if total > MAX_DOCUMENT_BYTES {
+                return Err(ModelError::DocumentUnreadable);
+            }
+            let change = Change::from_bytes(bytes.clone()).map_err(|_| ModelError::DocumentUnreadable)?;
+            // Automerge does not check a change chunk's checksum on parsing. The checksum is
+            // the first four bytes of the change hash (after the 4-byte magic), so a damaged
+            // chunk is caught here without naming a hash function.
+            if bytes.get(4..8) != Some(&change.hash().0[..4]) {
+                return Err(ModelError::DocumentUnreadable);
+            }
+            parsed.push(change);
+        }
+        let before = self.doc.get_heads();
+        self.doc.apply_changes(parsed).map_err(|_| ModelError::DocumentUnreadable)?;
+        Ok(self.doc.get_heads() != before)
+    }
+
+    /// Whether changes are waiting for dependencies that have not arrived.
+    pub fn has_missing_dependencies(&mut self) -> bool {
+        !self.doc.get_missing_deps(&[]).is_empty()
     }
 
     /// Another replica of this document, whose edits are attributed to `author` (for tests

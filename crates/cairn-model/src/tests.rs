@@ -761,3 +761,75 @@ fn no_consent_means_no_sharing_scope() {
     testimony.edit_metadata(&record, &regive, T0 + 4).expect("consent again");
     assert_eq!(testimony.record().expect("record").consent.scopes, ["share_with_hq"]);
 }
+
+#[test]
+fn replicas_exchange_exactly_the_changes_the_other_lacks() {
+    let mut a = sample_case();
+    let mut b = a.fork("worker-b");
+    a.set_field(CaseField::Title, "from a", T0 + 1).expect("a");
+    a.set_field(CaseField::Risk, "low", T0 + 2).expect("a");
+    b.set_field(CaseField::Team, "from b", T0 + 3).expect("b");
+    // b's head is unknown to a: a sends a superset (here its whole history), never a gap.
+    let history = a.change_count();
+    let to_b = a.changes_since(&b.heads());
+    assert_eq!(to_b.len(), history);
+    assert!(b.apply_changes(&to_b).expect("apply on b"));
+    // b now knows every head of a: it sends exactly the one change a lacks.
+    let to_a = b.changes_since(&a.heads());
+    assert_eq!(to_a.len(), 1);
+    assert!(a.apply_changes(&to_a).expect("apply on a"));
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(a.record().expect("a"), b.record().expect("b"));
+    // Applying the same changes again changes nothing; nothing is missing any more.
+    assert!(!b.apply_changes(&to_b).expect("again"));
+    assert!(a.changes_since(&b.heads()).is_empty());
+    // From a known base, only what is new travels.
+    b.set_field(CaseField::Title, "from b", T0 + 4).expect("b");
+    assert_eq!(b.changes_since(&a.heads()).len(), 1);
+}
+
+#[test]
+fn changes_wait_for_their_dependencies_and_damaged_ones_are_refused() {
+    let mut a = sample_case();
+    let mut b = a.fork("worker-b");
+    let base = b.heads();
+    a.set_field(CaseField::Title, "first", T0 + 1).expect("first");
+    a.set_field(CaseField::Title, "second", T0 + 2).expect("second");
+    let changes = a.changes_since(&base);
+    assert_eq!(changes.len(), 2);
+    // The second alone cannot apply yet: it waits, the heads do not move.
+    assert!(!b.apply_changes(&changes[1..]).expect("orphan"));
+    assert!(b.has_missing_dependencies());
+    assert_eq!(b.heads(), base);
+    assert!(b.apply_changes(&changes[..1]).expect("dependency"));
+    assert!(!b.has_missing_dependencies());
+    assert_eq!(b.record().expect("b").title, "second");
+    // A flipped byte is refused before anything is applied.
+    let mut c = a.fork("worker-c");
+    c.set_field(CaseField::Team, "c", T0 + 3).expect("c");
+    let before = c.heads();
+    let a_before = a.heads();
+    a.set_field(CaseField::Title, "third", T0 + 5).expect("third");
+    let third = a.changes_since(&a_before);
+    assert_eq!(third.len(), 1);
+    for index in 0..third[0].len() {
+        let mut damaged = third.clone();
+        damaged[0][index] ^= 0x40;
+        // The chunk checksum covers every byte: each flip is refused, nothing is applied.
+        let outcome = c.apply_changes(&damaged);
+        assert_eq!(outcome, Err(ModelError::DocumentUnreadable), "byte {index}");
+        assert_eq!(c.heads(), before);
+    }
+}
+
+#[test]
+fn a_case_lists_every_object_it_holds() {
+    let case = sample_case();
+    let record = case.record().expect("record");
+    let objects = record.objects();
+    assert_eq!(objects.len() as u32, {
+        let counts = record.counts();
+        counts.persons + counts.testimonies + counts.events + counts.acts + counts.notes + counts.attachments
+    });
+    assert!(objects.iter().any(|(_, kind)| *kind == crate::ObjectKind::Person));
+}

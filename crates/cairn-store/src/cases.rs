@@ -16,8 +16,11 @@ pub struct DocDigest {
     pub doc_id: Id,
     /// A hash of the document's sorted heads.
     pub heads_hash: [u8; 32],
-    /// When this device last changed the document, milliseconds since the Unix epoch.
+    /// When this device last changed the document, milliseconds since the Unix epoch (local
+    /// information only: never part of what peers compare).
     pub modified_at: i64,
+    /// The vault-wide change sequence number of the document's last write.
+    pub change_seq: u64,
 }
 
 /// What a case list shows about a case.
@@ -78,52 +81,83 @@ fn count(value: i64) -> u32 {
 }
 
 impl VaultTx<'_> {
-    /// Records a document's digest (replacing the previous one).
+    /// Records a document's digest (replacing the previous one) under the next number of the
+    /// vault-wide change sequence, and returns that number.
     pub fn put_digest(
         &mut self,
         case_id: &Id,
         doc_id: &Id,
         heads_hash: &[u8; 32],
         modified_at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
+        let seq: i64 = self
+            .tx
+            .prepare_cached("UPDATE change_sequence SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
+            .query_row([], |row| row.get(0))?;
         self.tx
             .prepare_cached(
-                "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (case_id, doc_id) DO UPDATE SET heads_hash = excluded.heads_hash, modified_at = excluded.modified_at",
+                "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at, change_seq) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (case_id, doc_id) DO UPDATE SET heads_hash = excluded.heads_hash,
+                     modified_at = excluded.modified_at, change_seq = excluded.change_seq",
             )?
-            .execute(params![case_id.as_slice(), doc_id.as_slice(), heads_hash.as_slice(), modified_at])?;
-        Ok(())
+            .execute(params![case_id.as_slice(), doc_id.as_slice(), heads_hash.as_slice(), modified_at, seq])?;
+        u64::try_from(seq).map_err(|_| StoreError::Damaged { what: "change sequence" })
     }
 
     /// Every document digest in the vault, ordered by case and document.
     pub fn digests(&self) -> Result<Vec<DocDigest>, StoreError> {
-        self.query_digests("SELECT case_id, doc_id, heads_hash, modified_at FROM doc_digests ORDER BY case_id, doc_id", None)
+        self.query_digests(
+            "SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests ORDER BY case_id, doc_id",
+            [],
+        )
     }
 
     /// The digests of one case's documents.
     pub fn case_digests(&self, case_id: &Id) -> Result<Vec<DocDigest>, StoreError> {
         self.query_digests(
-            "SELECT case_id, doc_id, heads_hash, modified_at FROM doc_digests WHERE case_id = ?1 ORDER BY doc_id",
-            Some(case_id),
+            "SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests WHERE case_id = ?1 ORDER BY doc_id",
+            [case_id.as_slice()],
         )
     }
 
-    fn query_digests(&self, sql: &str, case_id: Option<&Id>) -> Result<Vec<DocDigest>, StoreError> {
+    /// The digests of documents written after change number `after`, in write order.
+    pub fn digests_changed_since(&self, after: u64) -> Result<Vec<DocDigest>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.query_digests(
+            "SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests
+             WHERE change_seq > ?1 ORDER BY change_seq",
+            [after],
+        )
+    }
+
+    /// The number of the vault's latest document write (0 before the first).
+    pub fn change_seq(&self) -> Result<u64, StoreError> {
+        let seq: i64 =
+            self.tx.prepare_cached("SELECT seq FROM change_sequence WHERE id = 1")?.query_row([], |row| row.get(0))?;
+        u64::try_from(seq).map_err(|_| StoreError::Damaged { what: "change sequence" })
+    }
+
+    fn query_digests(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<DocDigest>, StoreError> {
         let mut statement = self.tx.prepare_cached(sql)?;
-        let map = |row: &rusqlite::Row<'_>| {
-            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Vec<u8>>(2)?, row.get::<_, i64>(3)?))
-        };
-        let rows = match case_id {
-            Some(id) => statement.query_map([id.as_slice()], map)?.collect::<Result<Vec<_>, _>>()?,
-            None => statement.query_map([], map)?.collect::<Result<Vec<_>, _>>()?,
-        };
+        let rows = statement
+            .query_map(params, |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, Vec<u8>>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(case_id, doc_id, hash, modified_at)| {
+            .map(|(case_id, doc_id, hash, modified_at, change_seq)| {
                 Ok(DocDigest {
                     case_id: id_from(case_id, "digest")?,
                     doc_id: id_from(doc_id, "digest")?,
                     heads_hash: hash.try_into().map_err(|_| StoreError::Damaged { what: "digest" })?,
                     modified_at,
+                    change_seq: u64::try_from(change_seq).map_err(|_| StoreError::Damaged { what: "digest" })?,
                 })
             })
             .collect()
@@ -214,17 +248,15 @@ impl VaultTx<'_> {
         Ok(row.map(|(_, summary)| CaseSummaryRow { case_id: *case_id, ..summary }))
     }
 
-    /// Records that `object_id` (of `kind`) belongs to `case_id`.
-    pub fn put_case_object(&mut self, object_id: &Id, case_id: &Id, kind: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("INSERT OR REPLACE INTO case_objects (object_id, case_id, kind) VALUES (?1, ?2, ?3)")?
-            .execute(params![object_id.as_slice(), case_id.as_slice(), kind])?;
-        Ok(())
-    }
-
-    /// Forgets an object (e.g. a removed attachment).
-    pub fn delete_case_object(&mut self, object_id: &Id) -> Result<(), StoreError> {
-        self.tx.prepare_cached("DELETE FROM case_objects WHERE object_id = ?1")?.execute([object_id.as_slice()])?;
+    /// Replaces the object index of a case with `objects` (id, kind): derived from the case
+    /// document's state on every write, so objects that arrived from a peer are found too.
+    pub fn replace_case_objects(&mut self, case_id: &Id, objects: &[(Id, &str)]) -> Result<(), StoreError> {
+        self.tx.prepare_cached("DELETE FROM case_objects WHERE case_id = ?1")?.execute([case_id.as_slice()])?;
+        let mut insert =
+            self.tx.prepare_cached("INSERT OR REPLACE INTO case_objects (object_id, case_id, kind) VALUES (?1, ?2, ?3)")?;
+        for (object_id, kind) in objects {
+            insert.execute(params![object_id.as_slice(), case_id.as_slice(), kind])?;
+        }
         Ok(())
     }
 
@@ -434,7 +466,7 @@ mod tests {
                     tx.create_case_key(&id)?;
                     tx.append_record(&id, &id, b"chunk")?;
                     tx.put_digest(&id, &id, &[7; 32], 5)?;
-                    tx.put_case_object(&[id[0] + 10; 16], &id, "note")?;
+                    tx.replace_case_objects(&id, &[([id[0] + 10; 16], "note")])?;
                     tx.replace_search_entries(&id, &id, &[("title", "shared marker text")])?;
                     let summary = CaseSummaryRow {
                         case_id: id,

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_team.sql"),
     include_str!("../migrations/0003_cases.sql"),
     include_str!("../migrations/0004_blob_uploads.sql"),
+    include_str!("../migrations/0005_change_sequence.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -29,4 +30,40 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     tx.pragma_update(None, "user_version", known)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_written_before_the_change_sequence_get_numbers_once() {
+        let mut connection = Connection::open_in_memory().expect("memory");
+        // A vault as the previous version left it: four migrations, three digests.
+        for migration in &MIGRATIONS[..4] {
+            connection.execute_batch(migration).expect("old migration");
+        }
+        connection.pragma_update(None, "user_version", 4).expect("version");
+        for (case, doc) in [(2u8, 1u8), (1, 1), (1, 2)] {
+            connection
+                .execute(
+                    "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at) VALUES (?1, ?2, ?3, 0)",
+                    rusqlite::params![vec![case; 16], vec![doc; 16], vec![0u8; 32]],
+                )
+                .expect("digest");
+        }
+        migrate(&mut connection).expect("migrate");
+        let numbers: Vec<(u8, u8, i64)> = connection
+            .prepare("SELECT case_id, doc_id, change_seq FROM doc_digests ORDER BY change_seq")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get::<_, Vec<u8>>(0)?[0], row.get::<_, Vec<u8>>(1)?[0], row.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(numbers, [(1, 1, 1), (1, 2, 2), (2, 1, 3)], "distinct, in case and document order");
+        let counter: i64 = connection.query_row("SELECT seq FROM change_sequence", [], |row| row.get(0)).expect("counter");
+        assert_eq!(counter, 3, "the next write takes 4");
+        // Migrating again does nothing.
+        migrate(&mut connection).expect("again");
+    }
 }

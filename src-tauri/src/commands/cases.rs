@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 
 use cairn_core::cases::{
-    ActEdit, CaseField, CaseView, DocumentKind, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit, Sensitive,
-    TestimonyEdit, id_to_hex, parse_id,
+    ActEdit, CaseField, CaseView, DocumentKind, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit,
+    Sensitive, TestimonyEdit, id_to_hex, parse_id,
 };
 use serde::{Deserialize, Serialize};
 

@@ -369,7 +369,8 @@ pub(crate) async fn export_roster(app: tauri::AppHandle, state: DesktopState<'_>
         };
         desktop.activity();
         let path = file.into_path().map_err(|_| CommandError::invalid("not a local file"))?;
-        files::write_atomically(&path, &bytes).map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
+        files::write_atomically(&path, &bytes)
+            .map_err(|error| CommandError::from(cairn_core::CoreError::Io(error.kind())))?;
         Ok(true)
     })
     .await

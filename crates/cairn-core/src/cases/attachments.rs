@@ -19,7 +19,7 @@ use cairn_store::{
 
 use super::{
     AttachmentInfo, Cancelled, CaseError,
-    pipeline::{hex32, index_case, load_doc, new_id, now_ms, owner, read, save_doc, transact},
+    pipeline::{commit_doc, hex32, load_doc, new_id, now_ms, owner, read, transact},
 };
 use crate::{CoreError, Session};
 
@@ -175,9 +175,7 @@ impl Session {
                 added_by: author.clone(),
             };
             doc.add_attachment(&id, reference.clone(), now)?;
-            save_doc(tx, case_id, case_id, &mut doc, now)?;
-            tx.put_case_object(&id, case_id, ObjectKind::Attachment.as_str())?;
-            index_case(tx, case_id, &mut doc, now)?;
+            commit_doc(tx, case_id, case_id, &mut doc, now)?;
             Ok(AttachmentInfo { id, case_id: *case_id, reference, removed_parts })
         })
     }

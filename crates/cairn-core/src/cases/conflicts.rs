@@ -5,7 +5,7 @@ use cairn_model::{ObjectId, ObjectKind, TestimonyDoc};
 
 use super::{
     CaseConflict,
-    pipeline::{index_testimony, load_doc, now_ms, owner, read, save_doc, transact},
+    pipeline::{commit_doc, load_doc, now_ms, owner, read, transact},
 };
 use crate::{CoreError, Session};
 
@@ -15,7 +15,7 @@ impl Session {
         Ok(self.open_case(case_id)?.conflicts)
     }
 
-    /// Resolves a conflict by keeping value number `choice` of [`Conflict::values`]. The
+    /// Resolves a conflict by keeping value number `choice` of [`Conflict::values`](cairn_model::Conflict::values). The
     /// choice is saved as an ordinary edit, so it reaches other devices like any other.
     pub fn resolve_conflict(
         &mut self,
@@ -25,7 +25,7 @@ impl Session {
         choice: usize,
     ) -> Result<(), CoreError> {
         if document_id == case_id {
-            return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now), &[]);
+            return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now));
         }
         let belongs = read(self.vault_mut(), |tx| Ok(owner(tx, document_id, ObjectKind::Testimony)? == *case_id))?;
         if !belongs {
@@ -46,7 +46,7 @@ impl Session {
         value: &str,
     ) -> Result<(), CoreError> {
         if document_id == case_id {
-            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, now), &[]);
+            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, now));
         }
         let author = self.worker_name()?;
         let now = now_ms();
@@ -56,9 +56,7 @@ impl Session {
             }
             let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author)?;
             doc.merge_conflict(path, value, now)?;
-            if save_doc(tx, case_id, document_id, &mut doc, now)? {
-                index_testimony(tx, case_id, document_id, &doc, now)?;
-            }
+            commit_doc(tx, case_id, document_id, &mut doc, now)?;
             Ok(())
         })
     }

@@ -5,14 +5,14 @@ use cairn_model::{
     TestimonyEdit,
 };
 
-use super::pipeline::{index_case, index_testimony, load_doc, new_id, now_ms, owner, read, save_doc, transact};
+use super::pipeline::{commit_doc, load_doc, new_id, now_ms, owner, read, transact};
 use crate::{CoreError, Session};
 
 impl Session {
     /// Adds a person and returns their id.
     pub fn add_person(&mut self, case_id: &ObjectId, person: &NewPerson) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, now), &[(id, ObjectKind::Person)])?;
+        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, now))?;
         Ok(id)
     }
 
@@ -25,11 +25,8 @@ impl Session {
             let mut case: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let mut doc = TestimonyDoc::new_testimony(case_id, &case.record()?, testimony, &author, now)?;
             case.add_testimony_ref(&testimony_id, now)?;
-            save_doc(tx, case_id, &testimony_id, &mut doc, now)?;
-            save_doc(tx, case_id, case_id, &mut case, now)?;
-            tx.put_case_object(&testimony_id, case_id, ObjectKind::Testimony.as_str())?;
-            index_case(tx, case_id, &mut case, now)?;
-            index_testimony(tx, case_id, &testimony_id, &doc, now)?;
+            commit_doc(tx, case_id, &testimony_id, &mut doc, now)?;
+            commit_doc(tx, case_id, case_id, &mut case, now)?;
             Ok(())
         })?;
         Ok(testimony_id)
@@ -48,7 +45,7 @@ impl Session {
     /// Adds an event and returns its id.
     pub fn add_event(&mut self, case_id: &ObjectId, event: &NewEvent) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, _, now| doc.add_event(&id, event, now), &[(id, ObjectKind::Event)])?;
+        self.edit_case(case_id, |doc, _, now| doc.add_event(&id, event, now))?;
         Ok(id)
     }
 
@@ -56,18 +53,14 @@ impl Session {
     pub fn add_act(&mut self, event_id: &ObjectId, act: &NewAct) -> Result<ObjectId, CoreError> {
         let case_id = read(self.vault_mut(), |tx| owner(tx, event_id, ObjectKind::Event))?;
         let id = new_id();
-        self.edit_case(&case_id, |doc, _, now| doc.add_act(event_id, &id, act, now), &[(id, ObjectKind::Act)])?;
+        self.edit_case(&case_id, |doc, _, now| doc.add_act(event_id, &id, act, now))?;
         Ok(id)
     }
 
     /// Adds a dated note by `by` (or by this device's worker) and returns its id.
     pub fn add_note(&mut self, case_id: &ObjectId, text: &str, by: Option<&str>) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(
-            case_id,
-            |doc, author, now| doc.add_note(&id, text, by.unwrap_or(author), now),
-            &[(id, ObjectKind::Note)],
-        )?;
+        self.edit_case(case_id, |doc, author, now| doc.add_note(&id, text, by.unwrap_or(author), now))?;
         Ok(id)
     }
 
@@ -104,9 +97,7 @@ impl Session {
             let case: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
             let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             doc.edit_metadata(&case.record()?, edit, now)?;
-            if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
-                index_testimony(tx, &case_id, testimony_id, &doc, now)?;
-            }
+            commit_doc(tx, &case_id, testimony_id, &mut doc, now)?;
             Ok(())
         })
     }

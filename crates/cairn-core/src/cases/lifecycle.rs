@@ -5,7 +5,7 @@ use cairn_store::DocDigest;
 
 use super::{
     CaseConflict, CaseSummary, CaseView,
-    pipeline::{index_case, load_doc, new_id, now_ms, read, save_doc, transact},
+    pipeline::{commit_doc, load_doc, new_id, now_ms, read, transact},
     views::summary_from_row,
 };
 use crate::{CoreError, Session};
@@ -19,8 +19,7 @@ impl Session {
         let case_id = new_id();
         transact(self.vault_mut(), |tx| {
             tx.create_case_key(&case_id)?;
-            save_doc(tx, &case_id, &case_id, &mut doc, now)?;
-            index_case(tx, &case_id, &mut doc, now)?;
+            commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
             Ok(())
         })?;
         Ok(case_id)
@@ -61,7 +60,7 @@ impl Session {
 
     /// that field.
     pub fn set_case_field(&mut self, case_id: &ObjectId, field: CaseField, value: &str) -> Result<(), CoreError> {
-        self.edit_case(case_id, |doc, _, now| doc.set_field(field, value, now), &[])
+        self.edit_case(case_id, |doc, _, now| doc.set_field(field, value, now))
     }
 
     /// Crypto-shreds a case: its keys, chunks, blobs, digests, summary and search rows are

@@ -11,13 +11,13 @@
 //! reached it also replaces the log with one snapshot chunk, in the same transaction. That
 //! costs one `save()` of one small document (a few milliseconds, measured by the
 //! `cases` benchmark) every 32 edits of it, so the worker never waits on it noticeably and no
-//! background thread holds keys or the database. [`Session::compact_cases`] compacts every
+//! background thread holds keys or the database. [`Session::compact_cases`](crate::Session::compact_cases) compacts every
 //! document at once (for an idle moment or before locking).
 //!
 //! The digest's heads hash is SHA-256(`"cairn/doc-heads/v1"` ‖ the document's heads sorted
 //! bytewise), so two devices holding the same changes compute the same digest.
 //!
-//! Layout: [`pipeline`](self) holds the write path every edit goes through (load, edit, save,
+//! Layout: `pipeline` holds the write path every edit goes through (load, edit, save,
 //! digest, re-index); `lifecycle` creates, lists, opens and deletes cases; `edits` adds and
 //! edits their parts; `attachments` imports and exports files; `search`, `conflicts` and
 //! `compaction` do what they say; `views` are the types front ends render; `error` the
@@ -29,6 +29,7 @@ mod conflicts;
 mod edits;
 mod error;
 mod lifecycle;
+mod peer;
 mod pipeline;
 mod search;
 mod views;
@@ -44,12 +45,13 @@ pub use cairn_model::{
     Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
 pub use error::{Cancelled, CaseError};
+pub use peer::{MAX_PEER_CHANGES, document_item_id};
 pub use pipeline::{heads_hash, now_ms};
 pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 
 // The write path, shared with recordings (which add attachments to cases).
 pub(crate) use attachments::attachment_reference;
-pub(crate) use pipeline::{hex32, index_case, load_doc, read, save_doc, transact};
+pub(crate) use pipeline::{commit_doc, hex32, load_doc, read, transact};
 
 /// A document's log is compacted into one snapshot when it reaches this many chunks.
 pub const COMPACT_AFTER_CHUNKS: u64 = 32;

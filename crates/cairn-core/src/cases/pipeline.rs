@@ -19,18 +19,48 @@ use crate::{CoreError, Session};
 /// Where the worker name is kept among the vault's case settings.
 const SETTING_WORKER: &str = "worker_name";
 
-/// The root of a case's document, which knows its kind.
-pub(crate) trait DocRoot: Hydrate + Reconcile {
+/// The root of a case's document, which knows its kind and what is derived from it.
+pub(crate) trait DocRoot: Hydrate + Reconcile + Sized {
     /// Which document of a case this root is.
     const KIND: DocumentKind;
+
+    /// Rebuilds every row derived from the document's state (never from the edit that
+    /// changed it, so a change from a peer is indexed exactly like a local one).
+    fn rebuild_derived(
+        tx: &mut VaultTx<'_>,
+        case_id: &ObjectId,
+        doc_id: &ObjectId,
+        doc: &mut Document<Self>,
+        now: Millis,
+    ) -> Result<(), CoreError>;
 }
 
 impl DocRoot for CaseRecord {
     const KIND: DocumentKind = DocumentKind::Case;
+
+    fn rebuild_derived(
+        tx: &mut VaultTx<'_>,
+        case_id: &ObjectId,
+        _doc_id: &ObjectId,
+        doc: &mut CaseDoc,
+        now: Millis,
+    ) -> Result<(), CoreError> {
+        index_case(tx, case_id, doc, now)
+    }
 }
 
 impl DocRoot for TestimonyRecord {
     const KIND: DocumentKind = DocumentKind::Testimony;
+
+    fn rebuild_derived(
+        tx: &mut VaultTx<'_>,
+        case_id: &ObjectId,
+        doc_id: &ObjectId,
+        doc: &mut TestimonyDoc,
+        now: Millis,
+    ) -> Result<(), CoreError> {
+        index_testimony(tx, case_id, doc_id, doc, now)
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -85,6 +115,62 @@ pub(crate) fn load_doc<R: DocRoot>(
     Ok(Document::load(records.iter().map(|record| record.plaintext.as_slice()), author)?)
 }
 
+/// The one write path for a local edit: saves what changed in `doc` (see [`save_doc`]) and
+/// rebuilds every derived row from its state, in the caller's transaction. Returns whether
+/// anything changed (an edit that changes nothing writes nothing).
+pub(crate) fn commit_doc<R: DocRoot>(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    doc: &mut Document<R>,
+    now: Millis,
+) -> Result<bool, CoreError> {
+    if !save_doc(tx, case_id, doc_id, doc, now)? {
+        return Ok(false);
+    }
+    R::rebuild_derived(tx, case_id, doc_id, doc, now)?;
+    Ok(true)
+}
+
+/// The same write path for changes received from a peer (raw Automerge changes of one
+/// document of a case this vault holds): applied to the stored document (a new document of
+/// the case starts empty), stored as received in one sealed chunk (so changes still waiting
+/// for their dependencies survive a restart and apply when those arrive), then the digest,
+/// the change sequence and every derived row are brought up to date. Damaged changes are
+/// refused before anything is written. Returns whether the document's heads moved.
+pub(crate) fn apply_remote_changes<R: DocRoot>(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    changes: &[Vec<u8>],
+    author: &str,
+    now: Millis,
+) -> Result<bool, CoreError> {
+    let mut doc: Document<R> = match tx.records(case_id, doc_id) {
+        Ok(records) if !records.is_empty() => {
+            Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), author)?
+        }
+        Ok(_) | Err(StoreError::NotFound { .. }) => Document::empty(author),
+        Err(error) => return Err(error.into()),
+    };
+    let moved = doc.apply_changes(changes)?;
+    let waiting = doc.has_missing_dependencies();
+    if !moved && !waiting {
+        return Ok(false);
+    }
+    tx.append_record(case_id, doc_id, &changes.concat())?;
+    doc.mark_saved();
+    if moved {
+        tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
+        // A document whose first changes have not all arrived has no complete root yet: it
+        // is stored, and indexed once the rest arrives.
+        if doc.record().is_ok() {
+            R::rebuild_derived(tx, case_id, doc_id, &mut doc, now)?;
+        }
+    }
+    Ok(moved)
+}
+
 /// Appends a document's new changes as a sealed chunk, compacts its log when it is long, and
 /// updates its digest. Does nothing if the document did not change.
 pub(crate) fn save_doc<R: DocRoot>(
@@ -105,14 +191,12 @@ pub(crate) fn save_doc<R: DocRoot>(
     Ok(true)
 }
 
-/// Refreshes the case summary and the case document's search rows.
-pub(crate) fn index_case(
-    tx: &mut VaultTx<'_>,
-    case_id: &ObjectId,
-    doc: &mut CaseDoc,
-    now: Millis,
-) -> Result<CaseRecord, CoreError> {
+/// Rebuilds the case summary, the object index and the case document's search rows.
+fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: Millis) -> Result<(), CoreError> {
     let record = doc.record()?;
+    let objects: Vec<(ObjectId, &str)> =
+        record.objects().into_iter().map(|(object_id, kind)| (object_id, kind.as_str())).collect();
+    tx.replace_case_objects(case_id, &objects)?;
     let conflicts = doc.conflicts()?.len();
     let counts = record.counts();
     let previous = tx.case_summary(case_id)?;
@@ -133,10 +217,11 @@ pub(crate) fn index_case(
     let entries = record.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, case_id, &rows)?;
-    Ok(record)
+    Ok(())
 }
 
-pub(super) fn index_testimony(
+/// Rebuilds a testimony's search rows and marks its case as changed.
+fn index_testimony(
     tx: &mut VaultTx<'_>,
     case_id: &ObjectId,
     testimony_id: &ObjectId,
@@ -185,18 +270,13 @@ impl Session {
         &mut self,
         case_id: &ObjectId,
         edit: impl FnOnce(&mut CaseDoc, &str, Millis) -> Result<T, ModelError>,
-        objects: &[(ObjectId, ObjectKind)],
     ) -> Result<T, CoreError> {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let value = edit(&mut doc, &author, now)?;
-            save_doc(tx, case_id, case_id, &mut doc, now)?;
-            for (object_id, kind) in objects {
-                tx.put_case_object(object_id, case_id, kind.as_str())?;
-            }
-            index_case(tx, case_id, &mut doc, now)?;
+            commit_doc(tx, case_id, case_id, &mut doc, now)?;
             Ok(value)
         })
     }
@@ -212,9 +292,7 @@ impl Session {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
             let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             edit(&mut doc, now)?;
-            if save_doc(tx, &case_id, testimony_id, &mut doc, now)? {
-                index_testimony(tx, &case_id, testimony_id, &doc, now)?;
-            }
+            commit_doc(tx, &case_id, testimony_id, &mut doc, now)?;
             Ok(())
         })
     }
@@ -234,9 +312,7 @@ impl Session {
             let case_id = owner(tx, object_id, kind)?;
             let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
             edit(&mut doc, now)?;
-            if save_doc(tx, &case_id, &case_id, &mut doc, now)? {
-                index_case(tx, &case_id, &mut doc, now)?;
-            }
+            commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
             Ok(())
         })
     }
