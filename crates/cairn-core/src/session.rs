@@ -50,17 +50,25 @@ pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Re
 
 /// Unlocks the vault in `dir`.
 pub fn unlock_vault(dir: &Path, passphrase: &SecretString) -> Result<Session, CoreError> {
-    Ok(Session { vault: Vault::unlock(dir, passphrase)?, recordings: Default::default() })
+    Session::opened(Vault::unlock(dir, passphrase)?)
 }
 
 /// Opens the vault with the recovery code (as typed) and sets `new_passphrase`.
 pub fn recover_vault(dir: &Path, recovery_code: &SecretString, new_passphrase: &SecretString) -> Result<Session, CoreError> {
     let code = RecoveryCode::parse(recovery_code.expose_secret()).map_err(|_| CoreError::MalformedRecoveryCode)?;
     check_new_passphrase(new_passphrase.expose_secret())?;
-    Ok(Session { vault: Vault::recover(dir, &code, new_passphrase)?, recordings: Default::default() })
+    Session::opened(Vault::recover(dir, &code, new_passphrase)?)
 }
 
 impl Session {
+    /// A session over a vault just opened: brings derived data up to date after an upgrade.
+    fn opened(vault: Vault) -> Result<Session, CoreError> {
+        let mut session = Session { vault, recordings: Default::default() };
+        let author = session.worker_name()?;
+        crate::cases::rebuild_stale_summaries(&mut session.vault, &author)?;
+        Ok(session)
+    }
+
     /// Format, KDF, identity and counts.
     pub fn status(&self) -> Result<VaultStatus, CoreError> {
         let info = self.vault.info()?;

@@ -48,8 +48,30 @@ pub struct CaseSummaryRow {
     pub notes: u32,
     /// Number of attachments.
     pub attachments: u32,
-    /// Number of unresolved conflicts in the case document.
+    /// Number of acts (in all events).
+    pub acts: u32,
+    /// Unresolved conflicts in all of the case's documents (read from the per-document counts
+    /// the write path keeps; ignored when writing a summary).
     pub conflicts: u32,
+    /// Tags, without duplicates.
+    pub tags: Vec<String>,
+    /// The act types of every act, sorted, without duplicates.
+    pub act_types: Vec<String>,
+    /// The earliest event date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), empty if none.
+    pub first_date: String,
+    /// The latest event date, empty if none.
+    pub last_date: String,
+}
+
+/// Joins single-line values for one text column. The model validates tags, codes and dates as
+/// single lines; a line break only a hostile peer could write splits a value in two, nothing
+/// worse.
+fn join_lines(values: &[String]) -> String {
+    values.join("\n")
+}
+
+fn split_lines(text: String) -> Vec<String> {
+    if text.is_empty() { Vec::new() } else { text.split('\n').map(str::to_owned).collect() }
 }
 
 /// A row of the search index that matched.
@@ -177,8 +199,9 @@ impl VaultTx<'_> {
         self.tx
             .prepare_cached(
                 "INSERT OR REPLACE INTO case_summaries
-                 (case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments, conflicts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 (case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments,
+                  conflicts, acts, tags, act_types, first_date, last_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 row.case_id.as_slice(),
@@ -192,8 +215,20 @@ impl VaultTx<'_> {
                 row.events,
                 row.notes,
                 row.attachments,
-                row.conflicts,
+                row.acts,
+                join_lines(&row.tags),
+                join_lines(&row.act_types),
+                row.first_date,
+                row.last_date,
             ])?;
+        Ok(())
+    }
+
+    /// Records how many unresolved conflicts a document holds (part of its case's summary).
+    pub fn set_doc_conflicts(&mut self, case_id: &Id, doc_id: &Id, conflicts: u32) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE doc_digests SET conflicts = ?3 WHERE case_id = ?1 AND doc_id = ?2")?
+            .execute(params![case_id.as_slice(), doc_id.as_slice(), conflicts])?;
         Ok(())
     }
 
@@ -205,8 +240,10 @@ impl VaultTx<'_> {
         Ok(())
     }
 
-    const SUMMARY_COLUMNS: &'static str =
-        "case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments, conflicts";
+    const SUMMARY_COLUMNS: &'static str = "case_id, title, status, risk, created_at, updated_at, persons, testimonies,
+        events, notes, attachments,
+        (SELECT COALESCE(SUM(d.conflicts), 0) FROM doc_digests AS d WHERE d.case_id = case_summaries.case_id),
+        acts, tags, act_types, first_date, last_date";
 
     fn summary_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, CaseSummaryRow)> {
         Ok((
@@ -224,6 +261,11 @@ impl VaultTx<'_> {
                 notes: count(row.get(9)?),
                 attachments: count(row.get(10)?),
                 conflicts: count(row.get(11)?),
+                acts: count(row.get(12)?),
+                tags: split_lines(row.get(13)?),
+                act_types: split_lines(row.get(14)?),
+                first_date: row.get(15)?,
+                last_date: row.get(16)?,
             },
         ))
     }
@@ -383,6 +425,12 @@ impl VaultTx<'_> {
         Ok(())
     }
 
+    /// Removes a case-feature setting (nothing happens if it is not set).
+    pub fn delete_case_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        self.tx.prepare_cached("DELETE FROM case_settings WHERE key = ?1")?.execute([key])?;
+        Ok(())
+    }
+
     /// Merges the FTS5 index's segments (run now and then; also physically drops the
     /// tokens of deleted rows that `secure-delete` left in partially merged segments).
     pub fn optimize_search_index(&mut self) -> Result<(), StoreError> {
@@ -480,7 +528,12 @@ mod tests {
                         events: 0,
                         notes: 1,
                         attachments: 0,
+                        acts: 0,
                         conflicts: 0,
+                        tags: vec!["a".into(), "b".into()],
+                        act_types: Vec::new(),
+                        first_date: String::new(),
+                        last_date: String::new(),
                     };
                     tx.put_case_summary(&summary)?;
                 }

@@ -11,7 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_team.sql"),
     include_str!("../migrations/0003_cases.sql"),
     include_str!("../migrations/0004_blob_uploads.sql"),
-    include_str!("../migrations/0005_change_sequence.sql"),
+    include_str!("../migrations/0005_sync_ready.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

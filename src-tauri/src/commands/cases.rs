@@ -7,8 +7,6 @@
 //! permissioned, when the worker asks to see them; the person edit form loads them the same
 //! way and sends back only the identity fields the worker changed.
 
-use std::collections::BTreeSet;
-
 use cairn_core::cases::{
     ActEdit, CaseField, CaseView, DocumentKind, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit,
     Sensitive, TestimonyEdit, id_to_hex, parse_id,
@@ -52,22 +50,12 @@ pub(crate) async fn list_cases(state: DesktopState<'_>) -> CommandResult<Vec<Cas
     let desktop = state.inner().clone();
     blocking(move || {
         desktop.with_session(|session| {
-            let summaries = session.list_cases()?;
-            let mut rows = Vec::with_capacity(summaries.len());
-            for summary in summaries {
-                // The summary has no tags, act types or dates; the filters need them.
-                // (cairn-core could keep them in the case summary: see the report.)
-                let view = session.open_case(&summary.id)?;
-                let record = &view.record;
-                let act_types: BTreeSet<String> =
-                    record.events.values().flat_map(|event| event.acts.values().map(|act| act.act_type.clone())).collect();
-                let dates: BTreeSet<String> = record
-                    .events
-                    .values()
-                    .flat_map(|event| [event.date_start.clone(), event.date_end.clone()])
-                    .filter(|date| !date.is_empty())
-                    .collect();
-                rows.push(CaseSummaryDto {
+            // Everything the list and its filters show is kept by core's write path: no
+            // case is opened here.
+            Ok(session
+                .list_cases()?
+                .into_iter()
+                .map(|summary| CaseSummaryDto {
                     id: id_to_hex(&summary.id),
                     title: summary.title,
                     status: summary.status,
@@ -79,14 +67,13 @@ pub(crate) async fn list_cases(state: DesktopState<'_>) -> CommandResult<Vec<Cas
                     events: summary.counts.events,
                     notes: summary.counts.notes,
                     attachments: summary.counts.attachments,
-                    conflicts: view.conflicts.len() as u32,
-                    tags: record.tags.clone(),
-                    act_types: act_types.into_iter().collect(),
-                    first_date: dates.first().cloned(),
-                    last_date: dates.last().cloned(),
-                });
-            }
-            Ok(rows)
+                    conflicts: summary.conflicts,
+                    tags: summary.tags,
+                    act_types: summary.act_types,
+                    first_date: summary.first_date,
+                    last_date: summary.last_date,
+                })
+                .collect())
         })
     })
     .await

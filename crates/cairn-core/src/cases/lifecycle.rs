@@ -83,3 +83,86 @@ impl Session {
         read(self.vault_mut(), |tx| Ok(tx.case_digests(case_id)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::{NewAct, NewEvent, NewPerson, TestimonyDoc, id_to_hex};
+    use cairn_store::CaseSummaryRow;
+
+    use super::*;
+    use crate::cases::{
+        DocumentKind,
+        pipeline::{load_doc, transact},
+        test_support::session,
+    };
+
+    #[test]
+    fn the_case_list_is_computed_by_the_write_path_from_every_document() {
+        let (vault, mut session) = session();
+        let case = session.create_case("Listed").expect("case");
+        session.set_case_field(&case, CaseField::Tags, "detention, border, detention").expect("tags");
+        let person = session.add_person(&case, &NewPerson { pseudonym: "V".into(), ..NewPerson::default() }).expect("p");
+        let event = NewEvent {
+            title: "Held".into(),
+            date_start: "2019-03".into(),
+            date_end: "2019-06-02".into(),
+            ..NewEvent::default()
+        };
+        let event = session.add_event(&case, &event).expect("event");
+        let act = NewAct { act_type: "arbitrary_detention".into(), victim: id_to_hex(&person), ..NewAct::default() };
+        session.add_act(&event, &act).expect("act");
+        let early = NewEvent { title: "Crossed".into(), date_start: "2018".into(), ..NewEvent::default() };
+        session.add_event(&case, &early).expect("early");
+        let testimony = cairn_model::NewTestimony {
+            source_person: id_to_hex(&person),
+            language: "ko".into(),
+            ..cairn_model::NewTestimony::default()
+        };
+        let testimony = session.add_testimony(&case, &testimony).expect("testimony");
+        // A conflict in the testimony document (not the case document) counts too.
+        let author = session.worker_name().expect("author");
+        let mut other: TestimonyDoc =
+            read(session.vault_mut(), |tx| load_doc(tx, &case, &testimony, &author)).expect("load").fork("Worker B");
+        let base = other.heads();
+        other
+            .edit_metadata(
+                &session.open_case(&case).expect("open").record,
+                &cairn_model::TestimonyEdit { interviewer: Some("B".into()), ..Default::default() },
+                1,
+            )
+            .expect("b");
+        session
+            .edit_testimony_metadata(
+                &testimony,
+                &cairn_model::TestimonyEdit { interviewer: Some("A".into()), ..Default::default() },
+            )
+            .expect("a");
+        let doc = cairn_sync::DocRef { case_id: case, doc_id: testimony };
+        session.apply_peer_changes(&doc, &other.changes_since(&base)).expect("peer");
+        let listed = session.list_cases().expect("list").remove(0);
+        assert_eq!(listed.tags, ["detention", "border"]);
+        assert_eq!(listed.act_types, ["arbitrary_detention"]);
+        assert_eq!((listed.first_date.as_deref(), listed.last_date.as_deref()), (Some("2018"), Some("2019-06-02")));
+        assert_eq!((listed.counts.events, listed.counts.acts, listed.counts.testimonies), (2, 1, 1));
+        let view = session.open_case(&case).expect("open");
+        assert_eq!(listed.conflicts as usize, view.conflicts.len());
+        assert_eq!(view.conflicts[0].document_kind, DocumentKind::Testimony);
+
+        // A vault upgraded from a version without these columns rebuilds them once, at unlock,
+        // keeping the times.
+        transact(session.vault_mut(), |tx| {
+            let mut bare = tx.case_summary(&case)?.expect("summary");
+            bare = CaseSummaryRow { tags: Vec::new(), act_types: Vec::new(), acts: 0, first_date: String::new(), ..bare };
+            tx.put_case_summary(&bare)?;
+            tx.set_doc_conflicts(&case, &testimony, 0)?;
+            tx.put_case_setting("summaries_stale", "1")?;
+            Ok(())
+        })
+        .expect("downgrade");
+        assert_ne!(session.list_cases().expect("list")[0], listed);
+        session.lock();
+        let mut session = vault.reopen();
+        assert_eq!(session.list_cases().expect("list")[0], listed);
+        assert_eq!(read(session.vault_mut(), |tx| Ok(tx.case_setting("summaries_stale")?)).expect("mark"), None);
+    }
+}

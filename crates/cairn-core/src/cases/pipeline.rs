@@ -2,7 +2,10 @@
 //! the edit, append the change as a sealed chunk (compacting a long log), update the digest,
 //! and rebuild the summary and search rows, all in one vault transaction.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    collections::BTreeSet,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use cairn_crypto::ContentHasher;
 use cairn_model::{
@@ -171,6 +174,32 @@ pub(crate) fn apply_remote_changes<R: DocRoot>(
     Ok(moved)
 }
 
+/// The mark a schema migration leaves when the case summaries need rebuilding from the
+/// documents (see `migrations/0005_sync_ready.sql` in cairn-store).
+const SETTING_SUMMARIES_STALE: &str = "summaries_stale";
+
+/// Rebuilds every derived row of every document from its state, if a migration asked for
+/// it; once, in one transaction. Times are kept (nothing counts as a new change).
+pub(crate) fn rebuild_stale_summaries(vault: &mut Vault, author: &str) -> Result<(), CoreError> {
+    if read(vault, |tx| Ok(tx.case_setting(SETTING_SUMMARIES_STALE)?))?.is_none() {
+        return Ok(());
+    }
+    transact(vault, |tx| {
+        for digest in tx.digests()? {
+            let (case_id, doc_id) = (digest.case_id, digest.doc_id);
+            if case_id == doc_id {
+                let mut doc: CaseDoc = load_doc(tx, &case_id, &doc_id, author)?;
+                CaseRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+            } else {
+                let mut doc: TestimonyDoc = load_doc(tx, &case_id, &doc_id, author)?;
+                TestimonyRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+            }
+        }
+        tx.delete_case_setting(SETTING_SUMMARIES_STALE)?;
+        Ok(())
+    })
+}
+
 /// Appends a document's new changes as a sealed chunk, compacts its log when it is long, and
 /// updates its digest. Does nothing if the document did not change.
 pub(crate) fn save_doc<R: DocRoot>(
@@ -198,7 +227,16 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
         record.objects().into_iter().map(|(object_id, kind)| (object_id, kind.as_str())).collect();
     tx.replace_case_objects(case_id, &objects)?;
     let conflicts = doc.conflicts()?.len();
+    tx.set_doc_conflicts(case_id, case_id, u32::try_from(conflicts).unwrap_or(u32::MAX))?;
     let counts = record.counts();
+    let act_types: BTreeSet<String> =
+        record.events.values().flat_map(|event| event.acts.values().map(|act| act.act_type.clone())).collect();
+    let dates: BTreeSet<&String> = record
+        .events
+        .values()
+        .flat_map(|event| [&event.date_start, &event.date_end])
+        .filter(|date| !date.is_empty())
+        .collect();
     let previous = tx.case_summary(case_id)?;
     tx.put_case_summary(&CaseSummaryRow {
         case_id: *case_id,
@@ -212,7 +250,12 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
         events: counts.events,
         notes: counts.notes,
         attachments: counts.attachments,
-        conflicts: u32::try_from(conflicts).unwrap_or(u32::MAX),
+        acts: counts.acts,
+        conflicts: 0,
+        tags: record.distinct_tags(),
+        act_types: act_types.into_iter().collect(),
+        first_date: dates.first().map(|date| (*date).clone()).unwrap_or_default(),
+        last_date: dates.last().map(|date| (*date).clone()).unwrap_or_default(),
     })?;
     let entries = record.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
@@ -225,9 +268,11 @@ fn index_testimony(
     tx: &mut VaultTx<'_>,
     case_id: &ObjectId,
     testimony_id: &ObjectId,
-    doc: &TestimonyDoc,
+    doc: &mut TestimonyDoc,
     now: Millis,
 ) -> Result<(), CoreError> {
+    let conflicts = doc.conflicts()?.len();
+    tx.set_doc_conflicts(case_id, testimony_id, u32::try_from(conflicts).unwrap_or(u32::MAX))?;
     let entries = doc.record()?.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, testimony_id, &rows)?;

@@ -20,8 +20,16 @@ pub struct CaseSummary {
     pub updated_at: Millis,
     /// Counts of the case's parts.
     pub counts: CaseCounts,
-    /// Unresolved conflicts in the case document.
+    /// Unresolved conflicts in all of the case's documents.
     pub conflicts: u32,
+    /// Tags, without duplicates.
+    pub tags: Vec<String>,
+    /// The act types of the case's acts, sorted, without duplicates.
+    pub act_types: Vec<String>,
+    /// The earliest event date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), if any event is dated.
+    pub first_date: Option<String>,
+    /// The latest event date, if any.
+    pub last_date: Option<String>,
 }
 
 /// A whole case, opened.
@@ -98,10 +106,14 @@ pub(super) fn summary_from_row(row: CaseSummaryRow) -> CaseSummary {
             persons: row.persons,
             testimonies: row.testimonies,
             events: row.events,
-            acts: 0,
+            acts: row.acts,
             notes: row.notes,
             attachments: row.attachments,
         },
         conflicts: row.conflicts,
+        tags: row.tags,
+        act_types: row.act_types,
+        first_date: Some(row.first_date).filter(|date| !date.is_empty()),
+        last_date: Some(row.last_date).filter(|date| !date.is_empty()),
     }
 }
