@@ -313,6 +313,11 @@ impl AgreementSecretKey {
         AgreementPublicKey(x25519_dalek::PublicKey::from(&*self.0).to_bytes())
     }
 
+    /// The raw scalar, for the Noise handshake (`noise.rs`), which uses this key as its static.
+    pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
     /// X25519 with `their` public key; refuses a non-contributory (all-zero) result.
     pub(crate) fn diffie_hellman(&self, their: &AgreementPublicKey) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
         let shared = self.0.diffie_hellman(&x25519_dalek::PublicKey::from(their.0));

@@ -11,6 +11,7 @@
 //! KEK_slot wraps VMK (vault master key, random) in one of KEYSLOT_COUNT keyslots
 //! VMK --HKDF--> K_db (SQLCipher raw key), K_wrap (wraps case keys), K_dev (wraps device keys)
 //! K_wrap wraps DEK_case; DEK_case seals record envelopes and blob streams of that case
+//! team key of epoch n --HKDF--> Noise psk of epoch n (live sync handshake, `noise.rs`)
 //! ```
 #![deny(unsafe_code)]
 
@@ -26,6 +27,7 @@ mod identity_golden;
 mod kdf;
 mod keys;
 mod keyslots;
+mod noise;
 mod padding;
 mod random;
 mod recovery;
@@ -44,6 +46,10 @@ pub use identity::{
 pub use kdf::{KdfParams, KdfProfile, calibrate_kdf, time_kdf};
 pub use keys::{CaseKey, DbKey, DeviceWrapKey, VaultMasterKey, WrapKey, unwrap_case_key, wrap_case_key};
 pub use keyslots::{KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader};
+pub use noise::{
+    NOISE_MAX_MESSAGE_LEN, NOISE_MAX_PAYLOAD_LEN, NOISE_PROTOCOL, NOISE_PSK_LEN, NOISE_TAG_LEN, NoiseError, NoiseHandshake,
+    NoisePsk, NoiseTransport,
+};
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
 pub use team_key::{

@@ -44,7 +44,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::{
-    AgreementPublicKey, AgreementSecretKey, CaseKey, CryptoError, DeviceWrapKey,
+    AgreementPublicKey, AgreementSecretKey, CaseKey, CryptoError, DeviceWrapKey, NOISE_PSK_LEN, NoisePsk,
     identity::{SecretKind, unwrap_secret, wrap_secret},
     random_array,
 };
@@ -292,6 +292,17 @@ impl TeamKey {
             return Err(malformed);
         }
         String::from_utf8(padded[1..1 + len].to_vec()).map_err(|_| malformed)
+    }
+
+    /// The Noise pre-shared key of this epoch: what proves, in the first handshake message,
+    /// that a peer holds the team secret, before either side reveals its static key.
+    pub fn noise_psk(&self, org_id: &[u8; 16], epoch: u32) -> NoisePsk {
+        let mut info = Vec::with_capacity(40);
+        info.extend_from_slice(b"cairn/noise-psk/v1");
+        info.extend_from_slice(org_id);
+        info.extend_from_slice(&epoch.to_le_bytes());
+        let key = hkdf_expand::<NOISE_PSK_LEN>(None, self.bytes(), &info);
+        NoisePsk::from_bytes(&key)
     }
 
     /// Wraps a case key under this team key (epoch `epoch`), to share the case with every

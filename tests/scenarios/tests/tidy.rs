@@ -51,7 +51,7 @@ const SOCKETS: Rule = Rule {
     name: "sockets",
     boundary: "only cairn-net, cairn-relay, the CLI, the desktop shell and the E2E client use sockets",
     allow: &[
-        Allow { path: "crates/cairn-net/", reason: "the transports (DESIGN §2; not written yet)" },
+        Allow { path: "crates/cairn-net/", reason: "the live transport: TCP with the Noise handshake (DESIGN §5)" },
         Allow { path: "crates/cairn-relay/", reason: "the HQ relay server (DESIGN §2; not written yet)" },
         Allow { path: "crates/cairn-cli/", reason: "a front end (DESIGN §2)" },
         Allow { path: "src-tauri/", reason: "a front end (DESIGN §2)" },
