@@ -51,6 +51,9 @@ pub enum CoreError {
     /// A recording operation was refused (see [`crate::recordings::RecordingError`]).
     #[error(transparent)]
     Recording(#[from] crate::recordings::RecordingError),
+    /// Sync could not start, or a peer's message was refused (see [`crate::sync::SyncRefusal`]).
+    #[error(transparent)]
+    Sync(crate::sync::SyncRefusal),
     /// A bug: an invariant did not hold.
     #[error("internal error ({0})")]
     Internal(&'static str),
@@ -74,6 +77,7 @@ impl CoreError {
             CoreError::Team(error) => error.code(),
             CoreError::Case(error) => error.code(),
             CoreError::Recording(error) => error.code(),
+            CoreError::Sync(refusal) => refusal.code(),
             CoreError::Internal(_) => "internal",
         }
     }

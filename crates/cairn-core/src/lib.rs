@@ -11,6 +11,7 @@ mod hardening;
 mod passphrase;
 pub mod recordings;
 mod session;
+pub mod sync;
 pub mod team;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

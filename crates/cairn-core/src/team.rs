@@ -392,7 +392,6 @@ impl Session {
     }
 
     /// The team key of `epoch`, if this device holds it (for sync and case sharing).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn held_team_key(&mut self, epoch: u32) -> Result<Option<TeamKey>, CoreError> {
         let vault = self.vault_mut();
         let Some(pin) = vault.read(|tx| tx.team_pin())? else { return Ok(None) };

@@ -79,6 +79,33 @@ fn golden_wrapped_team_key_and_team_case_key_v1() {
 }
 
 #[test]
+fn golden_shared_case_key_v2_and_change_envelope_v1() {
+    let team_key = TeamKey::from_bytes(&[0x71; 32]);
+    let case_key = test_keys::case_key(0x76);
+    let (org, case, key_id) = ([0x0a; 16], [0xca; 16], [0x1d; 16]);
+    let fresh = team_key.share_case_key_with_nonce(&org, 2, &case, &key_id, &case_key, [0x78; 24]);
+    let committed = check_fixture("shared_case_key_v2.bin", &fresh);
+    assert_eq!(TeamKey::shared_case_key_header(&committed).expect("header"), (2, key_id));
+    let (opened_id, opened) = team_key.open_shared_case_key(&org, &case, &committed).expect("open");
+    assert_eq!((opened_id, opened.bytes()), (key_id, case_key.bytes()));
+    // Presented for another case or organisation, or under another team key, it fails.
+    assert!(team_key.open_shared_case_key(&org, &[0xcb; 16], &committed).is_err());
+    assert!(team_key.open_shared_case_key(&[0x0b; 16], &case, &committed).is_err());
+    assert!(TeamKey::from_bytes(&[0x72; 32]).open_shared_case_key(&org, &case, &committed).is_err());
+    for index in 0..committed.len() {
+        let mut tampered = committed.clone();
+        tampered[index] ^= 0x01;
+        assert!(team_key.open_shared_case_key(&org, &case, &tampered).is_err(), "byte {index}");
+    }
+
+    let context = crate::ChangeContext { case_id: case, doc_id: [0xd0; 16], key_id };
+    let change = "2019년 6월 신의주. An Automerge change travels sealed.".as_bytes();
+    let fresh = crate::change::seal_change_with_nonce(&case_key, &context, change, [0x79; 24]).expect("seal");
+    let committed = check_fixture("change_envelope_v1.bin", &fresh);
+    assert_eq!(&*crate::open_change(&case_key, &context, &committed).expect("open"), change);
+}
+
+#[test]
 fn golden_fingerprints_v1() {
     let signing = SigningSecretKey::from_seed(&[0x61; 32]).public_key();
     let agreement = AgreementSecretKey::from_bytes(&[0x72; 32]).public_key();

@@ -281,6 +281,24 @@ impl std::fmt::Debug for VaultHeader {
     }
 }
 
+
+#[cfg(test)]
+impl VaultHeader {
+    /// A header built from fixed inputs, for golden vectors.
+    pub(crate) fn fixed_for_golden(
+        kdf: KdfParams,
+        salt: [u8; 16],
+        vault_id: [u8; 16],
+        master_key: &VaultMasterKey,
+        passphrase: &str,
+    ) -> VaultHeader {
+        let mut header =
+            VaultHeader { flags: FLAG_INSECURE_KDF, kdf, salt, vault_id, slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT] };
+        header.seal_slot(0, SlotKind::Passphrase, master_key, passphrase, [0x01; 24]).expect("seal");
+        header
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,22 +401,5 @@ mod tests {
         let mut bytes = header.to_bytes();
         bytes[2] = 0;
         assert_eq!(VaultHeader::parse(&bytes).err(), Some(CryptoError::KdfParamsOutOfRange));
-    }
-}
-
-#[cfg(test)]
-impl VaultHeader {
-    /// A header built from fixed inputs, for golden vectors.
-    pub(crate) fn fixed_for_golden(
-        kdf: KdfParams,
-        salt: [u8; 16],
-        vault_id: [u8; 16],
-        master_key: &VaultMasterKey,
-        passphrase: &str,
-    ) -> VaultHeader {
-        let mut header =
-            VaultHeader { flags: FLAG_INSECURE_KDF, kdf, salt, vault_id, slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT] };
-        header.seal_slot(0, SlotKind::Passphrase, master_key, passphrase, [0x01; 24]).expect("seal");
-        header
     }
 }

@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 mod blob;
+mod change;
 mod envelope;
 mod error;
 mod fingerprint;
@@ -36,6 +37,7 @@ mod team_key;
 pub mod test_vectors;
 
 pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
+pub use change::{ChangeContext, MAX_CHANGE_LEN, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};
 pub use error::CryptoError;
 pub use fingerprint::{FINGERPRINT_GROUP_DIGITS, FINGERPRINT_GROUPS, Fingerprint};
@@ -53,8 +55,8 @@ pub use noise::{
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
 pub use team_key::{
-    LabelContext, LabelSubject, MAX_LABEL_LEN, SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, TEAM_CASE_KEY_LEN, TeamCaseKeyContext,
-    TeamKey, TeamKeyContext,
+    LabelContext, LabelSubject, MAX_LABEL_LEN, SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN,
+    TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey, TeamKeyContext,
 };
 
 /// Hash of a blob's plaintext (SHA-256), recorded so an exported copy can be checked.

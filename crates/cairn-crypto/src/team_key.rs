@@ -32,6 +32,19 @@
 //!      k_case = HKDF-SHA256(ikm = team key, info = "cairn/team-case-key-wrap/v1")
 //!      AAD    = "cairn/team-case-key/v1" ‖ org id[16] ‖ epoch (u32 LE) ‖ case id[16] ‖ key version (u32 LE)
 //! ```
+//!
+//! Shared case key, format v2 ([`SHARED_CASE_KEY_LEN`] = 93 bytes), what sync sends: the key
+//! is named by its random key id (the id change envelopes carry), not a per-device version.
+//!
+//! ```text
+//! u8   format version (2)
+//! u32  team epoch (LE)
+//! [16] key id
+//! [24] nonce (random)
+//! [48] XChaCha20-Poly1305(k_case, case key[32], AAD)
+//!      k_case = HKDF-SHA256(ikm = team key, info = "cairn/team-case-key-wrap/v1")
+//!      AAD    = "cairn/team-case-key/v2" ‖ org id[16] ‖ epoch (u32 LE) ‖ case id[16] ‖ key id[16]
+//! ```
 
 use chacha20poly1305::{
     KeyInit, XChaCha20Poly1305, XNonce,
@@ -59,6 +72,11 @@ pub const SEALED_LABEL_LEN: usize = 24 + 1 + MAX_LABEL_LEN + 16;
 pub const TEAM_CASE_KEY_LEN: usize = 1 + 4 + 24 + 32 + 16;
 
 const TEAM_CASE_KEY_V1: u8 = 1;
+
+/// Length of a case key shared for sync (format v2, named by key id).
+pub const SHARED_CASE_KEY_LEN: usize = 1 + 4 + 16 + 24 + 32 + 16;
+
+const SHARED_CASE_KEY_V2: u8 = 2;
 
 /// The symmetric key of one team epoch. Not `Clone`, not printable; zeroized when dropped.
 pub struct TeamKey(SecretBox<[u8; 32]>);
@@ -357,6 +375,88 @@ impl TeamKey {
         let bytes: [u8; 32] = opened.as_slice().try_into().map_err(|_| CryptoError::Malformed { what: "team case key" })?;
         Ok(CaseKey::from_bytes(bytes))
     }
+
+    /// Shares a case key, named by `key_id`, with every device holding this team key (the
+    /// key of epoch `epoch` of organisation `org_id`): format v2, what sync sends.
+    pub fn share_case_key(
+        &self,
+        org_id: &[u8; 16],
+        epoch: u32,
+        case_id: &[u8; 16],
+        key_id: &[u8; 16],
+        case_key: &CaseKey,
+    ) -> Vec<u8> {
+        self.share_case_key_with_nonce(org_id, epoch, case_id, key_id, case_key, random_array())
+    }
+
+    pub(crate) fn share_case_key_with_nonce(
+        &self,
+        org_id: &[u8; 16],
+        epoch: u32,
+        case_id: &[u8; 16],
+        key_id: &[u8; 16],
+        case_key: &CaseKey,
+        nonce: [u8; 24],
+    ) -> Vec<u8> {
+        let aad = shared_case_key_aad(org_id, epoch, case_id, key_id);
+        let sealed = self
+            .subkey(b"cairn/team-case-key-wrap/v1")
+            .encrypt(&XNonce::from(nonce), Payload { msg: case_key.bytes(), aad: &aad })
+            .expect("XChaCha20-Poly1305 cannot fail on a 32-byte message");
+        let mut out = Vec::with_capacity(SHARED_CASE_KEY_LEN);
+        out.push(SHARED_CASE_KEY_V2);
+        out.extend_from_slice(&epoch.to_le_bytes());
+        out.extend_from_slice(key_id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// The team epoch and key id a shared case key names (to pick the team key that opens it).
+    pub fn shared_case_key_header(shared: &[u8]) -> Result<(u32, [u8; 16]), CryptoError> {
+        let Some(&version) = shared.first() else { return Err(CryptoError::Malformed { what: "shared case key" }) };
+        if version != SHARED_CASE_KEY_V2 {
+            return Err(CryptoError::UnsupportedVersion { what: "shared case key", version: version.into() });
+        }
+        if shared.len() != SHARED_CASE_KEY_LEN {
+            return Err(CryptoError::Malformed { what: "shared case key" });
+        }
+        let epoch = u32::from_le_bytes([shared[1], shared[2], shared[3], shared[4]]);
+        let mut key_id = [0u8; 16];
+        key_id.copy_from_slice(&shared[5..21]);
+        Ok((epoch, key_id))
+    }
+
+    /// Opens a case key shared by [`TeamKey::share_case_key`] with this key (the key of the
+    /// epoch the header names), returning its key id and the key.
+    pub fn open_shared_case_key(
+        &self,
+        org_id: &[u8; 16],
+        case_id: &[u8; 16],
+        shared: &[u8],
+    ) -> Result<([u8; 16], CaseKey), CryptoError> {
+        let (epoch, key_id) = Self::shared_case_key_header(shared)?;
+        let nonce = XNonce::try_from(&shared[21..45]).map_err(|_| CryptoError::Malformed { what: "shared case key" })?;
+        let aad = shared_case_key_aad(org_id, epoch, case_id, &key_id);
+        let opened = Zeroizing::new(
+            self.subkey(b"cairn/team-case-key-wrap/v1")
+                .decrypt(&nonce, Payload { msg: &shared[45..], aad: &aad })
+                .map_err(|_| CryptoError::Tampered)?,
+        );
+        let bytes: [u8; 32] =
+            opened.as_slice().try_into().map_err(|_| CryptoError::Malformed { what: "shared case key" })?;
+        Ok((key_id, CaseKey::from_bytes(bytes)))
+    }
+}
+
+fn shared_case_key_aad(org_id: &[u8; 16], epoch: u32, case_id: &[u8; 16], key_id: &[u8; 16]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(80);
+    aad.extend_from_slice(b"cairn/team-case-key/v2");
+    aad.extend_from_slice(org_id);
+    aad.extend_from_slice(&epoch.to_le_bytes());
+    aad.extend_from_slice(case_id);
+    aad.extend_from_slice(key_id);
+    aad
 }
 
 fn team_case_key_aad(epoch: u32, context: &TeamCaseKeyContext) -> Vec<u8> {

@@ -28,3 +28,22 @@ ALTER TABLE case_summaries ADD COLUMN last_date TEXT NOT NULL DEFAULT '';
 -- Summaries written before this migration lack these columns: cairn-core rebuilds them from
 -- the documents at the next unlock, then clears this mark.
 INSERT OR REPLACE INTO case_settings (key, value) SELECT 'summaries_stale', '1' WHERE EXISTS (SELECT 1 FROM case_summaries);
+
+-- Case keys are named by a random key id (what change envelopes and shared keys carry), so two
+-- devices that start a new key version offline never collide; `key_version` stays this
+-- device's local order. Keys made before this migration get a random id now.
+ALTER TABLE case_keys ADD COLUMN key_id BLOB;
+UPDATE case_keys SET key_id = randomblob(16) WHERE key_id IS NULL;
+CREATE UNIQUE INDEX case_keys_by_key_id ON case_keys (case_id, key_id);
+
+-- The last sync with each peer device: what the front ends show ("last sync per peer").
+CREATE TABLE sync_peers (
+    peer_id            BLOB    PRIMARY KEY,
+    last_sync_at       INTEGER NOT NULL,
+    documents_sent     INTEGER NOT NULL,
+    documents_received INTEGER NOT NULL,
+    changes_sent       INTEGER NOT NULL,
+    changes_received   INTEGER NOT NULL,
+    bytes_sent         INTEGER NOT NULL,
+    bytes_received     INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -74,6 +74,27 @@ fn split_lines(text: String) -> Vec<String> {
     if text.is_empty() { Vec::new() } else { text.split('\n').map(str::to_owned).collect() }
 }
 
+/// The last sync with one peer device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPeerRow {
+    /// The peer's device id.
+    pub peer_id: Id,
+    /// When the session ended (ms since the Unix epoch, this device's clock).
+    pub last_sync_at: i64,
+    /// Documents this device sent changes of.
+    pub documents_sent: u64,
+    /// Documents it received changes of.
+    pub documents_received: u64,
+    /// Changes sent.
+    pub changes_sent: u64,
+    /// Changes received.
+    pub changes_received: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+}
+
 /// A row of the search index that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchMatch {
@@ -140,6 +161,64 @@ impl VaultTx<'_> {
             "SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests WHERE case_id = ?1 ORDER BY doc_id",
             [case_id.as_slice()],
         )
+    }
+
+    /// The digest of one document, found by its id alone (document ids are unique in a vault).
+    pub fn digest_of_document(&self, doc_id: &Id) -> Result<Option<DocDigest>, StoreError> {
+        Ok(self
+            .query_digests(
+                "SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests WHERE doc_id = ?1",
+                [doc_id.as_slice()],
+            )?
+            .pop())
+    }
+
+    /// Records the last sync with a peer (replacing the previous record).
+    pub fn put_sync_peer(&mut self, row: &SyncPeerRow) -> Result<(), StoreError> {
+        let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO sync_peers (peer_id, last_sync_at, documents_sent, documents_received,
+                 changes_sent, changes_received, bytes_sent, bytes_received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                row.peer_id.as_slice(),
+                row.last_sync_at,
+                number(row.documents_sent),
+                number(row.documents_received),
+                number(row.changes_sent),
+                number(row.changes_received),
+                number(row.bytes_sent),
+                number(row.bytes_received),
+            ])?;
+        Ok(())
+    }
+
+    /// The last sync with every peer, most recent first.
+    pub fn sync_peers(&self) -> Result<Vec<SyncPeerRow>, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT peer_id, last_sync_at, documents_sent, documents_received, changes_sent, changes_received,
+             bytes_sent, bytes_received FROM sync_peers ORDER BY last_sync_at DESC, peer_id",
+        )?;
+        let rows = statement
+            .query_map([], |row| {
+                let number = |index: usize| row.get::<_, i64>(index).map(|value| u64::try_from(value).unwrap_or(0));
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    SyncPeerRow {
+                        peer_id: [0; 16],
+                        last_sync_at: row.get(1)?,
+                        documents_sent: number(2)?,
+                        documents_received: number(3)?,
+                        changes_sent: number(4)?,
+                        changes_received: number(5)?,
+                        bytes_sent: number(6)?,
+                        bytes_received: number(7)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|(id, row)| Ok(SyncPeerRow { peer_id: id_from(id, "sync peer")?, ..row })).collect()
     }
 
     /// The digests of documents written after change number `after`, in write order.

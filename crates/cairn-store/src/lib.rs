@@ -23,7 +23,7 @@ mod uploads;
 mod vault;
 
 pub use blobs::BlobInfo;
-pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch};
+pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow};
 pub use error::StoreError;
 pub use records::StoredRecord;
 pub use team::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord};

@@ -238,15 +238,59 @@ pub struct VaultTx<'v> {
 }
 
 impl VaultTx<'_> {
-    /// Creates the first key (version 1) of a new case.
+    /// Creates the first key (version 1) of a new case, named by a random key id.
     pub fn create_case_key(&mut self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
         let key = CaseKey::generate();
         let wrapped = cairn_crypto::wrap_case_key(self.wrap_key, case_id, 1, &key);
         self.tx.execute(
-            "INSERT INTO case_keys (case_id, key_version, wrapped) VALUES (?1, 1, ?2)",
-            params![case_id.as_slice(), wrapped],
+            "INSERT INTO case_keys (case_id, key_version, wrapped, key_id) VALUES (?1, 1, ?2, ?3)",
+            params![case_id.as_slice(), wrapped, cairn_crypto::random_id().as_slice()],
         )?;
         Ok((1, key))
+    }
+
+    /// The newest key of a case with its key id (what sync seals changes under and shares).
+    pub fn case_key_with_id(&self, case_id: &Id) -> Result<(Id, CaseKey), StoreError> {
+        let row: Option<(u32, Vec<u8>, Vec<u8>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT key_version, wrapped, key_id FROM case_keys WHERE case_id = ?1 ORDER BY key_version DESC LIMIT 1",
+            )?
+            .query_row([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?;
+        let (version, wrapped, key_id) = row.ok_or(StoreError::NotFound { what: "case" })?;
+        let key_id = key_id.try_into().map_err(|_| StoreError::Damaged { what: "case key id" })?;
+        Ok((key_id, cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?))
+    }
+
+    /// The key of a case named `key_id`, if this vault holds it.
+    pub fn case_key_by_id(&self, case_id: &Id, key_id: &Id) -> Result<Option<CaseKey>, StoreError> {
+        let row: Option<(u32, Vec<u8>)> = self
+            .tx
+            .prepare_cached("SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1 AND key_id = ?2")?
+            .query_row([case_id.as_slice(), key_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        row.map(|(version, wrapped)| Ok(cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?))
+            .transpose()
+    }
+
+    /// Keeps a case key received from a peer (named `key_id`), wrapped under this vault's own
+    /// wrapping key as the case's next local version. Idempotent: a key already held is not
+    /// stored twice. Returns whether it was new.
+    pub fn import_case_key(&mut self, case_id: &Id, key_id: &Id, key: &CaseKey) -> Result<bool, StoreError> {
+        if self.case_key_by_id(case_id, key_id)?.is_some() {
+            return Ok(false);
+        }
+        let version: u32 = self
+            .tx
+            .prepare_cached("SELECT COALESCE(MAX(key_version), 0) + 1 FROM case_keys WHERE case_id = ?1")?
+            .query_row([case_id.as_slice()], |row| row.get(0))?;
+        let wrapped = cairn_crypto::wrap_case_key(self.wrap_key, case_id, version, key);
+        self.tx.execute(
+            "INSERT INTO case_keys (case_id, key_version, wrapped, key_id) VALUES (?1, ?2, ?3, ?4)",
+            params![case_id.as_slice(), version, wrapped, key_id.as_slice()],
+        )?;
+        Ok(true)
     }
 
     /// The newest key of a case and its version.

@@ -1,0 +1,237 @@
+//! The vault as the sync engine sees it: [`cairn_sync::SyncStore`] over a [`Session`].
+//!
+//! What travels is sealed here and opened here, never in the engine or a transport:
+//! - every Automerge change leaves sealed under its case key in a change envelope
+//!   (`cairn_crypto::seal_change`: bound to case, document and key id, not to a local row);
+//! - a case key leaves shared under the team key of the current epoch (format v2, named by
+//!   its random key id) and is kept, on arrival, wrapped only under this vault's own key;
+//! - everything one message brings is applied in **one transaction**, through the same write
+//!   path as a local edit (`cases::pipeline`), so a refused or interrupted message leaves
+//!   nothing behind.
+//!
+//! Not yet: tombstones (a deletion that syncs). Until they exist no front end offers sync,
+//! since a case deleted on one device would come back from a peer.
+
+use std::collections::BTreeMap;
+
+use cairn_crypto::{ChangeContext, TeamKey, change_key_id, open_change, seal_change};
+use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
+use cairn_store::{SyncPeerRow, VaultTx};
+use cairn_sync::{CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore, SyncSummary};
+
+use crate::{
+    CoreError, Session,
+    cases::{now_ms, read, transact},
+};
+
+/// Why a sync could not start or a peer's message was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncRefusal {
+    /// This vault holds no roster or not the current team key: it is not (yet) a team member.
+    #[error("this device is not a member of a team yet: import a roster first")]
+    NotInTeam,
+    /// A peer sent a key or change that does not open for the case and document it names.
+    #[error("a peer sent data that does not open for the case it names; nothing was applied")]
+    PeerDataRefused,
+    /// A peer named a document as part of a case it does not belong to here.
+    #[error("a peer sent a document under the wrong case; nothing was applied")]
+    DocumentMisplaced,
+    /// A peer sent a deletion record; this version cannot apply deletions yet.
+    #[error("a peer sent a case deletion, which this version of Cairn cannot apply yet")]
+    TombstonesUnsupported,
+}
+
+impl SyncRefusal {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncRefusal::NotInTeam => "sync_not_in_team",
+            SyncRefusal::PeerDataRefused => "sync_peer_data_refused",
+            SyncRefusal::DocumentMisplaced => "sync_document_misplaced",
+            SyncRefusal::TombstonesUnsupported => "sync_tombstones_unsupported",
+        }
+    }
+}
+
+/// The last sync with one peer, for the front ends.
+pub type SyncPeer = SyncPeerRow;
+
+/// A session seen as the sync engine's store (see the module docs).
+pub struct VaultSync<'s> {
+    session: &'s mut Session,
+    org_id: [u8; 16],
+    epoch: u32,
+    team_key: TeamKey,
+    author: String,
+}
+
+impl std::fmt::Debug for VaultSync<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultSync").field("epoch", &self.epoch).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// This vault as a sync store; refused until the device holds a roster and its team key.
+    pub fn sync_store(&mut self) -> Result<VaultSync<'_>, CoreError> {
+        let view = self.roster()?.ok_or(SyncRefusal::NotInTeam)?;
+        let org_id = cairn_model::parse_id(&view.org_id).map_err(|_| CoreError::VaultDamaged("stored roster"))?;
+        let team_key = self.held_team_key(view.epoch)?.ok_or(SyncRefusal::NotInTeam)?;
+        let author = self.worker_name()?;
+        Ok(VaultSync { session: self, org_id, epoch: view.epoch, team_key, author })
+    }
+
+    /// The last sync with every peer, most recent first.
+    pub fn sync_peers(&mut self) -> Result<Vec<SyncPeer>, CoreError> {
+        read(self.vault_mut(), |tx| Ok(tx.sync_peers()?))
+    }
+}
+
+impl VaultSync<'_> {
+    /// The team keys needed to open the shared case keys of `wraps`, by epoch.
+    fn team_keys_for(&mut self, wraps: &[CaseKeyWrap]) -> Result<BTreeMap<u32, TeamKey>, CoreError> {
+        let mut keys = BTreeMap::new();
+        for wrap in wraps {
+            let (epoch, _) = TeamKey::shared_case_key_header(&wrap.wrapped).map_err(|_| SyncRefusal::PeerDataRefused)?;
+            if let std::collections::btree_map::Entry::Vacant(entry) = keys.entry(epoch) {
+                let key = self.session.held_team_key(epoch)?.ok_or(SyncRefusal::PeerDataRefused)?;
+                entry.insert(key);
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// Opens the sealed changes of one document with the case keys this vault holds.
+fn open_changes(tx: &VaultTx<'_>, doc: &DocRef, sealed: &[SealedChange]) -> Result<Vec<Vec<u8>>, CoreError> {
+    let mut keys: BTreeMap<[u8; 16], cairn_crypto::CaseKey> = BTreeMap::new();
+    let mut opened = Vec::with_capacity(sealed.len());
+    for SealedChange(envelope) in sealed {
+        let key_id = change_key_id(envelope).map_err(|_| SyncRefusal::PeerDataRefused)?;
+        let key = match keys.entry(key_id) {
+            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(tx.case_key_by_id(&doc.case_id, &key_id)?.ok_or(SyncRefusal::PeerDataRefused)?)
+            }
+        };
+        let context = ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
+        let change = open_change(key, &context, envelope).map_err(|_| SyncRefusal::PeerDataRefused)?;
+        opened.push(change.to_vec());
+    }
+    Ok(opened)
+}
+
+impl SyncStore for VaultSync<'_> {
+    type Error = CoreError;
+
+    fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, CoreError> {
+        let Some(view) = self.session.roster()? else { return Ok(None) };
+        Ok(Some((view.version, self.session.roster_bytes()?)))
+    }
+
+    fn accept_roster(&mut self, bytes: &[u8]) -> Result<(), CoreError> {
+        // Same organisation (pinned), higher version, valid signature: the store refuses
+        // anything else and changes nothing.
+        self.session.import_roster(bytes, None)?;
+        Ok(())
+    }
+
+    fn items(&mut self) -> Result<Vec<Item>, CoreError> {
+        self.session.sync_items()
+    }
+
+    fn heads(&mut self, doc_id: &ObjectId) -> Result<Option<(DocRef, Vec<ChangeHash>)>, CoreError> {
+        let Some(digest) = read(self.session.vault_mut(), |tx| Ok(tx.digest_of_document(doc_id)?))? else {
+            return Ok(None);
+        };
+        let doc = DocRef { case_id: digest.case_id, doc_id: digest.doc_id };
+        Ok(self.session.document_heads(&doc)?.map(|heads| (doc, heads)))
+    }
+
+    fn changes_since(&mut self, doc: &DocRef, their_heads: &[ChangeHash]) -> Result<Vec<SealedChange>, CoreError> {
+        let changes = self.session.document_changes_since(doc, their_heads)?;
+        let (key_id, key) = read(self.session.vault_mut(), |tx| Ok(tx.case_key_with_id(&doc.case_id)?))?;
+        let context = ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
+        changes
+            .iter()
+            .map(|change| {
+                seal_change(&key, &context, change).map(SealedChange).map_err(|_| CoreError::Internal("seal change"))
+            })
+            .collect()
+    }
+
+    fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, CoreError> {
+        let (key_id, key) = read(self.session.vault_mut(), |tx| Ok(tx.case_key_with_id(case_id)?))?;
+        let wrapped = self.team_key.share_case_key(&self.org_id, self.epoch, case_id, &key_id, &key);
+        Ok(CaseKeyWrap { case_id: *case_id, wrapped })
+    }
+
+    fn tombstone(&mut self, _case_id: &ObjectId) -> Result<Option<Vec<u8>>, CoreError> {
+        // Deletions do not sync yet (see the module docs): this vault holds no tombstone.
+        Ok(None)
+    }
+
+    fn apply(&mut self, incoming: &Incoming) -> Result<(), CoreError> {
+        if !incoming.tombstones.is_empty() {
+            return Err(SyncRefusal::TombstonesUnsupported.into());
+        }
+        let team_keys = self.team_keys_for(&incoming.case_keys)?;
+        let org_id = self.org_id;
+        let author = self.author.clone();
+        let now = now_ms();
+        transact(self.session.vault_mut(), |tx| {
+            for wrap in &incoming.case_keys {
+                let (epoch, _) = TeamKey::shared_case_key_header(&wrap.wrapped).map_err(|_| SyncRefusal::PeerDataRefused)?;
+                let team_key = team_keys.get(&epoch).ok_or(SyncRefusal::PeerDataRefused)?;
+                let (key_id, key) = team_key
+                    .open_shared_case_key(&org_id, &wrap.case_id, &wrap.wrapped)
+                    .map_err(|_| SyncRefusal::PeerDataRefused)?;
+                tx.import_case_key(&wrap.case_id, &key_id, &key)?;
+            }
+            for (doc, sealed) in &incoming.changes {
+                match tx.digest_of_document(&doc.doc_id)? {
+                    Some(held) if held.case_id != doc.case_id => return Err(SyncRefusal::DocumentMisplaced.into()),
+                    _ => {}
+                }
+                if sealed.is_empty() {
+                    continue;
+                }
+                let changes = open_changes(tx, doc, sealed)?;
+                if doc.doc_id == doc.case_id {
+                    crate::cases::apply_remote_changes::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &changes, &author, now)?;
+                } else {
+                    crate::cases::apply_remote_changes::<TestimonyRecord>(
+                        tx,
+                        &doc.case_id,
+                        &doc.doc_id,
+                        &changes,
+                        &author,
+                        now,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), CoreError> {
+        let row = SyncPeerRow {
+            peer_id: *peer,
+            last_sync_at: now_ms(),
+            documents_sent: summary.documents_sent,
+            documents_received: summary.documents_received,
+            changes_sent: summary.changes_sent,
+            changes_received: summary.changes_received,
+            bytes_sent: summary.bytes_sent,
+            bytes_received: summary.bytes_received,
+        };
+        transact(self.session.vault_mut(), |tx| Ok(tx.put_sync_peer(&row)?))
+    }
+}
+
+impl From<SyncRefusal> for CoreError {
+    fn from(refusal: SyncRefusal) -> Self {
+        CoreError::Sync(refusal)
+    }
+}
