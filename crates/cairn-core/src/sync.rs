@@ -9,8 +9,10 @@
 //!   path as a local edit (`cases::pipeline`), so a refused or interrupted message leaves
 //!   nothing behind.
 //!
-//! Not yet: tombstones (a deletion that syncs). Until they exist no front end offers sync,
-//! since a case deleted on one device would come back from a peer.
+//! Deletions travel as tombstones, signed by the deleting device and accepted only from a
+//! current member of the roster: a field device destroys the case; an HQ vault keeps it
+//! archived and marked deleted (a captured device must not be able to erase the team's
+//! evidence). Nothing of a deleted case is offered, requested or applied again.
 
 use std::collections::BTreeMap;
 
@@ -37,9 +39,6 @@ pub enum SyncRefusal {
     /// A peer named a document as part of a case it does not belong to here.
     #[error("a peer sent a document under the wrong case; nothing was applied")]
     DocumentMisplaced,
-    /// A peer sent a deletion record; this version cannot apply deletions yet.
-    #[error("a peer sent a case deletion, which this version of Cairn cannot apply yet")]
-    TombstonesUnsupported,
 }
 
 impl SyncRefusal {
@@ -49,7 +48,6 @@ impl SyncRefusal {
             SyncRefusal::NotInTeam => "sync_not_in_team",
             SyncRefusal::PeerDataRefused => "sync_peer_data_refused",
             SyncRefusal::DocumentMisplaced => "sync_document_misplaced",
-            SyncRefusal::TombstonesUnsupported => "sync_tombstones_unsupported",
         }
     }
 }
@@ -142,9 +140,13 @@ impl SyncStore for VaultSync<'_> {
     }
 
     fn heads(&mut self, doc_id: &ObjectId) -> Result<Option<(DocRef, Vec<ChangeHash>)>, CoreError> {
-        let Some(digest) = read(self.session.vault_mut(), |tx| Ok(tx.digest_of_document(doc_id)?))? else {
-            return Ok(None);
-        };
+        let held = read(self.session.vault_mut(), |tx| {
+            Ok(match tx.digest_of_document(doc_id)? {
+                Some(digest) if tx.tombstone(&digest.case_id)?.is_none() => Some(digest),
+                _ => None,
+            })
+        })?;
+        let Some(digest) = held else { return Ok(None) };
         let doc = DocRef { case_id: digest.case_id, doc_id: digest.doc_id };
         Ok(self.session.document_heads(&doc)?.map(|heads| (doc, heads)))
     }
@@ -167,21 +169,26 @@ impl SyncStore for VaultSync<'_> {
         Ok(CaseKeyWrap { case_id: *case_id, wrapped })
     }
 
-    fn tombstone(&mut self, _case_id: &ObjectId) -> Result<Option<Vec<u8>>, CoreError> {
-        // Deletions do not sync yet (see the module docs): this vault holds no tombstone.
-        Ok(None)
+    fn tombstone(&mut self, case_id: &ObjectId) -> Result<Option<Vec<u8>>, CoreError> {
+        read(self.session.vault_mut(), |tx| Ok(tx.tombstone(case_id)?))
     }
 
     fn apply(&mut self, incoming: &Incoming) -> Result<(), CoreError> {
-        if !incoming.tombstones.is_empty() {
-            return Err(SyncRefusal::TombstonesUnsupported.into());
+        // Verified before the transaction: signed by a current member of this organisation.
+        let mut tombstones = Vec::with_capacity(incoming.tombstones.len());
+        for bytes in &incoming.tombstones {
+            tombstones.push((self.session.verify_tombstone(bytes)?.case_id(), bytes));
         }
+        let archive = self.session.is_hq_vault()?;
         let team_keys = self.team_keys_for(&incoming.case_keys)?;
         let org_id = self.org_id;
         let author = self.author.clone();
         let now = now_ms();
         transact(self.session.vault_mut(), |tx| {
             for wrap in &incoming.case_keys {
+                if tx.tombstone(&wrap.case_id)?.is_some() {
+                    continue;
+                }
                 let (epoch, _) = TeamKey::shared_case_key_header(&wrap.wrapped).map_err(|_| SyncRefusal::PeerDataRefused)?;
                 let team_key = team_keys.get(&epoch).ok_or(SyncRefusal::PeerDataRefused)?;
                 let (key_id, key) = team_key
@@ -194,7 +201,7 @@ impl SyncStore for VaultSync<'_> {
                     Some(held) if held.case_id != doc.case_id => return Err(SyncRefusal::DocumentMisplaced.into()),
                     _ => {}
                 }
-                if sealed.is_empty() {
+                if sealed.is_empty() || tx.tombstone(&doc.case_id)?.is_some() {
                     continue;
                 }
                 let changes = open_changes(tx, doc, sealed)?;
@@ -209,6 +216,16 @@ impl SyncStore for VaultSync<'_> {
                         &author,
                         now,
                     )?;
+                }
+            }
+            for (case_id, bytes) in &tombstones {
+                tx.put_tombstone(case_id, bytes)?;
+                // HQ keeps the case, archived and marked deleted; a field device destroys it.
+                if !archive {
+                    match tx.delete_case(case_id) {
+                        Ok(()) | Err(cairn_store::StoreError::NotFound { .. }) => tx.forget_case(case_id)?,
+                        Err(error) => return Err(error.into()),
+                    }
                 }
             }
             Ok(())

@@ -14,7 +14,7 @@ use cairn_crypto::{
     SigningSecretKey, TeamKey,
 };
 use cairn_store::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
-use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster};
+use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone};
 pub use cairn_team::{Role, Standing, TeamError};
 
 use crate::{CoreError, Session};
@@ -389,6 +389,29 @@ impl Session {
                 })
                 .collect(),
         }))
+    }
+
+    /// The signed deletion of `case_id` by this device, if it is a member of a team (outside a
+    /// team a deletion is local only: no peer holds the case).
+    pub(crate) fn sign_tombstone(&mut self, case_id: &[u8; 16]) -> Result<Option<Vec<u8>>, CoreError> {
+        let vault = self.vault_mut();
+        let (Some(pin), Some(_)) = load_pin_and_roster(vault)? else { return Ok(None) };
+        let identity = load_identity(vault)?;
+        Ok(Some(Tombstone::sign(pin.org_id, *case_id, identity.keys.device_id, &identity.signing).to_bytes()))
+    }
+
+    /// A tombstone from a peer, checked against the roster this device holds: it must be
+    /// signed by a current member of this organisation.
+    pub(crate) fn verify_tombstone(&mut self, bytes: &[u8]) -> Result<Tombstone, CoreError> {
+        let tombstone = Tombstone::from_bytes(bytes)?;
+        let (_, roster) = load_pin_and_roster(self.vault_mut())?;
+        tombstone.verify(&roster.ok_or(TeamError::NoRoster)?)?;
+        Ok(tombstone)
+    }
+
+    /// Whether this vault holds the organisation's keys (HQ).
+    pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
+        Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)
     }
 
     /// The team key of `epoch`, if this device holds it (for sync and case sharing).

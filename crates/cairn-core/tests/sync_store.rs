@@ -19,7 +19,13 @@ fn push(from: &mut Session, to: &mut Session) -> Result<(), CoreError> {
         if to_items.contains(&item) {
             continue;
         }
-        let ItemKind::Document(doc) = item.kind else { continue };
+        let doc = match item.kind {
+            ItemKind::Document(doc) => doc,
+            ItemKind::Tombstone { case_id } => {
+                incoming.tombstones.extend(sender.tombstone(&case_id)?);
+                continue;
+            }
+        };
         let their_heads = to.document_heads(&doc)?.unwrap_or_default();
         if !cases.contains(&doc.case_id) {
             cases.push(doc.case_id);
@@ -116,4 +122,49 @@ fn the_last_session_with_each_peer_is_kept() {
     let peers = team.device(0).sync_peers().expect("peers");
     assert_eq!(peers.len(), 1);
     assert_eq!((peers[0].peer_id, peers[0].documents_sent, peers[0].bytes_sent), ([9; 16], 3, 1200));
+}
+
+#[test]
+fn a_deleted_case_is_destroyed_on_field_devices_archived_at_hq_and_never_comes_back() {
+    let mut team = TestTeam::new(2);
+    let (case, testimony) = sample_case(team.device(0));
+    {
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+        push(&mut a.session, &mut b.session).expect("share");
+        push(&mut a.session, &mut team.hq.session).expect("hand to HQ");
+        // B edits while A deletes: B's edit must not bring the case back.
+        b.session.set_narrative(&testimony, "B가 나중에 고친 내용").expect("edit on b");
+        a.session.delete_case(&case).expect("delete on a");
+        push(&mut a.session, &mut b.session).expect("deletion to b");
+        assert_eq!(b.session.open_case(&case).expect_err("gone").code(), "not_found");
+        assert!(b.session.list_cases().expect("list").is_empty());
+        push(&mut b.session, &mut a.session).expect("b to a");
+        assert_eq!(a.session.open_case(&case).expect_err("still gone").code(), "not_found");
+        assert!(b.session.search("고친", 10).expect("search").is_empty());
+    }
+    // HQ keeps the evidence, archived and marked deleted; it offers none of it again.
+    push(&mut team.devices[0].session, &mut team.hq.session).expect("deletion to HQ");
+    let archived = team.hq.session.list_cases().expect("list");
+    assert_eq!((archived.len(), archived[0].deleted), (1, true));
+    assert_eq!(team.hq.session.open_case(&case).expect("archived").record.title, "탈북 경로 Route");
+    let offered = team.hq.session.sync_items().expect("items");
+    assert!(offered.iter().all(|item| matches!(item.kind, ItemKind::Tombstone { .. })), "{offered:?}");
+}
+
+#[test]
+fn a_deletion_signed_by_a_revoked_device_is_refused() {
+    let mut team = TestTeam::new(3);
+    let (case, _) = sample_case(team.device(0));
+    for to in [1, 2] {
+        let [a, other] = team.devices.get_disjoint_mut([0, to]).expect("devices");
+        push(&mut a.session, &mut other.session).expect("share");
+    }
+    // Device 2 deletes its copy, then HQ revokes it (it was captured) before its deletion spreads.
+    team.device(2).delete_case(&case).expect("delete on the captured device");
+    team.revoke(2);
+    let [b, captured] = team.devices.get_disjoint_mut([1, 2]).expect("devices");
+    let before = b.session.open_case(&case).expect("held").record;
+    let error = push(&mut captured.session, &mut b.session).expect_err("refused");
+    assert_eq!(error.code(), "device_revoked");
+    assert_eq!(b.session.open_case(&case).expect("still held").record, before);
 }

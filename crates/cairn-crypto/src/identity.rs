@@ -53,6 +53,8 @@ pub enum SignaturePurpose {
     EnrollmentRequest,
     /// The HQ root key's signature on a roster.
     Roster,
+    /// A device's signature on the deletion of a case (a tombstone).
+    CaseDeletion,
 }
 
 impl SignaturePurpose {
@@ -60,6 +62,7 @@ impl SignaturePurpose {
         match self {
             SignaturePurpose::EnrollmentRequest => b"enrollment-request/v1",
             SignaturePurpose::Roster => b"roster/v1",
+            SignaturePurpose::CaseDeletion => b"case-deletion/v1",
         }
     }
 }

@@ -281,7 +281,6 @@ impl std::fmt::Debug for VaultHeader {
     }
 }
 
-
 #[cfg(test)]
 impl VaultHeader {
     /// A header built from fixed inputs, for golden vectors.

@@ -47,3 +47,11 @@ CREATE TABLE sync_peers (
     bytes_sent         INTEGER NOT NULL,
     bytes_received     INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Tombstones: the signed deletion of a case (ids only), kept so the case never comes back
+-- from a peer, and sent to peers that lack it. On an HQ vault a case deleted by a field device
+-- is kept (archived), with its tombstone marking it deleted.
+CREATE TABLE tombstones (
+    case_id BLOB PRIMARY KEY,
+    record  BLOB NOT NULL
+) WITHOUT ROWID;

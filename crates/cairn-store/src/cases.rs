@@ -53,6 +53,9 @@ pub struct CaseSummaryRow {
     /// Unresolved conflicts in all of the case's documents (read from the per-document counts
     /// the write path keeps; ignored when writing a summary).
     pub conflicts: u32,
+    /// Whether a team member deleted the case and this vault keeps it archived (HQ; read
+    /// from the tombstones, ignored when writing a summary).
+    pub deleted: bool,
     /// Tags, without duplicates.
     pub tags: Vec<String>,
     /// The act types of every act, sorted, without duplicates.
@@ -171,6 +174,30 @@ impl VaultTx<'_> {
                 [doc_id.as_slice()],
             )?
             .pop())
+    }
+
+    /// Keeps the signed deletion of a case (idempotent).
+    pub fn put_tombstone(&mut self, case_id: &Id, record: &[u8]) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT OR IGNORE INTO tombstones (case_id, record) VALUES (?1, ?2)")?
+            .execute(params![case_id.as_slice(), record])?;
+        Ok(())
+    }
+
+    /// The signed deletion of a case, if this vault holds one.
+    pub fn tombstone(&self, case_id: &Id) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT record FROM tombstones WHERE case_id = ?1")?
+            .query_row([case_id.as_slice()], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// The ids of every deleted case this vault knows of.
+    pub fn tombstoned_cases(&self) -> Result<Vec<Id>, StoreError> {
+        let mut statement = self.tx.prepare_cached("SELECT case_id FROM tombstones ORDER BY case_id")?;
+        let ids = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
+        ids.into_iter().map(|id| id_from(id, "tombstone")).collect()
     }
 
     /// Records the last sync with a peer (replacing the previous record).
@@ -322,7 +349,8 @@ impl VaultTx<'_> {
     const SUMMARY_COLUMNS: &'static str = "case_id, title, status, risk, created_at, updated_at, persons, testimonies,
         events, notes, attachments,
         (SELECT COALESCE(SUM(d.conflicts), 0) FROM doc_digests AS d WHERE d.case_id = case_summaries.case_id),
-        acts, tags, act_types, first_date, last_date";
+        acts, tags, act_types, first_date, last_date,
+        EXISTS (SELECT 1 FROM tombstones AS t WHERE t.case_id = case_summaries.case_id)";
 
     fn summary_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, CaseSummaryRow)> {
         Ok((
@@ -345,6 +373,7 @@ impl VaultTx<'_> {
                 act_types: split_lines(row.get(14)?),
                 first_date: row.get(15)?,
                 last_date: row.get(16)?,
+                deleted: row.get(17)?,
             },
         ))
     }
@@ -609,6 +638,7 @@ mod tests {
                         attachments: 0,
                         acts: 0,
                         conflicts: 0,
+                        deleted: false,
                         tags: vec!["a".into(), "b".into()],
                         act_types: Vec::new(),
                         first_date: String::new(),

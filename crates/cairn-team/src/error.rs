@@ -45,6 +45,9 @@ pub enum TeamError {
     /// A roster's signature does not verify under the organisation's root key.
     #[error("the roster's signature is not valid: it was altered or forged")]
     BadRosterSignature,
+    /// A tombstone's signature does not verify under its signer's key.
+    #[error("the case deletion's signature is not valid: it was altered or forged")]
+    BadTombstoneSignature,
     /// The roster is signed by another organisation's root key.
     #[error("the roster belongs to another organisation")]
     WrongOrganisation,
@@ -127,6 +130,7 @@ impl TeamError {
             TeamError::WrongKind { .. } => "wrong_kind",
             TeamError::BadRequestSignature => "bad_request_signature",
             TeamError::BadRosterSignature => "bad_roster_signature",
+            TeamError::BadTombstoneSignature => "bad_tombstone_signature",
             TeamError::WrongOrganisation => "wrong_organisation",
             TeamError::Replay => "roster_replay",
             TeamError::Inconsistent { .. } => "roster_inconsistent",

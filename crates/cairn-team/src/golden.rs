@@ -112,3 +112,41 @@ fn golden_roster_v1() {
     let signature = root.sign(SignaturePurpose::Roster, &committed[..signed_len]);
     assert_eq!(signature.to_bytes().as_slice(), &committed[signed_len..]);
 }
+
+#[test]
+fn golden_tombstone_v1() {
+    use crate::{TOMBSTONE_LEN, TeamError, Tombstone};
+    let (field, field_signing, _) = fixed_device(0x50);
+    let fresh = Tombstone::sign(OrgId([0x0a; 16]), [0xca; 16], field.device_id, &field_signing).to_bytes();
+    assert_eq!(fresh.len(), TOMBSTONE_LEN);
+    let committed = check_fixture("tombstone_v1.bin", &fresh);
+    let root = test_vectors::signing_key([0x0f; 32]);
+    let pin = Pin { org_id: OrgId([0x0a; 16]), root: root.public_key() };
+    let roster_bytes = std::fs::read(fixture_path("roster_v1.bin")).expect("roster fixture");
+    let roster = Roster::parse(&roster_bytes, Some(&pin)).expect("roster");
+    let tombstone = Tombstone::from_bytes(&committed).expect("parse");
+    assert_eq!((tombstone.case_id(), tombstone.deleted_by()), ([0xca; 16], field.device_id));
+    tombstone.verify(&roster).expect("signed by a member");
+    // Signed by the revoked device (0x70) or by a stranger: refused.
+    let (revoked, revoked_signing, _) = fixed_device(0x70);
+    let by_revoked = Tombstone::sign(OrgId([0x0a; 16]), [0xca; 16], revoked.device_id, &revoked_signing);
+    assert_eq!(by_revoked.verify(&roster), Err(TeamError::DeviceRevoked));
+    let (stranger, stranger_signing, _) = fixed_device(0x99);
+    let by_stranger = Tombstone::sign(OrgId([0x0a; 16]), [0xca; 16], stranger.device_id, &stranger_signing);
+    assert_eq!(by_stranger.verify(&roster), Err(TeamError::UnknownDevice));
+    // A member's id with someone else's signature, another organisation, any flipped byte.
+    let forged = Tombstone::sign(OrgId([0x0a; 16]), [0xca; 16], field.device_id, &stranger_signing);
+    assert_eq!(forged.verify(&roster), Err(TeamError::BadTombstoneSignature));
+    let elsewhere = Tombstone::sign(OrgId([0x0b; 16]), [0xca; 16], field.device_id, &field_signing);
+    assert_eq!(elsewhere.verify(&roster), Err(TeamError::WrongOrganisation));
+    for index in 0..committed.len() {
+        let mut tampered = committed.clone();
+        tampered[index] ^= 0x01;
+        let outcome = Tombstone::from_bytes(&tampered).and_then(|tombstone| tombstone.verify(&roster));
+        assert!(outcome.is_err(), "byte {index}");
+    }
+    for len in 0..committed.len() {
+        assert!(Tombstone::from_bytes(&committed[..len]).is_err(), "truncated to {len}");
+    }
+    assert!(Tombstone::from_bytes(&[committed.as_slice(), &[0]].concat()).is_err());
+}

@@ -21,6 +21,7 @@ mod ids;
 pub mod org;
 mod request;
 mod roster;
+mod tombstone;
 
 #[cfg(test)]
 mod golden;
@@ -35,3 +36,4 @@ pub use roster::{
     DraftMember, DraftRevocation, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member, Pin, Revocation, Roster,
     RosterDraft, UnverifiedRoster,
 };
+pub use tombstone::{TOMBSTONE_LEN, Tombstone};

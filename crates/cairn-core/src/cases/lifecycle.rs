@@ -64,11 +64,17 @@ impl Session {
     }
 
     /// Crypto-shreds a case: its keys, chunks, blobs, digests, summary and search rows are
-    /// deleted in one transaction.
+    /// deleted in one transaction. On a team member's device the same transaction keeps the
+    /// signed deletion (a tombstone: the case id only), which syncs to every peer so the case
+    /// is destroyed there too and never comes back.
     pub fn delete_case(&mut self, case_id: &ObjectId) -> Result<(), CoreError> {
+        let tombstone = self.sign_tombstone(case_id)?;
         transact(self.vault_mut(), |tx| {
             tx.delete_case(case_id)?;
             tx.forget_case(case_id)?;
+            if let Some(tombstone) = &tombstone {
+                tx.put_tombstone(case_id, tombstone)?;
+            }
             Ok(())
         })
     }

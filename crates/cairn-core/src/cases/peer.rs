@@ -17,6 +17,20 @@ use crate::{CoreError, Session};
 /// Most changes one call may apply (a peer's message is bounded well below this).
 pub const MAX_PEER_CHANGES: usize = 100_000;
 
+/// The reconciliation item id of a tombstone: the case id, then the first 16 bytes of
+/// SHA-256(`"cairn/sync-tombstone/v1"` ‖ case id). A tombstone never changes, so neither does
+/// its id.
+pub fn tombstone_item_id(case_id: &ObjectId) -> ItemId {
+    let mut hasher = ContentHasher::new();
+    hasher.update(b"cairn/sync-tombstone/v1");
+    hasher.update(case_id);
+    let digest = hasher.finish();
+    let mut id = [0u8; 32];
+    id[..16].copy_from_slice(case_id);
+    id[16..].copy_from_slice(&digest[..16]);
+    id
+}
+
 /// The reconciliation item id of a document: its id, then the first 16 bytes of
 /// SHA-256(`"cairn/sync-item/v1"` ‖ case id ‖ heads hash). Every device holding the same
 /// document at the same heads derives the same id; no clock is involved.
@@ -33,17 +47,20 @@ pub fn document_item_id(case_id: &ObjectId, doc_id: &ObjectId, heads_hash: &[u8;
 }
 
 impl Session {
-    /// One reconciliation item per document this vault holds, read from the stored digests
-    /// (no document is opened).
+    /// One reconciliation item per document this vault holds and one per deleted case, read
+    /// from the stored digests and tombstones (no document is opened). The documents of a
+    /// deleted case an HQ vault keeps archived are not offered.
     pub fn sync_items(&mut self) -> Result<Vec<Item>, CoreError> {
-        let digests = read(self.vault_mut(), |tx| Ok(tx.digests()?))?;
-        Ok(digests
-            .into_iter()
-            .map(|digest| Item {
+        let (digests, deleted) = read(self.vault_mut(), |tx| Ok((tx.digests()?, tx.tombstoned_cases()?)))?;
+        let documents =
+            digests.into_iter().filter(|digest| deleted.binary_search(&digest.case_id).is_err()).map(|digest| Item {
                 id: document_item_id(&digest.case_id, &digest.doc_id, &digest.heads_hash),
                 kind: ItemKind::Document(DocRef { case_id: digest.case_id, doc_id: digest.doc_id }),
-            })
-            .collect())
+            });
+        let tombstones = deleted
+            .iter()
+            .map(|case_id| Item { id: tombstone_item_id(case_id), kind: ItemKind::Tombstone { case_id: *case_id } });
+        Ok(documents.chain(tombstones).collect())
     }
 
     /// The vault-wide change sequence number of the latest document write.

@@ -252,6 +252,7 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
         attachments: counts.attachments,
         acts: counts.acts,
         conflicts: 0,
+        deleted: false,
         tags: record.distinct_tags(),
         act_types: act_types.into_iter().collect(),
         first_date: dates.first().map(|date| (*date).clone()).unwrap_or_default(),

@@ -22,6 +22,8 @@ pub struct CaseSummary {
     pub counts: CaseCounts,
     /// Unresolved conflicts in all of the case's documents.
     pub conflicts: u32,
+    /// Whether a team member deleted the case and this (HQ) vault keeps it archived.
+    pub deleted: bool,
     /// Tags, without duplicates.
     pub tags: Vec<String>,
     /// The act types of the case's acts, sorted, without duplicates.
@@ -111,6 +113,7 @@ pub(super) fn summary_from_row(row: CaseSummaryRow) -> CaseSummary {
             attachments: row.attachments,
         },
         conflicts: row.conflicts,
+        deleted: row.deleted,
         tags: row.tags,
         act_types: row.act_types,
         first_date: Some(row.first_date).filter(|date| !date.is_empty()),
