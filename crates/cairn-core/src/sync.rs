@@ -16,7 +16,10 @@
 
 use std::collections::BTreeMap;
 
-use cairn_crypto::{ChangeContext, TeamKey, change_key_id, open_change, seal_change};
+use cairn_crypto::{
+    AgreementPublicKey, AgreementSecretKey, ChangeContext, Fingerprint, NoisePsk, TeamKey, change_key_id, open_change,
+    seal_change,
+};
 use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
 use cairn_store::{SyncPeerRow, VaultTx};
 use cairn_sync::{CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore, SyncSummary};
@@ -52,6 +55,49 @@ impl SyncRefusal {
     }
 }
 
+/// Why a peer's device key was refused on a live link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRefusal {
+    /// Not on the roster this device holds (a stranger, or this device itself).
+    Unknown,
+    /// On the roster's revocation list.
+    Revoked,
+}
+
+/// What a live transport needs to open a link for this device: its Noise static key (the
+/// device agreement key), the team pre-shared keys (current epoch first, then the previous
+/// one, for a peer one revocation behind), and the roster check for the peer's key. Secrets
+/// zeroize on drop; nothing here is printable.
+pub struct SyncCredentials {
+    /// This device's agreement key, its Noise static key.
+    pub local_static: AgreementSecretKey,
+    /// The team pre-shared keys, newest epoch first.
+    pub psks: Vec<NoisePsk>,
+    members: Vec<(AgreementPublicKey, PeerId, Fingerprint)>,
+    revoked: Vec<AgreementPublicKey>,
+}
+
+impl std::fmt::Debug for SyncCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncCredentials").field("members", &self.members.len()).finish_non_exhaustive()
+    }
+}
+
+impl SyncCredentials {
+    /// The roster check for a peer's device key: a current member other than this device is
+    /// accepted with its id and fingerprint; anything else is refused.
+    pub fn check_peer(&self, key: &AgreementPublicKey) -> Result<(PeerId, Fingerprint), PeerRefusal> {
+        if self.revoked.contains(key) {
+            return Err(PeerRefusal::Revoked);
+        }
+        self.members
+            .iter()
+            .find(|(member, _, _)| member == key)
+            .map(|(_, id, fingerprint)| (*id, *fingerprint))
+            .ok_or(PeerRefusal::Unknown)
+    }
+}
+
 /// The last sync with one peer, for the front ends.
 pub type SyncPeer = SyncPeerRow;
 
@@ -78,6 +124,21 @@ impl Session {
         let team_key = self.held_team_key(view.epoch)?.ok_or(SyncRefusal::NotInTeam)?;
         let author = self.worker_name()?;
         Ok(VaultSync { session: self, org_id, epoch: view.epoch, team_key, author })
+    }
+
+    /// The keys and the roster check a live link needs (see [`SyncCredentials`]); refused until
+    /// this device is a member of a team.
+    pub fn sync_credentials(&mut self) -> Result<SyncCredentials, CoreError> {
+        let (epoch, local_static, org_id, members, revoked) = self.live_link_identity()?.ok_or(SyncRefusal::NotInTeam)?;
+        let current = self.held_team_key(epoch)?.ok_or(SyncRefusal::NotInTeam)?;
+        let mut psks = vec![current.noise_psk(&org_id, epoch)];
+        // A peer that has not yet seen the latest revocation still holds the previous epoch.
+        if let Some(previous) = epoch.checked_sub(1).filter(|previous| *previous > 0)
+            && let Some(key) = self.held_team_key(previous)?
+        {
+            psks.push(key.noise_psk(&org_id, previous));
+        }
+        Ok(SyncCredentials { local_static, psks, members, revoked })
     }
 
     /// The last sync with every peer, most recent first.

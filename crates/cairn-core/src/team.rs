@@ -409,6 +409,35 @@ impl Session {
         Ok(tombstone)
     }
 
+    /// For a live link: the current epoch, this device's agreement key, the organisation id,
+    /// the other current members (agreement key, id, fingerprint) and the revoked devices'
+    /// agreement keys; `None` before the first roster.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn live_link_identity(
+        &mut self,
+    ) -> Result<
+        Option<(
+            u32,
+            AgreementSecretKey,
+            [u8; 16],
+            Vec<(AgreementPublicKey, [u8; 16], Fingerprint)>,
+            Vec<AgreementPublicKey>,
+        )>,
+        CoreError,
+    > {
+        let vault = self.vault_mut();
+        let (Some(pin), Some(roster)) = load_pin_and_roster(vault)? else { return Ok(None) };
+        let identity = load_identity(vault)?;
+        let members = roster
+            .members()
+            .iter()
+            .filter(|member| member.keys.device_id != identity.keys.device_id)
+            .map(|member| (member.keys.agreement, member.keys.device_id.0, member.keys.fingerprint()))
+            .collect();
+        let revoked = roster.revocations().iter().map(|revocation| revocation.keys.agreement).collect();
+        Ok(Some((roster.epoch(), identity.agreement, pin.org_id.0, members, revoked)))
+    }
+
     /// Whether this vault holds the organisation's keys (HQ).
     pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
         Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)

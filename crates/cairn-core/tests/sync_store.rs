@@ -168,3 +168,24 @@ fn a_deletion_signed_by_a_revoked_device_is_refused() {
     assert_eq!(error.code(), "device_revoked");
     assert_eq!(b.session.open_case(&case).expect("still held").record, before);
 }
+
+#[test]
+fn live_links_check_peers_against_the_roster() {
+    use cairn_core::sync::PeerRefusal;
+    let mut team = TestTeam::new(3);
+    let key_of = |session: &mut Session| session.sync_credentials().expect("credentials").local_static.public_key();
+    let (b_key, c_key) = (key_of(team.device(1)), key_of(team.device(2)));
+    let own_key = key_of(team.device(0));
+    let credentials = team.device(0).sync_credentials().expect("credentials");
+    let (peer, _fingerprint) = credentials.check_peer(&b_key).expect("b is a member");
+    assert_eq!(id_to_hex(&peer), team.device(1).device_identity().expect("identity").device_id);
+    assert_eq!(credentials.check_peer(&own_key).err(), Some(PeerRefusal::Unknown), "not itself");
+    assert_eq!(credentials.psks.len(), 1, "one epoch so far");
+    // After C is revoked: refused as revoked, and the previous epoch's psk is offered too.
+    team.revoke(2);
+    let credentials = team.device(0).sync_credentials().expect("credentials");
+    assert_eq!(credentials.check_peer(&c_key).err(), Some(PeerRefusal::Revoked));
+    assert_eq!(credentials.psks.len(), 2);
+    let (_vault, mut stranger) = TestVault::create();
+    assert_eq!(stranger.sync_credentials().expect_err("stranger").code(), "sync_not_in_team");
+}
