@@ -48,7 +48,10 @@
 //! Each received message's keys, changes and tombstones are applied with one
 //! [`SyncStore::apply`] call (all or nothing). Large sets are split into parts that each fit a
 //! message (at most [`MAX_PARTS`] per phase). A small difference takes 3–4 round trips:
-//! Hello, one or two negentropy rounds, Offer/Changes, Final/Ack.
+//! Hello/HelloReply, zero or one further negentropy round, Offer/Changes, Final/Ack
+//! (measured: 10 changed among 10,000 documents, 4 round trips and about 12 KB in all).
+//! negentropy needs about one more round each time the archive grows sixteenfold, and more
+//! when a difference exceeds its frame limit (1 MiB per message).
 //!
 //! Validation: a message of an unexpected kind, a roster out of turn, a document, case key or
 //! tombstone outside what is in play (for I: the ids it offered; for R: the documents it

@@ -155,30 +155,44 @@ fn the_older_roster_is_replaced_and_a_refusal_ends_the_session() {
 
 #[test]
 fn large_change_sets_are_split_and_each_message_applied_once() {
-    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
-    a.create_case(id(1));
-    a.create_case(id(2));
-    // Six changes of ~900 KB each, in two cases (pseudo-random bytes: incompressible).
-    let mut x: u32 = 7;
-    for n in 0..6 {
-        let bytes: Vec<u8> = (0..900_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect();
-        a.set_bytes(&id(1 + n % 2), &format!("blob{n}"), bytes);
+    for a_initiates in [true, false] {
+        let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+        a.create_case(id(1));
+        a.create_case(id(2));
+        // Six changes of ~900 KB each, in two cases (pseudo-random bytes: incompressible).
+        let mut x: u32 = 7;
+        for n in 0..6 {
+            let bytes: Vec<u8> = (0..900_000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            a.set_bytes(&id(1 + n % 2), &format!("blob{n}"), bytes);
+        }
+        let outcome = if a_initiates { sync(&mut a, &mut b) } else { sync(&mut b, &mut a) };
+        converged(&mut a, &mut b);
+        let (from_a, to_b) =
+            if a_initiates { (&outcome.initiator, &outcome.responder) } else { (&outcome.responder, &outcome.initiator) };
+        assert_eq!(from_a.changes_received, 0);
+        assert_eq!(to_b.changes_received, 8);
+        assert_eq!(to_b.documents_received, 2);
+        assert!(from_a.bytes_sent > wire::MAX_MESSAGE_LEN as u64);
+        // The phase (Final, or Changes) took several messages, each applied with one call.
+        assert!(b.applies >= 2, "applies {}", b.applies);
     }
-    let outcome = sync(&mut a, &mut b);
-    converged(&mut a, &mut b);
-    assert_eq!(outcome.initiator.changes_received, 0);
-    assert_eq!(outcome.responder.changes_received, 8);
-    assert_eq!(outcome.responder.documents_received, 2);
-    assert!(outcome.initiator.bytes_sent > wire::MAX_MESSAGE_LEN as u64);
-    // The Final phase took several messages, each applied with one call.
-    assert!(b.applies >= 2, "applies {}", b.applies);
+}
+
+#[test]
+fn a_roster_refused_by_the_responder_ends_the_session() {
+    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+    a.roster = Some((9, b"forged".to_vec()));
+    b.roster = Some((1, roster_bytes(1)));
+    assert_eq!(run(&mut a, &mut b).expect_err("refused"), "sync_roster_refused");
+    assert_eq!(b.roster.as_ref().map(|r| r.0), Some(1));
+    assert!(b.sessions.is_empty());
 }
 
 /// Measured (this build): 4 round trips; 6,411 bytes initiator → responder and 5,659 bytes
