@@ -28,6 +28,10 @@ const NEGENTROPY_FRAME_LIMIT: u64 = 1024 * 1024;
 pub enum Step {
     /// Send these messages to the peer, in order, then wait for its next message.
     Send(Vec<Vec<u8>>),
+    /// Send these messages (full parts of a large phase), then call `resume` for the next
+    /// ones, without waiting for the peer: a large change set is produced a few messages at
+    /// a time, never held in memory whole.
+    SendAndResume(Vec<Vec<u8>>),
     /// The peer announced more parts: wait for its next message, send nothing.
     Wait,
     /// Send these messages (possibly none); the session is over and recorded.
@@ -321,6 +325,11 @@ impl Packer {
         Ok(())
     }
 
+    /// The parts completed so far (more follow each of them).
+    fn take_full(&mut self) -> Vec<(bool, Vec<Want>, Payload)> {
+        std::mem::take(&mut self.parts).into_iter().map(|(wants, payload)| (true, wants, payload)).collect()
+    }
+
     /// The parts, at least one (possibly empty), each flagged whether more follow.
     fn finish(mut self) -> Vec<(bool, Vec<Want>, Payload)> {
         self.parts.push((self.wants, self.current));
@@ -338,7 +347,11 @@ fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
 enum InitiatorState {
     AwaitHelloReply,
     Reconciling,
-    AwaitChanges { first: bool },
+    AwaitChanges {
+        first: bool,
+    },
+    /// Producing the Final parts (`resume`).
+    SendingFinal,
     AwaitAck,
     Over,
 }
@@ -355,8 +368,10 @@ pub struct Initiator {
     need: BTreeSet<ItemId>,
     /// The object ids in play, with the document as held here (if held).
     in_play: BTreeMap<ObjectId, Option<DocRef>>,
-    /// What the responder wants, one entry per document (a repeat replaces the earlier one).
+    /// What the responder wants, one entry per document (a repeat replaces the earlier one);
+    /// consumed while the Final parts are produced.
     wants: BTreeMap<DocRef, Vec<ChangeHash>>,
+    packer: Packer,
 }
 
 impl Initiator {
@@ -381,6 +396,7 @@ impl Initiator {
             need: BTreeSet::new(),
             in_play: BTreeMap::new(),
             wants: BTreeMap::new(),
+            packer: Packer::new(),
         };
         Ok((initiator, bytes))
     }
@@ -392,6 +408,19 @@ impl Initiator {
         }
         let result = self.step(store, bytes);
         if matches!(result, Err(_) | Ok(Step::Done { .. })) {
+            self.state = InitiatorState::Over;
+        }
+        result
+    }
+
+    /// Produces the next messages after [`Step::SendAndResume`].
+    pub fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        let result = match self.state {
+            InitiatorState::SendingFinal => self.pump(store),
+            InitiatorState::Over => return Err(ProtocolError::Finished.into()),
+            _ => Err(ProtocolError::UnexpectedMessage.into()),
+        };
+        if result.is_err() {
             self.state = InitiatorState::Over;
         }
         result
@@ -521,15 +550,26 @@ impl Initiator {
         if changes.more {
             return Ok(Step::Wait);
         }
-        let mut packer = Packer::new();
-        for (doc, heads) in std::mem::take(&mut self.wants) {
+        self.state = InitiatorState::SendingFinal;
+        self.pump(store)
+    }
+
+    /// Packs wanted documents until a part is full (send it and resume) or none is left
+    /// (send the rest and wait for the Ack).
+    fn pump<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        let final_message = |(more, _, payload)| Message::Final(Final { more, payload });
+        while let Some((doc, heads)) = self.wants.pop_first() {
             if self.common.dead.contains(&doc.case_id) {
                 continue;
             }
-            self.common.pack_changes(store, &mut packer, &doc, &heads)?;
+            self.common.pack_changes(store, &mut self.packer, &doc, &heads)?;
+            let full = self.packer.take_full();
+            if !full.is_empty() {
+                let messages = full.into_iter().map(final_message).collect();
+                return Ok(Step::SendAndResume(self.common.outgoing(messages, false)?));
+            }
         }
-        let messages =
-            packer.finish().into_iter().map(|(more, _, payload)| Message::Final(Final { more, payload })).collect();
+        let messages = std::mem::replace(&mut self.packer, Packer::new()).finish().into_iter().map(final_message).collect();
         self.state = InitiatorState::AwaitAck;
         Ok(Step::Send(self.common.outgoing(messages, true)?))
     }
@@ -555,6 +595,8 @@ enum ResponderState {
     AwaitHello,
     Reconciling,
     CollectingOffer,
+    /// Producing the Changes parts (`resume`).
+    SendingChanges,
     AwaitFinal,
     Over,
 }
@@ -572,6 +614,9 @@ pub struct Responder {
     /// Cases whose tombstone the initiator sent (it has them; never send them back).
     their_tombstones: BTreeSet<ObjectId>,
     wants: BTreeSet<DocRef>,
+    packer: Packer,
+    /// Whether a Changes part went out already (then the phase cannot end with a bare Ack).
+    sent_changes: bool,
 }
 
 impl Responder {
@@ -587,6 +632,8 @@ impl Responder {
             entries: BTreeMap::new(),
             their_tombstones: BTreeSet::new(),
             wants: BTreeSet::new(),
+            packer: Packer::new(),
+            sent_changes: false,
         }
     }
 
@@ -596,6 +643,19 @@ impl Responder {
             return Err(ProtocolError::Finished.into());
         }
         let result = self.step(store, bytes);
+        if matches!(result, Err(_) | Ok(Step::Done { .. })) {
+            self.state = ResponderState::Over;
+        }
+        result
+    }
+
+    /// Produces the next messages after [`Step::SendAndResume`].
+    pub fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        let result = match self.state {
+            ResponderState::SendingChanges => self.pump(store),
+            ResponderState::Over => return Err(ProtocolError::Finished.into()),
+            _ => Err(ProtocolError::UnexpectedMessage.into()),
+        };
         if matches!(result, Err(_) | Ok(Step::Done { .. })) {
             self.state = ResponderState::Over;
         }
@@ -689,47 +749,72 @@ impl Responder {
         if offer.more {
             return Ok(Step::Wait);
         }
-        let mut packer = Packer::new();
-        for (id, theirs) in std::mem::take(&mut self.entries) {
-            if self.common.holds_tombstone(&id) {
-                if !self.their_tombstones.contains(&id)
-                    && let Some(bytes) = store.tombstone(&id).map_err(SyncError::Store)?
-                {
-                    self.common.pack_tombstone(&mut packer, id, bytes)?;
-                }
-                continue;
-            }
-            let held = if self.common.holds_document(&id) { store.heads(&id).map_err(SyncError::Store)? } else { None };
-            match (held, theirs) {
-                (Some((doc, _)), _) if self.common.dead.contains(&doc.case_id) => {}
-                (Some((doc, _)), None) => self.common.pack_changes(store, &mut packer, &doc, &[])?,
-                (Some((doc, mine)), Some(theirs)) => {
-                    if theirs.case_id != doc.case_id || same_heads(&mine, &theirs.heads) {
-                        continue;
-                    }
-                    self.common.pack_changes(store, &mut packer, &doc, &theirs.heads)?;
-                    packer.want(doc, mine)?;
-                    self.wants.insert(doc);
-                }
-                (None, Some(theirs)) if !self.common.dead.contains(&theirs.case_id) => {
-                    let doc = DocRef { case_id: theirs.case_id, doc_id: id };
-                    packer.want(doc, Vec::new())?;
-                    self.wants.insert(doc);
-                }
-                (None, _) => {}
+        self.state = ResponderState::SendingChanges;
+        self.pump(store)
+    }
+
+    /// Answers offered objects until a part is full (send it and resume) or none is left
+    /// (send the rest and wait for the Final, or end with an Ack if there was nothing).
+    fn pump<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        let changes_message = |(more, wants, payload)| Message::Changes(Changes { more, wants, payload });
+        while let Some((id, theirs)) = self.entries.pop_first() {
+            self.answer(store, id, theirs)?;
+            let full = self.packer.take_full();
+            if !full.is_empty() {
+                self.sent_changes = true;
+                let messages = full.into_iter().map(changes_message).collect();
+                return Ok(Step::SendAndResume(self.common.outgoing(messages, false)?));
             }
         }
-        let parts = packer.finish();
-        if let [(_, wants, payload)] = parts.as_slice()
+        let parts = std::mem::replace(&mut self.packer, Packer::new()).finish();
+        if !self.sent_changes
+            && let [(_, wants, payload)] = parts.as_slice()
             && wants.is_empty()
             && payload.is_empty()
         {
             return self.done(store);
         }
-        let messages =
-            parts.into_iter().map(|(more, wants, payload)| Message::Changes(Changes { more, wants, payload })).collect();
+        let messages = parts.into_iter().map(changes_message).collect();
         self.state = ResponderState::AwaitFinal;
         Ok(Step::Send(self.common.outgoing(messages, true)?))
+    }
+
+    /// Adds what one offered object calls for: R's tombstone, R's changes, a want.
+    fn answer<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        id: ObjectId,
+        theirs: Option<Held>,
+    ) -> Result<(), SyncError<S::Error>> {
+        let packer = &mut self.packer;
+        if self.common.holds_tombstone(&id) {
+            if !self.their_tombstones.contains(&id)
+                && let Some(bytes) = store.tombstone(&id).map_err(SyncError::Store)?
+            {
+                self.common.pack_tombstone(packer, id, bytes)?;
+            }
+            return Ok(());
+        }
+        let held = if self.common.holds_document(&id) { store.heads(&id).map_err(SyncError::Store)? } else { None };
+        match (held, theirs) {
+            (Some((doc, _)), _) if self.common.dead.contains(&doc.case_id) => {}
+            (Some((doc, _)), None) => self.common.pack_changes(store, packer, &doc, &[])?,
+            (Some((doc, mine)), Some(theirs)) => {
+                if theirs.case_id != doc.case_id || same_heads(&mine, &theirs.heads) {
+                    return Ok(());
+                }
+                self.common.pack_changes(store, packer, &doc, &theirs.heads)?;
+                packer.want(doc, mine)?;
+                self.wants.insert(doc);
+            }
+            (None, Some(theirs)) if !self.common.dead.contains(&theirs.case_id) => {
+                let doc = DocRef { case_id: theirs.case_id, doc_id: id };
+                packer.want(doc, Vec::new())?;
+                self.wants.insert(doc);
+            }
+            (None, _) => {}
+        }
+        Ok(())
     }
 
     fn done<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {

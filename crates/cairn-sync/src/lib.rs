@@ -6,9 +6,13 @@
 //!
 //! The initiator calls [`Initiator::start`] and sends the bytes it returns; the responder
 //! makes a [`Responder::new`]. Each side feeds every message it receives to `receive`, which
-//! returns a [`Step`]: messages to send, `Wait` (the peer announced more parts), or `Done`
-//! with the last messages to send and the [`SyncSummary`] (already given to
+//! returns a [`Step`]: messages to send before waiting for the peer (`Send`); messages to send
+//! before calling `resume` for more (`SendAndResume`: a large change set is produced a few
+//! 4 MiB messages at a time, never held whole); `Wait` (the peer announced more parts); or
+//! `Done` with the last messages to send and the [`SyncSummary`] (already given to
 //! [`SyncStore::record_session`]). Any error ends the session; so does a message after `Done`.
+//! Messages must reach the peer in order (a reliable stream, or a bundle that keeps them in
+//! order).
 //!
 //! # The protocol, message by message
 //!

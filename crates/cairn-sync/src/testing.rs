@@ -308,45 +308,85 @@ impl MemStore {
 pub(crate) const PEER_R: PeerId = [0xb0; 16];
 pub(crate) const PEER_I: PeerId = [0xa0; 16];
 
-/// Both sides' summaries.
+/// Both sides' summaries, and how often a side was resumed to produce more parts.
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) initiator: SyncSummary,
     pub(crate) responder: SyncSummary,
+    pub(crate) resumes: usize,
+}
+
+/// One side of a session, as the driver sees it.
+trait Side {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String>;
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String>;
+}
+
+impl Side for crate::Initiator {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String> {
+        crate::Initiator::receive(self, store, bytes).map_err(|e| e.code().to_string())
+    }
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String> {
+        crate::Initiator::resume(self, store).map_err(|e| e.code().to_string())
+    }
+}
+
+impl Side for crate::Responder {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String> {
+        crate::Responder::receive(self, store, bytes).map_err(|e| e.code().to_string())
+    }
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String> {
+        crate::Responder::resume(self, store).map_err(|e| e.code().to_string())
+    }
+}
+
+/// Delivers messages to one side, collecting what it sends; `done` gets its summary.
+fn deliver(
+    side: &mut impl Side,
+    store: &mut MemStore,
+    inbox: Vec<Vec<u8>>,
+    outbox: &mut Vec<Vec<u8>>,
+    done: &mut Option<SyncSummary>,
+    resumes: &mut usize,
+) -> Result<(), String> {
+    use crate::Step;
+    for message in inbox {
+        let mut step = side.receive(store, &message)?;
+        loop {
+            match step {
+                Step::Send(out) => outbox.extend(out),
+                Step::SendAndResume(out) => {
+                    outbox.extend(out);
+                    *resumes += 1;
+                    step = side.resume(store)?;
+                    continue;
+                }
+                Step::Wait => {}
+                Step::Done { send, summary } => {
+                    outbox.extend(send);
+                    *done = Some(summary);
+                }
+            }
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a whole session between two stores in memory, `a` initiating.
 pub(crate) fn run(a: &mut MemStore, b: &mut MemStore) -> Result<Outcome, String> {
-    use crate::{Initiator, Responder, Step};
+    use crate::{Initiator, Responder};
     let (mut initiator, hello) = Initiator::start(a, PEER_R).map_err(|e| e.code().to_string())?;
     let mut responder = Responder::new(PEER_I);
     let mut to_b = vec![hello];
     let mut to_a: Vec<Vec<u8>> = Vec::new();
-    let (mut a_done, mut b_done) = (None, None);
+    let (mut a_done, mut b_done, mut resumes) = (None, None, 0);
     for _ in 0..100_000 {
-        for message in std::mem::take(&mut to_b) {
-            match responder.receive(b, &message).map_err(|e| e.code().to_string())? {
-                Step::Send(out) => to_a.extend(out),
-                Step::Wait => {}
-                Step::Done { send, summary } => {
-                    to_a.extend(send);
-                    b_done = Some(summary);
-                }
-            }
-        }
-        for message in std::mem::take(&mut to_a) {
-            match initiator.receive(a, &message).map_err(|e| e.code().to_string())? {
-                Step::Send(out) => to_b.extend(out),
-                Step::Wait => {}
-                Step::Done { send, summary } => {
-                    to_b.extend(send);
-                    a_done = Some(summary);
-                }
-            }
-        }
+        deliver(&mut responder, b, std::mem::take(&mut to_b), &mut to_a, &mut b_done, &mut resumes)?;
+        deliver(&mut initiator, a, std::mem::take(&mut to_a), &mut to_b, &mut a_done, &mut resumes)?;
         if to_a.is_empty() && to_b.is_empty() {
             return match (a_done, b_done) {
-                (Some(initiator), Some(responder)) => Ok(Outcome { initiator, responder }),
+                (Some(initiator), Some(responder)) => Ok(Outcome { initiator, responder, resumes }),
                 _ => Err("stalled".into()),
             };
         }

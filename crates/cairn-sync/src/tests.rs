@@ -180,8 +180,10 @@ fn large_change_sets_are_split_and_each_message_applied_once() {
         assert_eq!(to_b.changes_received, 8);
         assert_eq!(to_b.documents_received, 2);
         assert!(from_a.bytes_sent > wire::MAX_MESSAGE_LEN as u64);
-        // The phase (Final, or Changes) took several messages, each applied with one call.
+        // The phase (Final, or Changes) took several messages, produced a few at a time and
+        // each applied with one call.
         assert!(b.applies >= 2, "applies {}", b.applies);
+        assert!(outcome.resumes >= 1, "resumes {}", outcome.resumes);
     }
 }
 
@@ -272,8 +274,11 @@ fn malformed_messages_are_refused_with_specific_errors() {
 
 #[test]
 fn protocol_violations_end_the_session() {
-    // An unexpected kind first.
+    // Resuming when there is nothing to produce.
     let mut b = MemStore::new(2);
+    let error = Responder::new(PEER_I).resume(&mut b).expect_err("refused");
+    assert!(matches!(error, SyncError::Protocol(ProtocolError::UnexpectedMessage)));
+    // An unexpected kind first.
     let error = Responder::new(PEER_I).receive(&mut b, &Message::Ack.encode()).expect_err("refused");
     assert!(matches!(error, SyncError::Protocol(ProtocolError::UnexpectedMessage)));
     // Garbled negentropy data.
