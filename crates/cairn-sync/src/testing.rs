@@ -1,0 +1,395 @@
+//! An in-memory [`SyncStore`] for the engine's tests, backed by real Automerge documents.
+//!
+//! **This is the test store, not the real sealing.** A "sealed change" here is the raw
+//! Automerge change bytes (`Change::raw_bytes`), a "wrapped case key" is a dummy marker, a
+//! "signed tombstone" and a roster are marker bytes checked by shape only. The vault's
+//! implementation in `cairn-core` seals, wraps and signs for real. What this store does keep
+//! faithfully is the contract: deterministic item ids, `changes_since` ignoring unknown heads,
+//! all-or-nothing `apply`, changes waiting for their case key refused, deleted cases destroyed
+//! and never coming back, and counters of `heads` calls for the "unchanged documents are never
+//! touched" test.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, transaction::Transactable};
+
+use crate::store::{
+    CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemKind, ObjectId, PeerId, SealedChange, SyncStore, SyncSummary,
+};
+
+/// The test store's refusals.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum MemError {
+    #[error("roster refused")]
+    RosterRefused,
+    #[error("malformed input")]
+    Malformed,
+    #[error("no key for this case")]
+    MissingKey,
+    #[error("unknown document")]
+    UnknownDocument,
+    #[error("injected failure")]
+    Injected,
+}
+
+const KEY_MARKER: &[u8] = b"test-wrapped-key:";
+const TOMBSTONE_MARKER: &[u8] = b"test-tombstone:";
+const TOMBSTONE_ITEM: [u8; 16] = [0xff; 16];
+
+pub(crate) struct Doc {
+    pub(crate) case_id: ObjectId,
+    pub(crate) doc: AutoCommit,
+}
+
+/// One device.
+pub(crate) struct MemStore {
+    actor: u8,
+    pub(crate) docs: BTreeMap<ObjectId, Doc>,
+    pub(crate) keys: BTreeSet<ObjectId>,
+    pub(crate) tombstones: BTreeMap<ObjectId, Vec<u8>>,
+    pub(crate) roster: Option<(u64, Vec<u8>)>,
+    pub(crate) heads_calls: Vec<ObjectId>,
+    pub(crate) applies: usize,
+    pub(crate) sessions: Vec<(PeerId, SyncSummary)>,
+    /// Fail the next `apply` (to test that a failure ends the session).
+    pub(crate) fail_apply: bool,
+}
+
+fn hash16(case_id: &ObjectId, heads: &[ChangeHash]) -> [u8; 16] {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    let mut out = [0u8; 16];
+    for (salt, chunk) in out.chunks_mut(8).enumerate() {
+        let mut hasher = DefaultHasher::new();
+        (salt, case_id, &sorted).hash(&mut hasher);
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    out
+}
+
+/// The roster bytes of a version (shape only).
+pub(crate) fn roster_bytes(version: u64) -> Vec<u8> {
+    let mut bytes = b"test-roster:".to_vec();
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes
+}
+
+impl MemStore {
+    pub(crate) fn new(actor: u8) -> Self {
+        MemStore {
+            actor,
+            docs: BTreeMap::new(),
+            keys: BTreeSet::new(),
+            tombstones: BTreeMap::new(),
+            roster: None,
+            heads_calls: Vec::new(),
+            applies: 0,
+            sessions: Vec::new(),
+            fail_apply: false,
+        }
+    }
+
+    fn new_doc(&self, doc_id: &ObjectId) -> AutoCommit {
+        let mut actor = vec![self.actor];
+        actor.extend_from_slice(doc_id);
+        AutoCommit::new().with_actor(ActorId::from(actor))
+    }
+
+    /// Creates a case (its key and its case document, id = case id).
+    pub(crate) fn create_case(&mut self, case_id: ObjectId) {
+        self.keys.insert(case_id);
+        self.create_doc(case_id, case_id);
+    }
+
+    /// Creates a document in a case this device holds, with one change.
+    pub(crate) fn create_doc(&mut self, case_id: ObjectId, doc_id: ObjectId) {
+        let mut doc = self.new_doc(&doc_id);
+        doc.put(ROOT, "created_by", i64::from(self.actor)).expect("put");
+        doc.put_object(ROOT, "text", ObjType::Text).expect("text");
+        doc.commit();
+        self.docs.insert(doc_id, Doc { case_id, doc });
+    }
+
+    /// Sets a field; returns the new change's hash.
+    pub(crate) fn set(&mut self, doc_id: &ObjectId, key: &str, value: &str) -> Option<ChangeHash> {
+        let doc = &mut self.docs.get_mut(doc_id)?.doc;
+        doc.put(ROOT, key, value).expect("put");
+        doc.commit().map(|h| h.0)
+    }
+
+    /// Sets a field to bytes (one operation, however large); returns the change's hash.
+    pub(crate) fn set_bytes(&mut self, doc_id: &ObjectId, key: &str, value: Vec<u8>) -> Option<ChangeHash> {
+        let doc = &mut self.docs.get_mut(doc_id)?.doc;
+        doc.put(ROOT, key, automerge::ScalarValue::Bytes(value)).expect("put");
+        doc.commit().map(|h| h.0)
+    }
+
+    /// Inserts text at a position (clamped); returns the new change's hash.
+    pub(crate) fn insert_text(&mut self, doc_id: &ObjectId, at: usize, text: &str) -> Option<ChangeHash> {
+        let doc = &mut self.docs.get_mut(doc_id)?.doc;
+        let (_, obj) = doc.get(ROOT, "text").expect("get")?;
+        let len = doc.length(&obj);
+        doc.splice_text(&obj, at.min(len), 0, text).expect("splice");
+        doc.commit().map(|h| h.0)
+    }
+
+    /// Deletes a case team-wide: leaves a tombstone, destroys its documents and key.
+    pub(crate) fn delete_case(&mut self, case_id: ObjectId) {
+        let mut bytes = TOMBSTONE_MARKER.to_vec();
+        bytes.extend_from_slice(&case_id);
+        self.destroy(case_id, bytes);
+    }
+
+    fn destroy(&mut self, case_id: ObjectId, tombstone: Vec<u8>) {
+        self.docs.retain(|_, doc| doc.case_id != case_id);
+        self.keys.remove(&case_id);
+        self.tombstones.insert(case_id, tombstone);
+    }
+
+    /// Heads per document, sorted (for convergence checks).
+    pub(crate) fn all_heads(&mut self) -> BTreeMap<ObjectId, (ObjectId, Vec<ChangeHash>)> {
+        self.docs
+            .iter_mut()
+            .map(|(id, doc)| {
+                let mut heads: Vec<ChangeHash> = doc.doc.get_heads().into_iter().map(|h| h.0).collect();
+                heads.sort();
+                (*id, (doc.case_id, heads))
+            })
+            .collect()
+    }
+
+    /// Whether the document holds the change.
+    pub(crate) fn has_change(&mut self, doc_id: &ObjectId, hash: &ChangeHash) -> bool {
+        self.docs.get_mut(doc_id).is_some_and(|doc| doc.doc.get_change_by_hash(&automerge::ChangeHash(*hash)).is_some())
+    }
+}
+
+impl SyncStore for MemStore {
+    type Error = MemError;
+
+    fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, MemError> {
+        Ok(self.roster.clone())
+    }
+
+    fn accept_roster(&mut self, bytes: &[u8]) -> Result<(), MemError> {
+        let version = bytes
+            .strip_prefix(b"test-roster:".as_slice())
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map(u64::from_le_bytes)
+            .ok_or(MemError::RosterRefused)?;
+        if self.roster.as_ref().is_some_and(|(held, _)| *held >= version) {
+            return Err(MemError::RosterRefused);
+        }
+        self.roster = Some((version, bytes.to_vec()));
+        Ok(())
+    }
+
+    fn items(&mut self) -> Result<Vec<Item>, MemError> {
+        let mut items = Vec::new();
+        for (doc_id, doc) in &mut self.docs {
+            let heads: Vec<ChangeHash> = doc.doc.get_heads().into_iter().map(|h| h.0).collect();
+            let mut id = [0u8; 32];
+            id[..16].copy_from_slice(doc_id);
+            id[16..].copy_from_slice(&hash16(&doc.case_id, &heads));
+            items.push(Item { id, kind: ItemKind::Document(DocRef { case_id: doc.case_id, doc_id: *doc_id }) });
+        }
+        for case_id in self.tombstones.keys() {
+            let mut id = [0u8; 32];
+            id[..16].copy_from_slice(case_id);
+            id[16..].copy_from_slice(&TOMBSTONE_ITEM);
+            items.push(Item { id, kind: ItemKind::Tombstone { case_id: *case_id } });
+        }
+        Ok(items)
+    }
+
+    fn heads(&mut self, doc_id: &ObjectId) -> Result<Option<(DocRef, Vec<ChangeHash>)>, MemError> {
+        self.heads_calls.push(*doc_id);
+        Ok(self.docs.get_mut(doc_id).map(|doc| {
+            let heads = doc.doc.get_heads().into_iter().map(|h| h.0).collect();
+            (DocRef { case_id: doc.case_id, doc_id: *doc_id }, heads)
+        }))
+    }
+
+    fn changes_since(&mut self, doc: &DocRef, their_heads: &[ChangeHash]) -> Result<Vec<SealedChange>, MemError> {
+        let held = self.docs.get_mut(&doc.doc_id).ok_or(MemError::UnknownDocument)?;
+        let known: Vec<automerge::ChangeHash> = their_heads
+            .iter()
+            .map(|h| automerge::ChangeHash(*h))
+            .filter(|h| held.doc.get_change_by_hash(h).is_some())
+            .collect();
+        Ok(held.doc.get_changes(&known).into_iter().map(|c| SealedChange(c.raw_bytes().to_vec())).collect())
+    }
+
+    fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, MemError> {
+        if !self.keys.contains(case_id) {
+            return Err(MemError::MissingKey);
+        }
+        let mut wrapped = KEY_MARKER.to_vec();
+        wrapped.extend_from_slice(case_id);
+        Ok(CaseKeyWrap { case_id: *case_id, wrapped })
+    }
+
+    fn tombstone(&mut self, case_id: &ObjectId) -> Result<Option<Vec<u8>>, MemError> {
+        Ok(self.tombstones.get(case_id).cloned())
+    }
+
+    fn apply(&mut self, incoming: &Incoming) -> Result<(), MemError> {
+        if std::mem::take(&mut self.fail_apply) {
+            return Err(MemError::Injected);
+        }
+        // Validate everything first, then apply on copies: all or nothing.
+        let mut keys = self.keys.clone();
+        for key in &incoming.case_keys {
+            let case_id = key.wrapped.strip_prefix(KEY_MARKER).ok_or(MemError::Malformed)?;
+            if case_id != key.case_id {
+                return Err(MemError::Malformed);
+            }
+            if !self.tombstones.contains_key(&key.case_id) {
+                keys.insert(key.case_id);
+            }
+        }
+        let mut updated: BTreeMap<ObjectId, Doc> = BTreeMap::new();
+        for (doc_ref, changes) in &incoming.changes {
+            if self.tombstones.contains_key(&doc_ref.case_id) {
+                continue; // a deleted case never comes back
+            }
+            if !keys.contains(&doc_ref.case_id) {
+                return Err(MemError::MissingKey);
+            }
+            let mut parsed = Vec::new();
+            for change in changes {
+                parsed.push(Change::from_bytes(change.0.clone()).map_err(|_| MemError::Malformed)?);
+            }
+            let entry = match updated.remove(&doc_ref.doc_id) {
+                Some(doc) => doc,
+                None => match self.docs.get_mut(&doc_ref.doc_id) {
+                    Some(held) if held.case_id != doc_ref.case_id => return Err(MemError::Malformed),
+                    Some(held) => {
+                        Doc { case_id: held.case_id, doc: held.doc.fork().with_actor(self.actor_for(&doc_ref.doc_id)) }
+                    }
+                    None => Doc { case_id: doc_ref.case_id, doc: self.new_doc(&doc_ref.doc_id) },
+                },
+            };
+            let mut entry = entry;
+            entry.doc.apply_changes(parsed).map_err(|_| MemError::Malformed)?;
+            updated.insert(doc_ref.doc_id, entry);
+        }
+        let mut tombstones = Vec::new();
+        for bytes in &incoming.tombstones {
+            let case_id: ObjectId =
+                bytes.strip_prefix(TOMBSTONE_MARKER).and_then(|c| c.try_into().ok()).ok_or(MemError::Malformed)?;
+            tombstones.push((case_id, bytes.clone()));
+        }
+        self.keys = keys;
+        self.docs.extend(updated);
+        for (case_id, bytes) in tombstones {
+            self.destroy(case_id, bytes);
+        }
+        self.applies += 1;
+        Ok(())
+    }
+
+    fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), MemError> {
+        self.sessions.push((*peer, summary.clone()));
+        Ok(())
+    }
+}
+
+impl MemStore {
+    fn actor_for(&self, doc_id: &ObjectId) -> ActorId {
+        let mut actor = vec![self.actor];
+        actor.extend_from_slice(doc_id);
+        ActorId::from(actor)
+    }
+}
+
+/// The peer id the initiator uses for the responder, and the reverse.
+pub(crate) const PEER_R: PeerId = [0xb0; 16];
+pub(crate) const PEER_I: PeerId = [0xa0; 16];
+
+/// Both sides' summaries, and how often a side was resumed to produce more parts.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) initiator: SyncSummary,
+    pub(crate) responder: SyncSummary,
+    pub(crate) resumes: usize,
+}
+
+/// One side of a session, as the driver sees it.
+trait Side {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String>;
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String>;
+}
+
+impl Side for crate::Initiator {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String> {
+        crate::Initiator::receive(self, store, bytes).map_err(|e| e.code().to_string())
+    }
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String> {
+        crate::Initiator::resume(self, store).map_err(|e| e.code().to_string())
+    }
+}
+
+impl Side for crate::Responder {
+    fn receive(&mut self, store: &mut MemStore, bytes: &[u8]) -> Result<crate::Step, String> {
+        crate::Responder::receive(self, store, bytes).map_err(|e| e.code().to_string())
+    }
+    fn resume(&mut self, store: &mut MemStore) -> Result<crate::Step, String> {
+        crate::Responder::resume(self, store).map_err(|e| e.code().to_string())
+    }
+}
+
+/// Delivers messages to one side, collecting what it sends; `done` gets its summary.
+fn deliver(
+    side: &mut impl Side,
+    store: &mut MemStore,
+    inbox: Vec<Vec<u8>>,
+    outbox: &mut Vec<Vec<u8>>,
+    done: &mut Option<SyncSummary>,
+    resumes: &mut usize,
+) -> Result<(), String> {
+    use crate::Step;
+    for message in inbox {
+        let mut step = side.receive(store, &message)?;
+        loop {
+            match step {
+                Step::Send(out) => outbox.extend(out),
+                Step::SendAndResume(out) => {
+                    outbox.extend(out);
+                    *resumes += 1;
+                    step = side.resume(store)?;
+                    continue;
+                }
+                Step::Wait => {}
+                Step::Done { send, summary } => {
+                    outbox.extend(send);
+                    *done = Some(summary);
+                }
+            }
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a whole session between two stores in memory, `a` initiating.
+pub(crate) fn run(a: &mut MemStore, b: &mut MemStore) -> Result<Outcome, String> {
+    use crate::{Initiator, Responder};
+    let (mut initiator, hello) = Initiator::start(a, PEER_R).map_err(|e| e.code().to_string())?;
+    let mut responder = Responder::new(PEER_I);
+    let mut to_b = vec![hello];
+    let mut to_a: Vec<Vec<u8>> = Vec::new();
+    let (mut a_done, mut b_done, mut resumes) = (None, None, 0);
+    for _ in 0..100_000 {
+        deliver(&mut responder, b, std::mem::take(&mut to_b), &mut to_a, &mut b_done, &mut resumes)?;
+        deliver(&mut initiator, a, std::mem::take(&mut to_a), &mut to_b, &mut a_done, &mut resumes)?;
+        if to_a.is_empty() && to_b.is_empty() {
+            return match (a_done, b_done) {
+                (Some(initiator), Some(responder)) => Ok(Outcome { initiator, responder, resumes }),
+                _ => Err("stalled".into()),
+            };
+        }
+    }
+    Err("did not finish".into())
+}
