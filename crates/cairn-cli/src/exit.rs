@@ -16,7 +16,9 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   6  new passphrase refused (too weak, or the two entries differ)
   7  refused by the team rules: bad signature, replayed or older roster, another
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
-     truncated or malformed roster or request";
+     truncated or malformed roster or request; a sync peer not on the roster or revoked
+  8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
+     (nothing half-applied: whole messages only; sync again)";
 
 /// A usage problem discovered after parsing (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +30,59 @@ pub(crate) struct Usage(pub(crate) &'static str);
 #[error("the two passphrases differ; nothing was changed")]
 pub(crate) struct Mismatch;
 
+/// A sync that stopped (exit 7 when the roster refused the peer or this device, else 8),
+/// with the transport's or engine's stable code and fixed message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct SyncFailed {
+    code: &'static str,
+    message: String,
+}
+
+impl SyncFailed {
+    /// From a link that could not be established or broke.
+    pub(crate) fn from_net(error: cairn_net::NetError) -> Self {
+        SyncFailed { code: error.code(), message: error.to_string() }
+    }
+
+    /// From a session that stopped (the link, the engine or the vault).
+    pub(crate) fn from_session(error: cairn_net::SessionError<CoreError>) -> anyhow::Error {
+        match error {
+            // This vault refused (a roster, a deletion or a change it will not accept): the
+            // vault's own error, code and exit code.
+            cairn_net::SessionError::Sync(
+                cairn_sync::SyncError::Store(refused) | cairn_sync::SyncError::RosterRefused(refused),
+            ) => anyhow::Error::new(refused),
+            other => anyhow::Error::new(SyncFailed { code: other.code(), message: other.to_string() }),
+        }
+    }
+
+    fn is_refusal(&self) -> bool {
+        matches!(self.code, "peer_unknown" | "peer_revoked")
+    }
+}
+
+/// Reports an error that does not stop the command (a server's refused connection).
+pub(crate) fn warn(error: &anyhow::Error) {
+    let code = error
+        .downcast_ref::<SyncFailed>()
+        .map(|failed| failed.code)
+        .or(error.downcast_ref::<CoreError>().map(CoreError::code));
+    match code {
+        Some(code) => output::notice(format_args!("warning: {error} [{code}]")),
+        None => output::notice(format_args!("warning: {error}")),
+    }
+}
+
 fn exit_code_for(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<Usage>().is_some() {
         return 2;
     }
     if error.downcast_ref::<Mismatch>().is_some() {
         return 6;
+    }
+    if let Some(failed) = error.downcast_ref::<SyncFailed>() {
+        return if failed.is_refusal() { 7 } else { 8 };
     }
     match error.downcast_ref::<CoreError>() {
         Some(CoreError::WrongPassphrase | CoreError::WrongRecoveryCode | CoreError::MalformedRecoveryCode) => 3,
@@ -48,6 +97,10 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
 
 /// Prints the error (a fixed, data-free message) and returns its exit code.
 pub(crate) fn report(error: &anyhow::Error) -> ExitCode {
-    output::error(error, error.downcast_ref::<CoreError>().map(CoreError::code));
+    let code = error
+        .downcast_ref::<SyncFailed>()
+        .map(|failed| failed.code)
+        .or_else(|| error.downcast_ref::<CoreError>().map(CoreError::code));
+    output::error(error, code);
     ExitCode::from(exit_code_for(error))
 }

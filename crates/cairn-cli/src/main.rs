@@ -9,6 +9,7 @@ mod cases;
 mod exit;
 mod output;
 mod secrets;
+mod sync_commands;
 mod team_commands;
 mod vault_commands;
 
@@ -58,6 +59,11 @@ enum Command {
     Team(team_commands::TeamCommand),
     #[command(flatten)]
     Case(cases::CaseCommand),
+    /// Sync with team devices over a live link (TCP with Noise, both checked against the roster).
+    Sync {
+        #[command(subcommand)]
+        command: sync_commands::SyncCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
         Command::Recover => vault_commands::recover(&cli),
         Command::Team(command) => team_commands::run(&cli, command),
         Command::Case(command) => cases::run(&cli, command),
+        Command::Sync { command } => sync_commands::run(&cli, command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,10 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use cairn_crypto::{
-    AgreementPublicKey, AgreementSecretKey, ChangeContext, Fingerprint, NoisePsk, TeamKey, change_key_id, open_change,
-    seal_change,
-};
+use cairn_crypto::{AgreementSecretKey, ChangeContext, NoisePsk, TeamKey, change_key_id, open_change, seal_change};
 use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
 use cairn_store::{SyncPeerRow, VaultTx};
 use cairn_sync::{CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore, SyncSummary};
@@ -28,6 +25,9 @@ use crate::{
     CoreError, Session,
     cases::{now_ms, read, transact},
 };
+
+/// The key and fingerprint types a transport's roster check works with.
+pub use cairn_crypto::{AgreementPublicKey, Fingerprint};
 
 /// Why a sync could not start or a peer's message was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

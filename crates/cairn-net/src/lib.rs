@@ -43,6 +43,7 @@
 mod channel;
 mod error;
 mod frame;
+mod session;
 
 pub use channel::{
     Authorize, AuthorizedPeer, DEFAULT_MAX_MESSAGE_LEN, NET_PROLOGUE, NetConfig, PeerId, Refusal, SecureChannel, accept,
@@ -50,3 +51,4 @@ pub use channel::{
 };
 pub use error::NetError;
 pub use frame::FRAGMENT_DATA_LEN;
+pub use session::{SessionError, sync_as_initiator, sync_as_responder};

@@ -1,0 +1,142 @@
+//! `cairn sync` through the real binary: two processes over loopback converge both ways, a
+//! third device gets the first's cases through the second, a deletion spreads, and a stranger
+//! or a revoked device is refused with a specific error on both sides.
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+};
+
+use support::*;
+
+/// `cairn sync serve --once` on a free loopback port, started in the background; returns the
+/// child and the address it listens on (read from its first line on standard error).
+fn serve_once(vault: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--vault")
+        .arg(vault)
+        .args(["sync", "serve", "--listen", "127.0.0.1:0", "--once"])
+        .env("CAIRN_PASSPHRASE", PASSPHRASE)
+        .env_remove("CAIRN_VAULT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("the server's first line");
+    let addr = line.trim().rsplit(' ').next().expect("an address").to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "unexpected first line: {line}");
+    // Keep draining standard error so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        while stderr.read_line(&mut rest).unwrap_or(0) > 0 {}
+    });
+    (child, addr)
+}
+
+/// Waits for a `serve --once` child and returns its exit code and standard output.
+fn finish(child: Child) -> (i32, String) {
+    let output = child.wait_with_output().expect("the server ends");
+    (output.status.code().expect("exited normally"), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Syncs `from` (connecting) with `to` (serving); both must succeed.
+fn sync(from: &Path, to: &Path) -> serde_json::Value {
+    let (server, addr) = serve_once(to);
+    let summary = json(from, &["sync", "connect", &addr, "--json"]);
+    let (code, _) = finish(server);
+    assert_eq!(code, 0, "the serving side failed");
+    summary
+}
+
+fn titles(vault: &Path) -> Vec<String> {
+    let list = json(vault, &["case", "list", "--json"]);
+    let mut titles: Vec<String> = list["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| case["title"].as_str().expect("title").to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// HQ and field devices named `names`, every one holding the roster that lists them all.
+fn team(site: &Site, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+    let (hq, fingerprint) = site.hq("hq");
+    let devices: Vec<PathBuf> = names.iter().map(|name| member(site, &hq, &fingerprint, name)).collect();
+    let refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
+    distribute_roster(site, &hq, &refs, "all.roster");
+    (hq, devices)
+}
+
+#[test]
+fn two_processes_converge_and_a_third_device_gets_the_first_ones_cases_through_the_second() {
+    let site = Site::new();
+    let (_hq, devices) = team(&site, &["a", "b", "c"]);
+    let (a, b, c) = (&devices[0], &devices[1], &devices[2]);
+    let case_a = ok(a, &["case", "new", "--title", "회령 구류장 Hoeryong"]).trim().to_owned();
+    ok(a, &["person", "add", &case_a, "--pseudonym", "HR-1"]);
+    ok(b, &["case", "new", "--title", "Sinuiju crossing"]);
+    let summary = sync(a, b);
+    assert_eq!(summary["summary"]["documents_sent"], 1);
+    assert_eq!(summary["summary"]["documents_received"], 1);
+    assert!(summary["summary"]["round_trips"].as_u64().expect("round trips") <= 4);
+    assert_eq!(summary["fingerprint"].as_str().map(|f| f.split(' ').count()), Some(6), "the peer's fingerprint is shown");
+    assert_eq!(titles(a), titles(b));
+    assert_eq!(titles(a).len(), 2);
+    // C never meets A: it gets A's case from B.
+    sync(c, b);
+    assert_eq!(titles(c), titles(a));
+    let shown = json(c, &["case", "show", &case_a, "--json"]);
+    assert_eq!(shown["persons"][0]["pseudonym"], "HR-1");
+    // An edit on C reaches A through B, and nothing moves once all agree.
+    ok(c, &["case", "set", &case_a, "title", "회령 구류장 Hoeryong (checked)"]);
+    sync(c, b);
+    sync(a, b);
+    assert!(titles(a).contains(&"회령 구류장 Hoeryong (checked)".to_owned()));
+    let idle = sync(a, b);
+    assert_eq!(
+        (idle["summary"]["documents_sent"].as_u64(), idle["summary"]["documents_received"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let peers = json(a, &["sync", "peers", "--json"]);
+    assert_eq!(peers["peers"].as_array().map(Vec::len), Some(1), "A has met B only");
+    // A deletion on A spreads to B and then C, and does not come back.
+    ok(a, &["case", "delete", &case_a]);
+    sync(a, b);
+    sync(c, b);
+    for vault in [a, b, c] {
+        assert_eq!(titles(vault), ["Sinuiju crossing"], "{}", vault.display());
+    }
+}
+
+#[test]
+fn strangers_and_revoked_devices_are_refused_on_both_sides() {
+    let site = Site::new();
+    let (hq, devices) = team(&site, &["a", "b"]);
+    let (a, b) = (&devices[0], &devices[1]);
+    ok(a, &["case", "new", "--title", "Not for strangers"]);
+    // A device of another organisation: the server closes without a word.
+    let other_site = Site::new();
+    let (_other_hq, strangers) = team(&other_site, &["stranger"]);
+    let (server, addr) = serve_once(a);
+    let refused = fails(&strangers[0], &["sync", "connect", &addr], 8);
+    assert!(refused.contains("[closed_by_peer]"), "{refused}");
+    assert_eq!(finish(server).0, 8);
+    // B is revoked at HQ; A learns it from the new roster and refuses B (B is one epoch behind).
+    let b_id = json(b, &["device", "fingerprint", "--json"])["device_id"].as_str().expect("id").to_owned();
+    ok(&hq, &["org", "revoke", &b_id]);
+    distribute_roster(&site, &hq, &[a], "revoked.roster");
+    let (server, addr) = serve_once(a);
+    let refused = fails(b, &["sync", "connect", &addr], 8);
+    assert!(refused.contains("[closed_by_peer]"), "{refused}");
+    let (code, _) = finish(server);
+    assert_eq!(code, 7, "the refusing side names the revocation (exit 7)");
+    assert!(titles(b).is_empty(), "B received nothing");
+}
