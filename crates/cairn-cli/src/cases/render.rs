@@ -8,8 +8,8 @@
 //! | command | JSON |
 //! |---|---|
 //! | `case new --title T` | `{"id"}` (without `--json`: the id alone on a line) |
-//! | `case list` | `{"cases": [{"id","title","status","risk","created_at","updated_at","persons","testimonies","events","notes","attachments","conflicts"}]}` |
-//! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`]}` (`identity` is null unless `--show-sensitive`) |
+//! | `case list` | `{"cases": [{"id","title","status","risk","created_at","updated_at","persons","testimonies","events","notes","attachments","acts","conflicts","tags":[…],"act_types":[…],"first_date","last_date","deleted"}]}` (`conflicts` counts every document of the case; `deleted`: archived at HQ after a team member deleted it) |
+//! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`],"arriving_testimonies":[…]}` (`identity` is null unless `--show-sensitive`; `arriving_testimonies`: ids of testimonies whose document has not fully arrived from a peer yet) |
 //! | `case set ID FIELD VALUE` | `{"id","field","value"}` |
 //! | `case delete ID` | `{"id","deleted":true}` |
 //! | `person add`, `testimony add`, `event add`, `act add`, `note add` | `{"id","case_id"}` |
@@ -50,7 +50,13 @@ pub(super) fn case_list(cases: &[CaseSummary]) -> Value {
             "events": case.counts.events,
             "notes": case.counts.notes,
             "attachments": case.counts.attachments,
+            "acts": case.counts.acts,
             "conflicts": case.conflicts,
+            "tags": case.tags,
+            "act_types": case.act_types,
+            "first_date": case.first_date,
+            "last_date": case.last_date,
+            "deleted": case.deleted,
         })).collect::<Vec<_>>(),
     })
 }
@@ -307,6 +313,7 @@ pub(super) fn case_view(view: &CaseView, show_sensitive: bool) -> Value {
         "notes": notes,
         "attachments": attachments,
         "conflicts": conflict_list(&view.conflicts),
+        "arriving_testimonies": view.arriving_testimonies.iter().map(id_to_hex).collect::<Vec<_>>(),
     })
 }
 
@@ -370,6 +377,10 @@ pub(super) fn case_view_text(value: &Value) -> String {
             a["stored_size"],
             s(&a["metadata"])
         ));
+    }
+    let arriving = list("arriving_testimonies").len();
+    if arriving > 0 {
+        out.push(format!("{arriving} testimony(ies) still arriving from a peer: sync again to complete them"));
     }
     let conflicts = list("conflicts").len();
     if conflicts > 0 {

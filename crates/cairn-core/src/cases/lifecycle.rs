@@ -1,14 +1,35 @@
 //! Creating, listing, opening and deleting cases.
 
-use cairn_model::{CaseDoc, CaseField, DocumentKind, ObjectId, TestimonyDoc, parse_id};
+use cairn_model::{CaseDoc, CaseField, Document, DocumentKind, ObjectId, TestimonyRecord, parse_id};
 use cairn_store::DocDigest;
+use cairn_store::{StoreError, VaultTx};
 
 use super::{
     CaseConflict, CaseSummary, CaseView,
-    pipeline::{commit_doc, load_doc, new_id, now_ms, read, transact},
+    pipeline::{DocRoot, commit_doc, load_doc, new_id, now_ms, read, transact},
     views::summary_from_row,
 };
 use crate::{CoreError, Session};
+
+/// A document whose changes have all arrived, or `None` while it is missing or incomplete
+/// (its root not whole yet). A damaged log is still an error.
+fn load_arrived<R: DocRoot>(
+    tx: &VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+) -> Result<Option<Document<R>>, CoreError> {
+    let records = match tx.records(case_id, doc_id) {
+        Ok(records) if !records.is_empty() => records,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let doc: Document<R> = Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), author)?;
+    if doc.record().is_err() {
+        return Ok(None);
+    }
+    Ok(Some(doc))
+}
 
 impl Session {
     /// Creates a case (status draft, risk high) and returns its id.
@@ -43,9 +64,15 @@ impl Session {
                 .map(|conflict| CaseConflict { document_id: *case_id, document_kind: DocumentKind::Case, conflict })
                 .collect();
             let mut testimonies = Vec::new();
+            let mut arriving_testimonies = Vec::new();
             for key in record.testimonies.keys() {
                 let testimony_id = parse_id(key)?;
-                let mut testimony: TestimonyDoc = load_doc(tx, case_id, &testimony_id, &author)?;
+                // Sync sends a case's documents independently: the case document may list a
+                // testimony whose own changes are still on their way (or wait for earlier ones).
+                let Some(mut testimony) = load_arrived::<TestimonyRecord>(tx, case_id, &testimony_id, &author)? else {
+                    arriving_testimonies.push(testimony_id);
+                    continue;
+                };
                 conflicts.extend(testimony.conflicts()?.into_iter().map(|conflict| CaseConflict {
                     document_id: testimony_id,
                     document_kind: DocumentKind::Testimony,
@@ -54,7 +81,7 @@ impl Session {
                 testimonies.push((testimony_id, testimony.record()?));
             }
             let updated_at = tx.case_summary(case_id)?.map_or(record.created_at, |summary| summary.updated_at);
-            Ok(CaseView { id: *case_id, record, testimonies, conflicts, updated_at })
+            Ok(CaseView { id: *case_id, record, testimonies, conflicts, arriving_testimonies, updated_at })
         })
     }
 

@@ -186,10 +186,15 @@ mod tests {
         let mut testimony = TestimonyDoc::new_testimony(&case, &other.record().expect("r"), &new, "Worker B", 9).expect("t");
         other.add_testimony_ref(&testimony_id, 9).expect("ref");
         let testimony_doc = DocRef { case_id: case, doc_id: testimony_id };
-        // The testimony's own changes first, then the case's reference to it.
-        assert!(session.apply_peer_changes(&testimony_doc, &testimony.changes_since(&[])).expect("testimony"));
+        // The case's reference arrives first: the case opens, the testimony marked arriving.
         assert!(session.apply_peer_changes(&doc, &other.changes_since(&base)).expect("case"));
+        let view = session.open_case(&case).expect("open before the testimony arrived");
+        assert_eq!((view.testimonies.len(), view.arriving_testimonies.as_slice()), (0, [testimony_id].as_slice()));
+        // Once its changes arrive, it opens with the case.
+        let changes = testimony.changes_since(&[]);
+        assert!(session.apply_peer_changes(&testimony_doc, &changes).expect("testimony"));
         let view = session.open_case(&case).expect("open");
+        assert!(view.arriving_testimonies.is_empty());
         assert_eq!(view.testimonies.len(), 1);
         assert_eq!(view.testimonies[0].1.narrative.as_str(), "동료 기기에서 온 진술");
         assert_eq!(session.case_of(&testimony_id).expect("owner"), case);

@@ -45,6 +45,9 @@ pub struct CaseView {
     pub testimonies: Vec<(ObjectId, TestimonyRecord)>,
     /// Unresolved conflicts in any of the case's documents.
     pub conflicts: Vec<CaseConflict>,
+    /// Testimonies the case document lists whose own document has not (fully) arrived from a
+    /// peer yet: shown as "still arriving", never an error.
+    pub arriving_testimonies: Vec<ObjectId>,
     /// Last changed on this device (ms).
     pub updated_at: Millis,
 }
