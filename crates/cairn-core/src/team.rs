@@ -283,7 +283,10 @@ impl Session {
         let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
         vault.transaction(|tx| {
             tx.replace_roster(Some(hq.roster.version()), &roster_record(&next))?;
-            tx.insert_team_key(&next.org_id().0, next.epoch(), &wrapped)
+            tx.insert_team_key(&next.org_id().0, next.epoch(), &wrapped)?;
+            // HQ's own cases get new keys too, like every member's on the new epoch.
+            tx.rotate_case_keys()?;
+            Ok(())
         })?;
         Ok(RosterIssued { device_id: device.to_string(), roster_version: next.version(), epoch: next.epoch() })
     }
@@ -319,8 +322,14 @@ impl Session {
             _ => None,
         };
         let previous = current.as_ref().map(Roster::version);
+        // A new epoch (a revocation): every case gets a new key, so nothing written from now on
+        // is readable with the keys a revoked device holds.
+        let new_epoch = current.as_ref().is_some_and(|current| current.epoch() != epoch);
         vault.transaction(|tx| {
             tx.replace_roster(previous, &roster_record(&accepted.roster))?;
+            if new_epoch {
+                tx.rotate_case_keys()?;
+            }
             if accepted.first_pin {
                 tx.insert_team_pin(&pin_record(&accepted.pin))?;
             }

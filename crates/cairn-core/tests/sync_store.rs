@@ -189,3 +189,33 @@ fn live_links_check_peers_against_the_roster() {
     let (_vault, mut stranger) = TestVault::create();
     assert_eq!(stranger.sync_credentials().expect_err("stranger").code(), "sync_not_in_team");
 }
+
+#[test]
+fn after_a_revocation_what_is_written_is_sealed_under_keys_the_revoked_device_never_had() {
+    let mut team = TestTeam::new(3);
+    let (case, testimony) = sample_case(team.device(0));
+    for to in [1, 2] {
+        let [a, other] = team.devices.get_disjoint_mut([0, to]).expect("devices");
+        push(&mut a.session, &mut other.session).expect("share");
+    }
+    team.revoke(2);
+    team.device(0).set_narrative(&testimony, "철폐 이후에 쓴 내용").expect("written after the revocation");
+    // What A sends now: the case key under the new epoch, changes under a new case key.
+    let mut sender = team.devices[0].session.sync_store().expect("store");
+    let doc = DocRef { case_id: case, doc_id: testimony };
+    let incoming = Incoming {
+        case_keys: vec![sender.export_case_key(&case).expect("key")],
+        changes: vec![(doc, sender.changes_since(&doc, &[]).expect("changes"))],
+        tombstones: Vec::new(),
+    };
+    // The revoked device holds every old key and still cannot open any of it.
+    let error = team.devices[2].session.sync_store().expect("its old store").apply(&incoming).expect_err("unreadable");
+    assert_eq!(error.code(), "sync_peer_data_refused");
+    let without_key = Incoming { case_keys: Vec::new(), ..incoming.clone() };
+    let error = team.devices[2].session.sync_store().expect("store").apply(&without_key).expect_err("unreadable");
+    assert_eq!(error.code(), "sync_peer_data_refused");
+    // A current member reads it.
+    team.devices[1].session.sync_store().expect("store").apply(&incoming).expect("B reads it");
+    let view = team.devices[1].session.open_case(&case).expect("open");
+    assert_eq!(view.testimonies[0].1.narrative.as_str(), "철폐 이후에 쓴 내용");
+}

@@ -249,6 +249,26 @@ impl VaultTx<'_> {
         Ok((1, key))
     }
 
+    /// Starts a new key version for every case this vault holds (after a team epoch change:
+    /// what is written from now on is sealed under keys a revoked device never had). Each new
+    /// key gets a random key id. Returns how many cases were given a new key.
+    pub fn rotate_case_keys(&mut self) -> Result<usize, StoreError> {
+        let cases = self.case_ids()?;
+        for case_id in &cases {
+            let version: u32 = self
+                .tx
+                .prepare_cached("SELECT COALESCE(MAX(key_version), 0) + 1 FROM case_keys WHERE case_id = ?1")?
+                .query_row([case_id.as_slice()], |row| row.get(0))?;
+            let key = CaseKey::generate();
+            let wrapped = cairn_crypto::wrap_case_key(self.wrap_key, case_id, version, &key);
+            self.tx.execute(
+                "INSERT INTO case_keys (case_id, key_version, wrapped, key_id) VALUES (?1, ?2, ?3, ?4)",
+                params![case_id.as_slice(), version, wrapped, cairn_crypto::random_id().as_slice()],
+            )?;
+        }
+        Ok(cases.len())
+    }
+
     /// The newest key of a case with its key id (what sync seals changes under and shares).
     pub fn case_key_with_id(&self, case_id: &Id) -> Result<(Id, CaseKey), StoreError> {
         let row: Option<(u32, Vec<u8>, Vec<u8>)> = self
