@@ -193,6 +193,28 @@ impl<R: Hydrate + Reconcile> Document<R> {
         !self.doc.get_missing_deps(&[]).is_empty()
     }
 
+    /// Makes an edit as it was made on the document at `base` (the heads a front end's copy
+    /// showed), then merges it into the current document: a change that arrived from a peer
+    /// in the meantime is kept, never silently reverted by a stale copy (concurrent edits of
+    /// the same text merge; of the same field, they become a visible conflict). The edit is
+    /// attributed to this document's author. Heads this document does not hold are refused.
+    pub fn edit_at(
+        &mut self,
+        base: &[[u8; 32]],
+        edit: impl FnOnce(&mut Document<R>) -> Result<(), ModelError>,
+    ) -> Result<(), ModelError> {
+        let base: Vec<ChangeHash> = base.iter().map(|head| ChangeHash(*head)).collect();
+        if base.iter().any(|head| self.doc.get_change_by_hash(head).is_none()) {
+            return Err(ModelError::UnknownBase);
+        }
+        let mut fork = self.doc.fork_at(&base).map_err(|_| ModelError::UnknownBase)?;
+        fork.set_author(self.doc.get_author().cloned());
+        let mut fork = Document { doc: fork, saved_heads: Vec::new(), root: PhantomData };
+        edit(&mut fork)?;
+        self.doc.merge(&mut fork.doc)?;
+        Ok(())
+    }
+
     /// Another replica of this document, whose edits are attributed to `author` (for tests
     /// and for simulating a second device).
     pub fn fork(&mut self, author: &str) -> Document<R> {

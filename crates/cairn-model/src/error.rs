@@ -77,6 +77,10 @@ pub enum ModelError {
     /// Sharing scopes were given for a testimony whose informed consent was not given.
     #[error("sharing scopes need informed consent: without consent there can be no sharing scope")]
     ScopesWithoutConsent,
+    /// An edit names base heads this device does not hold (a copy from another vault, or
+    /// damaged input).
+    #[error("the edit was made on a version of the document this device does not hold; reopen the case and edit again")]
+    UnknownBase,
     /// Another person in the case already uses this pseudonym.
     #[error("another person in this case already has this pseudonym")]
     DuplicatePseudonym,
@@ -124,6 +128,7 @@ impl ModelError {
             ModelError::InvalidId => "invalid_id",
             ModelError::UnknownPerson => "unknown_person",
             ModelError::ScopesWithoutConsent => "consent_scopes_without_consent",
+            ModelError::UnknownBase => "edit_base_unknown",
             ModelError::UnknownEvent => "unknown_event",
             ModelError::UnknownAttachment => "unknown_attachment",
             ModelError::UnknownAct => "unknown_act",

@@ -65,6 +65,7 @@ impl Session {
                 .collect();
             let mut testimonies = Vec::new();
             let mut arriving_testimonies = Vec::new();
+            let mut document_heads = vec![(*case_id, doc.heads())];
             for key in record.testimonies.keys() {
                 let testimony_id = parse_id(key)?;
                 // Sync sends a case's documents independently: the case document may list a
@@ -78,10 +79,11 @@ impl Session {
                     document_kind: DocumentKind::Testimony,
                     conflict,
                 }));
+                document_heads.push((testimony_id, testimony.heads()));
                 testimonies.push((testimony_id, testimony.record()?));
             }
             let updated_at = tx.case_summary(case_id)?.map_or(record.created_at, |summary| summary.updated_at);
-            Ok(CaseView { id: *case_id, record, testimonies, conflicts, arriving_testimonies, updated_at })
+            Ok(CaseView { id: *case_id, record, testimonies, conflicts, arriving_testimonies, document_heads, updated_at })
         })
     }
 

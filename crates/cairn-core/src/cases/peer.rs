@@ -245,4 +245,36 @@ mod tests {
         assert_eq!(session.document_heads(&unknown).expect("heads"), None);
         assert_eq!(session.open_case(&case).expect("open").record.title, "Refusals");
     }
+
+    #[test]
+    fn an_edit_made_on_an_older_version_keeps_what_arrived_meanwhile() {
+        let (_vault, mut session) = session();
+        let case = session.create_case("Base").expect("case");
+        let person = session.add_person(&case, &NewPerson { pseudonym: "K".into(), ..NewPerson::default() }).expect("p");
+        let new = NewTestimony {
+            source_person: id_to_hex(&person),
+            language: "ko".into(),
+            narrative: "가운데".into(),
+            ..NewTestimony::default()
+        };
+        let testimony = session.add_testimony(&case, &new).expect("testimony");
+        // The editor opens the case and shows the narrative at these heads.
+        let view = session.open_case(&case).expect("open");
+        let base = view.document_heads.iter().find(|(id, _)| *id == testimony).expect("heads").1.clone();
+        // Meanwhile a peer's edit arrives: it adds to the start.
+        let doc = DocRef { case_id: case, doc_id: testimony };
+        let mut other: TestimonyDoc = replica(&mut session, &doc, "Worker B");
+        let before = other.heads();
+        other.set_narrative("처음 가운데", 5).expect("peer edit");
+        assert!(session.apply_peer_changes(&doc, &other.changes_since(&before)).expect("arrives"));
+        // The worker saves the text as they edited it from the older version: an addition at
+        // the end. The whole-text save would have removed the peer's words; this keeps both.
+        session.set_narrative_from(&testimony, &base, "가운데 끝").expect("save");
+        let narrative = session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str().to_owned();
+        assert_eq!(narrative, "처음 가운데 끝");
+        // A base this vault never held is refused, and changes nothing.
+        let error = session.set_narrative_from(&testimony, &[[7; 32]], "x").expect_err("unknown base");
+        assert_eq!(error.code(), "edit_base_unknown");
+        assert_eq!(session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str(), "처음 가운데 끝");
+    }
 }
