@@ -17,13 +17,14 @@
 //! Moved to another case or document, or presented as sealed under another key, it fails to
 //! open. The content itself is authenticated by the AEAD tag.
 
-use chacha20poly1305::{
-    XNonce,
-    aead::{Aead, Payload},
-};
 use zeroize::Zeroizing;
 
-use crate::{CaseKey, CryptoError, padding::padded_len, random_array};
+use crate::{
+    CaseKey, CryptoError,
+    envelope::{open_padded, seal_padded},
+    padding::padded_len,
+    random_array,
+};
 
 const FORMAT_V1: u8 = 1;
 const HEADER_LEN: usize = 1 + 16 + 24;
@@ -69,13 +70,7 @@ pub(crate) fn seal_change_with_nonce(
     if change.len() > MAX_CHANGE_LEN {
         return Err(CryptoError::TooLarge { what: "change" });
     }
-    let mut padded = Zeroizing::new(vec![0u8; padded_len(4 + change.len())]);
-    padded[..4].copy_from_slice(&(change.len() as u32).to_le_bytes());
-    padded[4..4 + change.len()].copy_from_slice(change);
-    let sealed = key
-        .cipher()
-        .encrypt(&XNonce::from(nonce), Payload { msg: padded.as_slice(), aad: &context.aad() })
-        .map_err(|_| CryptoError::TooLarge { what: "change" })?;
+    let sealed = seal_padded(key, nonce, &context.aad(), change, "change")?;
     let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
     out.push(FORMAT_V1);
     out.extend_from_slice(&context.key_id);
@@ -105,17 +100,7 @@ pub fn open_change(key: &CaseKey, context: &ChangeContext, envelope: &[u8]) -> R
     if envelope.len() < HEADER_LEN + 4 + TAG_LEN || envelope.len() > HEADER_LEN + padded_len(4 + MAX_CHANGE_LEN) + TAG_LEN {
         return Err(malformed);
     }
-    let nonce = XNonce::try_from(&envelope[17..HEADER_LEN]).map_err(|_| malformed.clone())?;
-    let padded = Zeroizing::new(
-        key.cipher()
-            .decrypt(&nonce, Payload { msg: &envelope[HEADER_LEN..], aad: &context.aad() })
-            .map_err(|_| CryptoError::Tampered)?,
-    );
-    let len = u32::from_le_bytes([padded[0], padded[1], padded[2], padded[3]]) as usize;
-    if len > padded.len() - 4 || padded[4 + len..].iter().any(|&b| b != 0) {
-        return Err(malformed);
-    }
-    Ok(Zeroizing::new(padded[4..4 + len].to_vec()))
+    open_padded(key, &envelope[17..HEADER_LEN], &context.aad(), &envelope[HEADER_LEN..], "change envelope")
 }
 
 #[cfg(test)]

@@ -55,6 +55,40 @@ impl RecordContext {
     }
 }
 
+/// Pads `plaintext` (u32 length ‖ plaintext ‖ zeros up to the Padmé size) and seals it under
+/// the case key: the body of record and change envelopes.
+pub(crate) fn seal_padded(
+    key: &CaseKey,
+    nonce: [u8; 24],
+    aad: &[u8],
+    plaintext: &[u8],
+    what: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    let mut padded = Zeroizing::new(vec![0u8; padded_len(4 + plaintext.len())]);
+    padded[..4].copy_from_slice(&(plaintext.len() as u32).to_le_bytes());
+    padded[4..4 + plaintext.len()].copy_from_slice(plaintext);
+    key.cipher().encrypt(&XNonce::from(nonce), Payload { msg: padded.as_slice(), aad }).map_err(|_| CryptoError::TooLarge { what })
+}
+
+/// Opens what [`seal_padded`] sealed and removes the padding, refusing padding that is not
+/// all zeros (only a buggy or hostile sealer produces it).
+pub(crate) fn open_padded(
+    key: &CaseKey,
+    nonce: &[u8],
+    aad: &[u8],
+    sealed: &[u8],
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let nonce = XNonce::try_from(nonce).map_err(|_| CryptoError::Malformed { what })?;
+    let padded =
+        Zeroizing::new(key.cipher().decrypt(&nonce, Payload { msg: sealed, aad }).map_err(|_| CryptoError::Tampered)?);
+    let len = u32::from_le_bytes([padded[0], padded[1], padded[2], padded[3]]) as usize;
+    if len > padded.len() - 4 || padded[4 + len..].iter().any(|&b| b != 0) {
+        return Err(CryptoError::Malformed { what });
+    }
+    Ok(Zeroizing::new(padded[4..4 + len].to_vec()))
+}
+
 /// Seals `plaintext` for `context` under the case key.
 pub fn seal_record(key: &CaseKey, context: &RecordContext, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     seal_record_with_nonce(key, context, plaintext, random_array())
@@ -69,14 +103,7 @@ pub(crate) fn seal_record_with_nonce(
     if plaintext.len() > MAX_RECORD_LEN {
         return Err(CryptoError::TooLarge { what: "record" });
     }
-    let mut padded = Zeroizing::new(vec![0u8; padded_len(4 + plaintext.len())]);
-    padded[..4].copy_from_slice(&(plaintext.len() as u32).to_le_bytes());
-    padded[4..4 + plaintext.len()].copy_from_slice(plaintext);
-    let aad = context.aad();
-    let sealed = key
-        .cipher()
-        .encrypt(&XNonce::from(nonce), Payload { msg: padded.as_slice(), aad: &aad })
-        .map_err(|_| CryptoError::TooLarge { what: "record" })?;
+    let sealed = seal_padded(key, nonce, &context.aad(), plaintext, "record")?;
     let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
     out.push(FORMAT_V1);
     out.extend_from_slice(&context.key_version.to_le_bytes());
@@ -99,19 +126,7 @@ pub fn open_record(key: &CaseKey, context: &RecordContext, envelope: &[u8]) -> R
     if key_version != context.key_version {
         return Err(CryptoError::Tampered);
     }
-    let nonce = XNonce::try_from(&envelope[5..HEADER_LEN]).map_err(|_| malformed.clone())?;
-    let aad = context.aad();
-    let padded = Zeroizing::new(
-        key.cipher()
-            .decrypt(&nonce, Payload { msg: &envelope[HEADER_LEN..], aad: &aad })
-            .map_err(|_| CryptoError::Tampered)?,
-    );
-    let len = u32::from_le_bytes([padded[0], padded[1], padded[2], padded[3]]) as usize;
-    if len > padded.len() - 4 || padded[4 + len..].iter().any(|&b| b != 0) {
-        // Authentic but inconsistent: only a buggy or hostile sealer produces this.
-        return Err(malformed);
-    }
-    Ok(Zeroizing::new(padded[4..4 + len].to_vec()))
+    open_padded(key, &envelope[5..HEADER_LEN], &context.aad(), &envelope[HEADER_LEN..], "record envelope")
 }
 
 #[cfg(test)]
