@@ -129,6 +129,91 @@ impl TestTeam {
     }
 }
 
+/// How an in-memory sync session between two sessions ended.
+#[derive(Debug)]
+pub enum PairOutcome {
+    /// Both sides finished; their summaries (initiator's, then responder's).
+    Done(cairn_sync::SyncSummary, cairn_sync::SyncSummary),
+    /// The link was cut after this many delivered messages, as `cut_after` asked.
+    Cut(usize),
+}
+
+/// Runs one sync session between two sessions in memory (`a` connects, `b` answers), passing
+/// the engine's messages directly, as a live link would. With `cut_after`, the link drops after
+/// that many delivered messages: whatever a side had applied stays, nothing half-applied.
+/// Errors are the stable codes of either side.
+pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> Result<PairOutcome, String> {
+    use cairn_sync::{Initiator, Responder, Side, Step, SyncStore, SyncSummary};
+
+    fn device(session: &mut Session) -> Result<[u8; 16], String> {
+        let id = session.device_identity().map_err(|error| error.code().to_owned())?.device_id;
+        crate::cases::parse_id(&id).map_err(|_| "device id".to_owned())
+    }
+    /// Feeds `inbox` to one side; returns what it sends (`None` once the link is cut).
+    fn deliver<S: SyncStore<Error = CoreError>>(
+        side: &mut Side,
+        store: &mut S,
+        inbox: Vec<Vec<u8>>,
+        done: &mut Option<SyncSummary>,
+        delivered: &mut usize,
+        cut_after: Option<usize>,
+    ) -> Result<Option<Vec<Vec<u8>>>, String> {
+        let mut out = Vec::new();
+        for message in inbox {
+            if cut_after.is_some_and(|cut| *delivered >= cut) {
+                return Ok(None);
+            }
+            *delivered += 1;
+            let mut step = side.receive(store, &message).map_err(|error| error.code().to_owned())?;
+            loop {
+                match step {
+                    Step::Send(messages) => {
+                        out.extend(messages);
+                        break;
+                    }
+                    Step::SendAndResume(messages) => {
+                        out.extend(messages);
+                        step = side.resume(store).map_err(|error| error.code().to_owned())?;
+                    }
+                    Step::Wait => break,
+                    Step::Done { send, summary } => {
+                        out.extend(send);
+                        *done = Some(summary);
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    let (a_id, b_id) = (device(a)?, device(b)?);
+    let mut a_store = a.sync_store().map_err(|error| error.code().to_owned())?;
+    let mut b_store = b.sync_store().map_err(|error| error.code().to_owned())?;
+    let (initiator, hello) = Initiator::start(&mut a_store, b_id).map_err(|error| error.code().to_owned())?;
+    let (mut initiator, mut responder) = (Side::Initiator(initiator), Side::Responder(Responder::new(a_id)));
+    let mut to_b = vec![hello];
+    let (mut a_done, mut b_done, mut delivered) = (None, None, 0);
+    for _ in 0..10_000 {
+        let Some(to_a) =
+            deliver(&mut responder, &mut b_store, std::mem::take(&mut to_b), &mut b_done, &mut delivered, cut_after)?
+        else {
+            return Ok(PairOutcome::Cut(delivered));
+        };
+        let Some(sent) = deliver(&mut initiator, &mut a_store, to_a, &mut a_done, &mut delivered, cut_after)? else {
+            return Ok(PairOutcome::Cut(delivered));
+        };
+        to_b = sent;
+        if to_b.is_empty() {
+            return match (a_done, b_done) {
+                (Some(a), Some(b)) => Ok(PairOutcome::Done(a, b)),
+                _ => Err("stalled".to_owned()),
+            };
+        }
+    }
+    Err("did not finish".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

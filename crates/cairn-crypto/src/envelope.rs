@@ -67,7 +67,9 @@ pub(crate) fn seal_padded(
     let mut padded = Zeroizing::new(vec![0u8; padded_len(4 + plaintext.len())]);
     padded[..4].copy_from_slice(&(plaintext.len() as u32).to_le_bytes());
     padded[4..4 + plaintext.len()].copy_from_slice(plaintext);
-    key.cipher().encrypt(&XNonce::from(nonce), Payload { msg: padded.as_slice(), aad }).map_err(|_| CryptoError::TooLarge { what })
+    key.cipher()
+        .encrypt(&XNonce::from(nonce), Payload { msg: padded.as_slice(), aad })
+        .map_err(|_| CryptoError::TooLarge { what })
 }
 
 /// Opens what [`seal_padded`] sealed and removes the padding, refusing padding that is not

@@ -3,7 +3,7 @@
 //! brings in one store transaction, so a link that drops mid-session leaves only whole
 //! messages applied, and the next session picks up from there.
 
-use cairn_sync::{Initiator, Responder, Step, SyncError, SyncStore, SyncSummary};
+use cairn_sync::{Initiator, Responder, Side, Step, SyncError, SyncStore, SyncSummary};
 
 use crate::{NetError, SecureChannel};
 
@@ -34,37 +34,11 @@ impl<E: std::error::Error + 'static> From<SyncError<E>> for SessionError<E> {
     }
 }
 
-/// The two sides of the engine, driven alike once the session is under way.
-trait Engine {
-    fn receive<S: SyncStore>(&mut self, store: &mut S, bytes: &[u8]) -> Result<Step, SyncError<S::Error>>;
-    fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>>;
-}
-
-impl Engine for Initiator {
-    fn receive<S: SyncStore>(&mut self, store: &mut S, bytes: &[u8]) -> Result<Step, SyncError<S::Error>> {
-        Initiator::receive(self, store, bytes)
-    }
-
-    fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
-        Initiator::resume(self, store)
-    }
-}
-
-impl Engine for Responder {
-    fn receive<S: SyncStore>(&mut self, store: &mut S, bytes: &[u8]) -> Result<Step, SyncError<S::Error>> {
-        Responder::receive(self, store, bytes)
-    }
-
-    fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
-        Responder::resume(self, store)
-    }
-}
-
 /// Receives the peer's messages and sends what the engine answers, until the session is over.
 async fn drive<S: SyncStore>(
     channel: &mut SecureChannel,
     store: &mut S,
-    engine: &mut impl Engine,
+    engine: &mut Side,
 ) -> Result<SyncSummary, SessionError<S::Error>> {
     loop {
         let message = channel.recv().await?;
@@ -101,9 +75,9 @@ pub async fn sync_as_initiator<S: SyncStore>(
     channel: &mut SecureChannel,
     store: &mut S,
 ) -> Result<SyncSummary, SessionError<S::Error>> {
-    let (mut engine, first) = Initiator::start(store, channel.peer())?;
+    let (engine, first) = Initiator::start(store, channel.peer())?;
     channel.send(&first).await?;
-    drive(channel, store, &mut engine).await
+    drive(channel, store, &mut Side::Initiator(engine)).await
 }
 
 /// Runs one session as the side that accepted.
@@ -111,5 +85,5 @@ pub async fn sync_as_responder<S: SyncStore>(
     channel: &mut SecureChannel,
     store: &mut S,
 ) -> Result<SyncSummary, SessionError<S::Error>> {
-    drive(channel, store, &mut Responder::new(channel.peer())).await
+    drive(channel, store, &mut Side::Responder(Responder::new(channel.peer()))).await
 }

@@ -823,3 +823,30 @@ impl Responder {
         Ok(Step::Done { send, summary })
     }
 }
+
+/// Either side of a session, for a driver that treats both alike once the session is under way
+/// (a transport, a bundle writer, a test harness).
+pub enum Side {
+    /// The side that started the session.
+    Initiator(Initiator),
+    /// The side that answered.
+    Responder(Responder),
+}
+
+impl Side {
+    /// Handles the peer's next message (see [`Initiator::receive`], [`Responder::receive`]).
+    pub fn receive<S: SyncStore>(&mut self, store: &mut S, bytes: &[u8]) -> Result<Step, SyncError<S::Error>> {
+        match self {
+            Side::Initiator(initiator) => initiator.receive(store, bytes),
+            Side::Responder(responder) => responder.receive(store, bytes),
+        }
+    }
+
+    /// Produces the next messages after [`Step::SendAndResume`].
+    pub fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        match self {
+            Side::Initiator(initiator) => initiator.resume(store),
+            Side::Responder(responder) => responder.resume(store),
+        }
+    }
+}

@@ -75,7 +75,7 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{Initiator, MAX_PARTS, MAX_RECONCILE_ROUNDS, ProtocolError, Responder, Step, SyncError};
+pub use engine::{Initiator, MAX_PARTS, MAX_RECONCILE_ROUNDS, ProtocolError, Responder, Side, Step, SyncError};
 pub use store::{
     CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemId, ItemKind, ObjectId, PeerId, SealedChange, SyncStore,
     SyncSummary,

@@ -1,0 +1,232 @@
+//! Sync between real vaults, in memory: random edits on 3–5 devices (concurrent edits of the
+//! same field and the same narrative, additions, deletions) synced in random pairs and orders
+//! end with identical cases and conflicts everywhere and no edit lost; a link cut at any
+//! point leaves only whole messages applied, and the next session completes the work.
+//!
+//! `CAIRN_SYNC_SCHEDULES` sets how many random schedules run (a few by default, for CI; the
+//! long run's count is reported in BENCHMARKS.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cairn_core::{
+    Session,
+    cases::{CaseField, NewPerson, NewTestimony, ObjectId, id_to_hex},
+    testing::{PairOutcome, TestTeam, sync_pair},
+};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Device creates a case (with a person and a testimony, so narratives can be edited).
+    Create { device: usize },
+    /// Device sets the title of the n-th case it holds.
+    Title { device: usize, case: usize, text: u8 },
+    /// Device appends a marker to the narrative of the n-th case it holds.
+    Narrate { device: usize, case: usize, text: u8 },
+    /// Device adds a person to the n-th case it holds.
+    Person { device: usize, case: usize },
+    /// Device deletes the n-th case it holds.
+    Delete { device: usize, case: usize },
+    /// Two devices sync (the first connects).
+    Sync { a: usize, b: usize },
+}
+
+fn op(devices: usize) -> impl Strategy<Value = Op> {
+    let d = 0..devices;
+    prop_oneof![
+        2 => d.clone().prop_map(|device| Op::Create { device }),
+        3 => (d.clone(), 0..4usize, any::<u8>()).prop_map(|(device, case, text)| Op::Title { device, case, text }),
+        3 => (d.clone(), 0..4usize, any::<u8>()).prop_map(|(device, case, text)| Op::Narrate { device, case, text }),
+        2 => (d.clone(), 0..4usize).prop_map(|(device, case)| Op::Person { device, case }),
+        1 => (d.clone(), 0..4usize).prop_map(|(device, case)| Op::Delete { device, case }),
+        4 => (d.clone(), d).prop_map(|(a, b)| Op::Sync { a, b }),
+    ]
+}
+
+fn schedule() -> impl Strategy<Value = (usize, Vec<Op>)> {
+    (3usize..=5).prop_flat_map(|devices| (Just(devices), prop::collection::vec(op(devices), 1..24)))
+}
+
+/// The n-th case a device holds (by id order), if it holds any.
+fn nth_case(session: &mut Session, n: usize) -> Option<ObjectId> {
+    let mut ids: Vec<ObjectId> = session.list_cases().expect("list").into_iter().map(|case| case.id).collect();
+    ids.sort();
+    (!ids.is_empty()).then(|| ids[n % ids.len()])
+}
+
+/// What must survive: per case, the persons and narrative markers added anywhere.
+#[derive(Debug, Default)]
+struct Expected {
+    persons: BTreeMap<ObjectId, BTreeSet<ObjectId>>,
+    markers: BTreeMap<ObjectId, BTreeSet<String>>,
+    deleted: BTreeSet<ObjectId>,
+}
+
+fn sync_ok(team: &mut TestTeam, a: usize, b: usize) {
+    if a == b {
+        return;
+    }
+    let [a, b] = team.devices.get_disjoint_mut([a, b]).expect("two devices");
+    match sync_pair(&mut a.session, &mut b.session, None).expect("sync") {
+        PairOutcome::Done(..) => {}
+        PairOutcome::Cut(_) => unreachable!("no cut asked"),
+    }
+}
+
+/// Every device's view: each case's record and conflicts, as comparable text.
+fn snapshot(session: &mut Session) -> BTreeMap<ObjectId, String> {
+    let ids: Vec<ObjectId> = session.list_cases().expect("list").into_iter().map(|case| case.id).collect();
+    ids.into_iter()
+        .map(|id| {
+            let view = session.open_case(&id).expect("open");
+            let mut conflicts: Vec<String> = view
+                .conflicts
+                .iter()
+                .map(|c| format!("{}:{}:{:?}", c.document_kind, c.conflict.path, c.conflict.values))
+                .collect();
+            conflicts.sort();
+            (id, format!("{:?}|{:?}|{conflicts:?}|{:?}", view.record, view.testimonies, view.arriving_testimonies))
+        })
+        .collect()
+}
+
+fn run_schedule(devices: usize, ops: &[Op]) {
+    let mut team = TestTeam::new(devices);
+    let mut expected = Expected::default();
+    let mut testimonies: BTreeMap<ObjectId, ObjectId> = BTreeMap::new();
+    for op in ops {
+        match *op {
+            Op::Create { device } => {
+                let session = team.device(device);
+                let case = session.create_case("case").expect("case");
+                let person =
+                    session.add_person(&case, &NewPerson { pseudonym: "P".into(), ..NewPerson::default() }).expect("p");
+                let testimony = NewTestimony {
+                    source_person: id_to_hex(&person),
+                    language: "ko".into(),
+                    narrative: "시작".into(),
+                    ..NewTestimony::default()
+                };
+                let testimony = session.add_testimony(&case, &testimony).expect("testimony");
+                testimonies.insert(case, testimony);
+                expected.persons.entry(case).or_default().insert(person);
+            }
+            Op::Title { device, case, text } => {
+                if let Some(case) = nth_case(team.device(device), case) {
+                    team.device(device).set_case_field(&case, CaseField::Title, &format!("title {text}")).expect("title");
+                }
+            }
+            Op::Narrate { device, case, text } => {
+                let session = team.device(device);
+                if let Some(case) = nth_case(session, case) {
+                    let testimony = testimonies[&case];
+                    let view = session.open_case(&case).expect("open");
+                    let Some((_, record)) = view.testimonies.iter().find(|(id, _)| *id == testimony) else { continue };
+                    let marker =
+                        format!("[{device}:{text}:{}]", expected.markers.values().map(BTreeSet::len).sum::<usize>());
+                    let base = view.document_heads.iter().find(|(id, _)| *id == testimony).expect("heads").1.clone();
+                    let text = format!("{}{marker}", record.narrative.as_str());
+                    session.set_narrative_from(&testimony, &base, &text).expect("narrate");
+                    expected.markers.entry(case).or_default().insert(marker);
+                }
+            }
+            Op::Person { device, case } => {
+                let session = team.device(device);
+                if let Some(case) = nth_case(session, case) {
+                    let person =
+                        session.add_person(&case, &NewPerson { pseudonym: "Q".into(), ..NewPerson::default() }).expect("p");
+                    expected.persons.entry(case).or_default().insert(person);
+                }
+            }
+            Op::Delete { device, case } => {
+                let session = team.device(device);
+                if let Some(case) = nth_case(session, case) {
+                    session.delete_case(&case).expect("delete");
+                    expected.deleted.insert(case);
+                }
+            }
+            Op::Sync { a, b } => sync_ok(&mut team, a, b),
+        }
+    }
+    // Settle: a chain forwards and back, then every device matches the first.
+    for round in 0..2 {
+        for device in 1..devices {
+            sync_ok(&mut team, device, device - 1);
+        }
+        for device in (1..devices).rev() {
+            sync_ok(&mut team, device - 1, device);
+        }
+        let _ = round;
+    }
+    let reference = snapshot(team.device(0));
+    for device in 1..devices {
+        assert_eq!(snapshot(team.device(device)), reference, "device {device} differs from device 0");
+    }
+    // No edit lost: every case not deleted holds every person and narrative marker added to it.
+    for (case, persons) in &expected.persons {
+        if expected.deleted.contains(case) {
+            assert!(!reference.contains_key(case), "a deleted case came back");
+            continue;
+        }
+        let view = team.device(0).open_case(case).expect("a case that was never deleted is held");
+        for person in persons {
+            assert!(view.record.persons.contains_key(&id_to_hex(person)), "a person was lost");
+        }
+        let narrative = view.testimonies.iter().map(|(_, record)| record.narrative.as_str().to_owned()).collect::<String>();
+        for marker in expected.markers.get(case).into_iter().flatten() {
+            assert!(narrative.contains(marker.as_str()), "narrative edit {marker} lost: {narrative}");
+        }
+    }
+}
+
+fn schedules() -> u32 {
+    std::env::var("CAIRN_SYNC_SCHEDULES").ok().and_then(|value| value.parse().ok()).unwrap_or(6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: schedules(), max_shrink_iters: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_edits_and_random_syncs_converge_with_nothing_lost((devices, ops) in schedule()) {
+        run_schedule(devices, &ops);
+    }
+}
+
+#[test]
+fn a_link_cut_anywhere_leaves_whole_messages_and_the_next_session_completes() {
+    // Enough on each side that a session takes several messages each way.
+    let mut full = None;
+    for cut in 0.. {
+        let mut team = TestTeam::new(2);
+        for device in 0..2 {
+            for n in 0..3 {
+                let session = team.device(device);
+                let case = session.create_case(&format!("case {device}-{n}")).expect("case");
+                session.add_person(&case, &NewPerson { pseudonym: "P".into(), ..NewPerson::default() }).expect("p");
+            }
+        }
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("devices");
+        let outcome = sync_pair(&mut a.session, &mut b.session, Some(cut)).expect("no error on a cut");
+        // Whatever arrived is whole: every case either side holds opens completely.
+        for session in [&mut a.session, &mut b.session] {
+            for case in session.list_cases().expect("list") {
+                let view = session.open_case(&case.id).expect("a whole case");
+                assert_eq!(view.record.persons.len(), 1);
+            }
+        }
+        // The next session completes it.
+        let PairOutcome::Done(..) = sync_pair(&mut a.session, &mut b.session, None).expect("resume") else { unreachable!() };
+        let titles = |session: &mut Session| {
+            let mut titles: Vec<String> = session.list_cases().expect("list").into_iter().map(|case| case.title).collect();
+            titles.sort();
+            titles
+        };
+        assert_eq!(titles(&mut a.session).len(), 6, "cut after {cut}");
+        assert_eq!(titles(&mut a.session), titles(&mut b.session));
+        if let PairOutcome::Done(..) = outcome {
+            full = Some(cut);
+            break;
+        }
+    }
+    assert!(full.is_some_and(|cut| cut >= 4), "the session had several messages to cut: {full:?}");
+}
