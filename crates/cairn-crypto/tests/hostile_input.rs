@@ -2,8 +2,8 @@
 //! panic, and never a successful open. Also round-trip properties for arbitrary content.
 
 use cairn_crypto::{
-    BlobContext, BlobOpener, BlobSealer, CaseKey, KdfParams, KdfProfile, RecordContext, RecoveryCode, VaultHeader,
-    open_record, seal_record,
+    BlobContext, BlobOpener, BlobSealer, CaseKey, ChangeContext, KdfParams, KdfProfile, RecordContext, RecoveryCode,
+    TeamKey, VaultHeader, change_key_id, open_change, open_record, seal_record,
 };
 use proptest::prelude::*;
 
@@ -33,6 +33,15 @@ proptest! {
         let header = VaultHeader::parse(&bytes).expect("well-formed");
         prop_assert_eq!(header.kdf_profile(), KdfProfile::InsecureTestOnly);
         prop_assert!(header.unlock("any passphrase at all").is_err());
+    }
+
+    #[test]
+    fn change_envelope_and_shared_key_parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let context = ChangeContext { case_id: [1; 16], doc_id: [2; 16], key_id: [3; 16] };
+        let _ = change_key_id(&bytes);
+        prop_assert!(open_change(&CaseKey::generate(), &context, &bytes).is_err());
+        let _ = TeamKey::shared_case_key_header(&bytes);
+        prop_assert!(TeamKey::generate().open_shared_case_key(&[1; 16], &[2; 16], &bytes).is_err());
     }
 
     #[test]
