@@ -94,6 +94,7 @@ fn run_schedule(devices: usize, ops: &[Op]) {
     let mut team = TestTeam::new(devices);
     let mut expected = Expected::default();
     let mut testimonies: BTreeMap<ObjectId, ObjectId> = BTreeMap::new();
+    let mut added = 0u32;
     for op in ops {
         match *op {
             Op::Create { device } => {
@@ -133,8 +134,10 @@ fn run_schedule(devices: usize, ops: &[Op]) {
             Op::Person { device, case } => {
                 let session = team.device(device);
                 if let Some(case) = nth_case(session, case) {
-                    let person =
-                        session.add_person(&case, &NewPerson { pseudonym: "Q".into(), ..NewPerson::default() }).expect("p");
+                    // Pseudonyms are unique within a case: number them across the schedule.
+                    added += 1;
+                    let pseudonym = format!("Q{added}");
+                    let person = session.add_person(&case, &NewPerson { pseudonym, ..NewPerson::default() }).expect("p");
                     expected.persons.entry(case).or_default().insert(person);
                 }
             }
