@@ -21,7 +21,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::{
     command_names::COMMANDS,
-    commands::{attachments, cases, recording, team, vault},
+    commands::{attachments, cases, recording, sync, team, vault},
     error::CommandError,
     events,
     settings::Language,
@@ -119,6 +119,12 @@ fn events_ts(config: &Config) -> String {
             events::WORK_PROGRESS,
             "How far long work (importing or exporting a large attachment) is, at most ten times a second.",
         ),
+        event::<sync::SyncProgress>(
+            config,
+            "SYNC_PROGRESS_EVENT",
+            events::SYNC_PROGRESS,
+            "How far a live sync is: listening, connected (with the peer's fingerprint), messages exchanged.",
+        ),
     ];
     let mut text = header("src-tauri/src/events.rs");
     let payloads: std::collections::BTreeSet<&str> = all.iter().map(|event| event.payload.as_str()).collect();
@@ -174,6 +180,9 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<team::OrganisationDto>();
     collect.visit::<team::RequestPreviewDto>();
     collect.visit::<team::IssuedDto>();
+    collect.visit::<sync::SyncProgress>();
+    collect.visit::<sync::OutcomeDto>();
+    collect.visit::<sync::OverviewDto>();
 
     let mut index = header("the DTOs in src-tauri/src");
     index.push('\n');

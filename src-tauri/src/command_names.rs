@@ -61,4 +61,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "enroll_device",
     "revoke_device",
     "export_roster",
+    "sync_overview",
+    "sync_serve",
+    "sync_connect",
+    "cancel_sync",
 ];

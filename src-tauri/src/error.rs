@@ -45,6 +45,27 @@ impl CommandError {
         Self::shell("settings_not_saved", "the settings could not be saved")
     }
 
+    /// A live sync is already under way.
+    pub(crate) fn sync_busy() -> Self {
+        Self::shell("sync_busy", "a sync is already under way")
+    }
+
+    /// The worker pressed Cancel, or the vault locked, during a live sync.
+    pub(crate) fn sync_cancelled() -> Self {
+        Self::shell("sync_cancelled", "the sync was cancelled")
+    }
+
+    /// The address typed is not an IP address with a port.
+    pub(crate) fn invalid_address() -> Self {
+        Self::shell("invalid_address", "the address is not an IP address and port")
+    }
+
+    /// A fixed code and sentence from another crate's error (`NetError`, `SyncError`), whose
+    /// messages contain no user data either.
+    pub(crate) fn coded(code: &'static str, message: String) -> Self {
+        CommandError { code, message }
+    }
+
     /// A background task failed to run to completion (a bug).
     pub(crate) fn internal() -> Self {
         Self::shell("internal", "internal error")

@@ -5,13 +5,16 @@
 
 use tauri::{AppHandle, Emitter};
 
-use crate::{state::LockReason, work::Progress};
+use crate::{commands::sync::SyncProgress, state::LockReason, work::Progress};
 
 /// The vault was locked behind the page's back (idle auto-lock, sleep, screen lock).
 pub(crate) const VAULT_LOCKED: &str = "vault-locked";
 
 /// How far long work (importing or exporting a large attachment) is, at most ten times a second.
 pub(crate) const WORK_PROGRESS: &str = "work-progress";
+
+/// How far a live sync is: listening, connected (with the peer's fingerprint), messages.
+pub(crate) const SYNC_PROGRESS: &str = "sync-progress";
 
 /// Tells the window why the vault was locked.
 pub(crate) fn vault_locked(app: &AppHandle, reason: LockReason) {
@@ -23,4 +26,10 @@ pub(crate) fn vault_locked(app: &AppHandle, reason: LockReason) {
 pub(crate) fn work_progress(app: &AppHandle, progress: Progress) {
     // A window that is gone needs no progress; the work goes on and answers as usual.
     let _ = app.emit(WORK_PROGRESS, progress);
+}
+
+/// Reports the stage of the live sync under way to the window.
+pub(crate) fn sync_progress(app: &AppHandle, progress: SyncProgress) {
+    // A window that is gone needs no progress; the sync goes on and answers as usual.
+    let _ = app.emit(SYNC_PROGRESS, progress);
 }

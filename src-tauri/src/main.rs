@@ -131,6 +131,10 @@ fn main() -> ExitCode {
             commands::team::enroll_device,
             commands::team::revoke_device,
             commands::team::export_roster,
+            commands::sync::sync_overview,
+            commands::sync::sync_serve,
+            commands::sync::sync_connect,
+            commands::sync::cancel_sync,
         ])
         .setup(move |app| {
             open_window(app)?;

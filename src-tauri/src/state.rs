@@ -14,7 +14,7 @@ use crate::{
     idle::IdleClock,
     options::Options,
     settings::Settings,
-    work::WorkControl,
+    work::{SyncControl, WorkControl},
 };
 use ts_rs::TS;
 
@@ -74,6 +74,8 @@ pub(crate) struct Desktop {
     pub(crate) idle: IdleClock,
     /// Cancel for the long work under way (attachment import or export).
     pub(crate) work: Arc<WorkControl>,
+    /// Cancel for the live sync under way.
+    pub(crate) sync: SyncControl,
     phase: Mutex<Phase>,
     settings: Mutex<Settings>,
     last_lock: Mutex<Option<LockReason>>,
@@ -94,6 +96,7 @@ impl Desktop {
             options,
             idle: IdleClock::new(timeout),
             work: Arc::default(),
+            sync: SyncControl::default(),
             phase: Mutex::new(Phase::Locked),
             settings: Mutex::new(settings),
             last_lock: Mutex::new(None),
@@ -204,8 +207,10 @@ impl Desktop {
     ///
     /// Long work under way is cancelled first: it holds the session, and the lock must not
     /// wait for a large import to finish before the laptop sleeps (the import is rolled back).
+    /// A live sync is aborted too (its connection closes; see `SyncControl`).
     pub(crate) fn lock(&self, reason: LockReason) -> bool {
         self.work.cancel();
+        self.sync.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
         *guard(&self.pending_file) = None;
         let was_open = close(previous);
@@ -225,6 +230,8 @@ impl Desktop {
         }
         let previous = std::mem::replace(&mut *phase, Phase::Locked);
         drop(phase);
+        // A sync waiting for a peer (or stalled) is not activity; it ends with the session.
+        self.sync.cancel();
         *guard(&self.pending_file) = None;
         let was_open = close(previous);
         if was_open {

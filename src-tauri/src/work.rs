@@ -1,4 +1,5 @@
-//! Long work (importing or exporting a large attachment): progress for the window, and Cancel.
+//! Long work (importing or exporting a large attachment, a live sync): progress for the window,
+//! and Cancel.
 //!
 //! The file's bytes pass through a [`Tracked`] reader or writer on their way into or out of
 //! cairn-core. It counts them, reports the count at most ten times a second (the window
@@ -9,7 +10,7 @@
 use std::{
     io::{Read, Write},
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -43,6 +44,70 @@ impl WorkControl {
     /// Whether Cancel was asked since the work began.
     pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
+    }
+}
+
+/// The Cancel switch of a live sync (`commands/sync.rs`). The sync runs as a task on Tauri's
+/// async runtime; Cancel, Lock, the auto-lock and sleep abort that task. An abort drops the
+/// connection at once; a message the vault is applying at that moment is applied whole or not
+/// at all (one transaction), and nothing after it is.
+#[derive(Debug, Default)]
+pub(crate) struct SyncControl {
+    current: Mutex<SyncSlot>,
+}
+
+#[derive(Debug, Default)]
+enum SyncSlot {
+    /// No sync.
+    #[default]
+    Idle,
+    /// A sync was admitted and its task is being started; `cancelled` if Cancel came meanwhile.
+    Starting { cancelled: bool },
+    /// The task under way.
+    Running(tokio::task::AbortHandle),
+}
+
+/// Why a sync could not start: another one is under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SyncBusy;
+
+impl SyncControl {
+    fn slot(&self) -> std::sync::MutexGuard<'_, SyncSlot> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits one sync at a time (each holds the session for every message it applies, and
+    /// one listener or connection is what the worker sees).
+    pub(crate) fn admit(&self) -> Result<(), SyncBusy> {
+        let mut slot = self.slot();
+        if !matches!(*slot, SyncSlot::Idle) {
+            return Err(SyncBusy);
+        }
+        *slot = SyncSlot::Starting { cancelled: false };
+        Ok(())
+    }
+
+    /// The admitted sync's task started; a Cancel that came before aborts it now.
+    pub(crate) fn started(&self, task: tokio::task::AbortHandle) {
+        let mut slot = self.slot();
+        if matches!(*slot, SyncSlot::Starting { cancelled: true }) {
+            task.abort();
+        }
+        *slot = SyncSlot::Running(task);
+    }
+
+    /// The sync ended (done, failed or aborted).
+    pub(crate) fn finished(&self) {
+        *self.slot() = SyncSlot::Idle;
+    }
+
+    /// Aborts the sync under way, if any.
+    pub(crate) fn cancel(&self) {
+        match &mut *self.slot() {
+            SyncSlot::Idle => {}
+            SyncSlot::Starting { cancelled } => *cancelled = true,
+            SyncSlot::Running(task) => task.abort(),
+        }
     }
 }
 

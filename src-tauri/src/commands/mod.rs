@@ -15,11 +15,16 @@
 //! are a file, the phase looks for the vault on disk. `every_command_is_an_async_fn` (below)
 //! holds every command to this form.
 //!
+//! The one place where work runs on the async runtime itself is network I/O: a live sync's
+//! socket reads and writes (`sync.rs`) wait on the network, not on the CPU; its vault work
+//! still hops to the blocking pool, one message at a time.
+//!
 //! The DTOs derive `ts_rs::TS`: `bindings.rs` generates the UI's types from them.
 
 pub(crate) mod attachments;
 pub(crate) mod cases;
 pub(crate) mod recording;
+pub(crate) mod sync;
 pub(crate) mod team;
 pub(crate) mod vault;
 
@@ -60,6 +65,7 @@ mod tests {
             ("attachments.rs", include_str!("attachments.rs")),
             ("cases.rs", include_str!("cases.rs")),
             ("recording.rs", include_str!("recording.rs")),
+            ("sync.rs", include_str!("sync.rs")),
             ("team.rs", include_str!("team.rs")),
             ("vault.rs", include_str!("vault.rs")),
         ];

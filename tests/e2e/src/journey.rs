@@ -1,14 +1,19 @@
 //! The journey a field worker takes, in the real window: first run, recovery code, settings,
 //! a case with a person (identity kept hidden), a testimony, an event and an act, a note, all in
-//! Korean; search; the team screen; lock, a wrong passphrase, unlock, the idle auto-lock, and
-//! unlock again with everything still there. Screenshots of each main screen in both languages.
+//! Korean; search; the team screen; lock, a wrong passphrase; HQ (the `cairn` command line)
+//! enrolls the device; unlock; live sync with that device over loopback, whose case appears; the
+//! idle auto-lock, and unlock again with everything still there. Screenshots of each main
+//! screen in both languages.
 
 use std::{future::Future, path::Path, time::Duration};
 
 use anyhow::{Result, bail, ensure};
 use tokio::time::Instant;
 
-use crate::driver::{DEFAULT_WAIT, Window};
+use crate::{
+    driver::{DEFAULT_WAIT, Window},
+    peer::Peer,
+};
 
 /// The passphrase of the test vault: Korean and English, as a field worker might choose.
 const PASSPHRASE: &str = "압록강 건너 새벽 세시 river";
@@ -21,6 +26,11 @@ const NARRATIVE: &str = "2019년 겨울 밤에 얼어붙은 강을 건너 연길
 const NARRATIVE_MORE: &str = " 석 달 뒤 공안에 붙잡혔다.";
 /// A word that occurs only in the narrative.
 const SEARCH_WORD: &str = "얼어붙은";
+/// The case the other team device (HQ, the `cairn` command line) wrote, which sync brings.
+const PEER_CASE_TITLE: &str = "회령 구류장 본부 기록";
+/// HQ's name for the app's device on the roster, and HQ's own.
+const DEVICE_NAME: &str = "현장 노트북 1";
+const HQ_NAME: &str = "본부 HQ";
 
 /// Plays the audio element muted for a moment, then seeks 2.5 s in; answers what happened
 /// (with the element's state, so a failure says where it stopped).
@@ -99,7 +109,7 @@ impl Report {
 }
 
 /// Runs the whole journey; stops at the first failed step (the later ones depend on it).
-pub(crate) async fn run(app: &Path, screenshots: &Path) -> Report {
+pub(crate) async fn run(app: &Path, screenshots: &Path, cairn: &Path) -> Report {
     let mut report = Report::default();
     let folder = match tempfile::tempdir() {
         Ok(folder) => folder,
@@ -124,7 +134,7 @@ pub(crate) async fn run(app: &Path, screenshots: &Path) -> Report {
             return report;
         }
     };
-    if journey(&window, &mut report, folder.path()).await.is_err() {
+    if journey(&window, &mut report, folder.path(), &Peer::new(cairn)).await.is_err() {
         let _ = window.screenshot("FAILED").await;
     }
     if let Err(error) = window.client.close().await {
@@ -141,7 +151,15 @@ async fn both_languages(w: &Window, name: &str) -> Result<()> {
     w.click("lang-ko").await
 }
 
-async fn journey(w: &Window, report: &mut Report, folder: &Path) -> Result<()> {
+async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) -> Result<()> {
+    // What the team screen shows, for HQ: the device's fingerprint and its enrollment request.
+    let mut device_fingerprint = String::new();
+    let mut request_text = String::new();
+    // The HQ vault, its organisation fingerprint and its device fingerprint.
+    let hq = folder.join("hq");
+    let mut org_fingerprint = String::new();
+    let mut hq_fingerprint = String::new();
+
     report
         .step("first run opens in Korean (the system locale is Korean) and switches to English", async {
             w.get("first-run").await?;
@@ -388,10 +406,11 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path) -> Result<()> {
             w.click("nav-team").await?;
             let fingerprint = w.text("device-fingerprint").await?;
             ensure!(fingerprint.len() >= 16, "fingerprint {fingerprint:?}");
-            w.type_into("request-name", "현장 노트북 1").await?;
+            w.type_into("request-name", DEVICE_NAME).await?;
             w.click("request-make").await?;
             w.get("qr-code").await?;
-            w.wait_text("request-text", "CAIRN-ENROLL1:", DEFAULT_WAIT).await?;
+            request_text = w.wait_text("request-text", "CAIRN-ENROLL1:", DEFAULT_WAIT).await?;
+            device_fingerprint = fingerprint;
             both_languages(w, "16-team").await
         })
         .await?;
@@ -430,10 +449,62 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path) -> Result<()> {
         .await?;
 
     report
+        .step("HQ (the cairn command line) enrolls this device from its request; the roster is imported while the app is locked", async {
+            peer.run(&hq, &["init", "--insecure-fast-kdf"])?;
+            peer.run(&hq, &["org", "init", "--name", "압록강 지원 Yalu support", "--device-name", HQ_NAME])?;
+            let identity = peer.json(&hq, &["device", "fingerprint", "--json"])?;
+            org_fingerprint = identity["organisation_fingerprint"].as_str().unwrap_or_default().to_owned();
+            hq_fingerprint = identity["fingerprint"].as_str().unwrap_or_default().to_owned();
+            ensure!(!org_fingerprint.is_empty() && !hq_fingerprint.is_empty(), "HQ's identity: {identity}");
+            // The request as the app showed it (the text of its QR code), and the fingerprint read
+            // on the app's screen.
+            let request = folder.join("device.request");
+            std::fs::write(&request, request_text.split_whitespace().collect::<String>())?;
+            let request = request.display().to_string();
+            peer.run(&hq, &["org", "enroll", &request, "--role", "field", "--name", DEVICE_NAME, "--expect-fingerprint", &device_fingerprint])?;
+            peer.run(&hq, &["case", "new", "--title", PEER_CASE_TITLE])?;
+            let roster = folder.join("team.roster").display().to_string();
+            peer.run(&hq, &["org", "roster", "--out", &roster])?;
+            // The app's Team screen imports a roster through a native file dialog, which
+            // WebDriver cannot drive; the command line imports it into the app's vault instead,
+            // while the app holds no session (the roster import itself is the same core call).
+            let vault = folder.join("vault");
+            peer.run_on(&vault, PASSPHRASE, &["roster", "import", &roster, "--expect-fingerprint", &org_fingerprint])?;
+            Ok(())
+        })
+        .await?;
+
+    report
         .step("unlock with the right passphrase", async {
             w.type_into("unlock-passphrase", PASSPHRASE).await?;
             w.click("unlock").await?;
             w.get("shell").await?;
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("sync: connect to HQ waiting on loopback, compare its fingerprint; HQ's case appears", async {
+            w.click("nav-team").await?;
+            w.wait_text("roster", HQ_NAME, DEFAULT_WAIT).await?;
+            let serving = peer.serve_once(&hq)?;
+            w.click("nav-sync").await?;
+            w.get("sync-no-peers").await?;
+            w.type_into("sync-connect-address", &serving.address).await?;
+            w.click("sync-connect").await?;
+            w.wait_for(&crate::driver::tid("sync-summary"), Duration::from_secs(60)).await?;
+            let shown = w.text("sync-peer-fingerprint").await?;
+            ensure!(shown == hq_fingerprint, "the app shows {shown:?} for HQ, whose fingerprint is {hq_fingerprint:?}");
+            let documents = w.text("sync-documents").await?;
+            ensure!(documents.ends_with("/ 1"), "documents sent / received: {documents:?}");
+            let (summary, notices) = serving.server.finish()?;
+            ensure!(summary.starts_with("Synced: "), "HQ's summary: {summary:?}");
+            ensure!(notices.contains(&device_fingerprint), "HQ did not show this device's fingerprint: {notices:?}");
+            w.wait_text("sync-peers", HQ_NAME, DEFAULT_WAIT).await?;
+            both_languages(w, "19b-sync-summary").await?;
+            w.click("nav-cases").await?;
+            w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
+            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
             Ok(())
         })
         .await?;

@@ -35,18 +35,21 @@ import type {
   RosterImported,
   RosterPreview,
   SearchHit,
+  SyncOutcome,
+  SyncOverview,
+  SyncProgress,
   TestimonyEdit,
   VaultStatus,
   Vocabulary,
   WorkProgress,
 } from './bindings';
 import { OFFSET_HEADER, RECORDING_HEADER, type CommandName } from './bindings/commands';
-import { VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT, type EventPayloads } from './bindings/events';
+import { SYNC_PROGRESS_EVENT, VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT, type EventPayloads } from './bindings/events';
 import type { Lang } from './i18n.svelte';
 
 export type * from './bindings';
 export type { CommandName } from './bindings/commands';
-export { VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT };
+export { SYNC_PROGRESS_EVENT, VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT };
 
 /** The identity fields of a person, in the order the forms show them. */
 export type IdentityField = keyof Identity;
@@ -184,6 +187,8 @@ export const events = {
   /** Progress of a large import or export, at most 10 a second. `total` is null when the
    * shell does not know it (exports); the caller does. */
   onWorkProgress: (handler: (progress: WorkProgress) => void) => on(WORK_PROGRESS_EVENT, handler),
+  /** The stage of a live sync: listening, connecting, connected (the peer's fingerprint), messages. */
+  onSyncProgress: (handler: (progress: SyncProgress) => void) => on(SYNC_PROGRESS_EVENT, handler),
 };
 
 // ---- Team ----
@@ -202,4 +207,17 @@ export const team = {
     call<Issued>('enroll_device', { role, name, confirmedFingerprint }),
   revokeDevice: (deviceId: string) => call<Issued>('revoke_device', { deviceId }),
   exportRoster: () => call<boolean>('export_roster'),
+};
+
+// ---- Sync ----
+
+export const sync = {
+  /** Whether this device can sync (it is in a team), the suggested address, the last sync per peer. */
+  overview: () => call<SyncOverview>('sync_overview'),
+  /** Waits on `address` for one team device and syncs with it (stops after one, or on Cancel). */
+  serve: (address: string) => call<SyncOutcome>('sync_serve', { address }),
+  /** Connects to a team device waiting on `address` and syncs with it. */
+  connect: (address: string) => call<SyncOutcome>('sync_connect', { address }),
+  /** Stops the sync under way; it then fails with the code `sync_cancelled`. */
+  cancel: () => call<void>('cancel_sync'),
 };

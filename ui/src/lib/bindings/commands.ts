@@ -58,6 +58,10 @@ export type CommandName =
   | "enroll_device"
   | "revoke_device"
   | "export_roster"
+  | "sync_overview"
+  | "sync_serve"
+  | "sync_connect"
+  | "cancel_sync"
 ;
 
 /** `append_recording`: the recording a piece belongs to. */

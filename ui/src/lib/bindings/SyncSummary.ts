@@ -1,0 +1,6 @@
+// Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+
+/**
+ * What one sync moved.
+ */
+export type SyncSummary = { documents_sent: number, documents_received: number, changes_sent: number, changes_received: number, tombstones_sent: number, tombstones_received: number, bytes_sent: number, bytes_received: number, round_trips: number, roster_updated: boolean, millis: number, };

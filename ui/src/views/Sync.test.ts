@@ -1,0 +1,121 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { emit } from '@tauri-apps/api/event';
+import Sync from './Sync.svelte';
+import { applyState } from '../lib/app.svelte';
+import { SYNC_PROGRESS_EVENT, type SyncOutcome, type SyncOverview, type SyncProgress } from '../lib/api';
+import { baseState, fail, fakeShell } from '../lib/test-ipc';
+
+const FINGERPRINT = '81800 94547 27997 46957 10488 24705';
+const PEER = { device_id: 'cd'.repeat(16), name: '본부 기기', fingerprint: FINGERPRINT };
+
+function overview(peers: SyncOverview['peers'] = [], inTeam = true): SyncOverview {
+  return { in_team: inTeam, default_listen_address: '0.0.0.0:7405', peers };
+}
+
+const OUTCOME: SyncOutcome = {
+  peer: PEER,
+  summary: {
+    documents_sent: 2, documents_received: 3, changes_sent: 4, changes_received: 5, tombstones_sent: 0, tombstones_received: 1,
+    bytes_sent: 2048, bytes_received: 4096, round_trips: 3, roster_updated: false, millis: 1500,
+  },
+};
+
+/** Emits a stage until the screen shows `text` (the screen listens once mounted). */
+async function stage(progress: SyncProgress, testid: string, text: string) {
+  await waitFor(async () => {
+    await emit(SYNC_PROGRESS_EVENT, progress);
+    expect(screen.getByTestId(testid).textContent).toContain(text);
+  });
+}
+
+describe('sync', () => {
+  it('connects, shows the peer’s fingerprint while it runs, then the summary and the last sync per device', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    let peers: SyncOverview['peers'] = [];
+    shell.handlers.sync_overview = () => overview(peers);
+    let finish: (outcome: SyncOutcome) => void = () => {};
+    shell.handlers.sync_connect = () => new Promise((resolve) => { finish = resolve; });
+    const user = userEvent.setup();
+    render(Sync);
+    expect(await screen.findByTestId('sync-no-peers')).toBeTruthy();
+    expect((screen.getByTestId('sync-serve-address') as HTMLInputElement).value).toBe('0.0.0.0:7405');
+    expect(screen.getByTestId('sync-serve-warning').textContent).toContain('local network');
+    await user.type(screen.getByTestId('sync-connect-address'), '127.0.0.1:7405');
+    await user.click(screen.getByTestId('sync-connect'));
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_connect')?.args).toEqual({ address: '127.0.0.1:7405' }));
+    expect(await screen.findByTestId('sync-running')).toBeTruthy();
+    expect((screen.getByTestId('sync-connect') as HTMLButtonElement).disabled).toBe(true);
+    await stage({ stage: 'connected', peer: PEER }, 'sync-running', FINGERPRINT);
+    expect(screen.getByTestId('sync-peer-name').textContent).toBe('본부 기기');
+    await stage({ stage: 'exchanging', received: 3, sent: 2 }, 'busy', '3 messages received, 2 sent');
+    peers = [{
+      device_id: PEER.device_id, name: PEER.name, fingerprint: FINGERPRINT, revoked: false, last_sync_at: Date.now(),
+      documents_sent: 2, documents_received: 3, changes_sent: 4, changes_received: 5, bytes_sent: 2048, bytes_received: 4096,
+    }];
+    finish(OUTCOME);
+    const summary = await screen.findByTestId('sync-summary');
+    expect(summary.textContent).toContain(FINGERPRINT);
+    expect(screen.getByTestId('sync-documents').textContent).toBe('2 / 3');
+    expect(screen.queryByTestId('sync-running')).toBeNull();
+    const row = await screen.findByTestId('sync-peer-row');
+    expect(row.textContent).toContain('본부 기기');
+    expect(row.textContent).toContain('2.0 KB / 4.0 KB');
+  });
+
+  it('waits on the address typed, shows where, and Cancel ends it without an error (in Korean)', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    let stop: (error: unknown) => void = () => {};
+    shell.handlers.sync_serve = () => new Promise((_, reject) => { stop = reject; });
+    shell.handlers.cancel_sync = () => {
+      stop({ code: 'sync_cancelled', message: 'the sync was cancelled' });
+      return null;
+    };
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.clear(screen.getByTestId('sync-serve-address'));
+    await user.type(screen.getByTestId('sync-serve-address'), '0.0.0.0:0');
+    await user.click(screen.getByTestId('sync-serve'));
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_serve')?.args).toEqual({ address: '0.0.0.0:0' }));
+    await stage({ stage: 'listening', address: '0.0.0.0:41234' }, 'busy', '0.0.0.0:41234에서 기기를 기다리는 중');
+    await user.click(screen.getByTestId('sync-cancel'));
+    expect(shell.calls.filter((c) => c.cmd === 'cancel_sync')).toHaveLength(1);
+    expect((await screen.findByTestId('sync-cancelled')).textContent).toContain('동기화를 취소했습니다');
+    expect(screen.queryByTestId('sync-running')).toBeNull();
+    expect(screen.queryByTestId('error')).toBeNull();
+  });
+
+  it('translates the transport’s refusals by code, and names an unknown one', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    shell.handlers.sync_connect = fail('peer_revoked');
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.type(screen.getByTestId('sync-connect-address'), '192.0.2.10:7405');
+    await user.click(screen.getByTestId('sync-connect'));
+    expect((await screen.findByTestId('error')).textContent).toContain('The other device was revoked');
+    shell.handlers.sync_connect = fail('sync_unexpected_message');
+    await user.click(screen.getByTestId('sync-connect'));
+    await waitFor(() => expect(screen.getByTestId('error').textContent).toContain('(sync_unexpected_message)'));
+    expect(screen.getByTestId('error').textContent).toContain('the same version of Cairn');
+  });
+
+  it('says a device outside a team must import a roster first, and offers nothing', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview([], false);
+    const user = userEvent.setup();
+    render(Sync);
+    expect((await screen.findByTestId('sync-not-in-team')).textContent).toContain('Import a roster');
+    await user.type(screen.getByTestId('sync-connect-address'), '192.0.2.10:7405');
+    expect((screen.getByTestId('sync-connect') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('sync-serve') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
