@@ -198,11 +198,15 @@ impl<R: Hydrate + Reconcile> Document<R> {
     /// in the meantime is kept, never silently reverted by a stale copy (concurrent edits of
     /// the same text merge; of the same field, they become a visible conflict). The edit is
     /// attributed to this document's author. Heads this document does not hold are refused.
+    ///
+    /// Returns the heads of the edited version (base plus this edit, sorted), not of the merged
+    /// document: the front end's text is that version, so its next edit must be based on it,
+    /// or a change that arrived meanwhile would look deleted to the next diff.
     pub fn edit_at(
         &mut self,
         base: &[[u8; 32]],
         edit: impl FnOnce(&mut Document<R>) -> Result<(), ModelError>,
-    ) -> Result<(), ModelError> {
+    ) -> Result<Vec<[u8; 32]>, ModelError> {
         let base: Vec<ChangeHash> = base.iter().map(|head| ChangeHash(*head)).collect();
         if base.iter().any(|head| self.doc.get_change_by_hash(head).is_none()) {
             return Err(ModelError::UnknownBase);
@@ -211,8 +215,9 @@ impl<R: Hydrate + Reconcile> Document<R> {
         fork.set_author(self.doc.get_author().cloned());
         let mut fork = Document { doc: fork, saved_heads: Vec::new(), root: PhantomData };
         edit(&mut fork)?;
+        let edited = fork.heads();
         self.doc.merge(&mut fork.doc)?;
-        Ok(())
+        Ok(edited)
     }
 
     /// Another replica of this document, whose edits are attributed to `author` (for tests

@@ -150,6 +150,9 @@ pub(crate) struct TestimonyDto {
     consent_conditions: String,
     narrative: String,
     transcript: String,
+    /// The testimony document's heads as shown (hex): the base the narrative and transcript
+    /// editors send back with their saves, so a change from a peer is merged, not reverted.
+    heads: Vec<String>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -239,10 +242,19 @@ fn case_dto(view: CaseView) -> CaseDto {
         })
         .collect();
     attachments.sort_by_key(|attachment| attachment.added_at);
+    let heads_of = |document: &ObjectId| -> Vec<String> {
+        view.document_heads
+            .iter()
+            .find(|(id, _)| id == document)
+            .map(|(_, heads)| heads.iter().map(hex::encode).collect())
+            .unwrap_or_default()
+    };
     let mut testimonies: Vec<TestimonyDto> = view
         .testimonies
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|(id, testimony)| TestimonyDto {
+            heads: heads_of(&id),
             id: id_to_hex(&id),
             source_person: testimony.source_person,
             date: testimony.date,
@@ -455,18 +467,47 @@ pub(crate) async fn add_testimony(
     in_session(&state, move |session| Ok(id_to_hex(&session.add_testimony(&case_id, &testimony)?))).await
 }
 
-/// Saves a testimony's narrative (only the difference is recorded).
-#[tauri::command]
-pub(crate) async fn set_narrative(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
-    let testimony_id = id(&testimony_id)?;
-    in_session(&state, move |session| session.set_narrative(&testimony_id, &text)).await
+/// The heads an editor sends back (hex), checked.
+fn base_heads(base: &[String]) -> CommandResult<Vec<[u8; 32]>> {
+    base.iter()
+        .map(|head| {
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(head, &mut bytes).map_err(|_| CommandError::invalid("invalid document version"))?;
+            Ok(bytes)
+        })
+        .collect()
 }
 
-/// Saves a testimony's transcript.
+/// Saves a testimony's narrative as edited on the version `base` (the heads the editor showed,
+/// then those this command returned): a change that arrived from a peer meanwhile is merged,
+/// never reverted. Returns the heads of the saved version, the editor's next base.
 #[tauri::command]
-pub(crate) async fn set_transcript(state: DesktopState<'_>, testimony_id: String, text: String) -> CommandResult<()> {
-    let testimony_id = id(&testimony_id)?;
-    in_session(&state, move |session| session.set_transcript(&testimony_id, &text)).await
+pub(crate) async fn set_narrative(
+    state: DesktopState<'_>,
+    testimony_id: String,
+    base: Vec<String>,
+    text: String,
+) -> CommandResult<Vec<String>> {
+    let (testimony_id, base) = (id(&testimony_id)?, base_heads(&base)?);
+    in_session(&state, move |session| {
+        Ok(session.set_narrative_from(&testimony_id, &base, &text)?.iter().map(hex::encode).collect())
+    })
+    .await
+}
+
+/// Saves a testimony's transcript on the version `base` (like `set_narrative`).
+#[tauri::command]
+pub(crate) async fn set_transcript(
+    state: DesktopState<'_>,
+    testimony_id: String,
+    base: Vec<String>,
+    text: String,
+) -> CommandResult<Vec<String>> {
+    let (testimony_id, base) = (id(&testimony_id)?, base_heads(&base)?);
+    in_session(&state, move |session| {
+        Ok(session.set_transcript_from(&testimony_id, &base, &text)?.iter().map(hex::encode).collect())
+    })
+    .await
 }
 
 /// A new event as the form sends it.

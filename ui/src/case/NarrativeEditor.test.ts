@@ -7,22 +7,25 @@ import { setLanguage } from '../lib/i18n.svelte';
 describe('narrative editor', () => {
   it('saves by itself after typing stops, and says so', async () => {
     setLanguage('ko');
-    const save = vi.fn(async () => {});
+    const save = vi.fn(async (_text: string, _base: string[]) => ['v2']);
     const user = userEvent.setup();
-    render(NarrativeEditor, { value: '', label: '진술 내용', testid: 'narrative', save });
+    render(NarrativeEditor, { value: '', label: '진술 내용', testid: 'narrative', base: ['v1'], save });
     await user.type(screen.getByTestId('narrative'), '겨울에 강을 건넜다');
     expect(save).not.toHaveBeenCalled();
-    await vi.waitFor(() => expect(save).toHaveBeenCalledWith('겨울에 강을 건넜다'), { timeout: 3000 });
+    await vi.waitFor(() => expect(save).toHaveBeenCalledWith('겨울에 강을 건넜다', ['v1']), { timeout: 3000 });
     await vi.waitFor(() => expect(screen.getByTestId('narrative-status').textContent).toBe('저장됨'));
+    // The next save builds on the version the first one returned, not on the one first shown.
+    await user.type(screen.getByTestId('narrative'), '.');
+    await vi.waitFor(() => expect(save).toHaveBeenLastCalledWith('겨울에 강을 건넜다.', ['v2']), { timeout: 3000 });
   });
 
   it('shows a save failure in the user language', async () => {
     setLanguage('en');
-    const save = vi.fn(async () => {
+    const save = vi.fn(async (): Promise<string[]> => {
       throw { code: 'locked', message: '' };
     });
     const user = userEvent.setup();
-    render(NarrativeEditor, { value: 'a', label: 'Narrative', testid: 'narrative', save });
+    render(NarrativeEditor, { value: 'a', label: 'Narrative', testid: 'narrative', base: [], save });
     await user.type(screen.getByTestId('narrative'), 'b');
     screen.getByTestId('narrative').blur();
     expect((await screen.findByTestId('error')).textContent).toMatch(/locked/);

@@ -125,8 +125,11 @@ export const cases = {
     call<string>('add_person', { caseId, pseudonym, roles, identity }),
   revealIdentity: (caseId: string, personId: string) => call<Identity>('reveal_identity', { caseId, personId }),
   addTestimony: (caseId: string, testimony: NewTestimony) => call<string>('add_testimony', { caseId, testimony }),
-  setNarrative: (testimonyId: string, text: string) => call<void>('set_narrative', { testimonyId, text }),
-  setTranscript: (testimonyId: string, text: string) => call<void>('set_transcript', { testimonyId, text }),
+  // `base`: the heads of the version the editor's text was made on; the answer is the next base.
+  setNarrative: (testimonyId: string, base: string[], text: string) =>
+    call<string[]>('set_narrative', { testimonyId, base, text }),
+  setTranscript: (testimonyId: string, base: string[], text: string) =>
+    call<string[]>('set_transcript', { testimonyId, base, text }),
   addEvent: (caseId: string, event: NewEvent) => call<string>('add_event', { caseId, event }),
   addAct: (eventId: string, act: NewAct) => call<string>('add_act', { eventId, act }),
   addNote: (caseId: string, text: string) => call<string>('add_note', { caseId, text }),

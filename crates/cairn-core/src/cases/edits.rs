@@ -40,13 +40,24 @@ impl Session {
     /// Replaces a testimony's narrative as edited on the version whose heads are `base` (what
     /// the editor showed, from [`CaseView::document_heads`](crate::cases::CaseView)): changes
     /// that arrived from a peer since then are merged with this edit, never reverted by it.
-    pub fn set_narrative_from(&mut self, testimony_id: &ObjectId, base: &[[u8; 32]], text: &str) -> Result<(), CoreError> {
+    /// Returns the heads of the edited version: the base of the editor's next save.
+    pub fn set_narrative_from(
+        &mut self,
+        testimony_id: &ObjectId,
+        base: &[[u8; 32]],
+        text: &str,
+    ) -> Result<Vec<[u8; 32]>, CoreError> {
         self.edit_testimony(testimony_id, |doc, now| doc.edit_at(base, |at_base| at_base.set_narrative(text, now)))
     }
 
     /// Replaces a testimony's transcript as edited on the version `base` (see
     /// [`Session::set_narrative_from`]).
-    pub fn set_transcript_from(&mut self, testimony_id: &ObjectId, base: &[[u8; 32]], text: &str) -> Result<(), CoreError> {
+    pub fn set_transcript_from(
+        &mut self,
+        testimony_id: &ObjectId,
+        base: &[[u8; 32]],
+        text: &str,
+    ) -> Result<Vec<[u8; 32]>, CoreError> {
         self.edit_testimony(testimony_id, |doc, now| doc.edit_at(base, |at_base| at_base.set_transcript(text, now)))
     }
 

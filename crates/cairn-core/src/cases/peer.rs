@@ -269,12 +269,17 @@ mod tests {
         assert!(session.apply_peer_changes(&doc, &other.changes_since(&before)).expect("arrives"));
         // The worker saves the text as they edited it from the older version: an addition at
         // the end. The whole-text save would have removed the peer's words; this keeps both.
-        session.set_narrative_from(&testimony, &base, "가운데 끝").expect("save");
+        let edited = session.set_narrative_from(&testimony, &base, "가운데 끝").expect("save");
         let narrative = session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str().to_owned();
         assert_eq!(narrative, "처음 가운데 끝");
+        // The editor keeps typing on its own version: its next save builds on `edited`, so
+        // the peer's words (which the editor does not show) are still not taken for deleted.
+        session.set_narrative_from(&testimony, &edited, "가운데 끝!").expect("next save");
+        let narrative = session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str().to_owned();
+        assert_eq!(narrative, "처음 가운데 끝!");
         // A base this vault never held is refused, and changes nothing.
         let error = session.set_narrative_from(&testimony, &[[7; 32]], "x").expect_err("unknown base");
         assert_eq!(error.code(), "edit_base_unknown");
-        assert_eq!(session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str(), "처음 가운데 끝");
+        assert_eq!(session.open_case(&case).expect("open").testimonies[0].1.narrative.as_str(), "처음 가운데 끝!");
     }
 }

@@ -327,19 +327,19 @@ impl Session {
         })
     }
 
-    pub(super) fn edit_testimony(
+    pub(super) fn edit_testimony<T>(
         &mut self,
         testimony_id: &ObjectId,
-        edit: impl FnOnce(&mut TestimonyDoc, Millis) -> Result<(), ModelError>,
-    ) -> Result<(), CoreError> {
+        edit: impl FnOnce(&mut TestimonyDoc, Millis) -> Result<T, ModelError>,
+    ) -> Result<T, CoreError> {
         let author = self.worker_name()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
             let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
-            edit(&mut doc, now)?;
+            let value = edit(&mut doc, now)?;
             commit_doc(tx, &case_id, testimony_id, &mut doc, now)?;
-            Ok(())
+            Ok(value)
         })
     }
 
