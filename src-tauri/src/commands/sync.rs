@@ -67,6 +67,9 @@ pub(crate) enum SyncProgress {
     Connected { peer: PeerDto },
     /// Messages exchanged so far.
     Exchanging { received: u64, sent: u64 },
+    /// The session is over; `cases_changed` when cases arrived, changed or were deleted here,
+    /// so an open case reloads and shows what arrived.
+    Finished { cases_changed: bool },
 }
 
 /// What one sync moved.
@@ -409,6 +412,7 @@ async fn run(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResult
     report(SyncProgress::Connected { peer: peer.clone() });
     let started = Instant::now();
     let summary = drive(&report, &desktop, &mut channel, initiator).await?;
+    report(SyncProgress::Finished { cases_changed: summary.documents_received > 0 || summary.tombstones_received > 0 });
     // The peer has everything it needs; a failed goodbye changes nothing.
     let _ = channel.close().await;
     Ok(OutcomeDto {

@@ -19,6 +19,21 @@ describe('narrative editor', () => {
     await vi.waitFor(() => expect(save).toHaveBeenLastCalledWith('겨울에 강을 건넜다.', ['v2']), { timeout: 3000 });
   });
 
+  it('shows text that arrived from a peer when nothing typed is waiting, and keeps typing otherwise', async () => {
+    setLanguage('en');
+    const save = vi.fn(async (_text: string, base: string[]) => [...base, 'next']);
+    const user = userEvent.setup();
+    const view = render(NarrativeEditor, { value: 'old', label: 'Narrative', testid: 'narrative', base: ['v1'], save });
+    const area = screen.getByTestId('narrative') as HTMLTextAreaElement;
+    await view.rerender({ value: 'peer text', label: 'Narrative', testid: 'narrative', base: ['v2'], save });
+    await vi.waitFor(() => expect(area.value).toBe('peer text'));
+    // Typing, then another arrival: the typed text stays and its save builds on the peer's version.
+    await user.type(area, '!');
+    await view.rerender({ value: 'newer peer text', label: 'Narrative', testid: 'narrative', base: ['v3'], save });
+    expect(area.value).toBe('peer text!');
+    await vi.waitFor(() => expect(save).toHaveBeenCalledWith('peer text!', ['v2']), { timeout: 3000 });
+  });
+
   it('shows a save failure in the user language', async () => {
     setLanguage('en');
     const save = vi.fn(async (): Promise<string[]> => {

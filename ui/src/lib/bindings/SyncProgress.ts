@@ -4,4 +4,4 @@ import type { SyncDevice } from "./SyncDevice";
 /**
  * How far a live sync is.
  */
-export type SyncProgress = { "stage": "listening", address: string, } | { "stage": "connecting", address: string, } | { "stage": "connected", peer: SyncDevice, } | { "stage": "exchanging", received: number, sent: number, };
+export type SyncProgress = { "stage": "listening", address: string, } | { "stage": "connecting", address: string, } | { "stage": "connected", peer: SyncDevice, } | { "stage": "exchanging", received: number, sent: number, } | { "stage": "finished", cases_changed: boolean, };
