@@ -7,6 +7,10 @@
 //! quick run). All databases use WAL and synchronous=FULL on the same disk.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::Rng;
+
 use std::{
     path::Path,
     time::{Duration, Instant},
@@ -22,22 +26,6 @@ use rusqlite::{Connection, params};
 const EDIT_SAMPLES: usize = 300;
 const OPEN_SAMPLES: usize = 200;
 const SEARCH_RUNS: usize = 5;
-
-/// A small deterministic generator (no dependency; the bench must be reproducible).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const WORDS: &[&str] = &[
     "그는",

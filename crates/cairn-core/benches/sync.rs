@@ -15,6 +15,10 @@
 //! quick run). Progress goes to stderr, the figures to stdout.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::Rng;
+
 use std::{
     collections::VecDeque,
     time::{Duration, Instant},
@@ -34,22 +38,6 @@ use cairn_sync::{DocRef, Initiator, ItemKind, PeerId, Responder, Step, SyncSumma
 const CHANGED: usize = 10;
 const PEER_A: PeerId = [0xA; 16];
 const PEER_B: PeerId = [0xB; 16];
-
-/// A small deterministic generator (no dependency; the bench must be reproducible).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const WORDS: &[&str] = &[
     "그는",
