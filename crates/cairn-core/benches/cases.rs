@@ -7,10 +7,6 @@
 //! quick run). All databases use WAL and synchronous=FULL on the same disk.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
-use support::Rng;
-
 use std::{
     path::Path,
     time::{Duration, Instant},
@@ -22,6 +18,9 @@ use cairn_core::{
     create_vault,
 };
 use rusqlite::{Connection, params};
+
+mod support;
+use support::Rng;
 
 const EDIT_SAMPLES: usize = 300;
 const OPEN_SAMPLES: usize = 200;

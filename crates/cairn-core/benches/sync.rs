@@ -15,10 +15,6 @@
 //! quick run). Progress goes to stderr, the figures to stdout.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
-use support::Rng;
-
 use std::{
     collections::VecDeque,
     time::{Duration, Instant},
@@ -34,6 +30,9 @@ use cairn_core::{
     testing::TestTeam,
 };
 use cairn_sync::{DocRef, Initiator, ItemKind, PeerId, Responder, Step, SyncSummary};
+
+mod support;
+use support::Rng;
 
 const CHANGED: usize = 10;
 const PEER_A: PeerId = [0xA; 16];
