@@ -224,6 +224,14 @@ impl SyncStore for VaultSync<'_> {
             .collect()
     }
 
+    fn want_hashes(&mut self, doc: &DocRef, _heads: &[ChangeHash]) -> Result<Vec<ChangeHash>, CoreError> {
+        self.session.document_want_hashes(doc)
+    }
+
+    fn holds_heads(&mut self, doc: &DocRef, heads: &[ChangeHash]) -> Result<bool, CoreError> {
+        self.session.document_holds(doc, heads)
+    }
+
     fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, CoreError> {
         let (key_id, key) = read(self.session.vault_mut(), |tx| Ok(tx.case_key_with_id(case_id)?))?;
         let wrapped = self.team_key.share_case_key(&self.org_id, self.epoch, case_id, &key_id, &key);

@@ -233,3 +233,29 @@ fn a_link_cut_anywhere_leaves_whole_messages_and_the_next_session_completes() {
     }
     assert!(full.is_some_and(|cut| cut >= 4), "the session had several messages to cut: {full:?}");
 }
+
+#[test]
+fn only_the_changes_the_other_side_lacks_travel_even_when_it_cannot_know_the_new_heads() {
+    let mut team = TestTeam::new(2);
+    let case = team.device(0).create_case("Exact").expect("case");
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("devices");
+    let PairOutcome::Done(..) = sync_pair(&mut a.session, &mut b.session, None).expect("first") else { unreachable!() };
+    // A is ahead by one change whose hash B has never seen: B sends nothing back.
+    a.session.set_case_field(&case, CaseField::Title, "A only").expect("edit");
+    let PairOutcome::Done(from_a, from_b) = sync_pair(&mut a.session, &mut b.session, None).expect("ahead") else {
+        unreachable!()
+    };
+    assert_eq!((from_a.changes_sent, from_b.changes_sent), (1, 0), "no history resent");
+    assert!(from_a.round_trips <= 4);
+    // Both edit concurrently: each side receives exactly the other's one change, in one session.
+    a.session.set_case_field(&case, CaseField::Risk, "low").expect("a");
+    b.session.set_case_field(&case, CaseField::Team, "Yanji").expect("b");
+    let PairOutcome::Done(from_a, from_b) = sync_pair(&mut a.session, &mut b.session, None).expect("both") else {
+        unreachable!()
+    };
+    assert_eq!((from_a.changes_sent, from_b.changes_sent), (1, 1));
+    assert_eq!((from_a.changes_received, from_b.changes_received), (1, 1));
+    let (on_a, on_b) = (a.session.open_case(&case).expect("a"), b.session.open_case(&case).expect("b"));
+    assert_eq!(on_a.record, on_b.record);
+    assert_eq!((on_a.record.risk.as_str(), on_a.record.team.as_str()), ("low", "Yanji"));
+}

@@ -188,6 +188,25 @@ impl<R: Hydrate + Reconcile> Document<R> {
         Ok(self.doc.get_heads() != before)
     }
 
+    /// The heads, then the hashes of up to `recent` of the latest changes before them (in
+    /// history order): what a replica names when asking another for what it lacks.
+    pub fn heads_and_recent(&mut self, recent: usize) -> Vec<[u8; 32]> {
+        let mut named = self.heads();
+        let changes = self.doc.get_changes(&[]);
+        for change in changes.iter().rev().take(recent + named.len()) {
+            let hash = change.hash().0;
+            if !named.contains(&hash) && named.len() < recent + self.doc.get_heads().len() {
+                named.push(hash);
+            }
+        }
+        named
+    }
+
+    /// Whether this replica holds every change `heads` names.
+    pub fn holds(&mut self, heads: &[[u8; 32]]) -> bool {
+        heads.iter().all(|head| self.doc.get_change_by_hash(&ChangeHash(*head)).is_some())
+    }
+
     /// Whether changes are waiting for dependencies that have not arrived.
     pub fn has_missing_dependencies(&mut self) -> bool {
         !self.doc.get_missing_deps(&[]).is_empty()

@@ -450,6 +450,16 @@ impl Initiator {
                 self.state = InitiatorState::AwaitChanges { first: false };
                 self.on_changes(store, changes)
             }
+            (InitiatorState::AwaitAck, Message::Changes(changes)) => {
+                // The responder's answer to documents it could only compute after the Final.
+                self.common.next_part(changes.more)?;
+                if !changes.wants.is_empty() || !changes.payload.tombstones.is_empty() {
+                    return Err(ProtocolError::UnexpectedMessage.into());
+                }
+                check_payload(&changes.payload, |doc| self.in_play.get(&doc.doc_id) == Some(&Some(*doc)))?;
+                self.common.apply(store, changes.payload)?;
+                Ok(Step::Wait)
+            }
             (InitiatorState::AwaitChanges { first: true }, Message::Ack) | (InitiatorState::AwaitAck, Message::Ack) => {
                 let summary = self.common.finish(store)?;
                 Ok(Step::Done { send: Vec::new(), summary })
@@ -617,6 +627,9 @@ pub struct Responder {
     packer: Packer,
     /// Whether a Changes part went out already (then the phase cannot end with a bare Ack).
     sent_changes: bool,
+    /// Documents offered at heads this side does not hold: answered after the Final, when
+    /// what the initiator lacks can be computed exactly (see [`SyncStore::holds_heads`]).
+    deferred: Vec<(DocRef, Vec<ChangeHash>)>,
 }
 
 impl Responder {
@@ -634,6 +647,7 @@ impl Responder {
             wants: BTreeSet::new(),
             packer: Packer::new(),
             sent_changes: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -704,7 +718,7 @@ impl Responder {
                 if message.more {
                     return Ok(Step::Wait);
                 }
-                self.done(store)
+                self.answer_deferred(store)
             }
             _ => Err(ProtocolError::UnexpectedMessage.into()),
         }
@@ -803,8 +817,15 @@ impl Responder {
                 if theirs.case_id != doc.case_id || same_heads(&mine, &theirs.heads) {
                     return Ok(());
                 }
-                self.common.pack_changes(store, packer, &doc, &theirs.heads)?;
-                packer.want(doc, mine)?;
+                if store.holds_heads(&doc, &theirs.heads).map_err(SyncError::Store)? {
+                    self.common.pack_changes(store, packer, &doc, &theirs.heads)?;
+                } else {
+                    // The initiator holds changes this side lacks: computed now, the answer
+                    // would be a superset (often the whole history). It follows the Final.
+                    self.deferred.push((doc, theirs.heads));
+                }
+                let named = store.want_hashes(&doc, &mine).map_err(SyncError::Store)?;
+                packer.want(doc, named)?;
                 self.wants.insert(doc);
             }
             (None, Some(theirs)) if !self.common.dead.contains(&theirs.case_id) => {
@@ -819,6 +840,36 @@ impl Responder {
 
     fn done<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
         let send = self.common.outgoing(vec![Message::Ack], false)?;
+        let summary = self.common.finish(store)?;
+        Ok(Step::Done { send, summary })
+    }
+
+    /// After the Final: the deferred documents' changes, now exact (this side holds everything
+    /// the initiator had), as Changes parts without wants, then the Ack; all in the same batch,
+    /// so no round trip is added.
+    fn answer_deferred<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        if self.deferred.is_empty() {
+            return self.done(store);
+        }
+        let mut packer = Packer::new();
+        for (doc, their_heads) in std::mem::take(&mut self.deferred) {
+            if self.common.dead.contains(&doc.case_id) {
+                continue;
+            }
+            self.common.pack_changes(store, &mut packer, &doc, &their_heads)?;
+        }
+        let mut messages: Vec<Message> = packer
+            .finish()
+            .into_iter()
+            .filter(|(_, _, payload)| !payload.is_empty())
+            .map(|(more, wants, payload)| Message::Changes(Changes { more, wants, payload }))
+            .collect();
+        // The last Changes part ends the phase; an empty answer sends none.
+        if let Some(Message::Changes(last)) = messages.last_mut() {
+            last.more = false;
+        }
+        messages.push(Message::Ack);
+        let send = self.common.outgoing(messages, false)?;
         let summary = self.common.finish(store)?;
         Ok(Step::Done { send, summary })
     }

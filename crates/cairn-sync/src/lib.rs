@@ -41,13 +41,19 @@
 //!    named: if R holds its tombstone (and I did not send it), the tombstone; if R holds the
 //!    document and its case is not deleted on either side, the changes I lacks
 //!    ([`SyncStore::changes_since`] I's heads; all of them when I does not hold it) and, when
-//!    I holds it with other heads, a *want* with R's heads; if only I holds it, a want with
-//!    no heads. The case key ([`SyncStore::export_case_key`]) travels once per case per
+//!    I holds it with other heads, a *want* naming R's heads and a few recent ancestors
+//!    ([`SyncStore::want_hashes`], so I's answer stays exact when I does not know R's newest
+//!    changes); if only I holds it, a want with no heads. When I's heads include changes R
+//!    does not hold ([`SyncStore::holds_heads`]), R sends only the want now: computed now, its
+//!    answer would be a superset, often the whole history. The case key ([`SyncStore::export_case_key`]) travels once per case per
 //!    session, before that case's first changes. If there is nothing to send or want, R
 //!    answers `Ack` instead and the session ends.
 //! 6. **I → R `Final`** (one or more parts): for every want, the changes R lacks
 //!    (`changes_since` R's heads), unless the case was deleted meanwhile; possibly empty.
-//! 7. **R → I `Ack`**: R applied everything; both sides record the session and are done.
+//! 7. **R → I `Changes`… `Ack`**: R applied everything; for the documents it deferred in 5 it
+//!    now holds all of I's changes, so it sends exactly what I lacks (`Changes` parts without
+//!    wants, in the same batch as the `Ack`: no round trip is added); both sides record the
+//!    session and are done.
 //!
 //! Each received message's keys, changes and tombstones are applied with one
 //! [`SyncStore::apply`] call (all or nothing). Large sets are split into parts that each fit a

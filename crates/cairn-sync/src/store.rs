@@ -121,6 +121,26 @@ pub trait SyncStore {
     /// never the whole history just because one head is unknown, unless none is known.
     fn changes_since(&mut self, doc: &DocRef, their_heads: &[ChangeHash]) -> Result<Vec<SealedChange>, Self::Error>;
 
+    /// Whether this device holds every change `heads` names in `doc`. When it does not, the
+    /// peer has changes this device lacks, and what the peer lacks can only be computed exactly
+    /// once those have arrived: the engine then answers the document at the end of the session
+    /// rather than sending a superset (or the whole history) now. The default says yes, which
+    /// keeps the superset behaviour.
+    fn holds_heads(&mut self, doc: &DocRef, heads: &[ChangeHash]) -> Result<bool, Self::Error> {
+        let _ = (doc, heads);
+        Ok(true)
+    }
+
+    /// The change hashes this device names when it asks a peer for a document's changes: its
+    /// `heads`, and may add some of their recent ancestors. The peer sends what is not an
+    /// ancestor of the ones it knows, so when it does not know this device's newest changes (both
+    /// edited since they last met), a known ancestor keeps the answer to the changes this device
+    /// lacks instead of the whole history. The default names the heads alone.
+    fn want_hashes(&mut self, doc: &DocRef, heads: &[ChangeHash]) -> Result<Vec<ChangeHash>, Self::Error> {
+        let _ = doc;
+        Ok(heads.to_vec())
+    }
+
     /// The key of `case_id`, wrapped for the team, for a peer that may lack it.
     fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, Self::Error>;
 

@@ -221,6 +221,11 @@ impl SyncStore for MemStore {
         Ok(held.doc.get_changes(&known).into_iter().map(|c| SealedChange(c.raw_bytes().to_vec())).collect())
     }
 
+    fn holds_heads(&mut self, doc: &DocRef, heads: &[ChangeHash]) -> Result<bool, MemError> {
+        let held = self.docs.get_mut(&doc.doc_id).ok_or(MemError::UnknownDocument)?;
+        Ok(heads.iter().all(|head| held.doc.get_change_by_hash(&automerge::ChangeHash(*head)).is_some()))
+    }
+
     fn export_case_key(&mut self, case_id: &ObjectId) -> Result<CaseKeyWrap, MemError> {
         if !self.keys.contains(case_id) {
             return Err(MemError::MissingKey);

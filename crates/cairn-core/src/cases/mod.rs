@@ -45,7 +45,7 @@ pub use cairn_model::{
     Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
 pub use error::{Cancelled, CaseError};
-pub use peer::{MAX_PEER_CHANGES, document_item_id, tombstone_item_id};
+pub use peer::{MAX_PEER_CHANGES, RECENT_HASHES, document_item_id, tombstone_item_id};
 pub use pipeline::{heads_hash, now_ms};
 pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 

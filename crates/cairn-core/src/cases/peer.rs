@@ -14,6 +14,10 @@ use super::{
 };
 use crate::{CoreError, Session};
 
+/// How many recent change hashes a want names beside the heads (see
+/// `cairn_sync::SyncStore::want_hashes`): 8 × 32 bytes per differing document.
+pub const RECENT_HASHES: usize = 8;
+
 /// Most changes one call may apply (a peer's message is bounded well below this).
 pub const MAX_PEER_CHANGES: usize = 100_000;
 
@@ -78,6 +82,36 @@ impl Session {
                 Ok(Some(loaded.heads()))
             }
             Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
+        })
+    }
+
+    /// A document's heads and up to [`RECENT_HASHES`] hashes of its latest changes before them:
+    /// what this vault names when it asks a peer for the document's changes.
+    pub fn document_want_hashes(&mut self, doc: &DocRef) -> Result<Vec<[u8; 32]>, CoreError> {
+        let author = self.worker_name()?;
+        read(self.vault_mut(), |tx| match tx.records(&doc.case_id, &doc.doc_id) {
+            Ok(records) if !records.is_empty() => {
+                let mut loaded: Document<CaseRecord> =
+                    Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
+                Ok(loaded.heads_and_recent(RECENT_HASHES))
+            }
+            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(Vec::new()),
+            Err(error) => Err(error.into()),
+        })
+    }
+
+    /// Whether this vault holds every change `heads` names in one document (`false` when it
+    /// does not hold the document).
+    pub fn document_holds(&mut self, doc: &DocRef, heads: &[[u8; 32]]) -> Result<bool, CoreError> {
+        let author = self.worker_name()?;
+        read(self.vault_mut(), |tx| match tx.records(&doc.case_id, &doc.doc_id) {
+            Ok(records) if !records.is_empty() => {
+                let mut loaded: Document<CaseRecord> =
+                    Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
+                Ok(loaded.holds(heads))
+            }
+            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(false),
             Err(error) => Err(error.into()),
         })
     }
