@@ -100,7 +100,8 @@ pub(crate) fn report(error: &anyhow::Error) -> ExitCode {
     let code = error
         .downcast_ref::<SyncFailed>()
         .map(|failed| failed.code)
-        .or_else(|| error.downcast_ref::<CoreError>().map(CoreError::code));
+        .or_else(|| error.downcast_ref::<CoreError>().map(CoreError::code))
+        .or_else(|| error.downcast_ref::<output::Unwritable>().map(|_| "output_unwritable"));
     output::error(error, code);
     ExitCode::from(exit_code_for(error))
 }

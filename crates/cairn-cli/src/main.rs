@@ -96,6 +96,8 @@ fn main() -> ExitCode {
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),
     };
+    // A result that could not be written is a failure, whatever the command did.
+    let outcome = outcome.and_then(|()| if output::failed() { Err(output::Unwritable.into()) } else { Ok(()) });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => exit::report(&error),

@@ -10,15 +10,44 @@
 //! secret (the recovery code) through `format_args!` without leaving an extra copy of it on
 //! the heap.
 //!
-//! Like `println!`, a failed write to standard output (a closed pipe) panics; this layer
-//! keeps that behaviour unchanged.
+//! A failed write to standard output (a full disk behind a redirection, a closed pipe) does not
+//! panic: it is remembered, later writes are skipped, and `main` ends with a specific error
+//! (`output_unwritable`, exit 1) instead of a crash.
 
 // The lints that keep prints out of every other file.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::fmt::Display;
+use std::{
+    fmt::Display,
+    io::Write,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use serde_json::Value;
+
+/// Set once a write to standard output failed.
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output could not be written (the command's result is incomplete).
+#[derive(Debug, thiserror::Error)]
+#[error("the output could not be written (is the disk full or the pipe closed?)")]
+pub(crate) struct Unwritable;
+
+/// Whether a write to standard output failed during the command.
+pub(crate) fn failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// Writes to standard output, remembering a failure instead of panicking.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    if failed() {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_fmt(args).and_then(|()| stdout.flush()).is_err() {
+        STDOUT_FAILED.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Prints a command's result: `value` as pretty JSON with `--json`, otherwise the text,
 /// which is built only when it is printed.
@@ -33,18 +62,18 @@ pub(crate) fn result(json: bool, value: &Value, text: impl FnOnce() -> String) -
 
 /// Prints `value` as pretty JSON on one or more lines of standard output.
 pub(crate) fn json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    write_stdout(format_args!("{}\n", serde_json::to_string_pretty(value)?));
     Ok(())
 }
 
 /// Prints one line of text (it may hold line breaks) on standard output.
 pub(crate) fn line(text: impl Display) {
-    println!("{text}");
+    write_stdout(format_args!("{text}\n"));
 }
 
 /// Prints an empty line on standard output, between paragraphs of a message.
 pub(crate) fn blank_line() {
-    println!();
+    write_stdout(format_args!("\n"));
 }
 
 /// Prints a line on standard error: progress and warnings that must not mix with a result

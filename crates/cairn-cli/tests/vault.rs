@@ -144,3 +144,22 @@ fn passphrase_change_then_recover() {
     assert_eq!(exit_code(&cairn(dir.path(), &[("CAIRN_PASSPHRASE", "압록강 건너 새벽 세시")], &["status"])), 3);
     status_json(dir.path(), "after recovery 2026");
 }
+
+#[test]
+fn output_that_cannot_be_written_is_a_clean_error_not_a_crash() {
+    // /dev/full refuses every write with "no space left on device", like a full disk behind
+    // a redirection.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--vault")
+        .arg(dir.path())
+        .args(["vocab", "list", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .expect("run cairn");
+    assert_eq!(exit_code(&output), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains("[output_unwritable]"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"));
+}
