@@ -2,11 +2,11 @@
 
 use cairn_model::{CaseDoc, CaseField, Document, DocumentKind, ObjectId, TestimonyRecord, parse_id};
 use cairn_store::DocDigest;
-use cairn_store::{StoreError, VaultTx};
+use cairn_store::VaultTx;
 
 use super::{
     CaseConflict, CaseSummary, CaseView,
-    pipeline::{DocRoot, commit_doc, load_doc, new_id, now_ms, read, transact},
+    pipeline::{DocRoot, commit_doc, load_doc, load_held, new_id, now_ms, read, transact},
     views::summary_from_row,
 };
 use crate::{CoreError, Session};
@@ -19,16 +19,7 @@ fn load_arrived<R: DocRoot>(
     doc_id: &ObjectId,
     author: &str,
 ) -> Result<Option<Document<R>>, CoreError> {
-    let records = match tx.records(case_id, doc_id) {
-        Ok(records) if !records.is_empty() => records,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(None),
-        Err(error) => return Err(error.into()),
-    };
-    let doc: Document<R> = Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), author)?;
-    if doc.record().is_err() {
-        return Ok(None);
-    }
-    Ok(Some(doc))
+    Ok(load_held::<R>(tx, case_id, doc_id, author)?.filter(|doc| doc.record().is_ok()))
 }
 
 impl Session {

@@ -4,13 +4,13 @@
 //! from a peer is listed, indexed and searchable exactly like one made here.
 
 use cairn_crypto::ContentHasher;
-use cairn_model::{CaseRecord, Document, ObjectId, TestimonyRecord};
+use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
 use cairn_store::StoreError;
 use cairn_sync::{DocRef, Item, ItemId, ItemKind};
 
 use super::{
     CaseError,
-    pipeline::{apply_remote_changes, now_ms, read, transact},
+    pipeline::{apply_remote_changes, load_held, now_ms, read, transact},
 };
 use crate::{CoreError, Session};
 
@@ -75,14 +75,8 @@ impl Session {
     /// The current heads of one document (sorted), or `None` when this vault does not hold it.
     pub fn document_heads(&mut self, doc: &DocRef) -> Result<Option<Vec<[u8; 32]>>, CoreError> {
         let author = self.worker_name()?;
-        read(self.vault_mut(), |tx| match tx.records(&doc.case_id, &doc.doc_id) {
-            Ok(records) if !records.is_empty() => {
-                let mut loaded: Document<CaseRecord> =
-                    Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
-                Ok(Some(loaded.heads()))
-            }
-            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(error.into()),
+        read(self.vault_mut(), |tx| {
+            Ok(load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)?.map(|mut loaded| loaded.heads()))
         })
     }
 
@@ -90,14 +84,11 @@ impl Session {
     /// what this vault names when it asks a peer for the document's changes.
     pub fn document_want_hashes(&mut self, doc: &DocRef) -> Result<Vec<[u8; 32]>, CoreError> {
         let author = self.worker_name()?;
-        read(self.vault_mut(), |tx| match tx.records(&doc.case_id, &doc.doc_id) {
-            Ok(records) if !records.is_empty() => {
-                let mut loaded: Document<CaseRecord> =
-                    Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
-                Ok(loaded.heads_and_recent(RECENT_HASHES))
-            }
-            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(Vec::new()),
-            Err(error) => Err(error.into()),
+        read(self.vault_mut(), |tx| {
+            Ok(match load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)? {
+                Some(mut loaded) => loaded.heads_and_recent(RECENT_HASHES),
+                None => Vec::new(),
+            })
         })
     }
 
@@ -105,14 +96,11 @@ impl Session {
     /// does not hold the document).
     pub fn document_holds(&mut self, doc: &DocRef, heads: &[[u8; 32]]) -> Result<bool, CoreError> {
         let author = self.worker_name()?;
-        read(self.vault_mut(), |tx| match tx.records(&doc.case_id, &doc.doc_id) {
-            Ok(records) if !records.is_empty() => {
-                let mut loaded: Document<CaseRecord> =
-                    Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
-                Ok(loaded.holds(heads))
-            }
-            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(false),
-            Err(error) => Err(error.into()),
+        read(self.vault_mut(), |tx| {
+            Ok(match load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)? {
+                Some(mut loaded) => loaded.holds(heads),
+                None => false,
+            })
         })
     }
 
@@ -121,13 +109,8 @@ impl Session {
     pub fn document_changes_since(&mut self, doc: &DocRef, their_heads: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
-            let records = match tx.records(&doc.case_id, &doc.doc_id) {
-                Ok(records) if !records.is_empty() => records,
-                Ok(_) | Err(StoreError::NotFound { .. }) => return Err(CoreError::NotFound("document")),
-                Err(error) => return Err(error.into()),
-            };
-            let mut loaded: Document<CaseRecord> =
-                Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), &author)?;
+            let mut loaded =
+                load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)?.ok_or(CoreError::NotFound("document"))?;
             Ok(loaded.changes_since(their_heads))
         })
     }
@@ -158,7 +141,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use cairn_model::{CaseDoc, CaseField, NewPerson, NewTestimony, TestimonyDoc, id_to_hex};
+    use cairn_model::{CaseDoc, CaseField, Document, NewPerson, NewTestimony, TestimonyDoc, id_to_hex};
 
     use super::*;
     use crate::cases::{

@@ -118,6 +118,23 @@ pub(crate) fn load_doc<R: DocRoot>(
     Ok(Document::load(records.iter().map(|record| record.plaintext.as_slice()), author)?)
 }
 
+/// A document as held, even if its first changes still wait for dependencies (its root may
+/// not be whole yet); `None` when this vault holds no chunk of it. A damaged log is an error.
+pub(crate) fn load_held<R: Hydrate + Reconcile>(
+    tx: &VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+) -> Result<Option<Document<R>>, CoreError> {
+    match tx.records(case_id, doc_id) {
+        Ok(records) if !records.is_empty() => {
+            Ok(Some(Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), author)?))
+        }
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The one write path for a local edit: saves what changed in `doc` (see [`save_doc`]) and
 /// rebuilds every derived row from its state, in the caller's transaction. Returns whether
 /// anything changed (an edit that changes nothing writes nothing).
@@ -149,13 +166,7 @@ pub(crate) fn apply_remote_changes<R: DocRoot>(
     author: &str,
     now: Millis,
 ) -> Result<bool, CoreError> {
-    let mut doc: Document<R> = match tx.records(case_id, doc_id) {
-        Ok(records) if !records.is_empty() => {
-            Document::load_partial(records.iter().map(|record| record.plaintext.as_slice()), author)?
-        }
-        Ok(_) | Err(StoreError::NotFound { .. }) => Document::empty(author),
-        Err(error) => return Err(error.into()),
-    };
+    let mut doc: Document<R> = load_held(tx, case_id, doc_id, author)?.unwrap_or_else(|| Document::empty(author));
     let moved = doc.apply_changes(changes)?;
     let waiting = doc.has_missing_dependencies();
     if !moved && !waiting {
