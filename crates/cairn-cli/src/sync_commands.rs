@@ -106,6 +106,8 @@ fn print_summary(peer: &str, fingerprint: &str, summary: &SyncSummary, millis: u
             "changes_received": summary.changes_received,
             "tombstones_sent": summary.tombstones_sent,
             "tombstones_received": summary.tombstones_received,
+            "attachments_sent": summary.attachments_sent,
+            "attachments_received": summary.attachments_received,
             "bytes_sent": summary.bytes_sent,
             "bytes_received": summary.bytes_received,
             "round_trips": summary.round_trips,
@@ -115,9 +117,11 @@ fn print_summary(peer: &str, fingerprint: &str, summary: &SyncSummary, millis: u
     });
     output::result(json, &value, || {
         format!(
-            "Synced: {} documents sent, {} received ({} and {} bytes), {} deletions sent, {} received, {} round trips, {} ms{}",
+            "Synced: {} documents sent, {} received, {} attachments sent, {} received ({} and {} bytes), {} deletions sent, {} received, {} round trips, {} ms{}",
             summary.documents_sent,
             summary.documents_received,
+            summary.attachments_sent,
+            summary.attachments_received,
             summary.bytes_sent,
             summary.bytes_received,
             summary.tombstones_sent,

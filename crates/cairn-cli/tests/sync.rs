@@ -140,3 +140,36 @@ fn strangers_and_revoked_devices_are_refused_on_both_sides() {
     assert_eq!(code, 7, "the refusing side names the revocation (exit 7)");
     assert!(titles(b).is_empty(), "B received nothing");
 }
+
+#[test]
+fn attachments_travel_between_processes_both_ways_and_only_once() {
+    let site = Site::new();
+    let (_hq, devices) = team(&site, &["a", "b"]);
+    let (a, b) = (&devices[0], &devices[1]);
+    let case_a = ok(a, &["case", "new", "--title", "Recording from A"]).trim().to_owned();
+    let case_b = ok(b, &["case", "new", "--title", "Scan from B"]).trim().to_owned();
+    let recording: Vec<u8> = (0..1_500_000u32).map(|i| (i % 253) as u8).collect();
+    let scan: Vec<u8> = (0..90_000u32).map(|i| (i % 241) as u8).collect();
+    let (recording_file, scan_file) = (site.path("recording.bin"), site.path("scan.bin"));
+    std::fs::write(&recording_file, &recording).expect("write");
+    std::fs::write(&scan_file, &scan).expect("write");
+    let on_a = json(a, &["attach", &case_a, &recording_file.to_string_lossy(), "--json"]);
+    let on_b = json(b, &["attach", &case_b, &scan_file.to_string_lossy(), "--json"]);
+    let summary = sync(a, b);
+    assert_eq!(summary["summary"]["attachments_sent"], 1);
+    assert_eq!(summary["summary"]["attachments_received"], 1);
+    let get = |vault: &Path, id: &serde_json::Value, name: &str| {
+        let out = site.path(name);
+        ok(vault, &["attachment", "get", id.as_str().expect("id"), "--out", &out.to_string_lossy()]);
+        std::fs::read(out).expect("exported")
+    };
+    assert_eq!(get(b, &on_a["id"], "recording-on-b.bin"), recording);
+    assert_eq!(get(a, &on_b["id"], "scan-on-a.bin"), scan);
+    // Nothing travels again.
+    let idle = sync(b, a);
+    assert_eq!(
+        (idle["summary"]["attachments_sent"].as_u64(), idle["summary"]["attachments_received"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(idle["summary"]["bytes_received"].as_u64().expect("bytes") < 10_000);
+}

@@ -150,6 +150,7 @@ fn attach_blob(
     let now = now_ms();
     let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, author)?;
     let hash = hex32(&blob.content_hash);
+    let address = crate::cases::address_new_blob(tx, blob)?;
     let reference = AttachmentRef {
         blob_id: id_to_hex(&blob.blob_id),
         file_name,
@@ -161,6 +162,7 @@ fn attach_blob(
         metadata: handling.name().to_owned(),
         added_at: now,
         added_by: author.to_owned(),
+        address,
     };
     doc.add_attachment(attachment_id, reference.clone(), now)?;
     commit_doc(tx, &case_id, &case_id, &mut doc, now)?;

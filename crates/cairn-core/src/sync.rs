@@ -16,10 +16,16 @@
 
 use std::collections::BTreeMap;
 
-use cairn_crypto::{AgreementSecretKey, ChangeContext, NoisePsk, TeamKey, change_key_id, open_change, seal_change};
+use cairn_crypto::{
+    AgreementSecretKey, BlobPartContext, ChangeContext, NoisePsk, TeamKey, blob_part_key_id, change_key_id, open_blob_part,
+    open_change, seal_blob_part, seal_change,
+};
 use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
-use cairn_store::{SyncPeerRow, VaultTx};
-use cairn_sync::{CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore, SyncSummary};
+use cairn_store::{MissingAttachment, StoreError, SyncPeerRow, VaultTx};
+use cairn_sync::{
+    BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore,
+    SyncSummary,
+};
 
 use crate::{
     CoreError, Session,
@@ -98,6 +104,19 @@ impl SyncCredentials {
     }
 }
 
+/// An attachment on its way to this device (see [`Session::attachments_arriving`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrivingAttachment {
+    /// Its case.
+    pub case_id: ObjectId,
+    /// Parts received so far.
+    pub parts_received: u32,
+    /// Parts in all.
+    pub parts: u32,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// The last sync with one peer, for the front ends.
 pub type SyncPeer = SyncPeerRow;
 
@@ -141,6 +160,23 @@ impl Session {
         Ok(SyncCredentials { local_static, psks, members, revoked })
     }
 
+    /// The attachments whose documents are here but whose content has not (fully) arrived:
+    /// what the next sync will ask for, with how far each has come.
+    pub fn attachments_arriving(&mut self) -> Result<Vec<ArrivingAttachment>, CoreError> {
+        read(self.vault_mut(), |tx| {
+            Ok(tx
+                .missing_attachments()?
+                .into_iter()
+                .map(|m| ArrivingAttachment {
+                    case_id: m.case_id,
+                    parts_received: m.parts_received,
+                    parts: m.part_count(),
+                    size: m.stored_size,
+                })
+                .collect())
+        })
+    }
+
     /// The last sync with every peer, most recent first.
     pub fn sync_peers(&mut self) -> Result<Vec<SyncPeer>, CoreError> {
         read(self.vault_mut(), |tx| Ok(tx.sync_peers()?))
@@ -179,6 +215,42 @@ fn open_changes(tx: &VaultTx<'_>, doc: &DocRef, sealed: &[SealedChange]) -> Resu
         opened.push(change.to_vec());
     }
     Ok(opened)
+}
+
+/// Opens one received attachment part with the case key it names.
+fn open_part(
+    tx: &VaultTx<'_>,
+    case_id: ObjectId,
+    address: BlobAddress,
+    position: u32,
+    last: bool,
+    sealed: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, CoreError> {
+    let key_id = blob_part_key_id(sealed).map_err(|_| SyncRefusal::PeerDataRefused)?;
+    let key = tx.case_key_by_id(&case_id, &key_id)?.ok_or(SyncRefusal::PeerDataRefused)?;
+    let context = BlobPartContext { case_id, address, position, last, key_id };
+    Ok(open_blob_part(&key, &context, sealed).map_err(|_| SyncRefusal::PeerDataRefused)?)
+}
+
+/// Seals the received parts of an attachment as a blob, under every id the case documents
+/// give it, after checking the whole against the case document (length and content hash).
+fn assemble(tx: &mut VaultTx<'_>, attachment: &MissingAttachment) -> Result<(), CoreError> {
+    let (case_id, address) = (attachment.case_id, attachment.address);
+    let Some((first, others)) = attachment.blob_ids.split_first() else { return Ok(()) };
+    let mut open = |tx: &VaultTx<'_>, position: u32, last: bool, sealed: &[u8]| {
+        open_part(tx, case_id, address, position, last, sealed).map_err(|_| StoreError::Damaged { what: "attachment part" })
+    };
+    let blob = match tx.assemble_blob(&case_id, &address, first, attachment.part_count(), &mut open) {
+        Err(StoreError::Damaged { .. }) => return Err(SyncRefusal::PeerDataRefused.into()),
+        other => other?,
+    };
+    if blob.plain_len != attachment.stored_size || blob.content_hash != attachment.stored_hash {
+        return Err(SyncRefusal::PeerDataRefused.into());
+    }
+    for blob_id in others {
+        tx.copy_blob(first, blob_id)?;
+    }
+    Ok(())
 }
 
 impl SyncStore for VaultSync<'_> {
@@ -299,6 +371,100 @@ impl SyncStore for VaultSync<'_> {
             }
             Ok(())
         })
+    }
+
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<BlobWant>, CoreError> {
+        let missing = read(self.session.vault_mut(), |tx| {
+            let mut missing = Vec::new();
+            for attachment in tx.missing_attachments()? {
+                let held = tx.blob_by_address(&attachment.case_id, &attachment.address)?.map(|blob| blob.blob_id);
+                missing.push((attachment, held));
+            }
+            Ok(missing)
+        })?;
+        // Content this vault holds under another id (the same file attached on two devices)
+        // is copied here, never asked for.
+        let copies: Vec<_> = missing.iter().filter_map(|(m, held)| held.map(|held| (held, m.blob_ids.clone()))).collect();
+        if !copies.is_empty() {
+            transact(self.session.vault_mut(), |tx| {
+                for (held, blob_ids) in &copies {
+                    for blob_id in blob_ids {
+                        tx.copy_blob(held, blob_id)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(missing
+            .into_iter()
+            .filter(|(_, held)| held.is_none())
+            .map(|(m, _)| BlobWant { case_id: m.case_id, address: m.address, from: m.parts_received })
+            .take(limit)
+            .collect())
+    }
+
+    fn blob_part_count(&mut self, case_id: &ObjectId, address: &BlobAddress) -> Result<Option<u32>, CoreError> {
+        let blob = read(self.session.vault_mut(), |tx| {
+            Ok(if tx.tombstone(case_id)?.is_some() { None } else { tx.blob_by_address(case_id, address)? })
+        })?;
+        Ok(blob.map(|blob| cairn_store::part_count(blob.plain_len)))
+    }
+
+    fn blob_part(&mut self, case_id: &ObjectId, address: &BlobAddress, position: u32) -> Result<BlobPart, CoreError> {
+        read(self.session.vault_mut(), |tx| {
+            let blob = tx.blob_by_address(case_id, address)?.ok_or(CoreError::NotFound("attachment"))?;
+            let last = position + 1 == cairn_store::part_count(blob.plain_len);
+            let content = tx.blob_chunk(&blob.blob_id, position)?;
+            let (key_id, key) = tx.case_key_with_id(case_id)?;
+            let context = BlobPartContext { case_id: *case_id, address: *address, position, last, key_id };
+            let sealed = seal_blob_part(&key, &context, &content).map_err(|_| CoreError::Internal("seal part"))?;
+            Ok(BlobPart { case_id: *case_id, address: *address, position, last, sealed })
+        })
+    }
+
+    fn apply_blob_parts(&mut self, parts: &[BlobPart]) -> Result<u64, CoreError> {
+        let mut refused: Option<(ObjectId, BlobAddress)> = None;
+        let applied = transact(self.session.vault_mut(), |tx| {
+            let missing: BTreeMap<(ObjectId, BlobAddress), MissingAttachment> =
+                tx.missing_attachments()?.into_iter().map(|m| ((m.case_id, m.address), m)).collect();
+            let mut completed = 0;
+            for part in parts {
+                let Some(attachment) = missing.get(&(part.case_id, part.address)) else {
+                    // Not (or no longer) missing: held already, or its case deleted meanwhile.
+                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some()
+                    {
+                        continue;
+                    }
+                    return Err(SyncRefusal::PeerDataRefused.into());
+                };
+                let count = attachment.part_count();
+                if part.position >= count || part.last != (part.position + 1 == count) {
+                    return Err(SyncRefusal::PeerDataRefused.into());
+                }
+                // Opened now as well as at assembly: a part that does not open is refused on
+                // arrival, not after every other part has come.
+                open_part(tx, part.case_id, part.address, part.position, part.last, &part.sealed)?;
+                match tx.stage_blob_part(&part.case_id, &part.address, part.position, &part.sealed) {
+                    Err(StoreError::Damaged { .. }) => return Err(SyncRefusal::PeerDataRefused.into()),
+                    other => other?,
+                }
+                if part.last {
+                    refused = Some((part.case_id, part.address));
+                    assemble(tx, attachment)?;
+                    refused = None;
+                    completed += 1;
+                }
+            }
+            Ok(completed)
+        });
+        if applied.is_err()
+            && let Some((case_id, address)) = refused
+        {
+            // The whole did not check out: drop every part of it, so the next session asks
+            // for it from the start instead of for the same bad last part again.
+            transact(self.session.vault_mut(), |tx| Ok(tx.discard_staged_parts(&case_id, &address)?))?;
+        }
+        applied
     }
 
     fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), CoreError> {

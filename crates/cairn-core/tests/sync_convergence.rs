@@ -13,6 +13,7 @@ use cairn_core::{
     cases::{CaseField, NewPerson, NewTestimony, ObjectId, id_to_hex},
     testing::{PairOutcome, TestTeam, sync_pair},
 };
+use cairn_sync::SyncStore;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -258,4 +259,96 @@ fn only_the_changes_the_other_side_lacks_travel_even_when_it_cannot_know_the_new
     let (on_a, on_b) = (a.session.open_case(&case).expect("a"), b.session.open_case(&case).expect("b"));
     assert_eq!(on_a.record, on_b.record);
     assert_eq!((on_a.record.risk.as_str(), on_a.record.team.as_str()), ("low", "Yanji"));
+}
+
+/// An attachment of `len` bytes on `case`, different for each `seed`.
+fn attach(session: &mut Session, case: &cairn_core::cases::ObjectId, seed: u8, len: usize) -> (ObjectId, Vec<u8>) {
+    let content: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)).collect();
+    let info = session.attach_reader(case, &format!("file-{seed}.bin"), &mut content.as_slice(), true).expect("attach");
+    (info.id, content)
+}
+
+fn export(session: &mut Session, attachment: &ObjectId) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    session.export_attachment(attachment, &mut out).map_err(|error| error.code().to_owned())?;
+    Ok(out)
+}
+
+#[test]
+fn attachments_follow_their_documents_and_a_cut_transfer_resumes_where_it_stopped() {
+    const PART: u64 = 64 * 1024;
+    let mut full = None;
+    for cut in 0.. {
+        let mut team = TestTeam::new(2);
+        let case_a = team.device(0).create_case("Recording").expect("case");
+        let (large, large_content) = attach(team.device(0), &case_a, 1, 4 * 1024 * 1024 + 700_000);
+        let case_b = team.device(1).create_case("Photo").expect("case");
+        let (small, small_content) = attach(team.device(1), &case_b, 2, 100_000);
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("devices");
+        let outcome = sync_pair(&mut b.session, &mut a.session, Some(cut)).expect("no error on a cut");
+        // Whatever arrived is whole or not there at all: never a partial attachment.
+        let arriving = b.session.attachments_arriving().expect("arriving");
+        match export(&mut b.session, &large) {
+            Ok(content) => assert!(content == large_content && arriving.is_empty()),
+            Err(code) => assert!(code == "attachment_not_arrived" || code == "not_found", "{code}"),
+        }
+        let received = arriving.first().map_or(0, |arriving| u64::from(arriving.parts_received));
+        if let PairOutcome::Done(..) = outcome {
+            full = Some(cut);
+        }
+        // The next session brings the rest, and only the rest.
+        let PairOutcome::Done(from_b, _) = sync_pair(&mut b.session, &mut a.session, None).expect("resume") else {
+            unreachable!()
+        };
+        assert_eq!(export(&mut b.session, &large).expect("large on b"), large_content, "cut after {cut}");
+        assert_eq!(export(&mut a.session, &small).expect("small on a"), small_content, "cut after {cut}");
+        assert!(b.session.attachments_arriving().expect("arriving").is_empty());
+        if received > 0 {
+            let parts_left = (large_content.len() as u64).div_ceil(PART) - received;
+            assert!(
+                from_b.bytes_received < (parts_left + 2) * (PART + 200),
+                "cut after {cut}: {received} parts were in, yet {} bytes came again",
+                from_b.bytes_received
+            );
+        }
+        if full.is_some() {
+            break;
+        }
+    }
+    assert!(full.is_some_and(|cut| cut >= 8), "the transfer had several messages to cut: {full:?}");
+}
+
+#[test]
+fn an_attachment_whose_content_does_not_match_its_document_is_refused_and_asked_for_again() {
+    let mut team = TestTeam::new(2);
+    let case = team.device(0).create_case("Evidence").expect("case");
+    let (attachment, content) = attach(team.device(0), &case, 3, 100_000);
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("devices");
+    // B gets the documents, not the attachment: cut the link before its parts travel.
+    for cut in 0.. {
+        sync_pair(&mut b.session, &mut a.session, Some(cut)).expect("cut");
+        if !b.session.attachments_arriving().expect("arriving").is_empty() {
+            break;
+        }
+    }
+    let want = b.session.sync_store().expect("b store").missing_blobs(10).expect("missing");
+    assert_eq!(want.len(), 1, "B lacks exactly the attachment");
+    let (case_id, address) = (want[0].case_id, want[0].address);
+    let mut forged = Vec::new();
+    let mut store = a.session.sync_store().expect("store");
+    let count = store.blob_part_count(&case_id, &address).expect("count").expect("held");
+    for position in 0..count {
+        forged.push(store.blob_part(&case_id, &address, position).expect("part"));
+    }
+    // Swap two parts' contents: each opens only at its own position, so it is refused there.
+    forged.swap(0, 1);
+    forged[0].position = 0;
+    forged[1].position = 1;
+    let error = b.session.sync_store().expect("store").apply_blob_parts(&forged).expect_err("refused");
+    assert_eq!(error.code(), "sync_peer_data_refused");
+    assert_eq!(export(&mut b.session, &attachment).expect_err("not there"), "attachment_not_arrived");
+    // Nothing half-kept: the next session asks from the first part and completes.
+    assert_eq!(b.session.attachments_arriving().expect("arriving")[0].parts_received, 0);
+    let PairOutcome::Done(..) = sync_pair(&mut b.session, &mut a.session, None).expect("sync") else { unreachable!() };
+    assert_eq!(export(&mut b.session, &attachment).expect("arrived"), content);
 }

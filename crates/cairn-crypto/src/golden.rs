@@ -82,3 +82,16 @@ fn vault_header_v1() {
     let db_key = unlocked.master_key.db_key(&header.vault_id());
     check_fixture("vault_header_v1.db_key.txt", db_key.sqlcipher_pragma_value().as_bytes());
 }
+
+#[test]
+fn blob_part_v1_and_attachment_address_v1() {
+    let key = test_keys::case_key(0x5a);
+    let address = crate::attachment_address(&key, &[0xc7; 32], 70_000);
+    let context = crate::BlobPartContext { case_id: [0xca; 16], address, position: 1, last: true, key_id: [0x1d; 16] };
+    let part = "2019년 녹음 part of a recording".as_bytes();
+    let mut fresh = address.to_vec();
+    fresh.extend_from_slice(&crate::blob_part::seal_blob_part_with_nonce(&key, &context, part, [0x3c; 24]).expect("seal"));
+    let committed = check_fixture("blob_part_v1.bin", &fresh);
+    assert_eq!(committed[..32], address, "attachment address v1 drifted");
+    assert_eq!(&*crate::open_blob_part(&key, &context, &committed[32..]).expect("open"), part);
+}

@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 mod blob;
+mod blob_part;
 mod change;
 mod envelope;
 mod error;
@@ -37,6 +38,10 @@ mod team_key;
 pub mod test_vectors;
 
 pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
+pub use blob_part::{
+    AttachmentAddress, BlobPartContext, MAX_SEALED_PART_LEN, attachment_address, blob_part_key_id, open_blob_part,
+    seal_blob_part,
+};
 pub use change::{ChangeContext, MAX_CHANGE_LEN, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};
 pub use error::CryptoError;

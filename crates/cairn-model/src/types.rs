@@ -354,6 +354,11 @@ pub struct AttachmentRef {
     /// The worker who added it.
     #[autosurgeon(missing = "Default::default")]
     pub added_by: String,
+    /// The content's address between devices (hex): a keyed hash of the stored content
+    /// (`cairn_crypto::attachment_address`), so a carrier cannot confirm a known file. Set by
+    /// the device that attached it and reused as given everywhere else.
+    #[autosurgeon(missing = "Default::default")]
+    pub address: String,
 }
 
 /// The root of a testimony document.

@@ -27,8 +27,15 @@ impl VaultTx<'_> {
     /// Seals everything `source` yields as a new blob of `case_id`, one chunk at a time.
     /// Inside the caller's transaction: an error (or a crash) leaves no partial blob.
     pub fn import_blob(&mut self, case_id: &Id, source: &mut dyn Read) -> Result<BlobInfo, StoreError> {
+        self.seal_blob_as(case_id, &cairn_crypto::random_id(), source)
+    }
+
+    /// Seals everything `source` yields as the blob `blob_id` of `case_id`, under the case's
+    /// newest key (a new random id for a local import; the id a case document names for one
+    /// received from a peer).
+    pub(crate) fn seal_blob_as(&self, case_id: &Id, blob_id: &Id, source: &mut dyn Read) -> Result<BlobInfo, StoreError> {
         let (key_version, key) = self.case_key(case_id)?;
-        let blob_id = cairn_crypto::random_id();
+        let blob_id = *blob_id;
         let context = BlobContext { case_id: *case_id, blob_id, key_version };
         let (mut sealer, header) = BlobSealer::new(&key, &context);
         let mut insert =

@@ -510,6 +510,7 @@ impl VaultTx<'_> {
             "DELETE FROM case_summaries WHERE case_id = ?1",
             "DELETE FROM case_objects WHERE case_id = ?1",
             "DELETE FROM search_docs WHERE case_id = ?1",
+            "DELETE FROM attachment_blobs WHERE case_id = ?1",
         ] {
             self.tx.prepare_cached(sql)?.execute([id])?;
         }

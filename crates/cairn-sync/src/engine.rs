@@ -1,14 +1,17 @@
 //! The two state machines: [`Initiator`] and [`Responder`]. See the crate doc for the
 //! protocol, message by message.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
 
-use crate::store::{ChangeHash, DocRef, Incoming, ItemId, ItemKind, ObjectId, PeerId, SyncStore, SyncSummary};
+use crate::store::{
+    BlobAddress, BlobPart, BlobWant, ChangeHash, DocRef, Incoming, ItemId, ItemKind, ObjectId, PeerId, SyncStore,
+    SyncSummary,
+};
 use crate::wire::{
-    self, Changes, Final, Held, Hello, HelloReply, MAX_MESSAGE_LEN, Message, Offer, OfferEntry, Payload, Reconcile,
-    ReconcileReply, Want, WireError,
+    self, Ack, Blobs, Changes, Final, Held, Hello, HelloReply, MAX_MESSAGE_LEN, Message, Offer, OfferEntry, Payload,
+    Reconcile, ReconcileReply, Want, WireError,
 };
 
 /// The most reconciliation rounds a session allows (each round at least halves the ranges
@@ -17,6 +20,10 @@ pub const MAX_RECONCILE_ROUNDS: usize = 64;
 
 /// The most parts (messages) one side may split one phase into (4,096 × 4 MiB = 16 GiB).
 pub const MAX_PARTS: usize = 4096;
+
+/// The most attachments one side asks for in one session (so its wants fit in one message);
+/// the rest are asked for in the next session.
+pub const MAX_BLOB_WANTS: usize = 32_768;
 
 /// negentropy's frame size limit: each reconciliation message stays near 1 MiB, well within
 /// [`MAX_MESSAGE_LEN`], at the cost of more rounds for very large differences.
@@ -281,6 +288,66 @@ impl Common {
         Ok(())
     }
 
+    /// Produces the next `Blobs` message: `wants` (the initiator's, in its first message),
+    /// then parts of what the peer wants until the message is full. Returns it and whether
+    /// every wanted part has been sent.
+    fn blob_message<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        sender: &mut BlobSender,
+        wants: Vec<BlobWant>,
+    ) -> Result<(Message, bool), SyncError<S::Error>> {
+        let mut size = wire::size::OVERHEAD + wants.len() * wire::size::BLOB_WANT;
+        let mut parts = Vec::new();
+        loop {
+            let part = match sender.pending.take() {
+                Some(part) => part,
+                None => match sender.next_part(store)? {
+                    Some(part) => part,
+                    None => return Ok((Message::Blobs(Blobs { more: false, wants, parts }), true)),
+                },
+            };
+            let part_size = wire::size::blob_part(part.sealed.len());
+            if wire::size::OVERHEAD + part_size > MAX_MESSAGE_LEN {
+                return Err(ProtocolError::ItemTooLarge.into());
+            }
+            if size + part_size > MAX_MESSAGE_LEN {
+                sender.pending = Some(part);
+                return Ok((Message::Blobs(Blobs { more: true, wants, parts }), false));
+            }
+            size += part_size;
+            if part.last {
+                self.summary.attachments_sent += 1;
+            }
+            parts.push(part);
+        }
+    }
+
+    /// Checks received parts against what this side asked for, then keeps them (one store
+    /// call, all or nothing).
+    fn receive_blobs<S: SyncStore>(
+        &mut self,
+        store: &mut S,
+        expected: &mut BTreeMap<(ObjectId, BlobAddress), u32>,
+        parts: &[BlobPart],
+    ) -> Result<(), SyncError<S::Error>> {
+        for part in parts {
+            let key = (part.case_id, part.address);
+            let next = expected.get_mut(&key).ok_or(ProtocolError::UnknownObject)?;
+            if part.position != *next {
+                return Err(ProtocolError::UnknownObject.into());
+            }
+            *next += 1;
+            if part.last {
+                expected.remove(&key);
+            }
+        }
+        if !parts.is_empty() {
+            self.summary.attachments_received += store.apply_blob_parts(parts).map_err(SyncError::Store)?;
+        }
+        Ok(())
+    }
+
     fn finish<S: SyncStore>(&mut self, store: &mut S) -> Result<SyncSummary, SyncError<S::Error>> {
         store.record_session(&self.peer, &self.summary).map_err(SyncError::Store)?;
         Ok(self.summary.clone())
@@ -291,6 +358,51 @@ fn object_of(id: &ItemId) -> ObjectId {
     let mut object = [0u8; 16];
     object.copy_from_slice(&id[..16]);
     object
+}
+
+/// The attachments a peer wants, produced part by part.
+#[derive(Default)]
+struct BlobSender {
+    queue: VecDeque<BlobWant>,
+    /// The attachment being sent: its want, the next position, its part count.
+    current: Option<(BlobWant, u32, u32)>,
+    /// A part that did not fit the last message.
+    pending: Option<BlobPart>,
+}
+
+impl BlobSender {
+    fn new(wants: Vec<BlobWant>) -> Self {
+        BlobSender { queue: wants.into(), current: None, pending: None }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty() && self.current.is_none() && self.pending.is_none()
+    }
+
+    /// The next part to send, skipping attachments this side does not hold.
+    fn next_part<S: SyncStore>(&mut self, store: &mut S) -> Result<Option<BlobPart>, SyncError<S::Error>> {
+        loop {
+            if let Some((want, position, count)) = &mut self.current {
+                if *position < *count {
+                    let part = store.blob_part(&want.case_id, &want.address, *position).map_err(SyncError::Store)?;
+                    *position += 1;
+                    return Ok(Some(part));
+                }
+                self.current = None;
+            }
+            let Some(want) = self.queue.pop_front() else { return Ok(None) };
+            if let Some(count) = store.blob_part_count(&want.case_id, &want.address).map_err(SyncError::Store)?
+                && want.from < count
+            {
+                self.current = Some((want, want.from, count));
+            }
+        }
+    }
+}
+
+/// What this side asked for: the next position of each attachment not yet complete.
+fn expected_parts(wants: &[BlobWant]) -> BTreeMap<(ObjectId, BlobAddress), u32> {
+    wants.iter().map(|want| ((want.case_id, want.address), want.from)).collect()
 }
 
 /// Splits wants and payload into parts that each fit in one message.
@@ -353,6 +465,10 @@ enum InitiatorState {
     /// Producing the Final parts (`resume`).
     SendingFinal,
     AwaitAck,
+    /// Producing the Blobs parts (`resume`).
+    SendingBlobs,
+    /// Waiting for the attachments this side asked for.
+    AwaitBlobs,
     Over,
 }
 
@@ -372,6 +488,12 @@ pub struct Initiator {
     /// consumed while the Final parts are produced.
     wants: BTreeMap<DocRef, Vec<ChangeHash>>,
     packer: Packer,
+    /// The attachments the responder wants, being sent.
+    blob_sender: BlobSender,
+    /// This side's wants, sent in its first Blobs message.
+    blob_wants: Vec<BlobWant>,
+    /// The attachments this side asked for, still incomplete.
+    blobs_expected: BTreeMap<(ObjectId, BlobAddress), u32>,
 }
 
 impl Initiator {
@@ -397,6 +519,9 @@ impl Initiator {
             in_play: BTreeMap::new(),
             wants: BTreeMap::new(),
             packer: Packer::new(),
+            blob_sender: BlobSender::default(),
+            blob_wants: Vec::new(),
+            blobs_expected: BTreeMap::new(),
         };
         Ok((initiator, bytes))
     }
@@ -417,10 +542,11 @@ impl Initiator {
     pub fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
         let result = match self.state {
             InitiatorState::SendingFinal => self.pump(store),
+            InitiatorState::SendingBlobs => self.pump_blobs(store),
             InitiatorState::Over => return Err(ProtocolError::Finished.into()),
             _ => Err(ProtocolError::UnexpectedMessage.into()),
         };
-        if result.is_err() {
+        if matches!(result, Err(_) | Ok(Step::Done { .. })) {
             self.state = InitiatorState::Over;
         }
         result
@@ -460,7 +586,28 @@ impl Initiator {
                 self.common.apply(store, changes.payload)?;
                 Ok(Step::Wait)
             }
-            (InitiatorState::AwaitChanges { first: true }, Message::Ack) | (InitiatorState::AwaitAck, Message::Ack) => {
+            (InitiatorState::AwaitChanges { first: true }, Message::Ack(ack))
+            | (InitiatorState::AwaitAck, Message::Ack(ack)) => {
+                if ack.wants.len() > MAX_BLOB_WANTS {
+                    return Err(ProtocolError::TooManyRounds.into());
+                }
+                // Every document is in on both sides: what each lacks of attachments is known.
+                self.blob_sender = BlobSender::new(ack.wants);
+                self.blob_wants = store.missing_blobs(MAX_BLOB_WANTS).map_err(SyncError::Store)?;
+                self.blob_wants.truncate(MAX_BLOB_WANTS);
+                self.blobs_expected = expected_parts(&self.blob_wants);
+                self.state = InitiatorState::SendingBlobs;
+                self.pump_blobs(store)
+            }
+            (InitiatorState::AwaitBlobs, Message::Blobs(blobs)) => {
+                self.common.next_part(blobs.more)?;
+                if !blobs.wants.is_empty() {
+                    return Err(ProtocolError::UnexpectedMessage.into());
+                }
+                self.common.receive_blobs(store, &mut self.blobs_expected, &blobs.parts)?;
+                if blobs.more {
+                    return Ok(Step::Wait);
+                }
                 let summary = self.common.finish(store)?;
                 Ok(Step::Done { send: Vec::new(), summary })
             }
@@ -564,6 +711,24 @@ impl Initiator {
         self.pump(store)
     }
 
+    /// Sends the attachments the responder wants, a message at a time, this side's own wants
+    /// in the first; ends the session when it wants nothing, or waits for the answer.
+    fn pump_blobs<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        // Only the first message carries the wants; the answer comes after the last.
+        let wants = std::mem::take(&mut self.blob_wants);
+        let (message, finished) = self.common.blob_message(store, &mut self.blob_sender, wants)?;
+        if !finished {
+            return Ok(Step::SendAndResume(self.common.outgoing(vec![message], false)?));
+        }
+        if !self.blobs_expected.is_empty() {
+            self.state = InitiatorState::AwaitBlobs;
+            return Ok(Step::Send(self.common.outgoing(vec![message], true)?));
+        }
+        let send = self.common.outgoing(vec![message], false)?;
+        let summary = self.common.finish(store)?;
+        Ok(Step::Done { send, summary })
+    }
+
     /// Packs wanted documents until a part is full (send it and resume) or none is left
     /// (send the rest and wait for the Ack).
     fn pump<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
@@ -608,6 +773,13 @@ enum ResponderState {
     /// Producing the Changes parts (`resume`).
     SendingChanges,
     AwaitFinal,
+    /// Waiting for the initiator's Blobs messages.
+    AwaitBlobs {
+        /// Whether the next is its first (the only one that may carry its wants).
+        first: bool,
+    },
+    /// Producing the Blobs parts (`resume`).
+    SendingBlobs,
     Over,
 }
 
@@ -630,6 +802,10 @@ pub struct Responder {
     /// Documents offered at heads this side does not hold: answered after the Final, when
     /// what the initiator lacks can be computed exactly (see [`SyncStore::holds_heads`]).
     deferred: Vec<(DocRef, Vec<ChangeHash>)>,
+    /// The attachments this side asked for in its Ack, still incomplete.
+    blobs_expected: BTreeMap<(ObjectId, BlobAddress), u32>,
+    /// The attachments the initiator wants, being sent.
+    blob_sender: BlobSender,
 }
 
 impl Responder {
@@ -648,6 +824,8 @@ impl Responder {
             packer: Packer::new(),
             sent_changes: false,
             deferred: Vec::new(),
+            blobs_expected: BTreeMap::new(),
+            blob_sender: BlobSender::default(),
         }
     }
 
@@ -667,6 +845,7 @@ impl Responder {
     pub fn resume<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
         let result = match self.state {
             ResponderState::SendingChanges => self.pump(store),
+            ResponderState::SendingBlobs => self.pump_blobs(store),
             ResponderState::Over => return Err(ProtocolError::Finished.into()),
             _ => Err(ProtocolError::UnexpectedMessage.into()),
         };
@@ -719,6 +898,26 @@ impl Responder {
                     return Ok(Step::Wait);
                 }
                 self.answer_deferred(store)
+            }
+            (ResponderState::AwaitBlobs { first }, Message::Blobs(blobs)) => {
+                if !*first && !blobs.wants.is_empty() || blobs.wants.len() > MAX_BLOB_WANTS {
+                    return Err(ProtocolError::UnexpectedMessage.into());
+                }
+                if *first {
+                    self.blob_sender = BlobSender::new(blobs.wants);
+                }
+                self.state = ResponderState::AwaitBlobs { first: false };
+                self.common.next_part(blobs.more)?;
+                self.common.receive_blobs(store, &mut self.blobs_expected, &blobs.parts)?;
+                if blobs.more {
+                    return Ok(Step::Wait);
+                }
+                if self.blob_sender.is_empty() {
+                    let summary = self.common.finish(store)?;
+                    return Ok(Step::Done { send: Vec::new(), summary });
+                }
+                self.state = ResponderState::SendingBlobs;
+                self.pump_blobs(store)
             }
             _ => Err(ProtocolError::UnexpectedMessage.into()),
         }
@@ -786,7 +985,7 @@ impl Responder {
             && wants.is_empty()
             && payload.is_empty()
         {
-            return self.done(store);
+            return self.acknowledge(store, Vec::new());
         }
         let messages = parts.into_iter().map(changes_message).collect();
         self.state = ResponderState::AwaitFinal;
@@ -838,8 +1037,26 @@ impl Responder {
         Ok(())
     }
 
-    fn done<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
-        let send = self.common.outgoing(vec![Message::Ack], false)?;
+    /// Every document is in: sends `before` and the Ack naming the attachments this side
+    /// lacks, and waits for the initiator's Blobs.
+    fn acknowledge<S: SyncStore>(&mut self, store: &mut S, before: Vec<Message>) -> Result<Step, SyncError<S::Error>> {
+        let mut wants = store.missing_blobs(MAX_BLOB_WANTS).map_err(SyncError::Store)?;
+        wants.truncate(MAX_BLOB_WANTS);
+        self.blobs_expected = expected_parts(&wants);
+        let mut messages = before;
+        messages.push(Message::Ack(Ack { wants }));
+        self.state = ResponderState::AwaitBlobs { first: true };
+        Ok(Step::Send(self.common.outgoing(messages, true)?))
+    }
+
+    /// Sends the attachments the initiator wants, a message at a time; the last ends the
+    /// session.
+    fn pump_blobs<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
+        let (message, finished) = self.common.blob_message(store, &mut self.blob_sender, Vec::new())?;
+        if !finished {
+            return Ok(Step::SendAndResume(self.common.outgoing(vec![message], false)?));
+        }
+        let send = self.common.outgoing(vec![message], false)?;
         let summary = self.common.finish(store)?;
         Ok(Step::Done { send, summary })
     }
@@ -849,7 +1066,7 @@ impl Responder {
     /// so no round trip is added.
     fn answer_deferred<S: SyncStore>(&mut self, store: &mut S) -> Result<Step, SyncError<S::Error>> {
         if self.deferred.is_empty() {
-            return self.done(store);
+            return self.acknowledge(store, Vec::new());
         }
         let mut packer = Packer::new();
         for (doc, their_heads) in std::mem::take(&mut self.deferred) {
@@ -868,10 +1085,7 @@ impl Responder {
         if let Some(Message::Changes(last)) = messages.last_mut() {
             last.more = false;
         }
-        messages.push(Message::Ack);
-        let send = self.common.outgoing(messages, false)?;
-        let summary = self.common.finish(store)?;
-        Ok(Step::Done { send, summary })
+        self.acknowledge(store, messages)
     }
 }
 

@@ -52,8 +52,19 @@
 //!    (`changes_since` R's heads), unless the case was deleted meanwhile; possibly empty.
 //! 7. **R → I `Changes`… `Ack`**: R applied everything; for the documents it deferred in 5 it
 //!    now holds all of I's changes, so it sends exactly what I lacks (`Changes` parts without
-//!    wants, in the same batch as the `Ack`: no round trip is added); both sides record the
-//!    session and are done.
+//!    wants, in the same batch as the `Ack`: no round trip is added). The `Ack` names the
+//!    attachments R lacks ([`SyncStore::missing_blobs`]: referenced by documents R now holds,
+//!    content not held, each from the first part R has not received yet).
+//! 8. **I → R `Blobs`** (one or more parts): I's own missing attachments (first part only),
+//!    then the parts R wants, in order ([`SyncStore::blob_part`]; attachments I does not hold
+//!    are skipped). If I wants nothing, I is done after its last part; R, after applying it.
+//! 9. **R → I `Blobs`** (one or more parts, no wants): the parts I wants; both are done.
+//!
+//! Attachments thus travel after the documents that reference them, part by part (each part
+//! kept on arrival with [`SyncStore::apply_blob_parts`], checked whole when its last part is
+//! in), and a session cut short resumes at the first missing part: nothing is sent twice. A
+//! session where neither side lacks an attachment adds one message (I's empty `Blobs`) and
+//! no round trip.
 //!
 //! Each received message's keys, changes and tombstones are applied with one
 //! [`SyncStore::apply`] call (all or nothing). Large sets are split into parts that each fit a
@@ -63,7 +74,8 @@
 //! negentropy needs about one more round each time the archive grows sixteenfold, and more
 //! when a difference exceeds its frame limit (1 MiB per message).
 //!
-//! Validation: a message of an unexpected kind, a roster out of turn, a document, case key or
+//! Validation: a message of an unexpected kind, a part of an attachment not asked for or out
+//! of order, a roster out of turn, a document, case key or
 //! tombstone outside what is in play (for I: the ids it offered; for R: the documents it
 //! wanted), too many rounds or parts, or malformed negentropy data is a [`ProtocolError`].
 //! R cannot check I's reconciliation, so R only answers for objects it holds and treats an
@@ -81,9 +93,11 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{Initiator, MAX_PARTS, MAX_RECONCILE_ROUNDS, ProtocolError, Responder, Side, Step, SyncError};
+pub use engine::{
+    Initiator, MAX_BLOB_WANTS, MAX_PARTS, MAX_RECONCILE_ROUNDS, ProtocolError, Responder, Side, Step, SyncError,
+};
 pub use store::{
-    CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemId, ItemKind, ObjectId, PeerId, SealedChange, SyncStore,
-    SyncSummary,
+    BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemId, ItemKind, ObjectId, PeerId,
+    SealedChange, SyncStore, SyncSummary,
 };
 pub use wire::WireError;

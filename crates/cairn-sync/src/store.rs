@@ -60,6 +60,36 @@ pub struct CaseKeyWrap {
     pub wrapped: Vec<u8>,
 }
 
+/// An attachment's address: a keyed hash of its content, recorded in the case document by the
+/// device that attached it (opaque here).
+pub type BlobAddress = [u8; 32];
+
+/// An attachment a device lacks, as it asks a peer for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BlobWant {
+    /// The case it belongs to.
+    pub case_id: ObjectId,
+    /// Its address.
+    pub address: BlobAddress,
+    /// The first part wanted (the parts before it arrived in an earlier session).
+    pub from: u32,
+}
+
+/// One part of an attachment, sealed by the sending store (opaque here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobPart {
+    /// The case it belongs to.
+    pub case_id: ObjectId,
+    /// The attachment's address.
+    pub address: BlobAddress,
+    /// Its position, from 0.
+    pub position: u32,
+    /// Whether it is the attachment's last part.
+    pub last: bool,
+    /// The sealed part.
+    pub sealed: Vec<u8>,
+}
+
 /// What one message brings, applied by [`SyncStore::apply`] all or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Incoming {
@@ -90,6 +120,10 @@ pub struct SyncSummary {
     pub bytes_sent: u64,
     /// Message bytes received.
     pub bytes_received: u64,
+    /// Attachments sent whole (their last part sent).
+    pub attachments_sent: u64,
+    /// Attachments received whole and stored.
+    pub attachments_received: u64,
     /// Round trips (messages this device sent that the peer answered).
     pub round_trips: u64,
     /// Whether a newer roster was received and accepted.
@@ -152,6 +186,24 @@ pub trait SyncStore {
     /// until they can apply), then tombstones (verified; a deleted case is destroyed and
     /// never comes back). Idempotent: applying the same thing twice changes nothing.
     fn apply(&mut self, incoming: &Incoming) -> Result<(), Self::Error>;
+
+    /// The attachments this device lacks: referenced by documents it holds, content not held
+    /// (each from the first part not yet received), at most `limit` of them. Called once the
+    /// session's documents have been applied.
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<BlobWant>, Self::Error>;
+
+    /// How many parts the attachment at `address` of `case_id` travels in, if this device
+    /// holds its content (`None`: it does not; the peer will get it from another device).
+    fn blob_part_count(&mut self, case_id: &ObjectId, address: &BlobAddress) -> Result<Option<u32>, Self::Error>;
+
+    /// Part `position` of a held attachment, sealed for travel.
+    fn blob_part(&mut self, case_id: &ObjectId, address: &BlobAddress, position: u32) -> Result<BlobPart, Self::Error>;
+
+    /// Keeps received parts, all or nothing. Parts arrive in order, each attachment's from
+    /// the position this device asked for; when an attachment's last part is in, the store
+    /// checks the whole against the case document (length and content hash) and stores it,
+    /// or discards every part of it and refuses. Returns how many attachments it completed.
+    fn apply_blob_parts(&mut self, parts: &[BlobPart]) -> Result<u64, Self::Error>;
 
     /// Records a finished session with `peer` (last sync per peer, what it acknowledged).
     fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), Self::Error>;

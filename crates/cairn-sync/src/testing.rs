@@ -15,7 +15,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, transaction::Transactable};
 
 use crate::store::{
-    CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemKind, ObjectId, PeerId, SealedChange, SyncStore, SyncSummary,
+    BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemKind, ObjectId, PeerId,
+    SealedChange, SyncStore, SyncSummary,
 };
 
 /// The test store's refusals.
@@ -54,6 +55,26 @@ pub(crate) struct MemStore {
     pub(crate) sessions: Vec<(PeerId, SyncSummary)>,
     /// Fail the next `apply` (to test that a failure ends the session).
     pub(crate) fail_apply: bool,
+    /// Attachment content held, by case and address.
+    pub(crate) blobs: BTreeMap<(ObjectId, BlobAddress), Vec<u8>>,
+    /// Parts received of attachments not yet complete.
+    pub(crate) staged: BTreeMap<(ObjectId, BlobAddress), Vec<Vec<u8>>>,
+    /// Every part sent: (case, address, position), to check nothing is sent twice.
+    pub(crate) parts_sent: Vec<(ObjectId, BlobAddress, u32)>,
+}
+
+/// The size of an attachment part in the test store.
+pub(crate) const TEST_PART_LEN: usize = 64 * 1024;
+
+/// A test attachment's address and checksum (shape only: not a keyed hash).
+fn content_address(content: &[u8]) -> BlobAddress {
+    let mut out = [0u8; 32];
+    for (salt, chunk) in out.chunks_mut(8).enumerate() {
+        let mut hasher = DefaultHasher::new();
+        (salt, content).hash(&mut hasher);
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    out
 }
 
 fn hash16(case_id: &ObjectId, heads: &[ChangeHash]) -> [u8; 16] {
@@ -87,6 +108,9 @@ impl MemStore {
             applies: 0,
             sessions: Vec::new(),
             fail_apply: false,
+            blobs: BTreeMap::new(),
+            staged: BTreeMap::new(),
+            parts_sent: Vec::new(),
         }
     }
 
@@ -144,6 +168,8 @@ impl MemStore {
     fn destroy(&mut self, case_id: ObjectId, tombstone: Vec<u8>) {
         self.docs.retain(|_, doc| doc.case_id != case_id);
         self.keys.remove(&case_id);
+        self.blobs.retain(|(case, _), _| *case != case_id);
+        self.staged.retain(|(case, _), _| *case != case_id);
         self.tombstones.insert(case_id, tombstone);
     }
 
@@ -157,6 +183,42 @@ impl MemStore {
                 (*id, (doc.case_id, heads))
             })
             .collect()
+    }
+
+    /// Attaches `content` to a case held here: the case document references it by address
+    /// (recording its length), and this device holds the content. Returns the address.
+    pub(crate) fn attach(&mut self, case_id: &ObjectId, content: &[u8]) -> BlobAddress {
+        let address = content_address(content);
+        let key = format!("attach:{}", hex::encode(address));
+        self.set_bytes(case_id, &key, (content.len() as u64).to_le_bytes().to_vec()).expect("case document");
+        self.blobs.insert((*case_id, address), content.to_vec());
+        address
+    }
+
+    /// The attachments the held case documents reference: case, address, length.
+    fn referenced_blobs(&self) -> Vec<(ObjectId, BlobAddress, u64)> {
+        let mut referenced = Vec::new();
+        for (doc_id, doc) in &self.docs {
+            if *doc_id != doc.case_id {
+                continue;
+            }
+            for key in doc.doc.keys(ROOT) {
+                let Some(address) = key.strip_prefix("attach:").and_then(|h| hex::decode(h).ok()) else { continue };
+                let Ok(address) = BlobAddress::try_from(address) else { continue };
+                if let Ok(Some((automerge::Value::Scalar(value), _))) = doc.doc.get(ROOT, &key)
+                    && let automerge::ScalarValue::Bytes(bytes) = value.as_ref()
+                    && let Ok(len) = <[u8; 8]>::try_from(bytes.as_slice())
+                {
+                    referenced.push((doc.case_id, address, u64::from_le_bytes(len)));
+                }
+            }
+        }
+        referenced
+    }
+
+    /// What this store would ask a peer for.
+    pub(crate) fn missing_blobs_for_test(&mut self) -> Vec<BlobWant> {
+        SyncStore::missing_blobs(self, usize::MAX).expect("missing")
     }
 
     /// Whether the document holds the change.
@@ -295,6 +357,64 @@ impl SyncStore for MemStore {
         Ok(())
     }
 
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<BlobWant>, MemError> {
+        let mut wants: Vec<BlobWant> = self
+            .referenced_blobs()
+            .into_iter()
+            .filter(|(case_id, address, _)| !self.blobs.contains_key(&(*case_id, *address)))
+            .map(|(case_id, address, _)| {
+                let from = self.staged.get(&(case_id, address)).map_or(0, |parts| parts.len() as u32);
+                BlobWant { case_id, address, from }
+            })
+            .collect();
+        wants.sort();
+        wants.dedup();
+        wants.truncate(limit);
+        Ok(wants)
+    }
+
+    fn blob_part_count(&mut self, case_id: &ObjectId, address: &BlobAddress) -> Result<Option<u32>, MemError> {
+        Ok(self.blobs.get(&(*case_id, *address)).map(|content| content.len().div_ceil(TEST_PART_LEN).max(1) as u32))
+    }
+
+    fn blob_part(&mut self, case_id: &ObjectId, address: &BlobAddress, position: u32) -> Result<BlobPart, MemError> {
+        let content = self.blobs.get(&(*case_id, *address)).ok_or(MemError::UnknownDocument)?;
+        let count = content.len().div_ceil(TEST_PART_LEN).max(1);
+        let start = position as usize * TEST_PART_LEN;
+        let sealed = content.get(start..(start + TEST_PART_LEN).min(content.len())).ok_or(MemError::Malformed)?.to_vec();
+        self.parts_sent.push((*case_id, *address, position));
+        Ok(BlobPart { case_id: *case_id, address: *address, position, last: position as usize + 1 == count, sealed })
+    }
+
+    fn apply_blob_parts(&mut self, parts: &[BlobPart]) -> Result<u64, MemError> {
+        // All or nothing: work on copies.
+        let referenced: BTreeMap<(ObjectId, BlobAddress), u64> =
+            self.referenced_blobs().into_iter().map(|(case_id, address, len)| ((case_id, address), len)).collect();
+        let mut staged = self.staged.clone();
+        let mut completed = Vec::new();
+        for part in parts {
+            let key = (part.case_id, part.address);
+            let len = *referenced.get(&key).ok_or(MemError::UnknownDocument)?;
+            let list = staged.entry(key).or_default();
+            if part.position as usize != list.len() {
+                return Err(MemError::Malformed);
+            }
+            list.push(part.sealed.clone());
+            if part.last {
+                let content: Vec<u8> = staged.remove(&key).unwrap_or_default().concat();
+                if content.len() as u64 != len || content_address(&content) != part.address {
+                    self.staged.remove(&key);
+                    return Err(MemError::Malformed);
+                }
+                completed.push((key, content));
+            }
+        }
+        self.staged = staged;
+        let count = completed.len() as u64;
+        self.blobs.extend(completed);
+        Ok(count)
+    }
+
     fn record_session(&mut self, peer: &PeerId, summary: &SyncSummary) -> Result<(), MemError> {
         self.sessions.push((*peer, summary.clone()));
         Ok(())
@@ -380,15 +500,39 @@ fn deliver(
 
 /// Runs a whole session between two stores in memory, `a` initiating.
 pub(crate) fn run(a: &mut MemStore, b: &mut MemStore) -> Result<Outcome, String> {
+    run_cut(a, b, usize::MAX)
+}
+
+/// Runs a session whose link is cut after `deliveries` messages have reached either side
+/// (`Err("cut")`): what each side applied stays, nothing else.
+pub(crate) fn run_cut(a: &mut MemStore, b: &mut MemStore, deliveries: usize) -> Result<Outcome, String> {
     use crate::{Initiator, Responder};
     let (mut initiator, hello) = Initiator::start(a, PEER_R).map_err(|e| e.code().to_string())?;
     let mut responder = Responder::new(PEER_I);
     let mut to_b = vec![hello];
     let mut to_a: Vec<Vec<u8>> = Vec::new();
     let (mut a_done, mut b_done, mut resumes) = (None, None, 0);
+    let mut delivered = 0usize;
+    let mut cut = |inbox: &mut Vec<Vec<u8>>| {
+        let allowed = deliveries.saturating_sub(delivered);
+        let cut = inbox.len() > allowed;
+        inbox.truncate(allowed);
+        delivered += inbox.len();
+        cut
+    };
     for _ in 0..100_000 {
-        deliver(&mut responder, b, std::mem::take(&mut to_b), &mut to_a, &mut b_done, &mut resumes)?;
-        deliver(&mut initiator, a, std::mem::take(&mut to_a), &mut to_b, &mut a_done, &mut resumes)?;
+        let mut inbox = std::mem::take(&mut to_b);
+        let cut_here = cut(&mut inbox);
+        deliver(&mut responder, b, inbox, &mut to_a, &mut b_done, &mut resumes)?;
+        if cut_here {
+            return Err("cut".into());
+        }
+        let mut inbox = std::mem::take(&mut to_a);
+        let cut_here = cut(&mut inbox);
+        deliver(&mut initiator, a, inbox, &mut to_b, &mut a_done, &mut resumes)?;
+        if cut_here {
+            return Err("cut".into());
+        }
         if to_a.is_empty() && to_b.is_empty() {
             return match (a_done, b_done) {
                 (Some(initiator), Some(responder)) => Ok(Outcome { initiator, responder, resumes }),

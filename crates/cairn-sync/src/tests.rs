@@ -279,7 +279,8 @@ fn protocol_violations_end_the_session() {
     let error = Responder::new(PEER_I).resume(&mut b).expect_err("refused");
     assert!(matches!(error, SyncError::Protocol(ProtocolError::UnexpectedMessage)));
     // An unexpected kind first.
-    let error = Responder::new(PEER_I).receive(&mut b, &Message::Ack.encode()).expect_err("refused");
+    let error =
+        Responder::new(PEER_I).receive(&mut b, &Message::Ack(crate::wire::Ack::default()).encode()).expect_err("refused");
     assert!(matches!(error, SyncError::Protocol(ProtocolError::UnexpectedMessage)));
     // Garbled negentropy data.
     let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
@@ -294,7 +295,7 @@ fn protocol_violations_end_the_session() {
     let error = responder.receive(&mut b, &offer).expect_err("refused");
     assert!(matches!(error, SyncError::Protocol(ProtocolError::UnexpectedRoster)));
     // Then everything after is refused.
-    let error = responder.receive(&mut b, &Message::Ack.encode()).expect_err("over");
+    let error = responder.receive(&mut b, &Message::Ack(crate::wire::Ack::default()).encode()).expect_err("over");
     assert!(matches!(error, SyncError::Protocol(ProtocolError::Finished)));
     // Changes for a document the initiator never offered.
     a.create_case(id(1));
@@ -537,5 +538,149 @@ mod properties {
 
     fn first_case_alive(device: &MemStore, doc: &ObjectId) -> bool {
         device.docs.contains_key(doc)
+    }
+}
+
+/// Content of `len` bytes, different for each `seed`.
+fn content(seed: u8, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+#[test]
+fn attachments_travel_both_ways_after_their_documents_and_only_once() {
+    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+    a.create_case(id(1));
+    b.create_case(id(2));
+    let on_a = a.attach(&id(1), &content(1, 200_000));
+    let empty_on_a = a.attach(&id(1), &[]);
+    let on_b = b.attach(&id(2), &content(2, 70_000));
+    let outcome = sync(&mut a, &mut b);
+    converged(&mut a, &mut b);
+    assert_eq!(b.blobs.get(&(id(1), on_a)), Some(&content(1, 200_000)));
+    assert_eq!(b.blobs.get(&(id(1), empty_on_a)), Some(&Vec::new()));
+    assert_eq!(a.blobs.get(&(id(2), on_b)), Some(&content(2, 70_000)));
+    let (i, r) = (&outcome.initiator, &outcome.responder);
+    assert_eq!((i.attachments_sent, r.attachments_received), (2, 2));
+    assert_eq!((r.attachments_sent, i.attachments_received), (1, 1));
+    assert!(i.round_trips <= 5, "documents in at most 4, attachments in one more: {}", i.round_trips);
+    assert!(b.staged.is_empty() && a.staged.is_empty());
+    // Nothing is sent again: the next session has nothing to carry, and no extra round trip.
+    let (sent_a, sent_b) = (a.parts_sent.len(), b.parts_sent.len());
+    assert_eq!(sent_a, 4 + 1);
+    let again = sync(&mut b, &mut a);
+    assert_eq!((a.parts_sent.len(), b.parts_sent.len()), (sent_a, sent_b));
+    assert_eq!(again.initiator.attachments_received + again.responder.attachments_received, 0);
+    assert!(again.initiator.round_trips <= 2, "round trips {}", again.initiator.round_trips);
+}
+
+#[test]
+fn a_large_attachment_is_split_into_messages_that_fit() {
+    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+    a.create_case(id(1));
+    let large = content(3, 10 * 1024 * 1024 + 17);
+    let address = a.attach(&id(1), &large);
+    let outcome = sync(&mut b, &mut a);
+    assert_eq!(b.blobs.get(&(id(1), address)), Some(&large));
+    assert!(outcome.resumes >= 2, "parts produced a message at a time ({} resumes)", outcome.resumes);
+    assert_eq!(outcome.responder.attachments_sent, 1);
+    assert_eq!(outcome.initiator.attachments_received, 1);
+}
+
+#[test]
+fn a_cut_link_keeps_whole_parts_and_the_next_session_sends_only_the_rest() {
+    let large = content(4, 9 * 1024 * 1024);
+    let mut cut_somewhere = false;
+    for deliveries in 1..12 {
+        let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+        a.create_case(id(1));
+        let address = a.attach(&id(1), &large);
+        match crate::testing::run_cut(&mut b, &mut a, deliveries) {
+            Err(cut) => {
+                assert_eq!(cut, "cut");
+                cut_somewhere = true;
+            }
+            Ok(_) => continue,
+        }
+        let staged = b.staged.get(&(id(1), address)).map_or(0, Vec::len);
+        assert!(!b.blobs.contains_key(&(id(1), address)) || staged == 0);
+        let sent_before = a.parts_sent.len();
+        sync(&mut b, &mut a);
+        assert_eq!(b.blobs.get(&(id(1), address)), Some(&large), "cut after {deliveries}");
+        let resent = a.parts_sent.len() - sent_before;
+        let total = large.len().div_ceil(crate::testing::TEST_PART_LEN);
+        if b.staged.is_empty() && staged > 0 {
+            assert_eq!(resent, total - staged, "only the missing parts travel again");
+        }
+        converged(&mut a, &mut b);
+    }
+    assert!(cut_somewhere);
+}
+
+#[test]
+fn attachment_parts_not_asked_for_or_out_of_order_end_the_session() {
+    use crate::wire::{Ack, Blobs};
+    use crate::{BlobPart, BlobWant};
+    let part = |position, last| BlobPart { case_id: id(1), address: [7; 32], position, last, sealed: b"part".to_vec() };
+    // The responder after its Ack asked for nothing: any part is refused.
+    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+    let (_, hello) = Initiator::start(&mut a, PEER_R).expect("start");
+    let mut responder = Responder::new(PEER_I);
+    let Step::Send(reply) = responder.receive(&mut b, &hello).expect("hello") else { panic!("reply") };
+    assert_eq!(reply.len(), 1);
+    let offer = Message::Offer(wire::Offer::default()).encode();
+    let Step::Send(ack) = responder.receive(&mut b, &offer).expect("offer") else { panic!("ack") };
+    assert_eq!(Message::decode(&ack[0]).expect("ack"), Message::Ack(Ack::default()));
+    let hostile = Message::Blobs(Blobs { more: false, wants: Vec::new(), parts: vec![part(0, true)] }).encode();
+    let error = responder.receive(&mut b, &hostile).expect_err("refused");
+    assert!(matches!(error, SyncError::Protocol(ProtocolError::UnknownObject)), "{error:?}");
+
+    // The initiator asked for one attachment from part 0: part 1 first is refused, and so are
+    // wants in the responder's answer.
+    let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
+    b.create_case(id(1));
+    let address = b.attach(&id(1), &content(5, 100_000));
+    sync(&mut b, &mut a);
+    b.blobs.clear();
+    a.blobs.clear();
+    assert_eq!(a.missing_blobs_for_test(), vec![BlobWant { case_id: id(1), address, from: 0 }]);
+    for (message, expected) in [
+        (
+            Blobs { more: false, wants: Vec::new(), parts: vec![BlobPart { address, ..part(1, true) }] },
+            "sync_unknown_object",
+        ),
+        (
+            Blobs { more: false, wants: vec![BlobWant { case_id: id(1), address, from: 0 }], parts: Vec::new() },
+            "sync_unexpected_message",
+        ),
+    ] {
+        let (mut initiator, hello) = Initiator::start(&mut a, PEER_R).expect("start");
+        let mut responder = Responder::new(PEER_I);
+        let mut to_responder = vec![hello];
+        let error = loop {
+            let mut to_initiator = Vec::new();
+            for bytes in to_responder.drain(..) {
+                if let Step::Send(out) = responder.receive(&mut b, &bytes).expect("responder") {
+                    to_initiator.extend(out);
+                }
+            }
+            let mut failed = None;
+            for bytes in to_initiator {
+                let injected = Message::decode(&bytes).is_ok_and(|m| matches!(m, Message::Ack(_)));
+                match initiator.receive(&mut a, &bytes) {
+                    Ok(Step::Send(out)) if injected => {
+                        // The initiator asked for the attachment; answer it with the hostile message.
+                        assert_eq!(out.len(), 1);
+                        failed = Some(initiator.receive(&mut a, &Message::Blobs(message.clone()).encode()));
+                    }
+                    Ok(Step::Send(out)) => to_responder.extend(out),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            if let Some(result) = failed {
+                break result.expect_err("refused");
+            }
+        };
+        assert_eq!(error.code(), expected);
+        assert!(!a.blobs.contains_key(&(id(1), address)));
     }
 }

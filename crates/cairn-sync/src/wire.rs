@@ -24,7 +24,8 @@
 //! | `0x05` | [`Offer`] | more (flag), roster (option bytes), entries, tombstones |
 //! | `0x06` | [`Changes`] | more (flag), wants, payload |
 //! | `0x07` | [`Final`] | more (flag), payload |
-//! | `0x08` | `Ack` | (empty) |
+//! | `0x08` | [`Ack`] | blob wants |
+//! | `0x09` | [`Blobs`] | more (flag), blob wants, blob parts |
 //!
 //! - entries: count, then per entry: object id, option (case id, heads).
 //! - heads: count, then 32-byte hashes.
@@ -32,13 +33,18 @@
 //! - wants: count, then per want: [`DocRef`], heads.
 //! - payload: case keys (count, then per key: case id, bytes), changes (count, then per entry:
 //!   [`DocRef`], count, then per change: bytes), tombstones.
+//! - blob wants: count, then per want: case id, address (32 bytes), first part wanted (u32).
+//! - blob parts: count, then per part: case id, address, position (u32), last (flag), bytes.
+//!
+//! Version 2 added the attachment phase (`Ack` carries blob wants; `Blobs`); version 1 never
+//! left development, so nothing reads it.
 
-use crate::store::{CaseKeyWrap, ChangeHash, DocRef, ObjectId, SealedChange};
+use crate::store::{BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, ObjectId, SealedChange};
 
 /// The format version this build writes and reads (the first byte of every message). It is
 /// also the sync protocol version: a peer speaking another version is refused at its first
 /// message.
-pub const WIRE_VERSION: u8 = 1;
+pub const WIRE_VERSION: u8 = 2;
 
 /// The largest message this build sends or accepts, in bytes (4 MiB). A hostile peer cannot
 /// make a device allocate more than this per message.
@@ -52,6 +58,7 @@ const KIND_OFFER: u8 = 0x05;
 const KIND_CHANGES: u8 = 0x06;
 const KIND_FINAL: u8 = 0x07;
 const KIND_ACK: u8 = 0x08;
+const KIND_BLOBS: u8 = 0x09;
 
 /// Why bytes are not a valid message. Messages are fixed sentences with no peer data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -204,6 +211,26 @@ pub struct Final {
     pub payload: Payload,
 }
 
+/// The responder's last word on the documents: everything applied, and the attachments it
+/// lacks (referenced by documents it now holds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ack {
+    /// The attachments the responder wants, each from the first part it lacks.
+    pub wants: Vec<BlobWant>,
+}
+
+/// Attachment parts, in one or more messages per side: the initiator's answer to the
+/// [`Ack`]'s wants (its own wants in the first part), then the responder's answer to those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blobs {
+    /// More parts follow.
+    pub more: bool,
+    /// The sender's own wants (only in the initiator's first message).
+    pub wants: Vec<BlobWant>,
+    /// Parts of wanted attachments, in order.
+    pub parts: Vec<BlobPart>,
+}
+
 /// One sync message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -221,8 +248,10 @@ pub enum Message {
     Changes(Changes),
     /// Initiator → responder: the changes it wanted.
     Final(Final),
-    /// Responder → initiator: everything applied; the session is over.
-    Ack,
+    /// Responder → initiator: every document applied; the attachments it wants.
+    Ack(Ack),
+    /// Both ways: attachment parts.
+    Blobs(Blobs),
 }
 
 impl Message {
@@ -236,7 +265,8 @@ impl Message {
             Message::Offer(_) => "offer",
             Message::Changes(_) => "changes",
             Message::Final(_) => "final",
-            Message::Ack => "ack",
+            Message::Ack(_) => "ack",
+            Message::Blobs(_) => "blobs",
         }
     }
 
@@ -299,7 +329,23 @@ impl Message {
                 w.flag(m.more);
                 w.payload(&m.payload);
             }
-            Message::Ack => w.u8(KIND_ACK),
+            Message::Ack(m) => {
+                w.u8(KIND_ACK);
+                w.blob_wants(&m.wants);
+            }
+            Message::Blobs(m) => {
+                w.u8(KIND_BLOBS);
+                w.flag(m.more);
+                w.blob_wants(&m.wants);
+                w.count(m.parts.len());
+                for part in &m.parts {
+                    w.raw(&part.case_id);
+                    w.raw(&part.address);
+                    w.raw(&part.position.to_le_bytes());
+                    w.flag(part.last);
+                    w.bytes(&part.sealed);
+                }
+            }
         }
         w.0
     }
@@ -348,7 +394,23 @@ impl Message {
                 Message::Changes(Changes { more, wants, payload })
             }
             KIND_FINAL => Message::Final(Final { more: r.flag()?, payload: r.payload()? }),
-            KIND_ACK => Message::Ack,
+            KIND_ACK => Message::Ack(Ack { wants: r.blob_wants()? }),
+            KIND_BLOBS => {
+                let more = r.flag()?;
+                let wants = r.blob_wants()?;
+                let count = r.count(size::BLOB_PART_ENTRY)?;
+                let mut parts = Vec::with_capacity(count);
+                for _ in 0..count {
+                    parts.push(BlobPart {
+                        case_id: r.array()?,
+                        address: r.array()?,
+                        position: u32::from_le_bytes(r.array()?),
+                        last: r.flag()?,
+                        sealed: r.bytes()?,
+                    });
+                }
+                Message::Blobs(Blobs { more, wants, parts })
+            }
             _ => return Err(WireError::UnknownKind),
         };
         if r.position != bytes.len() {
@@ -379,6 +441,14 @@ pub(crate) mod size {
     /// A want.
     pub(crate) fn want(heads: usize) -> usize {
         32 + 4 + 32 * heads
+    }
+    /// A blob want.
+    pub(crate) const BLOB_WANT: usize = 16 + 32 + 4;
+    /// A blob part entry, without its bytes.
+    pub(crate) const BLOB_PART_ENTRY: usize = 16 + 32 + 4 + 1 + 4;
+    /// A blob part.
+    pub(crate) fn blob_part(len: usize) -> usize {
+        BLOB_PART_ENTRY + len
     }
     /// An offer entry.
     pub(crate) fn offer_entry(heads: Option<usize>) -> usize {
@@ -440,6 +510,14 @@ impl Writer {
         for (case_id, bytes) in tombstones {
             self.raw(case_id);
             self.bytes(bytes);
+        }
+    }
+    fn blob_wants(&mut self, wants: &[BlobWant]) {
+        self.count(wants.len());
+        for want in wants {
+            self.raw(&want.case_id);
+            self.raw(&want.address);
+            self.raw(&want.from.to_le_bytes());
         }
     }
     fn payload(&mut self, payload: &Payload) {
@@ -533,6 +611,14 @@ impl<'a> Reader<'a> {
             tombstones.push((self.array()?, self.bytes()?));
         }
         Ok(tombstones)
+    }
+    fn blob_wants(&mut self) -> Result<Vec<BlobWant>, WireError> {
+        let count = self.count(size::BLOB_WANT)?;
+        let mut wants = Vec::with_capacity(count);
+        for _ in 0..count {
+            wants.push(BlobWant { case_id: self.array()?, address: self.array()?, from: u32::from_le_bytes(self.array()?) });
+        }
+        Ok(wants)
     }
     fn payload(&mut self) -> Result<Payload, WireError> {
         let count = self.count(16 + 4)?;

@@ -82,6 +82,8 @@ pub(crate) struct SummaryDto {
     changes_received: u64,
     tombstones_sent: u64,
     tombstones_received: u64,
+    attachments_sent: u64,
+    attachments_received: u64,
     bytes_sent: u64,
     bytes_received: u64,
     round_trips: u64,
@@ -412,7 +414,9 @@ async fn run(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResult
     report(SyncProgress::Connected { peer: peer.clone() });
     let started = Instant::now();
     let summary = drive(&report, &desktop, &mut channel, initiator).await?;
-    report(SyncProgress::Finished { cases_changed: summary.documents_received > 0 || summary.tombstones_received > 0 });
+    report(SyncProgress::Finished {
+        cases_changed: summary.documents_received > 0 || summary.tombstones_received > 0 || summary.attachments_received > 0,
+    });
     // The peer has everything it needs; a failed goodbye changes nothing.
     let _ = channel.close().await;
     Ok(OutcomeDto {
@@ -424,6 +428,8 @@ async fn run(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResult
             changes_received: summary.changes_received,
             tombstones_sent: summary.tombstones_sent,
             tombstones_received: summary.tombstones_received,
+            attachments_sent: summary.attachments_sent,
+            attachments_received: summary.attachments_received,
             bytes_sent: summary.bytes_sent,
             bytes_received: summary.bytes_received,
             round_trips: summary.round_trips,

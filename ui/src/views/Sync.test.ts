@@ -17,7 +17,7 @@ function overview(peers: SyncOverview['peers'] = [], inTeam = true): SyncOvervie
 const OUTCOME: SyncOutcome = {
   peer: PEER,
   summary: {
-    documents_sent: 2, documents_received: 3, changes_sent: 4, changes_received: 5, tombstones_sent: 0, tombstones_received: 1,
+    documents_sent: 2, documents_received: 3, changes_sent: 4, changes_received: 5, tombstones_sent: 0, tombstones_received: 1, attachments_sent: 1, attachments_received: 2,
     bytes_sent: 2048, bytes_received: 4096, round_trips: 3, roster_updated: false, millis: 1500,
   },
 };

@@ -7,13 +7,13 @@ use std::{
     path::Path,
 };
 
-use cairn_crypto::ContentHasher;
+use cairn_crypto::{ContentHasher, attachment_address};
 use cairn_model::{
     AttachmentRef, CaseDoc, ImageFormat, MetadataHandling, ObjectId, ObjectKind, StrippingReader, id_to_hex, parse_id,
     validate,
 };
 use cairn_store::{
-    VaultTx,
+    BlobInfo, StoreError, VaultTx,
     fsutil::{AtomicFile, Existing},
 };
 
@@ -39,6 +39,15 @@ pub(crate) fn attachment_reference(
         .ok_or(CoreError::NotFound(ObjectKind::Attachment.as_str()))?;
     let blob_id = parse_id(&reference.blob_id)?;
     Ok((case_id, reference, blob_id))
+}
+
+/// Gives a blob this vault just made its address (a keyed hash of its content under the case
+/// key, see `cairn_crypto::attachment_address`), recorded with the blob and in the reference.
+pub(crate) fn address_new_blob(tx: &mut VaultTx<'_>, blob: &BlobInfo) -> Result<String, CoreError> {
+    let (_, key) = tx.case_key(&blob.case_id)?;
+    let address = attachment_address(&key, &blob.content_hash, blob.plain_len);
+    tx.set_blob_address(&blob.blob_id, &address)?;
+    Ok(hex32(&address))
 }
 
 /// Reads the whole source, hashing it and keeping its first bytes (to recognise the format).
@@ -162,6 +171,7 @@ impl Session {
                 (blob, handling, report.removed_parts)
             };
             let format = ImageFormat::sniff(&hashing.head);
+            let address = address_new_blob(tx, &blob)?;
             let reference = AttachmentRef {
                 blob_id: id_to_hex(&blob.blob_id),
                 file_name: file_name.clone(),
@@ -173,6 +183,7 @@ impl Session {
                 metadata: handling.name().to_owned(),
                 added_at: now,
                 added_by: author.clone(),
+                address,
             };
             doc.add_attachment(&id, reference.clone(), now)?;
             commit_doc(tx, case_id, case_id, &mut doc, now)?;
@@ -191,7 +202,12 @@ impl Session {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
             let (case_id, reference, blob_id) = attachment_reference(tx, attachment_id, &author)?;
-            let blob = tx.export_blob(&blob_id, sink)?;
+            let blob = match tx.export_blob(&blob_id, sink) {
+                Err(StoreError::NotFound { .. }) if !reference.address.is_empty() => {
+                    return Err(CaseError::NotArrived.into());
+                }
+                other => other?,
+            };
             if blob.case_id != case_id || hex32(&blob.content_hash) != reference.stored_hash {
                 return Err(CaseError::HashMismatch.into());
             }

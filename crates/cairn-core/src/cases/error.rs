@@ -23,6 +23,10 @@ pub enum CaseError {
     /// An attachment's content did not match its recorded hash.
     #[error("the attachment does not match its recorded content hash")]
     HashMismatch,
+    /// The attachment was made on another device and its content has not arrived here yet
+    /// (it comes with a later sync).
+    #[error("the attachment's content has not arrived on this device yet")]
+    NotArrived,
     /// The worker stopped the import or export (see [`Cancelled`]); nothing was kept.
     #[error("the work was cancelled; nothing was kept")]
     Cancelled,
@@ -37,6 +41,7 @@ impl CaseError {
             CaseError::TargetFolder => "target_folder",
             CaseError::SourceUnreadable => "source_unreadable",
             CaseError::HashMismatch => "attachment_hash_mismatch",
+            CaseError::NotArrived => "attachment_not_arrived",
             CaseError::Cancelled => "cancelled",
         }
     }

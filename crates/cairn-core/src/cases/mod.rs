@@ -50,7 +50,7 @@ pub use pipeline::{heads_hash, now_ms};
 pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 
 // The write path, shared with recordings (which add attachments to cases).
-pub(crate) use attachments::attachment_reference;
+pub(crate) use attachments::{address_new_blob, attachment_reference};
 pub(crate) use pipeline::{apply_remote_changes, commit_doc, hex32, load_doc, read, rebuild_stale_summaries, transact};
 
 /// A document's log is compacted into one snapshot when it reaches this many chunks.

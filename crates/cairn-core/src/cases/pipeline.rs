@@ -14,7 +14,7 @@ use cairn_model::{
     types::{Hydrate, Reconcile},
     validate,
 };
-use cairn_store::{CaseSummaryRow, StoreError, Vault, VaultTx};
+use cairn_store::{AttachmentBlobRow, CaseSummaryRow, StoreError, Vault, VaultTx};
 
 use super::COMPACT_AFTER_CHUNKS;
 use crate::{CoreError, Session};
@@ -237,6 +237,7 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
     let objects: Vec<(ObjectId, &str)> =
         record.objects().into_iter().map(|(object_id, kind)| (object_id, kind.as_str())).collect();
     tx.replace_case_objects(case_id, &objects)?;
+    tx.replace_attachment_blobs(case_id, &attachment_rows(&record))?;
     let conflicts = doc.conflicts()?.len();
     tx.set_doc_conflicts(case_id, case_id, u32::try_from(conflicts).unwrap_or(u32::MAX))?;
     let counts = record.counts();
@@ -273,6 +274,24 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, case_id, &rows)?;
     Ok(())
+}
+
+/// The attachment rows of a case document: every reference with an address. References
+/// made before addresses existed have none; their content stays on the device that holds it.
+fn attachment_rows(record: &CaseRecord) -> Vec<AttachmentBlobRow> {
+    let parse32 = |hex_text: &str| hex::decode(hex_text).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+    record
+        .attachments
+        .values()
+        .filter_map(|reference| {
+            Some(AttachmentBlobRow {
+                blob_id: cairn_model::parse_id(&reference.blob_id).ok()?,
+                address: parse32(&reference.address)?,
+                stored_size: reference.stored_size,
+                stored_hash: parse32(&reference.stored_hash)?,
+            })
+        })
+        .collect()
 }
 
 /// Rebuilds a testimony's search rows and marks its case as changed.
