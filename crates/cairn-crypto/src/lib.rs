@@ -55,8 +55,9 @@ pub use noise::{
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
 pub use team_key::{
-    LabelContext, LabelSubject, MAX_LABEL_LEN, SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN,
-    TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey, TeamKeyContext,
+    EarlierTeamKeyContext, LabelContext, LabelSubject, MAX_LABEL_LEN, ROOT_COMMITMENT_LEN, SEALED_EARLIER_TEAM_KEY_LEN,
+    SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN, TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey,
+    TeamKeyContext, next_root_commitment,
 };
 
 /// Hash of a blob's plaintext (SHA-256), recorded so an exported copy can be checked.
