@@ -12,6 +12,7 @@
 //! VMK --HKDF--> K_db (SQLCipher raw key), K_wrap (wraps case keys), K_dev (wraps device keys)
 //! K_wrap wraps DEK_case; DEK_case seals record envelopes and blob streams of that case
 //! team key of epoch n --HKDF--> Noise psk of epoch n (live sync handshake, `noise.rs`)
+//! team key of epoch n seals the team keys of epochs < n (roster v2, `team_key.rs`)
 //! ```
 #![deny(unsafe_code)]
 
