@@ -516,7 +516,7 @@ impl Session {
     /// Test support (feature `testing`): HQ re-issues the roster it holds, under the next
     /// version, in the old format v1 that HQ no longer writes, so tests can prove that devices
     /// holding v1 rosters still import them and move on to v2. Refused for a roster whose
-    /// policy v1 cannot carry.
+    /// policy v1 cannot carry. The outcome names HQ's own device.
     pub fn reissue_roster_as_v1(&mut self) -> Result<RosterIssued, CoreError> {
         let vault = self.vault_mut();
         let hq = load_hq(vault)?;

@@ -43,6 +43,8 @@ pub fn genesis(
 /// compared in person (`confirmed` is what the person at HQ typed or scanned from the device's
 /// screen). Returns the next roster (same team key epoch, with every earlier epoch's key: see
 /// the module docs for `held_earlier`).
+// Each argument is a distinct key or decision of the person at HQ; a struct grouping them
+// would only rename the list.
 #[allow(clippy::too_many_arguments)]
 pub fn enroll(
     current: &Roster,
