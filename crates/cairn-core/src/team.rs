@@ -9,13 +9,15 @@
 //! Writes use optimistic concurrency: the roster version read before deciding is the one
 //! replaced (compare-and-swap), so two processes importing at once cannot interleave.
 
+use std::collections::BTreeMap;
+
 use cairn_crypto::{
     AgreementKeyUse, AgreementPublicKey, AgreementSecretKey, DeviceWrapKey, Fingerprint, SigningKeyUse, SigningPublicKey,
     SigningSecretKey, TeamKey,
 };
 use cairn_store::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
-use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone};
-pub use cairn_team::{Role, Standing, TeamError};
+use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone, Validity};
+pub use cairn_team::{HandoverPurge, Role, Standing, TeamError};
 
 use crate::{CoreError, Session};
 
@@ -147,6 +149,19 @@ pub struct RosterView {
     pub members: Vec<MemberView>,
     /// Revoked devices, by device id.
     pub revoked: Vec<RevokedView>,
+    /// The roster's format version (1 for a roster issued before v2; it then carries the
+    /// default policy below).
+    pub format_version: u8,
+    /// What a field device does with a case after HQ's handover receipt.
+    pub handover_purge: HandoverPurge,
+    /// The roles whose devices may read sealed identity fields (HQ always among them).
+    pub identity_readers: Vec<Role>,
+    /// The roster is not accepted before this instant (ms since the Unix epoch), if bounded.
+    pub valid_from_ms: Option<u64>,
+    /// The roster is not accepted after this instant (ms since the Unix epoch), if bounded.
+    pub valid_until_ms: Option<u64>,
+    /// Whether HQ has committed to its next root key (pre-rotation).
+    pub next_root_committed: bool,
 }
 
 /// Called once right after a vault is created, inside `create_vault`: gives the vault its
@@ -263,7 +278,16 @@ impl Session {
         let confirmed = Fingerprint::parse(confirmed_fingerprint).map_err(|_| TeamError::MalformedFingerprint)?;
         let vault = self.vault_mut();
         let hq = load_hq(vault)?;
-        let next = cairn_team::org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &confirmed, role, name)?;
+        let next = cairn_team::org::enroll(
+            &hq.roster,
+            &hq.team_key,
+            &hq.held_earlier(),
+            &hq.root,
+            &request,
+            &confirmed,
+            role,
+            name,
+        )?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued {
             device_id: request.keys().device_id.to_string(),
@@ -273,13 +297,22 @@ impl Session {
     }
 
     /// HQ: revokes a device (32 hex digits). The new roster rotates the team key: a new
-    /// epoch, sealed to the remaining members only.
+    /// epoch, sealed to the remaining members only, carrying every earlier epoch's key HQ holds
+    /// sealed under it (so a device enrolled later reads what was shared before).
     pub fn revoke_device(&mut self, device_id: &str) -> Result<RosterIssued, CoreError> {
         let device = DeviceId::parse_hex(device_id)?;
         let vault = self.vault_mut();
         let hq = load_hq(vault)?;
         let new_team_key = TeamKey::generate();
-        let next = cairn_team::org::revoke(&hq.roster, &hq.team_key, &new_team_key, &hq.root, device, hq.device_id)?;
+        let next = cairn_team::org::revoke(
+            &hq.roster,
+            &hq.team_key,
+            &hq.held_earlier(),
+            &new_team_key,
+            &hq.root,
+            device,
+            hq.device_id,
+        )?;
         let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
         vault.transaction(|tx| {
             tx.replace_roster(Some(hq.roster.version()), &roster_record(&next))?;
@@ -300,27 +333,34 @@ impl Session {
     /// Imports a roster, all or nothing. The first import pins the organisation and needs
     /// `confirmed_fingerprint` (the organisation fingerprint as compared in person with
     /// HQ); later ones accept only that organisation's rosters with a higher version (a given
-    /// fingerprint is then checked against the pin). A refusal leaves the vault unchanged.
+    /// fingerprint is then checked against the pin), within the roster's validity period by
+    /// this device's clock. The current epoch's team key and every earlier epoch's key the
+    /// roster carries are kept, each wrapped under this vault's own key; one that differs from
+    /// a key already held for its epoch refuses the roster. A refusal leaves the vault
+    /// unchanged.
     pub fn import_roster(&mut self, bytes: &[u8], confirmed_fingerprint: Option<&str>) -> Result<RosterImported, CoreError> {
         let vault = self.vault_mut();
         ensure_identity(vault)?;
         let identity = load_identity(vault)?;
         let (pin, current) = load_pin_and_roster(vault)?;
-        let view = DeviceView { keys: identity.keys, pin, current: current.as_ref() };
+        // The clock is read here, not in cairn-team: verification stays a pure function.
+        let now_ms = u64::try_from(crate::cases::now_ms()).unwrap_or(0);
+        let view = DeviceView { keys: identity.keys, pin, current: current.as_ref(), now_ms };
         let accepted = cairn_team::accept_roster(&view, &identity.agreement, bytes, confirmed_fingerprint)?;
         let org_id = accepted.roster.org_id().0;
         let epoch = accepted.roster.epoch();
         let k_dev = vault.device_wrap_key();
-        let held = vault.read(|tx| tx.team_key(&org_id, epoch))?;
-        let held = held
-            .map(|wrapped| TeamKey::unwrap(&k_dev, &org_id, epoch, &wrapped))
-            .transpose()
-            .map_err(damaged("team key"))?;
-        accepted.check_held_key(held.as_ref())?;
-        let new_key = match (&accepted.team_key, &held) {
-            (Some(key), None) => Some(key.wrap(&k_dev, &org_id, epoch)),
-            _ => None,
-        };
+        let held = held_team_keys(vault, &org_id)?;
+        accepted.check_held_keys(|epoch| held.get(&epoch))?;
+        // Every key the roster gave this device that it does not hold yet: the current epoch's
+        // and the earlier ones (a device enrolled late learns them all here).
+        let opened = accepted.team_key.iter().map(|key| (epoch, key));
+        let earlier = accepted.earlier_team_keys.iter().map(|(epoch, key)| (*epoch, key));
+        let new_keys: Vec<(u32, Vec<u8>)> = opened
+            .chain(earlier)
+            .filter(|(epoch, _)| !held.contains_key(epoch))
+            .map(|(epoch, key)| (epoch, key.wrap(&k_dev, &org_id, epoch)))
+            .collect();
         let previous = current.as_ref().map(Roster::version);
         // A new epoch (a revocation): every case gets a new key, so nothing written from now on
         // is readable with the keys a revoked device holds.
@@ -333,10 +373,10 @@ impl Session {
             if accepted.first_pin {
                 tx.insert_team_pin(&pin_record(&accepted.pin))?;
             }
-            match &new_key {
-                Some(wrapped) => tx.insert_team_key(&org_id, epoch, wrapped),
-                None => Ok(()),
+            for (epoch, wrapped) in &new_keys {
+                tx.insert_team_key(&org_id, *epoch, wrapped)?;
             }
+            Ok(())
         })?;
         Ok(RosterImported {
             roster_version: accepted.roster.version(),
@@ -362,6 +402,7 @@ impl Session {
             .transpose()
             .map_err(damaged("team key"))?;
         let name = |id: DeviceId| team_key.as_ref().and_then(|key| roster.device_name(id, key).ok());
+        let policy = *roster.policy();
         let standing = match (roster.member(keys.device_id), roster.revocation(keys.device_id)) {
             (Some(member), _) => Standing::Member(member.role),
             (None, Some(revocation)) => Standing::Revoked { at: revocation.revoked_at },
@@ -397,6 +438,14 @@ impl Session {
                     fingerprint: r.keys.fingerprint().to_string(),
                 })
                 .collect(),
+            format_version: roster.format_version(),
+            handover_purge: policy.handover_purge,
+            identity_readers: policy.identity_readers.roles(),
+            valid_from_ms: (policy.validity.not_before_ms != Validity::ALWAYS.not_before_ms)
+                .then_some(policy.validity.not_before_ms),
+            valid_until_ms: (policy.validity.not_after_ms != Validity::ALWAYS.not_after_ms)
+                .then_some(policy.validity.not_after_ms),
+            next_root_committed: policy.next_root.is_some(),
         }))
     }
 
@@ -459,6 +508,23 @@ impl Session {
         let wrapped = vault.read(|tx| tx.team_key(&pin.org_id, epoch))?;
         let k_dev = vault.device_wrap_key();
         wrapped.map(|wrapped| TeamKey::unwrap(&k_dev, &pin.org_id, epoch, &wrapped)).transpose().map_err(damaged("team key"))
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Session {
+    /// Test support (feature `testing`): HQ re-issues the roster it holds, under the next
+    /// version, in the old format v1 that HQ no longer writes, so tests can prove that devices
+    /// holding v1 rosters still import them and move on to v2. Refused for a roster whose
+    /// policy v1 cannot carry. The outcome names HQ's own device.
+    pub fn reissue_roster_as_v1(&mut self) -> Result<RosterIssued, CoreError> {
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let mut draft = cairn_team::RosterDraft::open(&hq.roster, &hq.team_key)?;
+        draft.version = hq.roster.version().checked_add(1).ok_or(TeamError::RosterFull)?;
+        let next = draft.seal_and_sign_v1(&hq.team_key, &hq.root)?;
+        vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
+        Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
     }
 }
 
@@ -551,12 +617,40 @@ fn load_pin_and_roster(vault: &mut Vault) -> Result<(Option<Pin>, Option<Roster>
     Ok((pin, roster))
 }
 
+/// Every team key this vault holds for the organisation, by epoch, unwrapped for one operation
+/// (zeroized when dropped).
+fn held_team_keys(vault: &mut Vault, org_id: &[u8; 16]) -> Result<BTreeMap<u32, TeamKey>, CoreError> {
+    let k_dev = vault.device_wrap_key();
+    let wrapped = vault.read(|tx| {
+        tx.team_key_epochs(org_id)?
+            .into_iter()
+            .map(|epoch| Ok((epoch, tx.team_key(org_id, epoch)?)))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    wrapped
+        .into_iter()
+        .filter_map(|(epoch, wrapped)| wrapped.map(|wrapped| (epoch, wrapped)))
+        .map(|(epoch, wrapped)| {
+            TeamKey::unwrap(&k_dev, org_id, epoch, &wrapped).map(|key| (epoch, key)).map_err(damaged("team key"))
+        })
+        .collect()
+}
+
 /// Everything HQ needs to issue the next roster.
 struct HqState {
     device_id: DeviceId,
     root: SigningSecretKey,
     roster: Roster,
     team_key: TeamKey,
+    /// The keys of the epochs before the roster's, as this vault holds them: a roster issued
+    /// before v2 does not carry them, so HQ's vault is where they come from.
+    earlier: BTreeMap<u32, TeamKey>,
+}
+
+impl HqState {
+    fn held_earlier(&self) -> Vec<(u32, &TeamKey)> {
+        self.earlier.iter().map(|(epoch, key)| (*epoch, key)).collect()
+    }
 }
 
 fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
@@ -574,10 +668,10 @@ fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
     if root.public_key().to_bytes() != organisation.root_public {
         return Err(CoreError::VaultDamaged("organisation keys"));
     }
-    let wrapped =
-        vault.read(|tx| tx.team_key(&org_id, roster.epoch()))?.ok_or(CoreError::VaultDamaged("team key missing"))?;
-    let team_key = TeamKey::unwrap(&k_dev, &org_id, roster.epoch(), &wrapped).map_err(damaged("team key"))?;
-    Ok(HqState { device_id: DeviceId(device_id), root, roster, team_key })
+    let mut earlier = held_team_keys(vault, &org_id)?;
+    let team_key = earlier.remove(&roster.epoch()).ok_or(CoreError::VaultDamaged("team key missing"))?;
+    earlier.retain(|epoch, _| *epoch < roster.epoch());
+    Ok(HqState { device_id: DeviceId(device_id), root, roster, team_key, earlier })
 }
 
 #[cfg(test)]

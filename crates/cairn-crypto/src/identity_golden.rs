@@ -1,13 +1,14 @@
 //! Golden vectors for the team formats of this crate (wrapped private keys, domain-separated
-//! signatures, sealed team keys, sealed labels, team-wrapped case keys, fingerprints), in the
+//! signatures, sealed team keys, sealed labels, team-wrapped case keys, earlier team keys sealed
+//! under a later one, next root key commitments, fingerprints), in the
 //! pattern of `golden.rs`: each test opens the committed bytes under `fixtures/` and re-seals
 //! the same fixed inputs, comparing byte for byte. Regenerate after a deliberate format
 //! change (with a version bump) with `CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-crypto golden`.
 
 use crate::{
-    AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, Fingerprint, LabelContext, LabelSubject, Signature,
-    SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext, golden::check_fixture,
-    keys::test_keys,
+    AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, EarlierTeamKeyContext, Fingerprint, LabelContext, LabelSubject,
+    Signature, SignaturePurpose, SigningKeyUse, SigningSecretKey, TeamCaseKeyContext, TeamKey, TeamKeyContext,
+    golden::check_fixture, keys::test_keys,
 };
 
 fn k_dev() -> DeviceWrapKey {
@@ -103,6 +104,24 @@ fn golden_shared_case_key_v2_and_change_envelope_v1() {
     let fresh = crate::change::seal_change_with_nonce(&case_key, &context, change, [0x79; 24]).expect("seal");
     let committed = check_fixture("change_envelope_v1.bin", &fresh);
     assert_eq!(&*crate::open_change(&case_key, &context, &committed).expect("open"), change);
+}
+
+#[test]
+fn golden_sealed_earlier_team_key_v1_and_next_root_commitment() {
+    let epoch1 = TeamKey::from_bytes(&[0x71; 32]);
+    let epoch3 = TeamKey::from_bytes(&[0x7a; 32]);
+    let context = EarlierTeamKeyContext { org_id: [0x0a; 16], sealing_epoch: 3, earlier_epoch: 1 };
+    let fresh = epoch3.seal_earlier_with_nonce(&context, &epoch1, [0x7b; 24]).expect("seal");
+    let committed = check_fixture("sealed_earlier_team_key_v1.bin", &fresh);
+    assert!(epoch3.open_earlier(&context, &committed).expect("open").same_key_as(&epoch1));
+    let moved = EarlierTeamKeyContext { earlier_epoch: 2, ..context };
+    assert!(epoch3.open_earlier(&moved, &committed).is_err(), "the epoch number is authenticated");
+
+    let next_root = SigningSecretKey::from_seed(&[0x7c; 32]).public_key();
+    let mut fresh = next_root.to_bytes().to_vec();
+    fresh.extend_from_slice(&crate::next_root_commitment(&next_root));
+    let committed = check_fixture("next_root_commitment_v1.bin", &fresh);
+    assert_eq!(committed[32..], crate::next_root_commitment(&next_root));
 }
 
 #[test]

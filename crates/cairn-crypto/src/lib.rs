@@ -12,6 +12,7 @@
 //! VMK --HKDF--> K_db (SQLCipher raw key), K_wrap (wraps case keys), K_dev (wraps device keys)
 //! K_wrap wraps DEK_case; DEK_case seals record envelopes and blob streams of that case
 //! team key of epoch n --HKDF--> Noise psk of epoch n (live sync handshake, `noise.rs`)
+//! team key of epoch n seals the team keys of epochs < n (roster v2, `team_key.rs`)
 //! ```
 #![deny(unsafe_code)]
 
@@ -60,8 +61,9 @@ pub use noise::{
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
 pub use team_key::{
-    LabelContext, LabelSubject, MAX_LABEL_LEN, SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN,
-    TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey, TeamKeyContext,
+    EarlierTeamKeyContext, LabelContext, LabelSubject, MAX_LABEL_LEN, ROOT_COMMITMENT_LEN, SEALED_EARLIER_TEAM_KEY_LEN,
+    SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN, TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey,
+    TeamKeyContext, next_root_commitment,
 };
 
 /// Hash of a blob's plaintext (SHA-256), recorded so an exported copy can be checked.

@@ -45,6 +45,24 @@
 //!      k_case = HKDF-SHA256(ikm = team key, info = "cairn/team-case-key-wrap/v1")
 //!      AAD    = "cairn/team-case-key/v2" ‖ org id[16] ‖ epoch (u32 LE) ‖ case id[16] ‖ key id[16]
 //! ```
+//!
+//! Earlier team key sealed under a later one, format v1 ([`SEALED_EARLIER_TEAM_KEY_LEN`] = 72
+//! bytes). Roster v2 carries every earlier epoch's key this way under the current epoch's key,
+//! so a device enrolled after a revocation still opens what was shared before it, while a
+//! revoked device (which never gets the current key) learns nothing new.
+//!
+//! ```text
+//! [24] nonce (random)
+//! [48] XChaCha20-Poly1305(k_epoch, earlier team key[32], AAD) with a 16-byte tag
+//!      k_epoch = HKDF-SHA256(ikm = sealing (later) team key, info = "cairn/earlier-team-key-wrap/v1")
+//!      AAD     = "cairn/earlier-team-key/v1" ‖ org id[16] ‖ sealing epoch (u32 LE) ‖ earlier epoch (u32 LE)
+//! ```
+//!
+//! The roster version is deliberately not in the AAD: the whole roster is signed, and leaving
+//! it out lets an enrollment (same epoch) carry the sealed keys over unchanged.
+//!
+//! Next root key commitment ([`ROOT_COMMITMENT_LEN`] = 32 bytes), what roster v2 names for
+//! pre-rotation: `SHA-256("cairn/next-root-key/v1" ‖ Ed25519 public key[32])`.
 
 use chacha20poly1305::{
     KeyInit, XChaCha20Poly1305, XNonce,
@@ -52,12 +70,12 @@ use chacha20poly1305::{
 };
 use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretBox};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::{
-    AgreementPublicKey, AgreementSecretKey, CaseKey, CryptoError, DeviceWrapKey, NOISE_PSK_LEN, NoisePsk,
+    AgreementPublicKey, AgreementSecretKey, CaseKey, CryptoError, DeviceWrapKey, NOISE_PSK_LEN, NoisePsk, SigningPublicKey,
     identity::{SecretKind, unwrap_secret, wrap_secret},
     random_array,
 };
@@ -77,6 +95,22 @@ const TEAM_CASE_KEY_V1: u8 = 1;
 pub const SHARED_CASE_KEY_LEN: usize = 1 + 4 + 16 + 24 + 32 + 16;
 
 const SHARED_CASE_KEY_V2: u8 = 2;
+
+/// Length of an earlier epoch's team key sealed under a later epoch's team key.
+pub const SEALED_EARLIER_TEAM_KEY_LEN: usize = 24 + 32 + 16;
+
+/// Length of a commitment to a next root key ([`next_root_commitment`]).
+pub const ROOT_COMMITMENT_LEN: usize = 32;
+
+/// The commitment to a future HQ root key that a roster names before the key is ever used
+/// (pre-rotation): a domain-separated SHA-256 of the public key, so the roster reveals nothing
+/// that could be attacked before the rotation, and the key itself can stay offline until then.
+pub fn next_root_commitment(next_root: &SigningPublicKey) -> [u8; ROOT_COMMITMENT_LEN] {
+    let mut hasher = Sha256::new();
+    Digest::update(&mut hasher, b"cairn/next-root-key/v1");
+    Digest::update(&mut hasher, next_root.as_bytes());
+    hasher.finalize().into()
+}
 
 /// The symmetric key of one team epoch. Not `Clone`, not printable; zeroized when dropped.
 pub struct TeamKey(SecretBox<[u8; 32]>);
@@ -102,6 +136,30 @@ impl TeamKeyContext {
         aad.extend_from_slice(&self.roster_version.to_le_bytes());
         aad.extend_from_slice(&self.epoch.to_le_bytes());
         aad.extend_from_slice(&self.device_id);
+        aad
+    }
+}
+
+/// Where an earlier epoch's team key, sealed under a later epoch's key, belongs. Every field is
+/// authenticated, so a sealed key cannot be presented as another epoch's or another
+/// organisation's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlierTeamKeyContext {
+    /// The organisation.
+    pub org_id: [u8; 16],
+    /// The epoch of the team key that seals it (the roster's current epoch).
+    pub sealing_epoch: u32,
+    /// The epoch of the sealed key (lower than `sealing_epoch`).
+    pub earlier_epoch: u32,
+}
+
+impl EarlierTeamKeyContext {
+    fn aad(&self) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(48);
+        aad.extend_from_slice(b"cairn/earlier-team-key/v1");
+        aad.extend_from_slice(&self.org_id);
+        aad.extend_from_slice(&self.sealing_epoch.to_le_bytes());
+        aad.extend_from_slice(&self.earlier_epoch.to_le_bytes());
         aad
     }
 }
@@ -310,6 +368,54 @@ impl TeamKey {
             return Err(malformed);
         }
         String::from_utf8(padded[1..1 + len].to_vec()).map_err(|_| malformed)
+    }
+
+    /// Seals `earlier` (the key of `context.earlier_epoch`) under this key (the key of
+    /// `context.sealing_epoch`). Only a strictly earlier epoch can be sealed: a key is never
+    /// sealed under itself or under an older one.
+    pub fn seal_earlier(
+        &self,
+        context: &EarlierTeamKeyContext,
+        earlier: &TeamKey,
+    ) -> Result<[u8; SEALED_EARLIER_TEAM_KEY_LEN], CryptoError> {
+        self.seal_earlier_with_nonce(context, earlier, random_array())
+    }
+
+    pub(crate) fn seal_earlier_with_nonce(
+        &self,
+        context: &EarlierTeamKeyContext,
+        earlier: &TeamKey,
+        nonce: [u8; 24],
+    ) -> Result<[u8; SEALED_EARLIER_TEAM_KEY_LEN], CryptoError> {
+        if context.earlier_epoch == 0 || context.earlier_epoch >= context.sealing_epoch {
+            return Err(CryptoError::Malformed { what: "earlier team key epoch" });
+        }
+        let sealed = self
+            .subkey(b"cairn/earlier-team-key-wrap/v1")
+            .encrypt(&XNonce::from(nonce), Payload { msg: earlier.bytes(), aad: &context.aad() })
+            .expect("XChaCha20-Poly1305 cannot fail on a 32-byte message");
+        let mut out = [0u8; SEALED_EARLIER_TEAM_KEY_LEN];
+        out[..24].copy_from_slice(&nonce);
+        out[24..].copy_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens an earlier epoch's key sealed by [`TeamKey::seal_earlier`] under this key, for
+    /// exactly `context`. Any failure (another key, altered bytes, another epoch or
+    /// organisation) is [`CryptoError::Tampered`]; a wrong length is malformed.
+    pub fn open_earlier(&self, context: &EarlierTeamKeyContext, sealed: &[u8]) -> Result<TeamKey, CryptoError> {
+        if sealed.len() != SEALED_EARLIER_TEAM_KEY_LEN {
+            return Err(CryptoError::Malformed { what: "sealed earlier team key" });
+        }
+        let nonce =
+            XNonce::try_from(&sealed[..24]).map_err(|_| CryptoError::Malformed { what: "sealed earlier team key" })?;
+        let opened = Zeroizing::new(
+            self.subkey(b"cairn/earlier-team-key-wrap/v1")
+                .decrypt(&nonce, Payload { msg: &sealed[24..], aad: &context.aad() })
+                .map_err(|_| CryptoError::Tampered)?,
+        );
+        let bytes: &[u8; 32] = opened.as_slice().try_into().map_err(|_| CryptoError::Tampered)?;
+        Ok(TeamKey::from_bytes(bytes))
     }
 
     /// The Noise pre-shared key of this epoch: what proves, in the first handshake message,
@@ -570,6 +676,54 @@ mod tests {
         let mut relabelled = wrapped.clone();
         relabelled[1] = 3;
         assert_eq!(epoch2.unwrap_case_key(3, &context, &relabelled).err(), Some(CryptoError::Tampered));
+    }
+
+    #[test]
+    fn earlier_team_keys_open_only_under_their_sealing_key_and_context() {
+        let (epoch1, epoch2, epoch3) = (TeamKey::generate(), TeamKey::generate(), TeamKey::generate());
+        let context = EarlierTeamKeyContext { org_id: [1; 16], sealing_epoch: 3, earlier_epoch: 1 };
+        let sealed = epoch3.seal_earlier(&context, &epoch1).expect("seal");
+        assert_eq!(sealed.len(), SEALED_EARLIER_TEAM_KEY_LEN);
+        assert!(epoch3.open_earlier(&context, &sealed).expect("open").same_key_as(&epoch1));
+        // Only the sealing epoch's key opens it; a revoked device holding epochs 1 and 2 cannot.
+        assert_eq!(epoch2.open_earlier(&context, &sealed).err(), Some(CryptoError::Tampered));
+        assert_eq!(epoch1.open_earlier(&context, &sealed).err(), Some(CryptoError::Tampered));
+        let moves = [
+            EarlierTeamKeyContext { org_id: [2; 16], ..context },
+            EarlierTeamKeyContext { sealing_epoch: 4, ..context },
+            EarlierTeamKeyContext { earlier_epoch: 2, ..context },
+        ];
+        for moved in moves {
+            assert_eq!(epoch3.open_earlier(&moved, &sealed).err(), Some(CryptoError::Tampered), "{moved:?}");
+        }
+        for i in 0..sealed.len() {
+            let mut tampered = sealed;
+            tampered[i] ^= 0x04;
+            assert_eq!(epoch3.open_earlier(&context, &tampered).err(), Some(CryptoError::Tampered), "byte {i}");
+        }
+        for len in 0..sealed.len() {
+            assert_eq!(
+                epoch3.open_earlier(&context, &sealed[..len]).err(),
+                Some(CryptoError::Malformed { what: "sealed earlier team key" })
+            );
+        }
+        // Never under itself or an older epoch, never epoch 0.
+        for (sealing_epoch, earlier_epoch) in [(3, 3), (2, 3), (3, 0)] {
+            let context = EarlierTeamKeyContext { org_id: [1; 16], sealing_epoch, earlier_epoch };
+            assert_eq!(
+                epoch3.seal_earlier(&context, &epoch1).err(),
+                Some(CryptoError::Malformed { what: "earlier team key epoch" })
+            );
+        }
+    }
+
+    #[test]
+    fn next_root_commitments_differ_per_key_and_are_not_the_key() {
+        let (a, b) = (crate::SigningSecretKey::generate().public_key(), crate::SigningSecretKey::generate().public_key());
+        assert_eq!(next_root_commitment(&a), next_root_commitment(&a));
+        assert_ne!(next_root_commitment(&a), next_root_commitment(&b));
+        assert_ne!(&next_root_commitment(&a), a.as_bytes());
+        assert_ne!(next_root_commitment(&a), [0; ROOT_COMMITMENT_LEN], "all-zero means none");
     }
 
     #[test]

@@ -7,12 +7,20 @@
 //!    ([`TeamError::BadRosterSignature`]); without one (first import): the signature
 //!    verifies under the key it carries and the organisation fingerprint confirmed in person
 //!    matches ([`TeamError::FingerprintRequired`], [`TeamError::FingerprintMismatch`]);
-//! 3. its version is higher than the held roster's ([`TeamError::Replay`]), and it keeps
-//!    every device and revocation of the held roster, never lowers the team epoch, and
-//!    rotates the team key whenever it adds a revocation ([`TeamError::Inconsistent`]);
-//! 4. it lists this device with this device's own keys, as a member or as revoked
+//! 3. it is valid at the caller's time `now_ms` ([`TeamError::RosterNotYetValid`],
+//!    [`TeamError::RosterExpired`]); the time is always a parameter, never read here;
+//! 4. its version is higher than the held roster's ([`TeamError::Replay`]), and it keeps
+//!    every device and revocation of the held roster, never lowers the team epoch, rotates
+//!    the team key whenever it adds a revocation, never goes back from format v2 to v1, and
+//!    keeps the next root key commitment once one is set ([`TeamError::Inconsistent`]);
+//! 5. it lists this device with this device's own keys, as a member or as revoked
 //!    ([`TeamError::NotOnRoster`], [`TeamError::KeyMismatch`]);
-//! 5. as a member, the team key sealed to this device opens ([`TeamError::TeamKeyUnreadable`]).
+//! 6. as a member, the team key sealed to this device opens ([`TeamError::TeamKeyUnreadable`]),
+//!    and so does every earlier epoch's key sealed under it
+//!    ([`TeamError::EarlierTeamKeyUnreadable`]).
+//!
+//! The caller then compares the opened keys with those it already holds
+//! ([`AcceptedRoster::check_held_keys`]).
 //!
 //! Nothing here stores anything: the caller writes the accepted roster, the pin and the team
 //! key in one transaction, or nothing at all.
@@ -30,6 +38,9 @@ pub struct DeviceView<'a> {
     pub pin: Option<Pin>,
     /// The roster held now, if any.
     pub current: Option<&'a Roster>,
+    /// The time to check the roster's validity period against, in milliseconds since the Unix
+    /// epoch (the caller's clock: this crate never reads one).
+    pub now_ms: u64,
 }
 
 /// This device's place on a roster.
@@ -57,17 +68,24 @@ pub struct AcceptedRoster {
     pub standing: Standing,
     /// The current epoch's team key, if this device is a member.
     pub team_key: Option<TeamKey>,
+    /// Every earlier epoch's team key the roster carries, ascending by epoch (none for a
+    /// revoked device, or from a v1 roster).
+    pub earlier_team_keys: Vec<(u32, TeamKey)>,
 }
 
 impl AcceptedRoster {
-    /// Checks the opened team key against the key this device already holds for the same
-    /// epoch (if any): one epoch has one key, so a different one means a forged or broken
-    /// roster ([`TeamError::EpochConflict`]).
-    pub fn check_held_key(&self, held: Option<&TeamKey>) -> Result<(), TeamError> {
-        match (&self.team_key, held) {
-            (Some(new), Some(held)) if !new.same_key_as(held) => Err(TeamError::EpochConflict),
-            _ => Ok(()),
+    /// Checks every opened team key (current and earlier epochs) against the key this device
+    /// already holds for the same epoch, as `held` gives it: one epoch has one key, so a
+    /// different one means a forged or broken roster ([`TeamError::EpochConflict`]).
+    pub fn check_held_keys<'k>(&self, held: impl Fn(u32) -> Option<&'k TeamKey>) -> Result<(), TeamError> {
+        let current = self.team_key.as_ref().map(|key| (self.roster.epoch(), key));
+        let earlier = self.earlier_team_keys.iter().map(|(epoch, key)| (*epoch, key));
+        for (epoch, key) in current.into_iter().chain(earlier) {
+            if held(epoch).is_some_and(|held| !held.same_key_as(key)) {
+                return Err(TeamError::EpochConflict);
+            }
         }
+        Ok(())
     }
 }
 
@@ -109,6 +127,7 @@ pub fn accept_roster(
             }
         }
     };
+    roster.check_validity(view.now_ms)?;
     if let Some(current) = view.current {
         check_succession(current, &roster)?;
     }
@@ -122,23 +141,25 @@ pub fn accept_roster(
     if claims_my_key {
         return Err(TeamError::KeyMismatch);
     }
-    let (standing, team_key) = match (roster.member(me.device_id), roster.revocation(me.device_id)) {
+    let (standing, team_key, earlier_team_keys) = match (roster.member(me.device_id), roster.revocation(me.device_id)) {
         (Some(member), _) => {
             if member.keys != me {
                 return Err(TeamError::KeyMismatch);
             }
-            (Standing::Member(member.role), Some(roster.open_team_key(me.device_id, agreement)?))
+            let team_key = roster.open_team_key(me.device_id, agreement)?;
+            let earlier = roster.open_earlier_team_keys(&team_key)?;
+            (Standing::Member(member.role), Some(team_key), earlier)
         }
         (None, Some(revocation)) => {
             if revocation.keys != me {
                 return Err(TeamError::KeyMismatch);
             }
-            (Standing::Revoked { at: revocation.revoked_at }, None)
+            (Standing::Revoked { at: revocation.revoked_at }, None, Vec::new())
         }
         (None, None) => return Err(TeamError::NotOnRoster),
     };
     let pin = roster.pin();
-    Ok(AcceptedRoster { roster, pin, first_pin, standing, team_key })
+    Ok(AcceptedRoster { roster, pin, first_pin, standing, team_key, earlier_team_keys })
 }
 
 /// The rules a roster must follow relative to the one it replaces.
@@ -168,6 +189,16 @@ fn check_succession(current: &Roster, next: &Roster) -> Result<(), TeamError> {
     }
     if next.epoch() == current.epoch() && next.epoch_since() != current.epoch_since() {
         return Err(TeamError::Inconsistent { what: "the team epoch was restarted" });
+    }
+    // Going back to v1 would silently drop the policy and the earlier epochs.
+    if next.format_version() < current.format_version() {
+        return Err(TeamError::Inconsistent { what: "the roster format went back" });
+    }
+    // Pre-rotation: under the same root, a commitment once made is kept (only a rotation to
+    // the committed key, a later issue, may replace it), so a stolen root key alone cannot
+    // point the team at a key of the thief's.
+    if current.policy().next_root.is_some() && next.policy().next_root != current.policy().next_root {
+        return Err(TeamError::Inconsistent { what: "the next root key commitment changed" });
     }
     Ok(())
 }

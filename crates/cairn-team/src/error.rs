@@ -78,6 +78,15 @@ pub enum TeamError {
     /// The team key sealed to this device does not open.
     #[error("the team key sealed for this device does not open")]
     TeamKeyUnreadable,
+    /// An earlier epoch's team key in the roster does not open under the current one.
+    #[error("an earlier team key in the roster does not open")]
+    EarlierTeamKeyUnreadable,
+    /// The roster's validity period has not begun at the time given.
+    #[error("the roster is not valid yet: check this device's clock")]
+    RosterNotYetValid,
+    /// The roster's validity period ended before the time given.
+    #[error("the roster has expired: ask HQ for a newer one")]
+    RosterExpired,
     /// The roster carries a different key for a team epoch this device already holds.
     #[error("the roster carries another key for a team epoch this device already holds")]
     EpochConflict,
@@ -140,6 +149,9 @@ impl TeamError {
             TeamError::NotOnRoster => "not_on_roster",
             TeamError::KeyMismatch => "key_mismatch",
             TeamError::TeamKeyUnreadable => "team_key_unreadable",
+            TeamError::EarlierTeamKeyUnreadable => "earlier_team_key_unreadable",
+            TeamError::RosterNotYetValid => "roster_not_yet_valid",
+            TeamError::RosterExpired => "roster_expired",
             TeamError::EpochConflict => "epoch_conflict",
             TeamError::NotOrganisation => "not_organisation",
             TeamError::AlreadyInOrganisation => "already_in_organisation",

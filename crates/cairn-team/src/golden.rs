@@ -1,4 +1,5 @@
-//! Golden vectors for the enrollment request and roster formats, committed under `fixtures/`.
+//! Golden vectors for the enrollment request, roster (v1 and v2) and tombstone formats,
+//! committed under `fixtures/`.
 //!
 //! The request is deterministic (Ed25519 signatures are), so it is re-created from fixed
 //! keys and compared byte for byte. A roster holds fresh ephemeral keys and nonces (their own
@@ -9,11 +10,14 @@
 //! committed signature. Regenerate after a deliberate format change (with a version bump)
 //! with `CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-team golden`.
 
-use std::path::PathBuf;
+use std::{num::NonZeroU16, path::PathBuf};
 
 use cairn_crypto::{SignaturePurpose, test_vectors};
 
-use crate::{DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Pin, Role, Roster, RosterDraft, org};
+use crate::{
+    DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, HandoverPurge, OrgId, Pin, Role, RoleSet, Roster, RosterDraft,
+    RosterPolicy, Standing, Validity, accept_roster, org,
+};
 
 fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
@@ -35,7 +39,10 @@ fn check_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
 
 const DEVICE_NAME: &str = "단둥 3 Dandong";
 
-fn fixed_device(byte: u8) -> (DeviceKeys, cairn_crypto::SigningSecretKey, cairn_crypto::AgreementSecretKey) {
+/// A device's public keys with its signing and agreement secret keys.
+type FixedDevice = (DeviceKeys, cairn_crypto::SigningSecretKey, cairn_crypto::AgreementSecretKey);
+
+fn fixed_device(byte: u8) -> FixedDevice {
     let signing = test_vectors::signing_key([byte; 32]);
     let agreement = test_vectors::agreement_key([byte.wrapping_add(1); 32]);
     let keys =
@@ -80,9 +87,11 @@ fn golden_roster_v1() {
             ] {
                 let bytes = EnrollmentRequest::create(device.0.device_id, &device.1, &device.0.agreement, "")?;
                 let request = EnrollmentRequest::parse(&bytes)?;
-                roster = org::enroll(&roster, &epoch1, &root, &request, &device.0.fingerprint(), role, name)?;
+                roster = org::enroll(&roster, &epoch1, &[], &root, &request, &device.0.fingerprint(), role, name)?;
             }
-            org::revoke(&roster, &epoch1, &epoch2, &root, revoked.0.device_id, hq.0.device_id)
+            let roster = org::revoke(&roster, &epoch1, &[], &epoch2, &root, revoked.0.device_id, hq.0.device_id)?;
+            // HQ issues v2 now; the v1 fixture is the same roster in the old format.
+            RosterDraft::open(&roster, &epoch2)?.seal_and_sign_v1(&epoch2, &root)
         };
         std::fs::write(&path, build().expect("build").to_bytes()).expect("write fixture");
     }
@@ -111,6 +120,119 @@ fn golden_roster_v1() {
     assert_eq!(reencoded, committed, "format drift in roster_v1.bin: bump the format version instead");
     let signature = root.sign(SignaturePurpose::Roster, &committed[..signed_len]);
     assert_eq!(signature.to_bytes().as_slice(), &committed[signed_len..]);
+    // A v1 roster reads as v2 without earlier epochs and with the default policy, and a
+    // device still imports it.
+    assert_eq!(roster.format_version(), 1);
+    assert_eq!(*roster.policy(), RosterPolicy::default());
+    assert!(roster.earlier_epochs().is_empty());
+    let view = DeviceView { keys: field.0, pin: None, current: None, now_ms: 1_750_000_000_000 };
+    let accepted = accept_roster(&view, &field.2, &committed, Some(&pin.fingerprint().to_string())).expect("import v1");
+    assert_eq!(accepted.standing, Standing::Member(Role::Field));
+    assert!(accepted.team_key.expect("member").same_key_as(&epoch2));
+    assert!(accepted.earlier_team_keys.is_empty());
+}
+
+/// The policy the v2 fixture carries: every field away from its default.
+fn golden_policy() -> RosterPolicy {
+    let next_root = test_vectors::signing_key([0x0e; 32]).public_key();
+    RosterPolicy {
+        handover_purge: HandoverPurge::AfterDays(NonZeroU16::new(30).expect("non-zero")),
+        identity_readers: RoleSet::of(&[Role::Coordinator, Role::Hq]),
+        validity: Validity { not_before_ms: 1_700_000_000_000, not_after_ms: 1_900_000_000_000 },
+        next_root: Some(cairn_crypto::next_root_commitment(&next_root)),
+    }
+}
+
+/// Roster v2: genesis (epoch 1), three enrollments, a revocation (epoch 2), a policy, a late
+/// enrollment and a second revocation (epoch 3). The device enrolled last holds only epoch 3
+/// from its own stanza and opens epochs 1 and 2 from the roster. Same five proofs as v1.
+#[test]
+fn golden_roster_v2() {
+    let root = test_vectors::signing_key([0x0f; 32]);
+    let intake = test_vectors::agreement_key([0x1f; 32]).public_key();
+    let org_id = OrgId([0x0a; 16]);
+    let pin = Pin { org_id, root: root.public_key() };
+    let hq = fixed_device(0x40);
+    let field = fixed_device(0x50);
+    let coordinator = fixed_device(0x60);
+    let revoked = fixed_device(0x70);
+    let late = fixed_device(0x80);
+    let epochs = [0x81, 0x82, 0x83].map(|byte| test_vectors::team_key([byte; 32]));
+    let path = fixture_path("roster_v2.bin");
+    if updating() {
+        let build = || -> Result<Roster, crate::TeamError> {
+            let enroll = |roster: &Roster, key, device: &FixedDevice, role, name| {
+                let bytes = EnrollmentRequest::create(device.0.device_id, &device.1, &device.0.agreement, "")?;
+                let request = EnrollmentRequest::parse(&bytes)?;
+                org::enroll(roster, key, &[], &root, &request, &device.0.fingerprint(), role, name)
+            };
+            let [epoch1, epoch2, epoch3] = &epochs;
+            let mut roster = org::genesis(org_id, &root, intake, epoch1, hq.0, "압록강 지원 Yalu support", "HQ")?;
+            roster = enroll(&roster, epoch1, &field, Role::Field, "field 1")?;
+            roster = enroll(&roster, epoch1, &revoked, Role::Field, "lost laptop")?;
+            roster = enroll(&roster, epoch1, &coordinator, Role::Coordinator, "코디")?;
+            roster = org::revoke(&roster, epoch1, &[], epoch2, &root, revoked.0.device_id, hq.0.device_id)?;
+            roster = org::set_policy(&roster, epoch2, &[], &root, golden_policy())?;
+            roster = enroll(&roster, epoch2, &late, Role::Field, "늦게 온 late")?;
+            org::revoke(&roster, epoch2, &[], epoch3, &root, coordinator.0.device_id, hq.0.device_id)
+        };
+        std::fs::write(&path, build().expect("build").to_bytes()).expect("write fixture");
+    }
+    let committed = std::fs::read(&path).expect("missing fixture roster_v2.bin");
+    // (1) and (2)
+    let roster = Roster::parse(&committed, Some(&pin)).expect("verify");
+    assert_eq!(roster.format_version(), 2);
+    assert_eq!((roster.version(), roster.epoch(), roster.epoch_since()), (8, 3, 8));
+    assert_eq!(roster.intake(), intake);
+    assert_eq!(*roster.policy(), golden_policy());
+    let members: Vec<(DeviceKeys, Role)> = roster.members().iter().map(|m| (m.keys, m.role)).collect();
+    assert_eq!(members, vec![(hq.0, Role::Hq), (field.0, Role::Field), (late.0, Role::Field)]);
+    let revocations: Vec<(DeviceKeys, u64)> = roster.revocations().iter().map(|r| (r.keys, r.revoked_at)).collect();
+    assert_eq!(revocations, vec![(coordinator.0, 8), (revoked.0, 5)]);
+    let earlier: Vec<u32> = roster.earlier_epochs().iter().map(|e| e.epoch).collect();
+    assert_eq!(earlier, vec![1, 2]);
+    // (3)
+    for device in [&hq, &field, &late] {
+        let key = roster.open_team_key(device.0.device_id, &device.2).expect("open");
+        assert!(key.same_key_as(&epochs[2]));
+    }
+    for device in [&revoked, &coordinator] {
+        assert!(roster.open_team_key(device.0.device_id, &device.2).is_err());
+    }
+    let opened = roster.open_earlier_team_keys(&epochs[2]).expect("earlier epochs");
+    assert_eq!(opened.len(), 2);
+    for ((epoch, key), expected) in opened.iter().zip(&epochs[..2]) {
+        assert!(key.same_key_as(expected), "epoch {epoch}");
+    }
+    // Only the current key opens them: the revoked coordinator held epochs 1 and 2, not 3.
+    assert_eq!(roster.open_earlier_team_keys(&epochs[1]).err(), Some(crate::TeamError::EarlierTeamKeyUnreadable));
+    let draft = RosterDraft::open(&roster, &epochs[2]).expect("names");
+    assert_eq!(draft.org_name, "압록강 지원 Yalu support");
+    let names: Vec<&str> = draft.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, vec!["HQ", "field 1", "늦게 온 late"]);
+    let revoked_names: Vec<&str> = draft.revocations.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(revoked_names, vec!["코디", "lost laptop"]);
+    // (4) and (5)
+    let (reencoded, signed_len) = roster.reencode();
+    assert_eq!(reencoded, committed, "format drift in roster_v2.bin: bump the format version instead");
+    let signature = root.sign(SignaturePurpose::Roster, &committed[..signed_len]);
+    assert_eq!(signature.to_bytes().as_slice(), &committed[signed_len..]);
+    // The device enrolled last imports it as its first roster and gets every epoch's key, but
+    // only within the validity period.
+    let fingerprint = pin.fingerprint().to_string();
+    let at = |now_ms| DeviceView { keys: late.0, pin: None, current: None, now_ms };
+    let accepted = accept_roster(&at(1_800_000_000_000), &late.2, &committed, Some(&fingerprint)).expect("import");
+    let epochs_held: Vec<u32> = accepted.earlier_team_keys.iter().map(|(epoch, _)| *epoch).collect();
+    assert_eq!(epochs_held, vec![1, 2]);
+    assert!(accepted.earlier_team_keys[0].1.same_key_as(&epochs[0]));
+    assert_eq!(
+        accept_roster(&at(1_699_999_999_999), &late.2, &committed, Some(&fingerprint)).err(),
+        Some(crate::TeamError::RosterNotYetValid)
+    );
+    assert_eq!(
+        accept_roster(&at(1_900_000_000_001), &late.2, &committed, Some(&fingerprint)).err(),
+        Some(crate::TeamError::RosterExpired)
+    );
 }
 
 #[test]

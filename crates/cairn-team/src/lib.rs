@@ -10,7 +10,8 @@
 //! HQ: compare the device fingerprint in person ─► org::enroll ─► roster v+1 (signed by root)
 //! device: compare the organisation fingerprint in person on the first import, pin it,
 //!         then device::accept_roster only for rosters of that organisation with a higher version
-//! HQ: org::revoke ─► roster v+1, team key epoch e+1 sealed to the remaining members only
+//! HQ: org::revoke ─► roster v+1, team key epoch e+1 sealed to the remaining members only,
+//!     every earlier epoch's key sealed under e+1 (a device enrolled later reads old history)
 //! ```
 #![deny(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod device;
 mod error;
 mod ids;
 pub mod org;
+mod policy;
 mod request;
 mod roster;
 mod tombstone;
@@ -31,9 +33,10 @@ mod tests;
 pub use device::{AcceptedRoster, DeviceView, Standing, accept_roster, preview_fingerprint};
 pub use error::TeamError;
 pub use ids::{DeviceId, DeviceKeys, ID_LEN, OrgId, Role, check_name};
+pub use policy::{HandoverPurge, RoleSet, RosterPolicy, Validity};
 pub use request::{EnrollmentRequest, MAX_REQUEST_LEN, MAX_REQUEST_TEXT_LEN, MIN_REQUEST_LEN, REQUEST_TEXT_PREFIX};
 pub use roster::{
-    DraftMember, DraftRevocation, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member, Pin, Revocation, Roster,
-    RosterDraft, UnverifiedRoster,
+    DraftMember, DraftRevocation, EarlierEpoch, MAX_EARLIER_EPOCHS, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member,
+    Pin, Revocation, Roster, RosterDraft, UnverifiedRoster,
 };
 pub use tombstone::{TOMBSTONE_LEN, Tombstone};

@@ -1,11 +1,16 @@
 //! HQ's side: the first roster of a new organisation, enrollment and revocation. Each
 //! operation takes the current roster and keys as plain values and returns the next signed
-//! roster; storing it is the caller's business.
+//! roster (format v2); storing it is the caller's business.
+//!
+//! Every roster carries the team keys of all earlier epochs, sealed under its current one, so
+//! a device enrolled late reads what the team shared before it joined. The keys come from the
+//! current roster itself (opened with the current team key) and from `held_earlier`, the keys
+//! HQ holds: a team upgraded from v1 rosters has earlier epochs that only HQ's vault knows.
 
 use cairn_crypto::{AgreementPublicKey, Fingerprint, SigningSecretKey, TeamKey};
 
 use crate::{
-    DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, TeamError,
+    DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, RosterPolicy, TeamError,
     roster::{DraftMember, DraftRevocation, MAX_MEMBERS},
 };
 
@@ -27,18 +32,24 @@ pub fn genesis(
         epoch: 1,
         epoch_since: 1,
         org_name: org_name.to_owned(),
+        policy: RosterPolicy::default(),
         members: vec![DraftMember { keys: hq_device, role: Role::Hq, name: hq_device_name.to_owned() }],
         revocations: vec![],
     }
-    .seal_and_sign(team_key, root)
+    .seal_and_sign(team_key, &[], root)
 }
 
 /// Adds the device of a verified `request` with `role` and `name`, after its fingerprint was
 /// compared in person (`confirmed` is what the person at HQ typed or scanned from the device's
-/// screen). Returns the next roster (same team key epoch).
+/// screen). Returns the next roster (same team key epoch, with every earlier epoch's key: see
+/// the module docs for `held_earlier`).
+// Each argument is a distinct key or decision of the person at HQ; a struct grouping them
+// would only rename the list.
+#[allow(clippy::too_many_arguments)]
 pub fn enroll(
     current: &Roster,
     team_key: &TeamKey,
+    held_earlier: &[(u32, &TeamKey)],
     root: &SigningSecretKey,
     request: &EnrollmentRequest,
     confirmed: &Fingerprint,
@@ -70,15 +81,20 @@ pub fn enroll(
     let mut draft = RosterDraft::open(current, team_key)?;
     draft.version = next_version(current)?;
     draft.members.push(DraftMember { keys, role, name: name.to_owned() });
-    draft.seal_and_sign(team_key, root)
+    let carried = current.open_earlier_team_keys(team_key)?;
+    let earlier = earlier_epochs(current, &carried, held_earlier)?;
+    draft.seal_and_sign(team_key, &earlier, root)
 }
 
 /// Revokes `device`: it moves to the revocations, the team key rotates to a new epoch
 /// (`new_team_key`), sealed to the remaining members only. `hq_device` (the vault doing
-/// this) cannot revoke itself.
+/// this) cannot revoke itself. The new roster carries the current key and every earlier one
+/// (see the module docs for `held_earlier`) sealed under the new key, which the revoked
+/// device never receives.
 pub fn revoke(
     current: &Roster,
     team_key: &TeamKey,
+    held_earlier: &[(u32, &TeamKey)],
     new_team_key: &TeamKey,
     root: &SigningSecretKey,
     device: DeviceId,
@@ -104,7 +120,50 @@ pub fn revoke(
     let position = draft.members.iter().position(|m| m.keys.device_id == device).ok_or(TeamError::UnknownDevice)?;
     let removed = draft.members.remove(position);
     draft.revocations.push(DraftRevocation { keys: removed.keys, revoked_at: version, name: removed.name });
-    draft.seal_and_sign(new_team_key, root)
+    let carried = current.open_earlier_team_keys(team_key)?;
+    let mut earlier = earlier_epochs(current, &carried, held_earlier)?;
+    earlier.push((current.epoch(), team_key));
+    draft.seal_and_sign(new_team_key, &earlier, root)
+}
+
+/// The earlier epochs of `current` (`carried`, opened from it) merged with those HQ holds.
+/// Held keys of the current epoch or later are not earlier epochs and are left out; a held key
+/// that differs from the roster's key for the same epoch is refused (one epoch, one key).
+fn earlier_epochs<'k>(
+    current: &Roster,
+    carried: &'k [(u32, TeamKey)],
+    held: &[(u32, &'k TeamKey)],
+) -> Result<Vec<(u32, &'k TeamKey)>, TeamError> {
+    let mut earlier: Vec<(u32, &TeamKey)> = carried.iter().map(|(epoch, key)| (*epoch, key)).collect();
+    for (epoch, key) in held.iter().filter(|(epoch, _)| *epoch < current.epoch()) {
+        match earlier.iter().find(|(known, _)| known == epoch) {
+            Some((_, known)) if !known.same_key_as(key) => return Err(TeamError::EpochConflict),
+            Some(_) => {}
+            None => earlier.push((*epoch, *key)),
+        }
+    }
+    Ok(earlier)
+}
+
+/// Sets the team policy (handover purge, identity readers, validity period, next root key
+/// commitment). Returns the next roster (same team key epoch). A next root commitment, once
+/// set, is kept: devices refuse a roster under the same root that changes it.
+pub fn set_policy(
+    current: &Roster,
+    team_key: &TeamKey,
+    held_earlier: &[(u32, &TeamKey)],
+    root: &SigningSecretKey,
+    policy: RosterPolicy,
+) -> Result<Roster, TeamError> {
+    if current.policy().next_root.is_some() && policy.next_root != current.policy().next_root {
+        return Err(TeamError::Inconsistent { what: "the next root key commitment changed" });
+    }
+    let mut draft = RosterDraft::open(current, team_key)?;
+    draft.version = next_version(current)?;
+    draft.policy = policy;
+    let carried = current.open_earlier_team_keys(team_key)?;
+    let earlier = earlier_epochs(current, &carried, held_earlier)?;
+    draft.seal_and_sign(team_key, &earlier, root)
 }
 
 fn next_version(current: &Roster) -> Result<u64, TeamError> {

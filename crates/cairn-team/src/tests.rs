@@ -8,10 +8,15 @@ use crate::{
     accept_roster, org,
 };
 
+/// The devices' clock in these tests (any time: the rosters here have no validity period).
+const NOW_MS: u64 = 1_750_000_000_000;
+
 struct Hq {
     root: SigningSecretKey,
     device: DeviceKeys,
     team_key: TeamKey,
+    /// The keys of the epochs before the current one, as HQ's vault keeps them.
+    earlier: Vec<(u32, TeamKey)>,
     roster: Roster,
 }
 
@@ -28,21 +33,36 @@ impl Hq {
         let intake = AgreementSecretKey::generate().public_key();
         let roster =
             org::genesis(OrgId([org_byte; 16]), &root, intake, &team_key, device, "HQ Seoul", "HQ").expect("genesis");
-        Hq { root, device, team_key, roster }
+        Hq { root, device, team_key, earlier: Vec::new(), roster }
+    }
+
+    fn held(&self) -> Vec<(u32, &TeamKey)> {
+        self.earlier.iter().map(|(epoch, key)| (*epoch, key)).collect()
     }
 
     fn enroll(&mut self, device: &Device, role: Role) -> Result<&Roster, TeamError> {
         let request = EnrollmentRequest::parse(&device.request()).expect("request");
         let confirmed = device.keys.fingerprint();
-        self.roster = org::enroll(&self.roster, &self.team_key, &self.root, &request, &confirmed, role, &device.name)?;
+        let held = self.held();
+        self.roster =
+            org::enroll(&self.roster, &self.team_key, &held, &self.root, &request, &confirmed, role, &device.name)?;
         Ok(&self.roster)
     }
 
     fn revoke(&mut self, device_id: DeviceId) -> Result<&Roster, TeamError> {
         let new_key = TeamKey::generate();
-        self.roster = org::revoke(&self.roster, &self.team_key, &new_key, &self.root, device_id, self.device.device_id)?;
-        self.team_key = new_key;
+        let held = self.held();
+        let next = org::revoke(&self.roster, &self.team_key, &held, &new_key, &self.root, device_id, self.device.device_id)?;
+        let old = std::mem::replace(&mut self.team_key, new_key);
+        self.earlier.push((self.roster.epoch(), old));
+        self.roster = next;
         Ok(&self.roster)
+    }
+
+    /// Re-signs the current roster (same version) in the old v1 format, as HQ did before v2.
+    fn reissue_as_v1(&mut self) {
+        let draft = RosterDraft::open(&self.roster, &self.team_key).expect("open");
+        self.roster = draft.seal_and_sign_v1(&self.team_key, &self.root).expect("sign v1");
     }
 
     fn fingerprint(&self) -> String {
@@ -83,10 +103,15 @@ impl Device {
 
     /// Applies a roster all-or-nothing, as the vault's transaction does.
     fn import(&mut self, bytes: &[u8], confirmed: Option<&str>) -> Result<Standing, TeamError> {
-        let view = DeviceView { keys: self.keys, pin: self.pin, current: self.roster.as_ref() };
+        self.import_at(bytes, confirmed, NOW_MS)
+    }
+
+    /// [`Device::import`] with the device's clock at `now_ms`.
+    fn import_at(&mut self, bytes: &[u8], confirmed: Option<&str>, now_ms: u64) -> Result<Standing, TeamError> {
+        let view = DeviceView { keys: self.keys, pin: self.pin, current: self.roster.as_ref(), now_ms };
         let accepted = accept_roster(&view, &self.agreement, bytes, confirmed)?;
         let epoch = accepted.roster.epoch();
-        accepted.check_held_key(self.team_key(epoch))?;
+        accepted.check_held_keys(|epoch| self.team_key(epoch))?;
         self.pin = Some(accepted.pin);
         self.standing = Some(accepted.standing);
         if let Some(key) = accepted.team_key
@@ -94,6 +119,12 @@ impl Device {
         {
             self.team_keys.push((epoch, key));
         }
+        for (earlier, key) in accepted.earlier_team_keys {
+            if self.team_key(earlier).is_none() {
+                self.team_keys.push((earlier, key));
+            }
+        }
+        self.team_keys.sort_by_key(|(epoch, _)| *epoch);
         self.roster = Some(accepted.roster);
         Ok(accepted.standing)
     }
@@ -168,15 +199,24 @@ fn a_roster_from_another_organisation_is_refused() {
         other.enroll(&Device::new("filler"), Role::Field).expect("enroll");
     }
     let request = EnrollmentRequest::parse(&device.request()).expect("request");
-    other.roster =
-        org::enroll(&other.roster, &other.team_key, &other.root, &request, &device.keys.fingerprint(), Role::Field, "x")
-            .expect("enroll");
+    other.roster = org::enroll(
+        &other.roster,
+        &other.team_key,
+        &[],
+        &other.root,
+        &request,
+        &device.keys.fingerprint(),
+        Role::Field,
+        "x",
+    )
+    .expect("enroll");
     assert_refused(device, &other.bytes(), None, TeamError::WrongOrganisation);
     // Even claiming this organisation's id, a roster under another root key is refused.
     let mut impostor = Hq::new(0x0a);
     impostor.roster = org::enroll(
         &impostor.roster,
         &impostor.team_key,
+        &[],
         &impostor.root,
         &request,
         &device.keys.fingerprint(),
@@ -267,13 +307,22 @@ fn hq_refuses_bad_enrollments_and_revocations() {
     let request = EnrollmentRequest::parse(&newcomer.request()).expect("request");
     let wrong = devices[0].keys.fingerprint();
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &wrong, Role::Field, "n").err(),
+        org::enroll(&hq.roster, &hq.team_key, &[], &hq.root, &request, &wrong, Role::Field, "n").err(),
         Some(TeamError::FingerprintMismatch)
     );
     assert_eq!(hq.enroll(&devices[1], Role::Field).err(), Some(TeamError::AlreadyEnrolled));
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &newcomer.keys.fingerprint(), Role::Field, "bad\u{7}")
-            .err(),
+        org::enroll(
+            &hq.roster,
+            &hq.team_key,
+            &[],
+            &hq.root,
+            &request,
+            &newcomer.keys.fingerprint(),
+            Role::Field,
+            "bad\u{7}"
+        )
+        .err(),
         Some(TeamError::InvalidName)
     );
     let hq_id = hq.device.device_id;
@@ -288,11 +337,12 @@ fn hq_refuses_bad_enrollments_and_revocations() {
         EnrollmentRequest::create(DeviceId([0x77; 16]), &captured.signing, &captured.keys.agreement, "").expect("request");
     let request = EnrollmentRequest::parse(&bytes).expect("request");
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &hq.root, &request, &request.keys().fingerprint(), Role::Field, "n").err(),
+        org::enroll(&hq.roster, &hq.team_key, &[], &hq.root, &request, &request.keys().fingerprint(), Role::Field, "n")
+            .err(),
         Some(TeamError::DeviceRevoked)
     );
     assert_eq!(
-        org::revoke(&hq.roster, &hq.team_key, &hq.team_key, &hq.root, devices[0].keys.device_id, hq_id).err(),
+        org::revoke(&hq.roster, &hq.team_key, &[], &hq.team_key, &hq.root, devices[0].keys.device_id, hq_id).err(),
         Some(TeamError::Inconsistent { what: "the team key did not change" })
     );
 }
@@ -384,7 +434,9 @@ fn a_roster_that_breaks_succession_is_refused_even_if_signed() {
         let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
         draft.version += 1;
         edit(&mut draft);
-        draft.seal_and_sign(&hq.team_key, &hq.root).expect("sign").to_bytes().to_vec()
+        let earlier = hq.roster.open_earlier_team_keys(&hq.team_key).expect("earlier");
+        let earlier: Vec<(u32, &TeamKey)> = earlier.iter().map(|(epoch, key)| (*epoch, key)).collect();
+        draft.seal_and_sign(&hq.team_key, &earlier, &hq.root).expect("sign").to_bytes().to_vec()
     };
     let dropped_id = devices[2].keys.device_id;
     let device = &mut devices[1];
@@ -408,7 +460,7 @@ fn a_roster_that_breaks_succession_is_refused_even_if_signed() {
     // The same epoch number with a different key.
     let mut forked = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
     forked.version += 1;
-    let forked = forked.seal_and_sign(&TeamKey::generate(), &hq.root).expect("sign");
+    let forked = forked.seal_and_sign(&TeamKey::generate(), &[], &hq.root).expect("sign");
     assert_refused(device, forked.to_bytes(), None, TeamError::EpochConflict);
     // And after all those refusals, the genuine next roster still imports.
     hq.enroll(&Device::new("late"), Role::Field).expect("enroll");
@@ -456,4 +508,147 @@ mod hostile_input {
             prop_assert!(Roster::parse(&bytes, Some(&pin)).is_err());
         }
     }
+}
+
+#[test]
+fn a_device_enrolled_after_two_revocations_opens_every_earlier_epoch() {
+    let (mut hq, mut devices) = team(3);
+    // A case key shared under epoch 1, before anything was revoked.
+    let context = TeamCaseKeyContext { org_id: hq.roster.org_id().0, case_id: [0xca; 16], key_version: 1 };
+    let case_key = CaseKey::generate();
+    let shared_in_epoch1 = hq.team_key.wrap_case_key(1, &context, &case_key);
+    let record_context = cairn_crypto::RecordContext { case_id: [0xca; 16], doc_id: [1; 16], chunk_id: 0, key_version: 1 };
+    let first_change = cairn_crypto::seal_record(&case_key, &record_context, "첫 기록 first".as_bytes()).expect("seal");
+    hq.revoke(devices[1].keys.device_id).expect("revoke");
+    hq.revoke(devices[2].keys.device_id).expect("revoke");
+    assert_eq!(hq.roster.epoch(), 3);
+    let earlier: Vec<u32> = hq.roster.earlier_epochs().iter().map(|e| e.epoch).collect();
+    assert_eq!(earlier, vec![1, 2]);
+    let mut late = Device::new("late");
+    hq.enroll(&late, Role::Field).expect("enroll");
+    assert_eq!(hq.roster.earlier_epochs().len(), 2, "an enrollment carries the earlier epochs over");
+    late.import(&hq.bytes(), Some(&hq.fingerprint())).expect("first import");
+    assert_eq!(late.epochs(), vec![1, 2, 3]);
+    let opened = late.team_key(1).expect("epoch 1").unwrap_case_key(1, &context, &shared_in_epoch1).expect("unwrap");
+    assert_eq!(
+        &*cairn_crypto::open_record(&opened, &record_context, &first_change).expect("open"),
+        "첫 기록 first".as_bytes()
+    );
+    // A member that skipped the intermediate roster learns epoch 2 from the latest one.
+    devices[0].import(&hq.bytes(), None).expect("catch up");
+    assert_eq!(devices[0].epochs(), vec![1, 2, 3]);
+    // The revoked devices keep only what they had.
+    for revoked in [1, 2] {
+        let standing = devices[revoked].import(&hq.bytes(), None).expect("import");
+        assert!(matches!(standing, Standing::Revoked { .. }));
+        assert_eq!(devices[revoked].epochs(), vec![1]);
+        let old = devices[revoked].team_key(1).expect("epoch 1");
+        assert_eq!(hq.roster.open_earlier_team_keys(old).err(), Some(TeamError::EarlierTeamKeyUnreadable));
+    }
+}
+
+#[test]
+fn a_team_on_v1_rosters_moves_to_v2_with_the_epochs_only_hq_held() {
+    let mut hq = Hq::new(0x0a);
+    let mut devices: Vec<Device> = ["a", "b", "c"].iter().map(|name| Device::new(name)).collect();
+    for device in &mut devices {
+        hq.enroll(device, Role::Field).expect("enroll");
+        hq.reissue_as_v1();
+        device.import(&hq.bytes(), Some(&hq.fingerprint())).expect("import v1");
+    }
+    // Two revocations issued as v1: no roster carries epochs 1 or 2 any more.
+    for revoked in [1, 2] {
+        hq.revoke(devices[revoked].keys.device_id).expect("revoke");
+        hq.reissue_as_v1();
+        devices[0].import(&hq.bytes(), None).expect("import v1");
+    }
+    assert_eq!((hq.roster.format_version(), hq.roster.epoch()), (1, 3));
+    assert!(hq.roster.earlier_epochs().is_empty());
+    assert_eq!(devices[0].epochs(), vec![1, 2, 3]);
+    let v1 = hq.bytes();
+    // HQ's next roster is v2 and carries the epochs from HQ's own keys.
+    let mut late = Device::new("late");
+    hq.enroll(&late, Role::Field).expect("enroll");
+    assert_eq!(hq.roster.format_version(), 2);
+    late.import(&hq.bytes(), Some(&hq.fingerprint())).expect("import v2");
+    assert_eq!(late.epochs(), vec![1, 2, 3]);
+    devices[0].import(&hq.bytes(), None).expect("the v1 device imports v2");
+    // Once on v2, a v1 roster (even a newer, genuinely signed one) is refused.
+    let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+    draft.version += 1;
+    let back = draft.seal_and_sign_v1(&hq.team_key, &hq.root).expect("sign v1");
+    assert_refused(&mut devices[0], back.to_bytes(), None, TeamError::Inconsistent { what: "the roster format went back" });
+    assert_refused(&mut devices[0], &v1, None, TeamError::Replay);
+}
+
+#[test]
+fn a_different_key_for_an_earlier_epoch_is_refused_by_hq_and_by_devices() {
+    let (mut hq, mut devices) = team(2);
+    hq.revoke(devices[1].keys.device_id).expect("revoke");
+    let impostor = TeamKey::generate();
+    // HQ holding a different epoch 1 key than its roster carries: refused, not merged.
+    let request = EnrollmentRequest::parse(&Device::new("n").request()).expect("request");
+    let confirmed = request.keys().fingerprint();
+    assert_eq!(
+        org::enroll(&hq.roster, &hq.team_key, &[(1, &impostor)], &hq.root, &request, &confirmed, Role::Field, "n").err(),
+        Some(TeamError::EpochConflict)
+    );
+    // A signed roster whose epoch 1 key differs from the one a device holds.
+    let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+    draft.version += 1;
+    let forged = draft.seal_and_sign(&hq.team_key, &[(1, &impostor)], &hq.root).expect("sign");
+    assert_refused(&mut devices[0], forged.to_bytes(), None, TeamError::EpochConflict);
+    devices[0].import(&hq.bytes(), None).expect("the genuine roster still imports");
+}
+
+#[test]
+fn policy_travels_in_the_roster_and_a_next_root_commitment_once_set_is_kept() {
+    use cairn_crypto::next_root_commitment;
+
+    use crate::{HandoverPurge, RoleSet, RosterPolicy, Validity};
+
+    let (mut hq, mut devices) = team(1);
+    let commitment = next_root_commitment(&SigningSecretKey::generate().public_key());
+    let policy = RosterPolicy {
+        handover_purge: HandoverPurge::AfterDays(std::num::NonZeroU16::new(14).expect("non-zero")),
+        identity_readers: RoleSet::of(&[Role::Coordinator, Role::Hq]),
+        validity: Validity { not_before_ms: NOW_MS - 1_000, not_after_ms: NOW_MS + 1_000 },
+        next_root: Some(commitment),
+    };
+    hq.roster = org::set_policy(&hq.roster, &hq.team_key, &[], &hq.root, policy).expect("set");
+    devices[0].import(&hq.bytes(), None).expect("import");
+    assert_eq!(*devices[0].roster.as_ref().expect("roster").policy(), policy);
+    // HQ keeps the commitment through enrollments and revocations.
+    hq.enroll(&Device::new("late"), Role::Field).expect("enroll");
+    assert_eq!(hq.roster.policy().next_root, Some(commitment));
+    // HQ refuses to change it, and a device refuses a roster that changes or drops it.
+    let other = next_root_commitment(&SigningSecretKey::generate().public_key());
+    let changed = RosterPolicy { next_root: Some(other), ..policy };
+    assert_eq!(
+        org::set_policy(&hq.roster, &hq.team_key, &[], &hq.root, changed).err(),
+        Some(TeamError::Inconsistent { what: "the next root key commitment changed" })
+    );
+    for next_root in [Some(other), None] {
+        let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+        draft.version += 1;
+        draft.policy.next_root = next_root;
+        let bytes = draft.seal_and_sign(&hq.team_key, &[], &hq.root).expect("sign").to_bytes().to_vec();
+        assert_refused(
+            &mut devices[0],
+            &bytes,
+            None,
+            TeamError::Inconsistent { what: "the next root key commitment changed" },
+        );
+    }
+    // Outside its validity period a roster is refused, and nothing changes.
+    let before = devices[0].snapshot();
+    assert_eq!(devices[0].import_at(&hq.bytes(), None, NOW_MS + 1_001), Err(TeamError::RosterExpired));
+    assert_eq!(devices[0].import_at(&hq.bytes(), None, NOW_MS - 1_001), Err(TeamError::RosterNotYetValid));
+    assert_eq!(devices[0].snapshot(), before);
+    devices[0].import(&hq.bytes(), None).expect("on time");
+    // Other policy fields may change freely.
+    let stricter = RosterPolicy { handover_purge: HandoverPurge::Immediately, ..policy };
+    hq.roster = org::set_policy(&hq.roster, &hq.team_key, &[], &hq.root, stricter).expect("set");
+    devices[0].import(&hq.bytes(), None).expect("import");
+    assert_eq!(devices[0].roster.as_ref().expect("roster").policy().handover_purge, HandoverPurge::Immediately);
 }
