@@ -232,23 +232,18 @@ fn open_part(
     Ok(open_blob_part(&key, &context, sealed).map_err(|_| SyncRefusal::PeerDataRefused)?)
 }
 
-/// Seals the received parts of an attachment as a blob, under every id the case documents
-/// give it, after checking the whole against the case document (length and content hash).
-fn assemble(tx: &mut VaultTx<'_>, attachment: &MissingAttachment) -> Result<(), CoreError> {
-    let (case_id, address) = (attachment.case_id, attachment.address);
-    let Some((first, others)) = attachment.blob_ids.split_first() else { return Ok(()) };
-    let mut open = |tx: &VaultTx<'_>, position: u32, last: bool, sealed: &[u8]| {
-        open_part(tx, case_id, address, position, last, sealed).map_err(|_| StoreError::Damaged { what: "attachment part" })
-    };
-    let blob = match tx.assemble_blob(&case_id, &address, first, attachment.part_count(), &mut open) {
+/// Makes a received attachment an ordinary blob, under every id the case documents give it,
+/// after checking the whole against the case document (length and content hash).
+fn finish(tx: &mut VaultTx<'_>, attachment: &MissingAttachment) -> Result<(), CoreError> {
+    let blob = match tx.finish_received_blob(&attachment.case_id, &attachment.address) {
         Err(StoreError::Damaged { .. }) => return Err(SyncRefusal::PeerDataRefused.into()),
         other => other?,
     };
     if blob.plain_len != attachment.stored_size || blob.content_hash != attachment.stored_hash {
         return Err(SyncRefusal::PeerDataRefused.into());
     }
-    for blob_id in others {
-        tx.copy_blob(first, blob_id)?;
+    for blob_id in attachment.blob_ids.iter().filter(|id| **id != blob.blob_id) {
+        tx.copy_blob(&blob.blob_id, blob_id)?;
     }
     Ok(())
 }
@@ -423,7 +418,8 @@ impl SyncStore for VaultSync<'_> {
     }
 
     fn apply_blob_parts(&mut self, parts: &[BlobPart]) -> Result<u64, CoreError> {
-        let mut refused: Option<(ObjectId, BlobAddress)> = None;
+        let now = now_ms();
+        let mut finishing: Option<(ObjectId, BlobAddress)> = None;
         let applied = transact(self.session.vault_mut(), |tx| {
             let missing: BTreeMap<(ObjectId, BlobAddress), MissingAttachment> =
                 tx.missing_attachments()?.into_iter().map(|m| ((m.case_id, m.address), m)).collect();
@@ -431,8 +427,7 @@ impl SyncStore for VaultSync<'_> {
             for part in parts {
                 let Some(attachment) = missing.get(&(part.case_id, part.address)) else {
                     // Not (or no longer) missing: held already, or its case deleted meanwhile.
-                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some()
-                    {
+                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some() {
                         continue;
                     }
                     return Err(SyncRefusal::PeerDataRefused.into());
@@ -441,28 +436,29 @@ impl SyncStore for VaultSync<'_> {
                 if part.position >= count || part.last != (part.position + 1 == count) {
                     return Err(SyncRefusal::PeerDataRefused.into());
                 }
-                // Opened now as well as at assembly: a part that does not open is refused on
-                // arrival, not after every other part has come.
-                open_part(tx, part.case_id, part.address, part.position, part.last, &part.sealed)?;
-                match tx.stage_blob_part(&part.case_id, &part.address, part.position, &part.sealed) {
+                let content = open_part(tx, part.case_id, part.address, part.position, part.last, &part.sealed)?;
+                let blob_id = attachment.blob_ids.first().ok_or(CoreError::Internal("attachment without id"))?;
+                let received =
+                    tx.receive_blob_part(&part.case_id, &part.address, blob_id, part.position, part.last, &content, now);
+                match received {
                     Err(StoreError::Damaged { .. }) => return Err(SyncRefusal::PeerDataRefused.into()),
                     other => other?,
                 }
                 if part.last {
-                    refused = Some((part.case_id, part.address));
-                    assemble(tx, attachment)?;
-                    refused = None;
+                    finishing = Some((part.case_id, part.address));
+                    finish(tx, attachment)?;
+                    finishing = None;
                     completed += 1;
                 }
             }
             Ok(completed)
         });
         if applied.is_err()
-            && let Some((case_id, address)) = refused
+            && let Some((case_id, address)) = finishing
         {
-            // The whole did not check out: drop every part of it, so the next session asks
-            // for it from the start instead of for the same bad last part again.
-            transact(self.session.vault_mut(), |tx| Ok(tx.discard_staged_parts(&case_id, &address)?))?;
+            // The whole did not check out: drop what was received of it, so the next session
+            // asks for it from the start instead of for the same bad last part again.
+            transact(self.session.vault_mut(), |tx| Ok(tx.discard_received_blob(&case_id, &address)?))?;
         }
         applied
     }

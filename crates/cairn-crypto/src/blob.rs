@@ -134,6 +134,48 @@ impl BlobSealer {
     }
 }
 
+/// Seals the chunks of a blob one at a time, at positions the caller gives: for content that
+/// arrives part by part over several sessions (sync), where no sealer state survives between
+/// them. Every chunk but the last must hold exactly [`BLOB_CHUNK_LEN`] bytes; the caller seals
+/// each position once, and learns the content's length and hash by opening the chunks when
+/// the last is in.
+pub struct BlobChunkSealer {
+    stream: Stream,
+    aad: Vec<u8>,
+}
+
+impl BlobChunkSealer {
+    /// Starts a blob; returns the sealer and the header to store with it.
+    pub fn new(key: &CaseKey, context: &BlobContext) -> (BlobChunkSealer, Vec<u8>) {
+        let (sealer, header) = BlobSealer::new(key, context);
+        (BlobChunkSealer { stream: sealer.stream, aad: sealer.aad }, header)
+    }
+
+    /// Continues a blob started by [`BlobChunkSealer::new`] whose header was stored.
+    pub fn resume(key: &CaseKey, context: &BlobContext, header: &[u8]) -> Result<BlobChunkSealer, CryptoError> {
+        if header.len() != HEADER_LEN {
+            return Err(CryptoError::Malformed { what: "blob header" });
+        }
+        if header[0] != FORMAT_V1 {
+            return Err(CryptoError::UnsupportedVersion { what: "blob", version: header[0].into() });
+        }
+        if u32::from_le_bytes([header[1], header[2], header[3], header[4]]) != context.key_version {
+            return Err(CryptoError::Tampered);
+        }
+        Ok(BlobChunkSealer { stream: stream(key, &header[5..])?, aad: context.aad() })
+    }
+
+    /// Seals the chunk at `position` (`last`: the blob's final chunk).
+    pub fn seal_chunk(&self, position: u32, last: bool, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if plaintext.len() > BLOB_CHUNK_LEN || (!last && plaintext.len() != BLOB_CHUNK_LEN) {
+            return Err(CryptoError::Malformed { what: "blob chunk" });
+        }
+        self.stream
+            .encrypt(position, last, Payload { msg: plaintext, aad: &self.aad })
+            .map_err(|_| CryptoError::TooLarge { what: "blob" })
+    }
+}
+
 /// Opens the chunks of a sealed blob, in any order (for seeking).
 pub struct BlobOpener {
     stream: Stream,
@@ -206,6 +248,29 @@ impl BlobOpener {
 mod tests {
     use super::*;
     use crate::keys::test_keys::case_key;
+
+    #[test]
+    fn chunks_sealed_one_at_a_time_open_as_one_blob() {
+        let key = case_key(9);
+        let context = BlobContext { case_id: [1; 16], blob_id: [2; 16], key_version: 3 };
+        let data: Vec<u8> = (0..(2 * BLOB_CHUNK_LEN + 10)).map(|i| (i % 249) as u8).collect();
+        let (_, header) = BlobChunkSealer::new(&key, &context);
+        let parts: Vec<&[u8]> = data.chunks(BLOB_CHUNK_LEN).collect();
+        let mut sealed = Vec::new();
+        for (position, part) in parts.iter().enumerate() {
+            // A new sealer for each chunk, as over several sessions.
+            let sealer = BlobChunkSealer::resume(&key, &context, &header).expect("resume");
+            sealed.push(sealer.seal_chunk(position as u32, position + 1 == parts.len(), part).expect("seal"));
+        }
+        let opener = BlobOpener::new(&key, &context, &header, sealed.len() as u32).expect("opener");
+        let opened: Vec<u8> =
+            sealed.iter().enumerate().flat_map(|(i, chunk)| opener.open_chunk(i as u32, chunk).expect("open").to_vec()).collect();
+        assert_eq!(opened, data);
+        let sealer = BlobChunkSealer::resume(&key, &context, &header).expect("resume");
+        assert!(sealer.seal_chunk(0, false, &data[..10]).is_err(), "a short chunk must be the last");
+        let other = BlobContext { key_version: 4, ..context };
+        assert!(BlobChunkSealer::resume(&key, &other, &header).is_err());
+    }
 
     fn context() -> BlobContext {
         BlobContext { case_id: [1; 16], blob_id: [2; 16], key_version: 1 }

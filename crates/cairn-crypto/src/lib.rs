@@ -38,7 +38,7 @@ mod team_key;
 #[cfg(feature = "test-vectors")]
 pub mod test_vectors;
 
-pub use blob::{BLOB_CHUNK_LEN, BlobContext, BlobOpener, BlobSealer, BlobSummary};
+pub use blob::{BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSealer, BlobSummary};
 pub use blob_part::{
     AttachmentAddress, BlobPartContext, MAX_SEALED_PART_LEN, attachment_address, blob_part_key_id, open_blob_part,
     seal_blob_part,

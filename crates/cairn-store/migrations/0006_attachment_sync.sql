@@ -18,17 +18,11 @@ CREATE TABLE attachment_blobs (
 ) WITHOUT ROWID;
 CREATE INDEX attachment_blobs_by_address ON attachment_blobs (case_id, address);
 
--- Parts of an attachment being received, kept as they arrived (sealed under the case key by
--- the sender) until the last one arrives and the whole is checked against the case document
--- and sealed as a blob. A cut link leaves the parts received so far: the next session asks
--- for the rest only.
-CREATE TABLE sync_blob_parts (
-    case_id  BLOB    NOT NULL,
-    address  BLOB    NOT NULL,
-    position INTEGER NOT NULL,
-    sealed   BLOB    NOT NULL,
-    PRIMARY KEY (case_id, address, position)
-) WITHOUT ROWID;
+-- An attachment being received is an upload (see 0004) that names its address: each part is
+-- sealed as the blob chunk at its position as it arrives, so a cut link leaves only whole
+-- chunks and the next session asks for the rest. Uploads without an address are recordings.
+ALTER TABLE blob_uploads ADD COLUMN address BLOB;
+CREATE INDEX blob_uploads_by_address ON blob_uploads (case_id, address);
 
 -- Existing case documents get their attachment rows at the next unlock (cairn-core rebuilds
 -- every derived row from the documents, then clears this mark).

@@ -1,14 +1,15 @@
 //! Attachments between devices: which ones the case documents reference, which of those this
 //! vault lacks, and the parts of one arriving (see `migrations/0006_attachment_sync.sql`).
 //!
-//! Parts arrive sealed under the case key by the sender and are kept as they came until the
-//! last one is in; then they are opened one at a time, sealed as an ordinary blob under this
-//! vault's newest case key, and deleted, in one transaction. A cut link leaves only whole
-//! parts, so the next session resumes at the first missing one.
+//! An attachment being received is an upload (`blob_uploads`) that names its address: each
+//! part, once opened by the caller, is sealed at once as the blob chunk at its position, under
+//! this vault's newest case key. When the last part is in, the chunks are opened once more to
+//! learn the content's length and hash, and the upload becomes an ordinary blob. A cut link
+//! leaves only whole chunks, so the next session resumes at the first missing one.
 
 use std::io::Read;
 
-use cairn_crypto::{AttachmentAddress, BLOB_CHUNK_LEN, ContentHash};
+use cairn_crypto::{AttachmentAddress, BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSummary, ContentHash, ContentHasher};
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
@@ -56,10 +57,6 @@ pub fn part_count(len: u64) -> u32 {
     u32::try_from(len.div_ceil(BLOB_CHUNK_LEN as u64).max(1)).unwrap_or(u32::MAX)
 }
 
-/// Opens one received part: given the transaction, its position, whether it is the last,
-/// and its sealed bytes, its content.
-pub type OpenPart<'o> = dyn FnMut(&VaultTx<'_>, u32, bool, &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> + 'o;
-
 fn damaged(_: Vec<u8>) -> StoreError {
     StoreError::Damaged { what: "attachment index" }
 }
@@ -101,7 +98,8 @@ impl VaultTx<'_> {
     pub fn missing_attachments(&self) -> Result<Vec<MissingAttachment>, StoreError> {
         let mut statement = self.tx.prepare_cached(
             "SELECT a.case_id, a.address, a.stored_size, a.stored_hash, a.blob_id,
-                    (SELECT COUNT(*) FROM sync_blob_parts p WHERE p.case_id = a.case_id AND p.address = a.address)
+                    COALESCE((SELECT u.sealed_count FROM blob_uploads u
+                              WHERE u.case_id = a.case_id AND u.address = a.address), 0)
              FROM attachment_blobs a
              WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.blob_id = a.blob_id)
                AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.case_id = a.case_id)
@@ -161,73 +159,104 @@ impl VaultTx<'_> {
         }
     }
 
-    /// Keeps one received part; parts arrive in order, so `position` must be the next one.
-    pub fn stage_blob_part(
-        &mut self,
-        case_id: &Id,
-        address: &AttachmentAddress,
-        position: u32,
-        sealed: &[u8],
-    ) -> Result<(), StoreError> {
-        if position != self.staged_part_count(case_id, address)? {
-            return Err(StoreError::Damaged { what: "attachment part out of order" });
-        }
-        self.tx
-            .prepare_cached("INSERT INTO sync_blob_parts (case_id, address, position, sealed) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![case_id.as_slice(), address.as_slice(), position, sealed])?;
-        Ok(())
-    }
-
-    /// How many parts of `address` have arrived.
-    pub fn staged_part_count(&self, case_id: &Id, address: &AttachmentAddress) -> Result<u32, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT COUNT(*) FROM sync_blob_parts WHERE case_id = ?1 AND address = ?2")?
-            .query_row(params![case_id.as_slice(), address.as_slice()], |row| row.get(0))?)
-    }
-
-    /// Deletes the received parts of `address` (the whole did not check out).
-    pub fn discard_staged_parts(&mut self, case_id: &Id, address: &AttachmentAddress) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("DELETE FROM sync_blob_parts WHERE case_id = ?1 AND address = ?2")?
-            .execute(params![case_id.as_slice(), address.as_slice()])?;
-        Ok(())
-    }
-
-    /// Seals the `parts` received parts of `address` as the blob `blob_id` of `case_id` (one
-    /// part in memory at a time; `open` turns a sealed part into its content, given this
-    /// transaction, its position and whether it is the last), records the address, and deletes the parts.
-    /// The caller checks the result against the case document before committing.
-    pub fn assemble_blob(
+    /// Seals one received part (its content, opened by the caller) as the chunk at `position`
+    /// of the attachment at `address` being received, in the caller's transaction. The first
+    /// part starts the upload, as the blob `blob_id`; parts arrive in order, each once.
+    pub fn receive_blob_part(
         &mut self,
         case_id: &Id,
         address: &AttachmentAddress,
         blob_id: &Id,
-        parts: u32,
-        open: &mut OpenPart<'_>,
-    ) -> Result<BlobInfo, StoreError> {
-        if self.staged_part_count(case_id, address)? != parts {
-            return Err(StoreError::Damaged { what: "attachment parts missing" });
-        }
-        let mut source = StagedParts {
-            tx: self,
-            case_id,
-            address,
-            parts,
-            next: 0,
-            open,
-            buffer: Zeroizing::new(Vec::new()),
-            offset: 0,
-            failure: None,
+        position: u32,
+        last: bool,
+        content: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (blob_id, key_version, header, sealed_count) = match self.receiving(case_id, address)? {
+            Some(upload) => upload,
+            None => {
+                let (key_version, key) = self.case_key(case_id)?;
+                let context = BlobContext { case_id: *case_id, blob_id: *blob_id, key_version };
+                let (_, header) = BlobChunkSealer::new(&key, &context);
+                self.tx.execute(
+                    "INSERT INTO blob_uploads
+                     (blob_id, case_id, key_version, header, media_type, started_at, sealed_count, address)
+                     VALUES (?1, ?2, ?3, ?4, '', ?5, 0, ?6)",
+                    params![blob_id.as_slice(), case_id.as_slice(), key_version, header, now, address.as_slice()],
+                )?;
+                (*blob_id, key_version, header, 0)
+            }
         };
-        let sealed = self.seal_blob_as(case_id, blob_id, &mut source);
-        if let Some(failure) = source.failure.take() {
-            return Err(failure);
+        if position != sealed_count {
+            return Err(StoreError::Damaged { what: "attachment part out of order" });
         }
-        let info = sealed?;
-        self.set_blob_address(blob_id, address)?;
-        self.discard_staged_parts(case_id, address)?;
-        Ok(info)
+        let key = self.case_key_version(case_id, key_version)?;
+        let context = BlobContext { case_id: *case_id, blob_id, key_version };
+        let sealed = BlobChunkSealer::resume(&key, &context, &header)?
+            .seal_chunk(position, last, content)
+            .map_err(|_| StoreError::Damaged { what: "attachment part length" })?;
+        self.tx
+            .prepare_cached("INSERT INTO blob_chunks (blob_id, position, sealed) VALUES (?1, ?2, ?3)")?
+            .execute(params![blob_id.as_slice(), position, sealed])?;
+        self.tx
+            .prepare_cached("UPDATE blob_uploads SET sealed_count = ?2 WHERE blob_id = ?1")?
+            .execute(params![blob_id.as_slice(), position + 1])?;
+        Ok(())
+    }
+
+    /// Turns the attachment at `address`, whose last part was received, into an ordinary blob:
+    /// opens every chunk once to learn its length and hash (the caller checks them against the
+    /// case document before committing) and records its address.
+    pub fn finish_received_blob(&mut self, case_id: &Id, address: &AttachmentAddress) -> Result<BlobInfo, StoreError> {
+        let (blob_id, key_version, header, chunk_count) =
+            self.receiving(case_id, address)?.ok_or(StoreError::NotFound { what: "attachment" })?;
+        let key = self.case_key_version(case_id, key_version)?;
+        let context = BlobContext { case_id: *case_id, blob_id, key_version };
+        let opener = BlobOpener::new(&key, &context, &header, chunk_count)?;
+        let mut hasher = ContentHasher::new();
+        let mut plain_len = 0u64;
+        {
+            let mut select = self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
+            for position in 0..chunk_count {
+                let sealed: Vec<u8> = select
+                    .query_row(params![blob_id.as_slice(), position], |row| row.get(0))
+                    .optional()?
+                    .ok_or(StoreError::Damaged { what: "attachment chunk missing" })?;
+                let content = opener.open_chunk(position, &sealed)?;
+                hasher.update(&content);
+                plain_len += content.len() as u64;
+            }
+        }
+        let summary = BlobSummary { plain_len, content_hash: hasher.finish(), chunk_count };
+        crate::uploads::insert_blob_row(self, &blob_id, case_id, key_version, &header, &summary)?;
+        self.tx.execute("DELETE FROM blob_uploads WHERE blob_id = ?1", [blob_id.as_slice()])?;
+        self.set_blob_address(&blob_id, address)?;
+        Ok(BlobInfo { blob_id, case_id: *case_id, plain_len, content_hash: summary.content_hash, chunk_count })
+    }
+
+    /// Deletes what was received of the attachment at `address` (the whole did not check out).
+    pub fn discard_received_blob(&mut self, case_id: &Id, address: &AttachmentAddress) -> Result<(), StoreError> {
+        if let Some((blob_id, ..)) = self.receiving(case_id, address)? {
+            self.discard_upload(&blob_id)?;
+        }
+        Ok(())
+    }
+
+    /// The upload receiving `address`: its blob id, key version, header and chunks sealed.
+    fn receiving(&self, case_id: &Id, address: &AttachmentAddress) -> Result<Option<(Id, u32, Vec<u8>, u32)>, StoreError> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT blob_id, key_version, header, sealed_count FROM blob_uploads WHERE case_id = ?1 AND address = ?2",
+            )?
+            .query_row(params![case_id.as_slice(), address.as_slice()], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, u32>(1)?, row.get::<_, Vec<u8>>(2)?, row.get::<_, u32>(3)?))
+            })
+            .optional()?;
+        row.map(|(blob_id, key_version, header, sealed_count)| {
+            Ok((blob_id.try_into().map_err(damaged)?, key_version, header, sealed_count))
+        })
+        .transpose()
     }
 
     /// Copies a blob this vault holds as `new_blob_id` (the same content attached twice, on
@@ -245,58 +274,6 @@ impl VaultTx<'_> {
             self.set_blob_address(new_blob_id, &address)?;
         }
         Ok(copied)
-    }
-}
-
-/// Reads the content of received parts, opening one at a time.
-struct StagedParts<'a, 't, 'o> {
-    tx: &'a VaultTx<'t>,
-    case_id: &'a Id,
-    address: &'a AttachmentAddress,
-    parts: u32,
-    next: u32,
-    open: &'a mut OpenPart<'o>,
-    buffer: Zeroizing<Vec<u8>>,
-    offset: usize,
-    failure: Option<StoreError>,
-}
-
-impl StagedParts<'_, '_, '_> {
-    fn next_part(&mut self) -> Result<(), StoreError> {
-        let sealed: Vec<u8> = self
-            .tx
-            .tx
-            .prepare_cached("SELECT sealed FROM sync_blob_parts WHERE case_id = ?1 AND address = ?2 AND position = ?3")?
-            .query_row(params![self.case_id.as_slice(), self.address.as_slice(), self.next], |row| row.get(0))
-            .optional()?
-            .ok_or(StoreError::Damaged { what: "attachment parts missing" })?;
-        let last = self.next + 1 == self.parts;
-        let content = (self.open)(self.tx, self.next, last, &sealed)?;
-        if !last && content.len() != BLOB_CHUNK_LEN {
-            return Err(StoreError::Damaged { what: "attachment part length" });
-        }
-        self.buffer = content;
-        self.offset = 0;
-        self.next += 1;
-        Ok(())
-    }
-}
-
-impl Read for StagedParts<'_, '_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.offset == self.buffer.len() {
-            if self.next == self.parts {
-                return Ok(0);
-            }
-            if let Err(error) = self.next_part() {
-                self.failure = Some(error);
-                return Err(std::io::Error::other("attachment part refused"));
-            }
-        }
-        let take = buf.len().min(self.buffer.len() - self.offset);
-        buf[..take].copy_from_slice(&self.buffer[self.offset..self.offset + take]);
-        self.offset += take;
-        Ok(take)
     }
 }
 
@@ -327,5 +304,87 @@ impl Read for BlobChunks<'_, '_> {
             self.next += 1;
             self.buffer = Some((chunk, 0));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::{KdfChoice, Vault};
+
+    fn vault_with_case() -> (tempfile::TempDir, Vault, Id) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut vault, _) =
+            Vault::create(dir.path(), &SecretString::from("correct horse battery staple"), KdfChoice::InsecureTestOnly)
+                .expect("create");
+        let case_id = [7; 16];
+        vault.transaction(|tx| tx.create_case_key(&case_id)).expect("case");
+        (dir, vault, case_id)
+    }
+
+    fn row(content: &[u8], blob_id: Id, address: AttachmentAddress) -> AttachmentBlobRow {
+        let mut hasher = ContentHasher::new();
+        hasher.update(content);
+        AttachmentBlobRow { blob_id, address, stored_size: content.len() as u64, stored_hash: hasher.finish() }
+    }
+
+    #[test]
+    fn parts_received_over_several_transactions_become_one_blob() {
+        let (_dir, mut vault, case_id) = vault_with_case();
+        let content: Vec<u8> = (0..(2 * BLOB_CHUNK_LEN + 500)).map(|i| (i % 251) as u8).collect();
+        let (blob_id, address) = ([1; 16], [2; 32]);
+        vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[row(&content, blob_id, address)])).expect("rows");
+        let missing = vault.read(|tx| tx.missing_attachments()).expect("missing");
+        assert_eq!((missing.len(), missing[0].part_count(), missing[0].parts_received), (1, 3, 0));
+        let parts: Vec<&[u8]> = content.chunks(BLOB_CHUNK_LEN).collect();
+        // One part per transaction, as over a link that drops between messages.
+        vault.transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, parts[0], 1)).expect("0");
+        // Out of order or again: refused, nothing changes.
+        for position in [0, 2] {
+            let error = vault
+                .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, position, false, parts[1], 1))
+                .expect_err("out of order");
+            assert!(matches!(error, StoreError::Damaged { .. }));
+        }
+        assert_eq!(vault.read(|tx| tx.missing_attachments()).expect("missing")[0].parts_received, 1);
+        // A recording's salvage never sees it.
+        assert!(vault.read(|tx| tx.unfinished_uploads()).expect("uploads").is_empty());
+        vault.transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 1, false, parts[1], 1)).expect("1");
+        let info = vault
+            .transaction(|tx| {
+                tx.receive_blob_part(&case_id, &address, &blob_id, 2, true, parts[2], 1)?;
+                tx.finish_received_blob(&case_id, &address)
+            })
+            .expect("finish");
+        assert_eq!((info.blob_id, info.plain_len, info.chunk_count), (blob_id, content.len() as u64, 3));
+        assert_eq!(info.content_hash, row(&content, blob_id, address).stored_hash);
+        let mut exported = Vec::new();
+        vault.read(|tx| tx.export_blob(&blob_id, &mut exported)).expect("export");
+        assert_eq!(exported, content);
+        assert!(vault.read(|tx| tx.missing_attachments()).expect("missing").is_empty());
+        assert_eq!(vault.read(|tx| tx.blob_by_address(&case_id, &address)).expect("by address").map(|b| b.blob_id), Some(blob_id));
+        // A copy under another id (the same file attached on two devices) keeps the address.
+        let copy = vault.transaction(|tx| tx.copy_blob(&blob_id, &[3; 16])).expect("copy");
+        assert_eq!((copy.plain_len, copy.content_hash), (info.plain_len, info.content_hash));
+    }
+
+    #[test]
+    fn a_discarded_reception_starts_again_from_the_first_part() {
+        let (_dir, mut vault, case_id) = vault_with_case();
+        let content = vec![9u8; BLOB_CHUNK_LEN + 1];
+        let (blob_id, address) = ([1; 16], [2; 32]);
+        vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[row(&content, blob_id, address)])).expect("rows");
+        vault
+            .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, &content[..BLOB_CHUNK_LEN], 1))
+            .expect("0");
+        vault.transaction(|tx| tx.discard_received_blob(&case_id, &address)).expect("discard");
+        assert_eq!(vault.read(|tx| tx.missing_attachments()).expect("missing")[0].parts_received, 0);
+        // A short part that is not the last is refused.
+        let error = vault
+            .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, &content[..10], 1))
+            .expect_err("short");
+        assert!(matches!(error, StoreError::Damaged { .. }));
     }
 }

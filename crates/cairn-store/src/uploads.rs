@@ -149,11 +149,13 @@ impl VaultTx<'_> {
         Ok(BlobUpload { blob_id, case_id: *case_id, key_version, header, sealer, written: 0 })
     }
 
-    /// Uploads whose writer is gone, oldest first. Call it when no writer is active (right
-    /// after unlocking): an upload still being written is listed too.
+    /// Recordings whose writer is gone, oldest first. Call it when no writer is active (right
+    /// after unlocking): an upload still being written is listed too. Attachments being
+    /// received from a peer are not listed: they resume at the next sync.
     pub fn unfinished_uploads(&self) -> Result<Vec<UnfinishedUpload>, StoreError> {
         let mut statement = self.tx.prepare(
-            "SELECT blob_id, case_id, media_type, started_at, sealed_count FROM blob_uploads ORDER BY started_at, blob_id",
+            "SELECT blob_id, case_id, media_type, started_at, sealed_count FROM blob_uploads
+             WHERE address IS NULL ORDER BY started_at, blob_id",
         )?;
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
