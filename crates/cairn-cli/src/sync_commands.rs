@@ -1,10 +1,14 @@
-//! Sync commands: `cairn sync serve`, `cairn sync connect`, `cairn sync peers`.
+//! Sync commands: `cairn sync serve`, `cairn sync connect`, `cairn sync discover`,
+//! `cairn sync peers`.
 //!
 //! A live link is TCP with Noise (`cairn-net`); both devices check each other against the
 //! roster before anything is exchanged, and each shows the other's fingerprint so the people
 //! holding them can compare it. The summary says what moved each way.
 
-use std::{net::SocketAddr, time::Instant};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use cairn_core::{
@@ -25,12 +29,22 @@ use crate::{Cli, output, secrets};
 pub(crate) enum SyncCommand {
     /// Wait for team devices to connect and sync with each (Ctrl+C stops; `--once` after one).
     Serve {
-        /// The address to listen on, e.g. 0.0.0.0:7405 on a safe-house LAN (nothing is announced).
+        /// The address to listen on, e.g. 0.0.0.0:7405 on a safe-house LAN (nothing is
+        /// announced unless --announce is given).
         #[arg(long, value_name = "ADDR")]
         listen: SocketAddr,
         /// Stop after one session.
         #[arg(long)]
         once: bool,
+        /// Announce this device on the local network while serving, so team devices there find
+        /// it with `sync discover`. Anyone on the network can see that some device is
+        /// broadcasting (not what it is or whose): use it only where that is safe.
+        #[arg(long)]
+        announce: bool,
+        /// Send the announcements to this address instead of the LAN broadcast address
+        /// (implies --announce).
+        #[arg(long, value_name = "ADDR")]
+        announce_to: Option<SocketAddr>,
         /// JSON: one {"peer","fingerprint","summary"} per session on standard output.
         #[arg(long)]
         json: bool,
@@ -40,6 +54,18 @@ pub(crate) enum SyncCommand {
         /// Its address, e.g. 192.0.2.10:7405.
         addr: SocketAddr,
         /// JSON: {"peer","fingerprint","summary"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look for team devices announcing themselves on the local network (`serve --announce`).
+    Discover {
+        /// How long to listen, in seconds.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+        wait: u64,
+        /// The local address to listen on (default: every interface).
+        #[arg(long, value_name = "IP", default_value = "0.0.0.0")]
+        listen_on: IpAddr,
+        /// JSON: {"devices":[{"device_id","name","fingerprint","address"}]}.
         #[arg(long)]
         json: bool,
     },
@@ -53,7 +79,11 @@ pub(crate) enum SyncCommand {
 
 pub(crate) fn run(cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
     match command {
-        SyncCommand::Serve { listen, once, json } => serve(cli, *listen, *once, *json),
+        SyncCommand::Serve { listen, once, announce, announce_to, json } => {
+            let announce = announce_to.map(Announce::To).or(announce.then_some(Announce::Broadcast));
+            serve(cli, *listen, *once, announce, *json)
+        }
+        SyncCommand::Discover { wait, listen_on, json } => discover(cli, Duration::from_secs(*wait), *listen_on, *json),
         SyncCommand::Connect { addr, json } => connect(cli, *addr, *json),
         SyncCommand::Peers { json } => peers(cli, *json),
     }
@@ -133,20 +163,71 @@ fn print_summary(peer: &str, fingerprint: &str, summary: &SyncSummary, millis: u
     })
 }
 
-fn serve(cli: &Cli, listen: SocketAddr, once: bool, json: bool) -> anyhow::Result<()> {
+/// Where `serve` announces itself, when asked to.
+#[derive(Debug, Clone, Copy)]
+enum Announce {
+    /// The LAN broadcast address, on the team's beacon port.
+    Broadcast,
+    /// A given address.
+    To(SocketAddr),
+}
+
+fn serve(cli: &Cli, listen: SocketAddr, once: bool, announce: Option<Announce>, json: bool) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let credentials = session.sync_credentials()?;
+    let discovery = announce.map(|_| session.discovery()).transpose()?;
     let authorize = authorizer(&credentials);
     let config = NetConfig::new(&credentials.local_static, &credentials.psks, &authorize);
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen).await.context("could not listen on that address")?;
+        let local = listener.local_addr()?;
         if !json {
-            output::notice(format!("Waiting for team devices on {}", listener.local_addr()?));
+            output::notice(format!("Waiting for team devices on {local}"));
         }
+        let beacons = async {
+            let (Some(announce), Some(discovery)) = (announce, &discovery) else {
+                return std::future::pending::<anyhow::Result<()>>().await;
+            };
+            let udp_port = discovery.udp_ports().first().copied().context("no beacon port")?;
+            let target = match announce {
+                Announce::Broadcast => cairn_net::discovery::broadcast(udp_port),
+                Announce::To(target) => target,
+            };
+            if !json {
+                output::notice(format!(
+                    "Announcing this device on the local network (UDP port {udp_port}): anyone on it can see that a device is announcing"
+                ));
+            }
+            let beacon = || discovery.beacon(local.port(), u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0));
+            cairn_net::discovery::announce(target, Duration::from_secs(2), beacon)
+                .await
+                .map_err(|error| anyhow::Error::from(crate::exit::SyncFailed::from_net(error)))
+        };
+        let mut beacons = std::pin::pin!(beacons);
+        let mut sessions = std::pin::pin!(serve_sessions(&mut session, &listener, &config, once, json));
+        // The announcements stop when serving does (or end it if they cannot start).
+        std::future::poll_fn(|context| {
+            if let std::task::Poll::Ready(served) = sessions.as_mut().poll(context) {
+                return std::task::Poll::Ready(served);
+            }
+            beacons.as_mut().poll(context)
+        })
+        .await
+    })
+}
+
+async fn serve_sessions(
+    session: &mut Session,
+    listener: &tokio::net::TcpListener,
+    config: &NetConfig<'_>,
+    once: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    {
         loop {
             let (stream, _) = listener.accept().await.context("could not accept a connection")?;
-            let outcome = match cairn_net::accept_stream(stream, &config).await {
-                Ok(mut channel) => one_session(&mut session, &mut channel, false, json).await,
+            let outcome = match cairn_net::accept_stream(stream, config).await {
+                Ok(mut channel) => one_session(session, &mut channel, false, json).await,
                 Err(error) => Err(crate::exit::SyncFailed::from_net(error).into()),
             };
             match outcome {
@@ -158,6 +239,51 @@ fn serve(cli: &Cli, listen: SocketAddr, once: bool, json: bool) -> anyhow::Resul
                 return Ok(());
             }
         }
+    }
+}
+
+fn discover(cli: &Cli, wait: Duration, listen_on: IpAddr, json: bool) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let discovery = session.discovery()?;
+    let udp_port = discovery.udp_ports().first().copied().context("no beacon port")?;
+    let bind = SocketAddr::new(listen_on, udp_port);
+    // On standard error even with --json: a script waits for this line before announcing.
+    output::notice(format!("Listening for team devices on {bind} for {} s", wait.as_secs()));
+    let datagrams =
+        runtime()?.block_on(cairn_net::discovery::listen(bind, wait, 4096)).map_err(crate::exit::SyncFailed::from_net)?;
+    let now = u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0);
+    let mut found: Vec<(SocketAddr, cairn_core::sync::DiscoveredPeer)> = Vec::new();
+    for (source, datagram) in datagrams {
+        if let Some(peer) = discovery.recognise(&datagram, now)
+            && !found.iter().any(|(_, known)| known.device_id == peer.device_id)
+        {
+            found.push((SocketAddr::new(source.ip(), peer.port), peer));
+        }
+    }
+    let value = json!({
+        "devices": found.iter().map(|(address, peer)| json!({
+            "device_id": peer.device_id,
+            "name": peer.name,
+            "fingerprint": peer.fingerprint,
+            "address": address.to_string(),
+        })).collect::<Vec<_>>()
+    });
+    output::result(json, &value, || {
+        if found.is_empty() {
+            return "No team device announced itself.".to_owned();
+        }
+        found
+            .iter()
+            .map(|(address, peer)| {
+                format!(
+                    "{}  {}  fingerprint {}  (sync connect {address})",
+                    peer.device_id,
+                    peer.name.as_deref().unwrap_or("(name unreadable)"),
+                    peer.fingerprint
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     })
 }
 

@@ -15,10 +15,16 @@ use support::*;
 /// `cairn sync serve --once` on a free loopback port, started in the background; returns the
 /// child and the address it listens on (read from its first line on standard error).
 fn serve_once(vault: &Path) -> (Child, String) {
+    spawn(vault, &["sync", "serve", "--listen", "127.0.0.1:0", "--once"])
+}
+
+/// Runs `cairn` with `args` in the background; returns the child and the address at the end of
+/// its first line on standard error.
+fn spawn(vault: &Path, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .arg("--vault")
         .arg(vault)
-        .args(["sync", "serve", "--listen", "127.0.0.1:0", "--once"])
+        .args(args)
         .env("CAIRN_PASSPHRASE", PASSPHRASE)
         .env_remove("CAIRN_VAULT")
         .stdin(Stdio::null())
@@ -29,7 +35,7 @@ fn serve_once(vault: &Path) -> (Child, String) {
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
     stderr.read_line(&mut line).expect("the server's first line");
-    let addr = line.trim().rsplit(' ').next().expect("an address").to_owned();
+    let addr = line.split_whitespace().find(|word| word.starts_with("127.0.0.1:")).unwrap_or_default().to_owned();
     assert!(addr.starts_with("127.0.0.1:"), "unexpected first line: {line}");
     // Keep draining standard error so the server never blocks on a full pipe.
     std::thread::spawn(move || {
@@ -172,4 +178,38 @@ fn attachments_travel_between_processes_both_ways_and_only_once() {
         (Some(0), Some(0))
     );
     assert!(idle["summary"]["bytes_received"].as_u64().expect("bytes") < 10_000);
+}
+
+#[test]
+fn a_device_announcing_itself_is_found_on_the_lan_only_when_it_asks_to_be() {
+    let site = Site::new();
+    let (_hq, devices) = team(&site, &["a", "b"]);
+    let (a, b) = (&devices[0], &devices[1]);
+    ok(a, &["case", "new", "--title", "Found on the LAN"]);
+    let discover = |wait: &str| spawn(b, &["sync", "discover", "--listen-on", "127.0.0.1", "--wait", wait, "--json"]);
+    // Serving without --announce: nothing is sent, nothing is found.
+    let (listener, udp) = discover("2");
+    let (server, _) = serve_once(a);
+    let (code, out) = finish(listener);
+    assert_eq!(code, 0);
+    let found: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(found["devices"].as_array().map(Vec::len), Some(0), "nothing announced: {out}");
+    // With --announce-to the listener's address: A is found, with its name and fingerprint.
+    let (listener, _) = discover("6");
+    let (announcer, _) = spawn(a, &["sync", "serve", "--listen", "127.0.0.1:0", "--once", "--announce-to", &udp]);
+    let (code, out) = finish(listener);
+    assert_eq!(code, 0);
+    let found: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let device = &found["devices"][0];
+    assert_eq!(device["name"], "a", "{out}");
+    let a_identity = json(a, &["device", "fingerprint", "--json"]);
+    assert_eq!(device["fingerprint"], a_identity["fingerprint"]);
+    // B connects to the address it found; the first server (never announced) is still waiting.
+    let summary = json(b, &["sync", "connect", device["address"].as_str().expect("address"), "--json"]);
+    assert_eq!(summary["summary"]["documents_received"], 1);
+    assert_eq!(finish(announcer).0, 0);
+    let mut server = server;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(titles(b), ["Found on the LAN"]);
 }

@@ -21,7 +21,7 @@ use cairn_crypto::{
     open_change, seal_blob_part, seal_change,
 };
 use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
-use cairn_store::{MissingAttachment, StoreError, SyncPeerRow, VaultTx};
+use cairn_store::{MissingAttachment, ReceivedPart, StoreError, SyncPeerRow, VaultTx};
 use cairn_sync::{
     BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore,
     SyncSummary,
@@ -104,6 +104,63 @@ impl SyncCredentials {
     }
 }
 
+/// LAN discovery for this device (opt-in; see `cairn_crypto::BeaconKey`): the beacon keys of
+/// the current epoch and, for a peer one revocation behind, the previous one, and the roster's
+/// members to recognise. Nothing here is printable.
+pub struct Discovery {
+    device_id: PeerId,
+    keys: Vec<cairn_crypto::BeaconKey>,
+    members: Vec<DiscoveredPeer>,
+}
+
+impl std::fmt::Debug for Discovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Discovery").field("members", &self.members.len()).finish_non_exhaustive()
+    }
+}
+
+/// A team member found announcing itself on the LAN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredPeer {
+    /// Its device id (hex).
+    pub device_id: String,
+    /// Its name on the roster, if this device can read names.
+    pub name: Option<String>,
+    /// Its device fingerprint, to compare before trusting the sync.
+    pub fingerprint: String,
+    /// The TCP port it serves sync on (its address is where the beacon came from).
+    pub port: u16,
+}
+
+impl Discovery {
+    /// The UDP ports beacons of this team go to: the current epoch's first.
+    pub fn udp_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self.keys.iter().map(cairn_crypto::BeaconKey::udp_port).collect();
+        ports.dedup();
+        ports
+    }
+
+    /// A beacon announcing that this device serves sync on `tcp_port`, sent at `now_ms`
+    /// (current epoch; a team member one revocation behind finds it after its next sync).
+    pub fn beacon(&self, tcp_port: u16, now_ms: u64) -> Vec<u8> {
+        let beacon = cairn_crypto::Beacon { device_id: self.device_id, port: tcp_port, sent_at_ms: now_ms };
+        self.keys.first().map(|key| key.seal(&beacon)).unwrap_or_default()
+    }
+
+    /// The member a received datagram announces, if it is a fresh beacon of this team from a
+    /// current member other than this device; anything else (a stranger's datagram, a stale
+    /// or replayed beacon, a revoked device) is `None`.
+    pub fn recognise(&self, datagram: &[u8], now_ms: u64) -> Option<DiscoveredPeer> {
+        let beacon = self.keys.iter().find_map(|key| key.open(datagram, now_ms).ok())?;
+        if beacon.device_id == self.device_id {
+            return None;
+        }
+        let device_id = cairn_model::id_to_hex(&beacon.device_id);
+        let member = self.members.iter().find(|member| member.device_id == device_id)?;
+        Some(DiscoveredPeer { port: beacon.port, ..member.clone() })
+    }
+}
+
 /// An attachment on its way to this device (see [`Session::attachments_arriving`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrivingAttachment {
@@ -158,6 +215,32 @@ impl Session {
             psks.push(key.noise_psk(&org_id, previous));
         }
         Ok(SyncCredentials { local_static, psks, members, revoked })
+    }
+
+    /// What LAN discovery needs (see [`Discovery`]); refused until this device is a member of a
+    /// team.
+    pub fn discovery(&mut self) -> Result<Discovery, CoreError> {
+        let view = self.roster()?.ok_or(SyncRefusal::NotInTeam)?;
+        let org_id = cairn_model::parse_id(&view.org_id).map_err(|_| CoreError::VaultDamaged("stored roster"))?;
+        let device_id = cairn_model::parse_id(&view.this_device).map_err(|_| CoreError::VaultDamaged("stored roster"))?;
+        let mut keys = vec![self.held_team_key(view.epoch)?.ok_or(SyncRefusal::NotInTeam)?.beacon_key(&org_id, view.epoch)];
+        if let Some(previous) = view.epoch.checked_sub(1).filter(|previous| *previous > 0)
+            && let Some(key) = self.held_team_key(previous)?
+        {
+            keys.push(key.beacon_key(&org_id, previous));
+        }
+        let members = view
+            .members
+            .into_iter()
+            .filter(|member| member.device_id != view.this_device)
+            .map(|member| DiscoveredPeer {
+                device_id: member.device_id,
+                name: member.name,
+                fingerprint: member.fingerprint,
+                port: 0,
+            })
+            .collect();
+        Ok(Discovery { device_id, keys, members })
     }
 
     /// The attachments whose documents are here but whose content has not (fully) arrived:
@@ -427,7 +510,8 @@ impl SyncStore for VaultSync<'_> {
             for part in parts {
                 let Some(attachment) = missing.get(&(part.case_id, part.address)) else {
                     // Not (or no longer) missing: held already, or its case deleted meanwhile.
-                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some() {
+                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some()
+                    {
                         continue;
                     }
                     return Err(SyncRefusal::PeerDataRefused.into());
@@ -438,8 +522,17 @@ impl SyncStore for VaultSync<'_> {
                 }
                 let content = open_part(tx, part.case_id, part.address, part.position, part.last, &part.sealed)?;
                 let blob_id = attachment.blob_ids.first().ok_or(CoreError::Internal("attachment without id"))?;
-                let received =
-                    tx.receive_blob_part(&part.case_id, &part.address, blob_id, part.position, part.last, &content, now);
+                let received = tx.receive_blob_part(
+                    &ReceivedPart {
+                        case_id: &part.case_id,
+                        address: &part.address,
+                        blob_id,
+                        position: part.position,
+                        last: part.last,
+                        content: &content,
+                    },
+                    now,
+                );
                 match received {
                     Err(StoreError::Damaged { .. }) => return Err(SyncRefusal::PeerDataRefused.into()),
                     other => other?,

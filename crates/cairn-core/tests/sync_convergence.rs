@@ -290,7 +290,14 @@ fn attachments_follow_their_documents_and_a_cut_transfer_resumes_where_it_stoppe
         let arriving = b.session.attachments_arriving().expect("arriving");
         match export(&mut b.session, &large) {
             Ok(content) => assert!(content == large_content && arriving.is_empty()),
-            Err(code) => assert!(code == "attachment_not_arrived" || code == "not_found", "{code}"),
+            Err(code) => {
+                assert!(code == "attachment_not_arrived" || code == "not_found", "{code}");
+                if code == "attachment_not_arrived" {
+                    // The case opens, and shows the attachment as arriving.
+                    let view = b.session.open_case(&case_a).expect("open");
+                    assert_eq!(view.arriving_attachments, [large]);
+                }
+            }
         }
         let received = arriving.first().map_or(0, |arriving| u64::from(arriving.parts_received));
         if let PairOutcome::Done(..) = outcome {
@@ -303,6 +310,7 @@ fn attachments_follow_their_documents_and_a_cut_transfer_resumes_where_it_stoppe
         assert_eq!(export(&mut b.session, &large).expect("large on b"), large_content, "cut after {cut}");
         assert_eq!(export(&mut a.session, &small).expect("small on a"), small_content, "cut after {cut}");
         assert!(b.session.attachments_arriving().expect("arriving").is_empty());
+        assert!(b.session.open_case(&case_a).expect("open").arriving_attachments.is_empty());
         if received > 0 {
             let parts_left = (large_content.len() as u64).div_ceil(PART) - received;
             assert!(

@@ -219,3 +219,29 @@ fn after_a_revocation_what_is_written_is_sealed_under_keys_the_revoked_device_ne
     let view = team.devices[1].session.open_case(&case).expect("open");
     assert_eq!(view.testimonies[0].1.narrative.as_str(), "철폐 이후에 쓴 내용");
 }
+
+#[test]
+fn lan_beacons_are_recognised_by_team_members_only() {
+    let mut team = TestTeam::new(3);
+    let now = 1_800_000_000_000;
+    let beacon = team.device(0).discovery().expect("discovery").beacon(4242, now);
+    let announcer = team.device(0).device_identity().expect("identity");
+    let found = team.device(1).discovery().expect("discovery").recognise(&beacon, now + 1_000).expect("recognised");
+    assert_eq!((found.device_id.as_str(), found.port), (announcer.device_id.as_str(), 4242));
+    assert_eq!(found.name.as_deref(), Some("field-1"));
+    assert_eq!(found.fingerprint, announcer.fingerprint);
+    assert_eq!(team.device(0).discovery().expect("d").udp_ports(), team.device(1).discovery().expect("d").udp_ports());
+    // Not its own beacon, not a stale one, not from another team, not from a revoked device.
+    assert!(team.device(0).discovery().expect("d").recognise(&beacon, now).is_none());
+    assert!(team.device(1).discovery().expect("d").recognise(&beacon, now + 10 * 60_000).is_none());
+    let mut strangers = TestTeam::new(1);
+    assert!(strangers.device(0).discovery().expect("d").recognise(&beacon, now).is_none());
+    assert_ne!(strangers.device(0).discovery().expect("d").udp_ports(), team.device(1).discovery().expect("d").udp_ports());
+    let from_revoked = team.device(2).discovery().expect("d").beacon(4343, now);
+    team.revoke(2);
+    assert!(team.device(1).discovery().expect("d").recognise(&from_revoked, now).is_none());
+    assert!(team.device(1).discovery().expect("d").recognise(&b"not a beacon"[..], now).is_none());
+    // A device outside any team cannot announce or listen.
+    let (_vault, mut loner) = TestVault::create();
+    assert_eq!(loner.discovery().expect_err("refused").code(), "sync_not_in_team");
+}

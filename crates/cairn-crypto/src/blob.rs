@@ -263,8 +263,11 @@ mod tests {
             sealed.push(sealer.seal_chunk(position as u32, position + 1 == parts.len(), part).expect("seal"));
         }
         let opener = BlobOpener::new(&key, &context, &header, sealed.len() as u32).expect("opener");
-        let opened: Vec<u8> =
-            sealed.iter().enumerate().flat_map(|(i, chunk)| opener.open_chunk(i as u32, chunk).expect("open").to_vec()).collect();
+        let opened: Vec<u8> = sealed
+            .iter()
+            .enumerate()
+            .flat_map(|(i, chunk)| opener.open_chunk(i as u32, chunk).expect("open").to_vec())
+            .collect();
         assert_eq!(opened, data);
         let sealer = BlobChunkSealer::resume(&key, &context, &header).expect("resume");
         assert!(sealer.seal_chunk(0, false, &data[..10]).is_err(), "a short chunk must be the last");

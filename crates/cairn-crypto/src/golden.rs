@@ -95,3 +95,14 @@ fn blob_part_v1_and_attachment_address_v1() {
     assert_eq!(committed[..32], address, "attachment address v1 drifted");
     assert_eq!(&*crate::open_blob_part(&key, &context, &committed[32..]).expect("open"), part);
 }
+
+#[test]
+fn beacon_v1() {
+    let key = crate::BeaconKey::derive(&[0x42; 32], &[0x0a; 16], 3);
+    let beacon = crate::Beacon { device_id: [0xde; 16], port: 40404, sent_at_ms: 1_790_000_000_000 };
+    let mut fresh = key.udp_port().to_le_bytes().to_vec();
+    fresh.extend_from_slice(&key.seal_with_nonce(&beacon, [0x5e; 24]));
+    let committed = check_fixture("beacon_v1.bin", &fresh);
+    assert_eq!(committed[..2], key.udp_port().to_le_bytes(), "beacon port derivation drifted");
+    assert_eq!(key.open(&committed[2..], beacon.sent_at_ms), Ok(beacon));
+}

@@ -16,6 +16,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod beacon;
 mod blob;
 mod blob_part;
 mod change;
@@ -38,6 +39,7 @@ mod team_key;
 #[cfg(feature = "test-vectors")]
 pub mod test_vectors;
 
+pub use beacon::{BEACON_LEN, BEACON_MAX_AGE_MS, Beacon, BeaconKey};
 pub use blob::{BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSealer, BlobSummary};
 pub use blob_part::{
     AttachmentAddress, BlobPartContext, MAX_SEALED_PART_LEN, attachment_address, blob_part_key_id, open_blob_part,

@@ -218,7 +218,7 @@ pub struct TeamCaseKeyContext {
     pub key_version: u32,
 }
 
-fn hkdf_expand<const N: usize>(salt: Option<&[u8]>, ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; N]> {
+pub(crate) fn hkdf_expand<const N: usize>(salt: Option<&[u8]>, ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; N]> {
     let mut out = Zeroizing::new([0u8; N]);
     Hkdf::<Sha256>::new(salt, ikm)
         .expand(info, out.as_mut())
@@ -416,6 +416,11 @@ impl TeamKey {
         );
         let bytes: &[u8; 32] = opened.as_slice().try_into().map_err(|_| CryptoError::Tampered)?;
         Ok(TeamKey::from_bytes(bytes))
+    }
+
+    /// The LAN beacon key of this epoch (see `beacon`).
+    pub fn beacon_key(&self, org_id: &[u8; 16], epoch: u32) -> crate::BeaconKey {
+        crate::BeaconKey::derive(self.bytes(), org_id, epoch)
     }
 
     /// The Noise pre-shared key of this epoch: what proves, in the first handshake message,

@@ -41,6 +41,7 @@
 #![deny(unsafe_code)]
 
 mod channel;
+pub mod discovery;
 mod error;
 mod frame;
 mod session;

@@ -28,7 +28,7 @@ pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow
 pub use error::StoreError;
 pub use records::StoredRecord;
 pub use team::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord};
-pub use transfers::{AttachmentBlobRow, MissingAttachment, part_count};
+pub use transfers::{AttachmentBlobRow, MissingAttachment, ReceivedPart, part_count};
 pub use uploads::{BlobUpload, UnfinishedUpload};
 pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};
 

@@ -9,7 +9,9 @@
 
 use std::io::Read;
 
-use cairn_crypto::{AttachmentAddress, BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSummary, ContentHash, ContentHasher};
+use cairn_crypto::{
+    AttachmentAddress, BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSummary, ContentHash, ContentHasher,
+};
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
@@ -55,6 +57,31 @@ impl MissingAttachment {
 /// How many parts content of `len` bytes travels in: one per blob chunk, at least one.
 pub fn part_count(len: u64) -> u32 {
     u32::try_from(len.div_ceil(BLOB_CHUNK_LEN as u64).max(1)).unwrap_or(u32::MAX)
+}
+
+/// One received part, opened, for [`VaultTx::receive_blob_part`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReceivedPart<'a> {
+    /// The case.
+    pub case_id: &'a Id,
+    /// The attachment's address.
+    pub address: &'a AttachmentAddress,
+    /// The blob id the attachment gets (used when the first part starts the upload).
+    pub blob_id: &'a Id,
+    /// The part's position.
+    pub position: u32,
+    /// Whether it is the last part.
+    pub last: bool,
+    /// Its content.
+    pub content: &'a [u8],
+}
+
+/// An upload receiving an attachment.
+struct Receiving {
+    blob_id: Id,
+    key_version: u32,
+    header: Vec<u8>,
+    sealed_count: u32,
 }
 
 fn damaged(_: Vec<u8>) -> StoreError {
@@ -159,48 +186,40 @@ impl VaultTx<'_> {
         }
     }
 
-    /// Seals one received part (its content, opened by the caller) as the chunk at `position`
-    /// of the attachment at `address` being received, in the caller's transaction. The first
-    /// part starts the upload, as the blob `blob_id`; parts arrive in order, each once.
-    pub fn receive_blob_part(
-        &mut self,
-        case_id: &Id,
-        address: &AttachmentAddress,
-        blob_id: &Id,
-        position: u32,
-        last: bool,
-        content: &[u8],
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let (blob_id, key_version, header, sealed_count) = match self.receiving(case_id, address)? {
+    /// Seals one received part (its content, opened by the caller) as the chunk at its
+    /// position of the attachment being received, in the caller's transaction. The first part
+    /// starts the upload, as the blob `part.blob_id`; parts arrive in order, each once.
+    pub fn receive_blob_part(&mut self, part: &ReceivedPart<'_>, now: i64) -> Result<(), StoreError> {
+        let (case_id, address) = (part.case_id, part.address);
+        let upload = match self.receiving(case_id, address)? {
             Some(upload) => upload,
             None => {
                 let (key_version, key) = self.case_key(case_id)?;
-                let context = BlobContext { case_id: *case_id, blob_id: *blob_id, key_version };
+                let context = BlobContext { case_id: *case_id, blob_id: *part.blob_id, key_version };
                 let (_, header) = BlobChunkSealer::new(&key, &context);
                 self.tx.execute(
                     "INSERT INTO blob_uploads
                      (blob_id, case_id, key_version, header, media_type, started_at, sealed_count, address)
                      VALUES (?1, ?2, ?3, ?4, '', ?5, 0, ?6)",
-                    params![blob_id.as_slice(), case_id.as_slice(), key_version, header, now, address.as_slice()],
+                    params![part.blob_id.as_slice(), case_id.as_slice(), key_version, header, now, address.as_slice()],
                 )?;
-                (*blob_id, key_version, header, 0)
+                Receiving { blob_id: *part.blob_id, key_version, header, sealed_count: 0 }
             }
         };
-        if position != sealed_count {
+        if part.position != upload.sealed_count {
             return Err(StoreError::Damaged { what: "attachment part out of order" });
         }
-        let key = self.case_key_version(case_id, key_version)?;
-        let context = BlobContext { case_id: *case_id, blob_id, key_version };
-        let sealed = BlobChunkSealer::resume(&key, &context, &header)?
-            .seal_chunk(position, last, content)
+        let key = self.case_key_version(case_id, upload.key_version)?;
+        let context = BlobContext { case_id: *case_id, blob_id: upload.blob_id, key_version: upload.key_version };
+        let sealed = BlobChunkSealer::resume(&key, &context, &upload.header)?
+            .seal_chunk(part.position, part.last, part.content)
             .map_err(|_| StoreError::Damaged { what: "attachment part length" })?;
         self.tx
             .prepare_cached("INSERT INTO blob_chunks (blob_id, position, sealed) VALUES (?1, ?2, ?3)")?
-            .execute(params![blob_id.as_slice(), position, sealed])?;
+            .execute(params![upload.blob_id.as_slice(), part.position, sealed])?;
         self.tx
             .prepare_cached("UPDATE blob_uploads SET sealed_count = ?2 WHERE blob_id = ?1")?
-            .execute(params![blob_id.as_slice(), position + 1])?;
+            .execute(params![upload.blob_id.as_slice(), part.position + 1])?;
         Ok(())
     }
 
@@ -208,7 +227,7 @@ impl VaultTx<'_> {
     /// opens every chunk once to learn its length and hash (the caller checks them against the
     /// case document before committing) and records its address.
     pub fn finish_received_blob(&mut self, case_id: &Id, address: &AttachmentAddress) -> Result<BlobInfo, StoreError> {
-        let (blob_id, key_version, header, chunk_count) =
+        let Receiving { blob_id, key_version, header, sealed_count: chunk_count } =
             self.receiving(case_id, address)?.ok_or(StoreError::NotFound { what: "attachment" })?;
         let key = self.case_key_version(case_id, key_version)?;
         let context = BlobContext { case_id: *case_id, blob_id, key_version };
@@ -216,7 +235,8 @@ impl VaultTx<'_> {
         let mut hasher = ContentHasher::new();
         let mut plain_len = 0u64;
         {
-            let mut select = self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
+            let mut select =
+                self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
             for position in 0..chunk_count {
                 let sealed: Vec<u8> = select
                     .query_row(params![blob_id.as_slice(), position], |row| row.get(0))
@@ -236,14 +256,14 @@ impl VaultTx<'_> {
 
     /// Deletes what was received of the attachment at `address` (the whole did not check out).
     pub fn discard_received_blob(&mut self, case_id: &Id, address: &AttachmentAddress) -> Result<(), StoreError> {
-        if let Some((blob_id, ..)) = self.receiving(case_id, address)? {
-            self.discard_upload(&blob_id)?;
+        if let Some(upload) = self.receiving(case_id, address)? {
+            self.discard_upload(&upload.blob_id)?;
         }
         Ok(())
     }
 
-    /// The upload receiving `address`: its blob id, key version, header and chunks sealed.
-    fn receiving(&self, case_id: &Id, address: &AttachmentAddress) -> Result<Option<(Id, u32, Vec<u8>, u32)>, StoreError> {
+    /// The upload receiving `address`, if one was started.
+    fn receiving(&self, case_id: &Id, address: &AttachmentAddress) -> Result<Option<Receiving>, StoreError> {
         let row = self
             .tx
             .prepare_cached(
@@ -254,7 +274,7 @@ impl VaultTx<'_> {
             })
             .optional()?;
         row.map(|(blob_id, key_version, header, sealed_count)| {
-            Ok((blob_id.try_into().map_err(damaged)?, key_version, header, sealed_count))
+            Ok(Receiving { blob_id: blob_id.try_into().map_err(damaged)?, key_version, header, sealed_count })
         })
         .transpose()
     }
@@ -324,6 +344,13 @@ mod tests {
         (dir, vault, case_id)
     }
 
+    const BLOB_ID: Id = [1; 16];
+    const ADDRESS: AttachmentAddress = [2; 32];
+
+    fn part<'a>(case_id: &'a Id, position: u32, last: bool, content: &'a [u8]) -> ReceivedPart<'a> {
+        ReceivedPart { case_id, address: &ADDRESS, blob_id: &BLOB_ID, position, last, content }
+    }
+
     fn row(content: &[u8], blob_id: Id, address: AttachmentAddress) -> AttachmentBlobRow {
         let mut hasher = ContentHasher::new();
         hasher.update(content);
@@ -334,27 +361,27 @@ mod tests {
     fn parts_received_over_several_transactions_become_one_blob() {
         let (_dir, mut vault, case_id) = vault_with_case();
         let content: Vec<u8> = (0..(2 * BLOB_CHUNK_LEN + 500)).map(|i| (i % 251) as u8).collect();
-        let (blob_id, address) = ([1; 16], [2; 32]);
+        let (blob_id, address) = (BLOB_ID, ADDRESS);
         vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[row(&content, blob_id, address)])).expect("rows");
         let missing = vault.read(|tx| tx.missing_attachments()).expect("missing");
         assert_eq!((missing.len(), missing[0].part_count(), missing[0].parts_received), (1, 3, 0));
         let parts: Vec<&[u8]> = content.chunks(BLOB_CHUNK_LEN).collect();
         // One part per transaction, as over a link that drops between messages.
-        vault.transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, parts[0], 1)).expect("0");
+        vault.transaction(|tx| tx.receive_blob_part(&part(&case_id, 0, false, parts[0]), 1)).expect("0");
         // Out of order or again: refused, nothing changes.
         for position in [0, 2] {
             let error = vault
-                .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, position, false, parts[1], 1))
+                .transaction(|tx| tx.receive_blob_part(&part(&case_id, position, false, parts[1]), 1))
                 .expect_err("out of order");
             assert!(matches!(error, StoreError::Damaged { .. }));
         }
         assert_eq!(vault.read(|tx| tx.missing_attachments()).expect("missing")[0].parts_received, 1);
         // A recording's salvage never sees it.
         assert!(vault.read(|tx| tx.unfinished_uploads()).expect("uploads").is_empty());
-        vault.transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 1, false, parts[1], 1)).expect("1");
+        vault.transaction(|tx| tx.receive_blob_part(&part(&case_id, 1, false, parts[1]), 1)).expect("1");
         let info = vault
             .transaction(|tx| {
-                tx.receive_blob_part(&case_id, &address, &blob_id, 2, true, parts[2], 1)?;
+                tx.receive_blob_part(&part(&case_id, 2, true, parts[2]), 1)?;
                 tx.finish_received_blob(&case_id, &address)
             })
             .expect("finish");
@@ -364,7 +391,10 @@ mod tests {
         vault.read(|tx| tx.export_blob(&blob_id, &mut exported)).expect("export");
         assert_eq!(exported, content);
         assert!(vault.read(|tx| tx.missing_attachments()).expect("missing").is_empty());
-        assert_eq!(vault.read(|tx| tx.blob_by_address(&case_id, &address)).expect("by address").map(|b| b.blob_id), Some(blob_id));
+        assert_eq!(
+            vault.read(|tx| tx.blob_by_address(&case_id, &address)).expect("by address").map(|b| b.blob_id),
+            Some(blob_id)
+        );
         // A copy under another id (the same file attached on two devices) keeps the address.
         let copy = vault.transaction(|tx| tx.copy_blob(&blob_id, &[3; 16])).expect("copy");
         assert_eq!((copy.plain_len, copy.content_hash), (info.plain_len, info.content_hash));
@@ -374,17 +404,14 @@ mod tests {
     fn a_discarded_reception_starts_again_from_the_first_part() {
         let (_dir, mut vault, case_id) = vault_with_case();
         let content = vec![9u8; BLOB_CHUNK_LEN + 1];
-        let (blob_id, address) = ([1; 16], [2; 32]);
+        let (blob_id, address) = (BLOB_ID, ADDRESS);
         vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[row(&content, blob_id, address)])).expect("rows");
-        vault
-            .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, &content[..BLOB_CHUNK_LEN], 1))
-            .expect("0");
+        vault.transaction(|tx| tx.receive_blob_part(&part(&case_id, 0, false, &content[..BLOB_CHUNK_LEN]), 1)).expect("0");
         vault.transaction(|tx| tx.discard_received_blob(&case_id, &address)).expect("discard");
         assert_eq!(vault.read(|tx| tx.missing_attachments()).expect("missing")[0].parts_received, 0);
         // A short part that is not the last is refused.
-        let error = vault
-            .transaction(|tx| tx.receive_blob_part(&case_id, &address, &blob_id, 0, false, &content[..10], 1))
-            .expect_err("short");
+        let error =
+            vault.transaction(|tx| tx.receive_blob_part(&part(&case_id, 0, false, &content[..10]), 1)).expect_err("short");
         assert!(matches!(error, StoreError::Damaged { .. }));
     }
 }

@@ -200,6 +200,9 @@ pub(crate) struct AttachmentDto {
     pub(crate) metadata: String,
     pub(crate) added_at: i64,
     pub(crate) added_by: String,
+    /// Whether its content is on this device (one added on another device arrives with the
+    /// sync after its case document).
+    pub(crate) arrived: bool,
 }
 
 /// A case as the editor shows it.
@@ -232,6 +235,7 @@ fn case_dto(view: CaseView) -> CaseDto {
         .attachments
         .into_iter()
         .map(|(id, attachment)| AttachmentDto {
+            arrived: !view.arriving_attachments.iter().any(|arriving| id_to_hex(arriving) == id),
             id,
             file_name: attachment.file_name,
             media_type: attachment.media_type,

@@ -36,6 +36,7 @@ impl AttachmentDto {
             metadata: reference.metadata,
             added_at: reference.added_at,
             added_by: reference.added_by,
+            arrived: true,
         }
     }
 }

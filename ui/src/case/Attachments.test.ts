@@ -15,6 +15,7 @@ const attachment: Attachment = {
   metadata: 'not_an_image',
   added_at: 0,
   added_by: 'worker',
+  arrived: true,
 };
 
 function detail(attachments: Attachment[] = []): CaseDetail {
@@ -70,5 +71,16 @@ describe('attachments: progress and cancel', () => {
     finish(true);
     expect((await screen.findByTestId('attachment-outcome')).textContent).toContain('사본을 썼습니다');
     expect(screen.queryByTestId('work-progress')).toBeNull();
+  });
+});
+
+describe('an attachment added on another device', () => {
+  it('shows it as arriving, with nothing to export or play until its content is here', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    const arriving = { ...attachment, id: 'a2', media_type: 'audio/mp4', arrived: false };
+    render(Attachments, { props: { detail: detail([arriving]), reload: async () => {} } });
+    expect(screen.getByTestId('attachment-arriving').textContent).toContain('next sync');
+    expect(screen.queryByText('Export a copy…')).toBeNull();
   });
 });

@@ -73,8 +73,25 @@ impl Session {
                 document_heads.push((testimony_id, testimony.heads()));
                 testimonies.push((testimony_id, testimony.record()?));
             }
+            let mut arriving_attachments = Vec::new();
+            for (key, reference) in &record.attachments {
+                let blob_id = parse_id(&reference.blob_id)?;
+                match tx.blob_info(&blob_id) {
+                    Err(cairn_store::StoreError::NotFound { .. }) => arriving_attachments.push(parse_id(key)?),
+                    other => drop(other?),
+                }
+            }
             let updated_at = tx.case_summary(case_id)?.map_or(record.created_at, |summary| summary.updated_at);
-            Ok(CaseView { id: *case_id, record, testimonies, conflicts, arriving_testimonies, document_heads, updated_at })
+            Ok(CaseView {
+                id: *case_id,
+                record,
+                testimonies,
+                conflicts,
+                arriving_testimonies,
+                arriving_attachments,
+                document_heads,
+                updated_at,
+            })
         })
     }
 

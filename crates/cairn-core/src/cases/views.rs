@@ -48,6 +48,9 @@ pub struct CaseView {
     /// Testimonies the case document lists whose own document has not (fully) arrived from a
     /// peer yet: shown as "still arriving", never an error.
     pub arriving_testimonies: Vec<ObjectId>,
+    /// Attachments the case document lists whose content has not arrived from a peer yet
+    /// (it follows the documents in the same or a later sync).
+    pub arriving_attachments: Vec<ObjectId>,
     /// The heads of every document shown (the case document and each testimony): what an
     /// editor passes back as the base of its edit.
     pub document_heads: Vec<(ObjectId, Vec<[u8; 32]>)>,

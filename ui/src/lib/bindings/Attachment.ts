@@ -4,4 +4,9 @@ export type Attachment = { id: string, file_name: string, media_type: string, st
 /**
  * `stripped`, `kept` or `not_an_image`.
  */
-metadata: string, added_at: number, added_by: string, };
+metadata: string, added_at: number, added_by: string, 
+/**
+ * Whether its content is on this device (one added on another device arrives with the
+ * sync after its case document).
+ */
+arrived: boolean, };
