@@ -96,3 +96,34 @@ pub(crate) fn error(message: impl Display, code: Option<&str>) {
         None => eprintln!("error: {message}"),
     }
 }
+
+/// A live progress line on standard error, drawn only when standard error is a terminal and
+/// no JSON was asked for (scripts and logs get the summary alone).
+pub(crate) struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// A spinner with a message, or nothing when it would not be seen.
+    pub(crate) fn spinner(json: bool) -> Progress {
+        use std::io::IsTerminal;
+        if json || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    /// Replaces the message (cheap when hidden).
+    pub(crate) fn set(&self, message: impl FnOnce() -> String) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message());
+        }
+    }
+
+    /// Removes the line, leaving the terminal as it was.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

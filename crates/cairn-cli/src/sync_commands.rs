@@ -115,14 +115,125 @@ async fn one_session(session: &mut Session, channel: &mut SecureChannel, initiat
         ));
     }
     let started = Instant::now();
-    let mut store = session.sync_store()?;
+    let progress = output::Progress::spinner(json);
+    let mut store = Watched { store: session.sync_store()?, progress: &progress, moved: Moved::default() };
     let outcome = if initiator {
         cairn_net::sync_as_initiator(channel, &mut store).await
     } else {
         cairn_net::sync_as_responder(channel, &mut store).await
     };
+    progress.finish();
     let summary = outcome.map_err(crate::exit::SyncFailed::from_session)?;
     print_summary(&id_to_hex(&channel.peer()), &fingerprint, &summary, started.elapsed().as_millis(), json)
+}
+
+/// What a session has moved so far, as the progress line shows it.
+#[derive(Debug, Default)]
+struct Moved {
+    documents_received: usize,
+    parts_sent: u64,
+    parts_received: u64,
+    attachments_received: u64,
+}
+
+/// The vault's sync store, watched: every call that moves something updates the progress line.
+struct Watched<'p, S> {
+    store: S,
+    progress: &'p output::Progress,
+    moved: Moved,
+}
+
+impl<S> Watched<'_, S> {
+    fn show(&self) {
+        let moved = &self.moved;
+        self.progress.set(|| {
+            format!(
+                "Syncing: {} documents received; attachments: {} parts sent, {} parts received ({} complete)",
+                moved.documents_received, moved.parts_sent, moved.parts_received, moved.attachments_received
+            )
+        });
+    }
+}
+
+impl<S: cairn_sync::SyncStore> cairn_sync::SyncStore for Watched<'_, S> {
+    type Error = S::Error;
+
+    fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, S::Error> {
+        self.store.roster()
+    }
+    fn accept_roster(&mut self, bytes: &[u8]) -> Result<(), S::Error> {
+        self.store.accept_roster(bytes)
+    }
+    fn items(&mut self) -> Result<Vec<cairn_sync::Item>, S::Error> {
+        self.progress.set(|| "Comparing what each device holds…".to_owned());
+        self.store.items()
+    }
+    fn heads(
+        &mut self,
+        doc_id: &cairn_sync::ObjectId,
+    ) -> Result<Option<(cairn_sync::DocRef, Vec<cairn_sync::ChangeHash>)>, S::Error> {
+        self.store.heads(doc_id)
+    }
+    fn changes_since(
+        &mut self,
+        doc: &cairn_sync::DocRef,
+        their_heads: &[cairn_sync::ChangeHash],
+    ) -> Result<Vec<cairn_sync::SealedChange>, S::Error> {
+        self.store.changes_since(doc, their_heads)
+    }
+    fn holds_heads(&mut self, doc: &cairn_sync::DocRef, heads: &[cairn_sync::ChangeHash]) -> Result<bool, S::Error> {
+        self.store.holds_heads(doc, heads)
+    }
+    fn want_hashes(
+        &mut self,
+        doc: &cairn_sync::DocRef,
+        heads: &[cairn_sync::ChangeHash],
+    ) -> Result<Vec<cairn_sync::ChangeHash>, S::Error> {
+        self.store.want_hashes(doc, heads)
+    }
+    fn export_case_key(&mut self, case_id: &cairn_sync::ObjectId) -> Result<cairn_sync::CaseKeyWrap, S::Error> {
+        self.store.export_case_key(case_id)
+    }
+    fn tombstone(&mut self, case_id: &cairn_sync::ObjectId) -> Result<Option<Vec<u8>>, S::Error> {
+        self.store.tombstone(case_id)
+    }
+    fn apply(&mut self, incoming: &cairn_sync::Incoming) -> Result<(), S::Error> {
+        self.store.apply(incoming)?;
+        self.moved.documents_received += incoming.changes.len();
+        self.show();
+        Ok(())
+    }
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<cairn_sync::BlobWant>, S::Error> {
+        self.store.missing_blobs(limit)
+    }
+    fn blob_part_count(
+        &mut self,
+        case_id: &cairn_sync::ObjectId,
+        address: &cairn_sync::BlobAddress,
+    ) -> Result<Option<u32>, S::Error> {
+        self.store.blob_part_count(case_id, address)
+    }
+    fn blob_part(
+        &mut self,
+        case_id: &cairn_sync::ObjectId,
+        address: &cairn_sync::BlobAddress,
+        position: u32,
+    ) -> Result<cairn_sync::BlobPart, S::Error> {
+        let part = self.store.blob_part(case_id, address, position)?;
+        self.moved.parts_sent += 1;
+        self.show();
+        Ok(part)
+    }
+    fn apply_blob_parts(&mut self, parts: &[cairn_sync::BlobPart]) -> Result<u64, S::Error> {
+        let completed = self.store.apply_blob_parts(parts)?;
+        self.moved.parts_received += parts.len() as u64;
+        self.moved.attachments_received += completed;
+        self.show();
+        Ok(completed)
+    }
+    fn record_session(&mut self, peer: &cairn_sync::PeerId, summary: &SyncSummary) -> Result<(), S::Error> {
+        self.store.record_session(peer, summary)
+    }
 }
 
 fn print_summary(peer: &str, fingerprint: &str, summary: &SyncSummary, millis: u128, json: bool) -> anyhow::Result<()> {
