@@ -183,6 +183,7 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<sync::SyncProgress>();
     collect.visit::<sync::OutcomeDto>();
     collect.visit::<sync::OverviewDto>();
+    collect.visit::<sync::FoundDto>();
 
     let mut index = header("the DTOs in src-tauri/src");
     index.push('\n');

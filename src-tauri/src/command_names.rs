@@ -64,5 +64,6 @@ pub(crate) const COMMANDS: &[&str] = &[
     "sync_overview",
     "sync_serve",
     "sync_connect",
+    "sync_discover",
     "cancel_sync",
 ];

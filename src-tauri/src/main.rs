@@ -134,6 +134,7 @@ fn main() -> ExitCode {
             commands::sync::sync_overview,
             commands::sync::sync_serve,
             commands::sync::sync_connect,
+            commands::sync::sync_discover,
             commands::sync::cancel_sync,
         ])
         .setup(move |app| {

@@ -1,5 +1,7 @@
-//! Live sync commands: wait for one team device on an address (`sync_serve`), connect to one
-//! (`sync_connect`), Cancel (`cancel_sync`), and the last sync with each peer (`sync_peers`).
+//! Live sync commands: wait for one team device on an address (`sync_serve`, announcing itself
+//! on the LAN only if the worker asks), connect to one (`sync_connect`), look for team devices
+//! announcing themselves (`sync_discover`), Cancel (`cancel_sync`), and the last sync with each
+//! peer (`sync_peers`).
 //!
 //! The link is TCP with Noise (`cairn-net`); both devices check each other against the roster
 //! before anything is exchanged, and the window shows the peer's fingerprint so the people
@@ -21,7 +23,11 @@
 //! peer once the roster accepted it (id, name, fingerprint), then the messages exchanged; the
 //! command answers the summary.
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use cairn_core::{
     CoreError,
@@ -170,14 +176,59 @@ pub(crate) async fn sync_overview(state: DesktopState<'_>) -> CommandResult<Over
 }
 
 /// Waits on `address` for one team device, syncs with it, and stops (or stops on Cancel).
+/// With `announce`, sealed beacons go to the LAN while it waits (opt-in: anyone on the network
+/// can see that some device is announcing), and stop once a device connected.
 #[tauri::command]
 pub(crate) async fn sync_serve(
     app: tauri::AppHandle,
     state: DesktopState<'_>,
     address: String,
+    announce: bool,
 ) -> CommandResult<OutcomeDto> {
     let address = parse_address(&address)?;
-    live(reporter(app), state.inner().clone(), Link::Serve(address)).await
+    live(reporter(app), state.inner().clone(), Link::Serve { address, announce }).await
+}
+
+/// A team device found announcing itself on the LAN.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(rename = "FoundDevice")]
+pub(crate) struct FoundDto {
+    device_id: String,
+    /// Its name on the roster, if this device can read names.
+    name: Option<String>,
+    /// Its device fingerprint, to compare once connected.
+    fingerprint: String,
+    /// Where it waits: what to connect to.
+    address: String,
+}
+
+/// How long `sync_discover` listens.
+const DISCOVER_FOR: Duration = Duration::from_secs(4);
+
+/// Listens on the LAN for a few seconds for team devices announcing themselves (`sync_serve`
+/// with `announce`, or `cairn sync serve --announce`), and answers those found.
+#[tauri::command]
+pub(crate) async fn sync_discover(state: DesktopState<'_>) -> CommandResult<Vec<FoundDto>> {
+    let discovery = in_session(&state, |session| session.discovery()).await?;
+    let port = discovery.udp_ports().first().copied().ok_or_else(CommandError::internal)?;
+    let datagrams = cairn_net::discovery::listen(cairn_net::discovery::listen_address(port), DISCOVER_FOR, 4096)
+        .await
+        .map_err(net_error)?;
+    let now = u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0);
+    let mut found: Vec<FoundDto> = Vec::new();
+    for (source, datagram) in datagrams {
+        if let Some(peer) = discovery.recognise(&datagram, now)
+            && !found.iter().any(|known| known.device_id == peer.device_id)
+        {
+            found.push(FoundDto {
+                address: SocketAddr::new(source.ip(), peer.port).to_string(),
+                device_id: peer.device_id,
+                name: peer.name,
+                fingerprint: peer.fingerprint,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Connects to a team device waiting on `address` and syncs with it.
@@ -208,7 +259,7 @@ fn parse_address(text: &str) -> CommandResult<SocketAddr> {
 
 #[derive(Debug, Clone, Copy)]
 enum Link {
-    Serve(SocketAddr),
+    Serve { address: SocketAddr, announce: bool },
     Connect(SocketAddr),
 }
 
@@ -232,6 +283,33 @@ async fn live(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResul
         // A panic in the task (a bug): the connection is gone with it.
         Err(_) => Err(CommandError::internal()),
     }
+}
+
+/// Accepts one connection while announcing this device on the LAN; the announcing stops with
+/// the first connection (or fails the wait if it cannot start).
+async fn accept_announcing(
+    listener: &tokio::net::TcpListener,
+    discovery: &cairn_core::sync::Discovery,
+    tcp_port: u16,
+) -> CommandResult<(tokio::net::TcpStream, SocketAddr)> {
+    let udp_port = discovery.udp_ports().first().copied().ok_or_else(CommandError::internal)?;
+    let beacon = || discovery.beacon(tcp_port, u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0));
+    let mut beacons = std::pin::pin!(cairn_net::discovery::announce(
+        cairn_net::discovery::broadcast(udp_port),
+        Duration::from_secs(2),
+        beacon
+    ));
+    let mut accepted = std::pin::pin!(listener.accept());
+    std::future::poll_fn(|context| {
+        if let std::task::Poll::Ready(accepted) = accepted.as_mut().poll(context) {
+            return std::task::Poll::Ready(accepted.map_err(io_error));
+        }
+        match beacons.as_mut().poll(context) {
+            std::task::Poll::Ready(Err(error)) => std::task::Poll::Ready(Err(net_error(error))),
+            _ => std::task::Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The roster check, in the transport's terms.
@@ -380,25 +458,30 @@ async fn drive(
 /// The whole sync: credentials, the link, the session, the summary.
 async fn run(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResult<OutcomeDto> {
     let session_desktop = desktop.clone();
-    let (credentials, names) = blocking(move || {
+    let announce = matches!(link, Link::Serve { announce: true, .. });
+    let (credentials, names, discovery) = blocking(move || {
         session_desktop.with_session(|session| {
             let credentials = session.sync_credentials()?;
             let names: Vec<(String, Option<String>)> = session
                 .roster()?
                 .map(|view| view.members.into_iter().map(|member| (member.device_id, member.name)).collect())
                 .unwrap_or_default();
-            Ok((credentials, names))
+            let discovery = if announce { Some(session.discovery()?) } else { None };
+            Ok((credentials, names, discovery))
         })
     })
     .await?;
     let authorize = authorizer(&credentials);
     let config = NetConfig::new(&credentials.local_static, &credentials.psks, &authorize);
     let (mut channel, initiator) = match link {
-        Link::Serve(address) => {
+        Link::Serve { address, .. } => {
             let listener = tokio::net::TcpListener::bind(address).await.map_err(io_error)?;
             let bound = listener.local_addr().map_err(io_error)?;
             report(SyncProgress::Listening { address: bound.to_string() });
-            let (stream, _) = listener.accept().await.map_err(io_error)?;
+            let (stream, _) = match &discovery {
+                None => listener.accept().await.map_err(io_error)?,
+                Some(discovery) => accept_announcing(&listener, discovery, bound.port()).await?,
+            };
             // One device per wait: nobody else can connect while this one syncs.
             drop(listener);
             (cairn_net::accept_stream(stream, &config).await.map_err(net_error)?, false)
@@ -472,7 +555,7 @@ mod tests {
                 let _ = sender.send(address);
             }
         });
-        let link = Link::Serve(parse_address("127.0.0.1:0").expect("address"));
+        let link = Link::Serve { address: parse_address("127.0.0.1:0").expect("address"), announce: false };
         let task = tauri::async_runtime::spawn(live(report, desktop.clone(), link));
         let address = receiver.recv_timeout(Duration::from_secs(10)).expect("listening");
         (task, parse_address(&address).expect("the address bound"))

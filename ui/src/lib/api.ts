@@ -37,6 +37,7 @@ import type {
   SearchHit,
   SyncOutcome,
   SyncOverview,
+  FoundDevice,
   SyncProgress,
   TestimonyEdit,
   VaultStatus,
@@ -217,8 +218,13 @@ export const team = {
 export const sync = {
   /** Whether this device can sync (it is in a team), the suggested address, the last sync per peer. */
   overview: () => call<SyncOverview>('sync_overview'),
-  /** Waits on `address` for one team device and syncs with it (stops after one, or on Cancel). */
-  serve: (address: string) => call<SyncOutcome>('sync_serve', { address }),
+  /**
+   * Waits on `address` for one team device and syncs with it (stops after one, or on Cancel);
+   * with `announce`, tells devices on the LAN where it waits until one connects (opt-in).
+   */
+  serve: (address: string, announce: boolean) => call<SyncOutcome>('sync_serve', { address, announce }),
+  /** Listens a few seconds for team devices announcing themselves on the LAN. */
+  discover: () => call<FoundDevice[]>('sync_discover'),
   /** Connects to a team device waiting on `address` and syncs with it. */
   connect: (address: string) => call<SyncOutcome>('sync_connect', { address }),
   /** Stops the sync under way; it then fails with the code `sync_cancelled`. */

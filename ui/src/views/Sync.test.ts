@@ -81,7 +81,7 @@ describe('sync', () => {
     await user.clear(screen.getByTestId('sync-serve-address'));
     await user.type(screen.getByTestId('sync-serve-address'), '0.0.0.0:0');
     await user.click(screen.getByTestId('sync-serve'));
-    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_serve')?.args).toEqual({ address: '0.0.0.0:0' }));
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_serve')?.args).toEqual({ address: '0.0.0.0:0', announce: false }));
     await stage({ stage: 'listening', address: '0.0.0.0:41234' }, 'busy', '0.0.0.0:41234에서 기기를 기다리는 중');
     await user.click(screen.getByTestId('sync-cancel'));
     expect(shell.calls.filter((c) => c.cmd === 'cancel_sync')).toHaveLength(1);
@@ -117,5 +117,41 @@ describe('sync', () => {
     await user.type(screen.getByTestId('sync-connect-address'), '192.0.2.10:7405');
     expect((screen.getByTestId('sync-connect') as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByTestId('sync-serve') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('finds team devices announcing on the LAN and connects to one; announcing is off unless ticked', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    let found: unknown[] = [];
+    shell.handlers.sync_discover = () => found;
+    shell.handlers.sync_connect = () => new Promise(() => {});
+    shell.handlers.sync_serve = () => new Promise(() => {});
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    expect((screen.getByTestId('sync-announce') as HTMLInputElement).checked).toBe(false);
+    await user.click(screen.getByTestId('sync-discover'));
+    expect((await screen.findByTestId('sync-found-none')).textContent).toContain('No team device');
+    found = [{ ...PEER, address: '192.168.1.20:7405' }];
+    await user.click(screen.getByTestId('sync-discover'));
+    const device = await screen.findByTestId('sync-found-device');
+    expect(device.textContent).toContain('본부 기기');
+    expect(device.textContent).toContain(FINGERPRINT);
+    await user.click(device.querySelector('button') as HTMLButtonElement);
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_connect')?.args).toEqual({ address: '192.168.1.20:7405' }));
+  });
+
+  it('announces while waiting only when the worker ticked it', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    shell.handlers.sync_serve = () => new Promise(() => {});
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.click(screen.getByTestId('sync-announce'));
+    await user.click(screen.getByTestId('sync-serve'));
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_serve')?.args).toEqual({ address: '0.0.0.0:7405', announce: true }));
   });
 });

@@ -61,6 +61,7 @@ export type CommandName =
   | "sync_overview"
   | "sync_serve"
   | "sync_connect"
+  | "sync_discover"
   | "cancel_sync"
 ;
 

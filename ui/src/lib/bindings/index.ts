@@ -15,6 +15,7 @@ export type { DocumentKind } from "./DocumentKind";
 export type { EnrollmentPreview } from "./EnrollmentPreview";
 export type { EnrollmentRequest } from "./EnrollmentRequest";
 export type { EventEdit } from "./EventEdit";
+export type { FoundDevice } from "./FoundDevice";
 export type { Identity } from "./Identity";
 export type { ImportedAttachment } from "./ImportedAttachment";
 export type { Issued } from "./Issued";
