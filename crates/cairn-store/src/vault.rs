@@ -363,7 +363,6 @@ impl VaultTx<'_> {
             [id],
         )?;
         self.tx.execute("DELETE FROM blob_uploads WHERE case_id = ?1", [id])?;
-        self.tx.execute("DELETE FROM sync_blob_parts WHERE case_id = ?1", [id])?;
         Ok(())
     }
 }
