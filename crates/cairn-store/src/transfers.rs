@@ -9,7 +9,9 @@
 
 use std::io::Read;
 
-use cairn_crypto::{AttachmentAddress, BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSummary, ContentHash, ContentHasher};
+use cairn_crypto::{
+    AttachmentAddress, BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSummary, ContentHash, ContentHasher,
+};
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
@@ -216,7 +218,8 @@ impl VaultTx<'_> {
         let mut hasher = ContentHasher::new();
         let mut plain_len = 0u64;
         {
-            let mut select = self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
+            let mut select =
+                self.tx.prepare_cached("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 AND position = ?2")?;
             for position in 0..chunk_count {
                 let sealed: Vec<u8> = select
                     .query_row(params![blob_id.as_slice(), position], |row| row.get(0))
@@ -364,7 +367,10 @@ mod tests {
         vault.read(|tx| tx.export_blob(&blob_id, &mut exported)).expect("export");
         assert_eq!(exported, content);
         assert!(vault.read(|tx| tx.missing_attachments()).expect("missing").is_empty());
-        assert_eq!(vault.read(|tx| tx.blob_by_address(&case_id, &address)).expect("by address").map(|b| b.blob_id), Some(blob_id));
+        assert_eq!(
+            vault.read(|tx| tx.blob_by_address(&case_id, &address)).expect("by address").map(|b| b.blob_id),
+            Some(blob_id)
+        );
         // A copy under another id (the same file attached on two devices) keeps the address.
         let copy = vault.transaction(|tx| tx.copy_blob(&blob_id, &[3; 16])).expect("copy");
         assert_eq!((copy.plain_len, copy.content_hash), (info.plain_len, info.content_hash));
