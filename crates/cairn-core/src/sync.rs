@@ -427,7 +427,8 @@ impl SyncStore for VaultSync<'_> {
             for part in parts {
                 let Some(attachment) = missing.get(&(part.case_id, part.address)) else {
                     // Not (or no longer) missing: held already, or its case deleted meanwhile.
-                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some() {
+                    if tx.tombstone(&part.case_id)?.is_some() || tx.blob_by_address(&part.case_id, &part.address)?.is_some()
+                    {
                         continue;
                     }
                     return Err(SyncRefusal::PeerDataRefused.into());
