@@ -99,8 +99,8 @@ fn vault_header_v2() {
     assert_eq!(held.len(), 1, "the filler slot opens nothing");
     assert_eq!((held[0].generation(), held[0].key().bytes()), (7, wrap_key.key().bytes()));
     // The keyslots are v1's, byte for byte: upgrading needs no passphrase or recovery code.
-    let v1_committed = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v1.bin"))
-        .expect("v1 fixture");
+    let v1_committed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v1.bin")).expect("v1 fixture");
     assert_eq!(committed[2..VaultHeader::LEN_V1], v1_committed[2..], "v2 starts with v1's fields and keyslots");
     let upgraded = VaultHeader::parse(&v1_committed).expect("v1").with_case_wrap_keys(&master_key, &[&wrap_key]);
     let upgraded = VaultHeader::parse(&upgraded.expect("upgrade").to_bytes()).expect("parse upgraded");
