@@ -50,7 +50,7 @@ fn init_then_status_reports_the_test_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
     init(dir.path());
     let status = status_json(dir.path(), PASSPHRASE);
-    assert_eq!(status["format_version"], 1);
+    assert_eq!(status["format_version"], 2, "vault header v2: K_wrap kept in vault.keys");
     assert_eq!(status["kdf"]["algorithm"], "argon2id");
     assert_eq!(status["kdf"]["insecure_test_profile"], true);
     assert_eq!(status["cases"], 0);

@@ -214,6 +214,28 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
     Err("did not finish".to_owned())
 }
 
+/// Every page of a session's `vault.db` and every frame of its WAL, decrypted with the vault's
+/// K_db, read from disk while the session stays open (as the desktop app keeps it): what an
+/// adversary with the disk and the passphrase can read, used or not.
+#[cfg(feature = "testing")]
+pub fn decrypted_vault_pages(session: &Session) -> Vec<cairn_store::testing::DecryptedPage> {
+    cairn_store::testing::decrypted_pages(session.vault()).expect("decrypt the vault's pages")
+}
+
+/// The wrapped keys of a case exactly as the vault stores them (to look for their bytes in
+/// raw pages after the case is deleted).
+#[cfg(feature = "testing")]
+pub fn wrapped_case_keys(session: &mut Session, case_id: &crate::cases::ObjectId) -> Vec<Vec<u8>> {
+    session.vault_mut().read(|tx| tx.wrapped_case_keys(case_id)).expect("read the wrapped case keys")
+}
+
+/// Whether the vault still owes the erasure of something deleted (see
+/// `cairn_store::Vault::erasure_pending`).
+#[cfg(feature = "testing")]
+pub fn erasure_pending(session: &Session) -> bool {
+    session.vault().erasure_pending()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,31 @@ fn vault_header_v1() {
 }
 
 #[test]
+fn vault_header_v2() {
+    let kdf = KdfParams::INSECURE_TEST;
+    let master_key = VaultMasterKey::from_bytes([0x77; 32]);
+    let v1 = VaultHeader::fixed_for_golden(kdf, [0x88; 16], [0x99; 16], &master_key, "한강 golden passphrase");
+    let wrap_key = crate::CaseWrapKey::fixed_for_golden(7, 0x3b);
+    let fresh = v1.fixed_v2_for_golden(&master_key, &wrap_key);
+    let committed = check_fixture("vault_header_v2.bin", &fresh.to_bytes());
+    let header = VaultHeader::parse(&committed).expect("parse");
+    assert_eq!(header.format_version(), 2);
+    let unlocked = header.unlock("한강 golden passphrase").expect("unlock");
+    assert_eq!(unlocked.master_key.bytes(), master_key.bytes());
+    let held = header.case_wrap_keys(&unlocked.master_key);
+    assert_eq!(held.len(), 1, "the filler slot opens nothing");
+    assert_eq!((held[0].generation(), held[0].key().bytes()), (7, wrap_key.key().bytes()));
+    // The keyslots are v1's, byte for byte: upgrading needs no passphrase or recovery code.
+    let v1_committed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v1.bin")).expect("v1 fixture");
+    assert_eq!(committed[2..VaultHeader::LEN_V1], v1_committed[2..], "v2 starts with v1's fields and keyslots");
+    let upgraded = VaultHeader::parse(&v1_committed).expect("v1").with_case_wrap_keys(&master_key, &[&wrap_key]);
+    let upgraded = VaultHeader::parse(&upgraded.expect("upgrade").to_bytes()).expect("parse upgraded");
+    assert_eq!(upgraded.unlock("한강 golden passphrase").expect("unlock upgraded").master_key.bytes(), master_key.bytes());
+    assert_eq!(upgraded.case_wrap_keys(&master_key)[0].key().bytes(), wrap_key.key().bytes());
+}
+
+#[test]
 fn blob_part_v1_and_attachment_address_v1() {
     let key = test_keys::case_key(0x5a);
     let address = crate::attachment_address(&key, &[0xc7; 32], 70_000);

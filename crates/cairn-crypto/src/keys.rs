@@ -77,7 +77,7 @@ impl VaultMasterKey {
         Self::from_bytes([0x42; 32])
     }
 
-    fn derive(&self, vault_id: &[u8; 16], label: &[u8]) -> Zeroizing<[u8; 32]> {
+    pub(crate) fn derive(&self, vault_id: &[u8; 16], label: &[u8]) -> Zeroizing<[u8; 32]> {
         let hkdf = Hkdf::<Sha256>::new(Some(vault_id), self.bytes());
         let mut out = Zeroizing::new([0u8; 32]);
         hkdf.expand(label, out.as_mut()).expect("32 bytes is a valid HKDF-SHA256 output length");
@@ -89,7 +89,10 @@ impl VaultMasterKey {
         DbKey::from_bytes(*self.derive(vault_id, b"cairn/v1/sqlcipher-db"))
     }
 
-    /// K_wrap: wraps the vault's case keys.
+    /// The K_wrap of vaults whose header is format v1 (generation 0 of the case-key wrapping
+    /// key): derived from the VMK, so it can never be destroyed while the passphrase opens the
+    /// vault. Format v2 headers keep a random, rotatable K_wrap instead
+    /// ([`crate::CaseWrapKey`]); this one is only read to upgrade an old vault.
     pub fn wrap_key(&self, vault_id: &[u8; 16]) -> WrapKey {
         WrapKey::from_bytes(*self.derive(vault_id, b"cairn/v1/case-key-wrap"))
     }
@@ -113,6 +116,15 @@ impl DbKey {
         }
         value.push('\'');
         value
+    }
+}
+
+impl WrapKey {
+    /// A fresh random wrapping key (the rotatable K_wrap of a v2 vault header).
+    pub(crate) fn generate() -> Self {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        fill_random(bytes.as_mut());
+        Self::from_bytes(*bytes)
     }
 }
 

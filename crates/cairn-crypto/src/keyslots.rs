@@ -1,23 +1,38 @@
-//! The vault header: KDF parameters and a fixed number of keyslots wrapping the vault master key.
+//! The vault header: KDF parameters, a fixed number of keyslots wrapping the vault master key,
+//! and (format v2) the rotatable key that wraps the vault's case keys.
 //!
-//! Format v1 (all integers little-endian), [`VaultHeader::LEN`] bytes:
+//! Format v2, the one written (all integers little-endian), [`VaultHeader::LEN`] bytes:
 //!
 //! ```text
-//! 0   u16  format version (1)
+//! 0   u16  format version (2)
 //! 2   u16  flags (bit 0: insecure test KDF profile; other bits must be 0)
 //! 4   u32  Argon2id memory KiB      8  u32 passes      12 u32 lanes
 //! 16  [16] Argon2id salt
 //! 32  [16] vault id
-//! 48  KEYSLOT_COUNT × 88-byte slots: nonce[24] ‖ XChaCha20-Poly1305(KEK_i, slot plaintext)
+//! 48  KEYSLOT_COUNT × 88-byte keyslots: nonce[24] ‖ XChaCha20-Poly1305(KEK_i, slot plaintext)
 //!     slot plaintext (48 bytes): kind u8 ‖ 15 zero bytes ‖ VMK[32]
 //!     KEK_i = HKDF-SHA256(Argon2id(secret), info = "cairn/v1/keyslot" ‖ i)
-//!     AAD   = "cairn/keyslot/v1" ‖ header[0..48] ‖ i
+//!     AAD   = "cairn/keyslot/v1" ‖ header[0..48] with the version field read as 1 ‖ i
+//! 400 WRAP_SLOT_COUNT × 80-byte wrap slots: nonce[24] ‖ XChaCha20-Poly1305(K_seal, plaintext)
+//!     plaintext (40 bytes): generation u64 ‖ K_wrap[32]
+//!     K_seal = HKDF-SHA256(salt = vault id, VMK, info = "cairn/v2/case-wrap-slots")
+//!     AAD    = "cairn/case-wrap/v2" ‖ header[0..48] ‖ j
 //! ```
 //!
-//! There is no magic number. Unused slots are random bytes and look exactly like used ones,
-//! so the header does not say how many secrets open the vault or of which kind. The whole
-//! plaintext prefix is in every slot's AAD: editing a KDF parameter or the salt makes every
-//! slot fail, so parameters cannot be downgraded. They are also capped before use.
+//! Format v1 is the first 400 bytes alone (version field 1): its K_wrap was derived from the
+//! VMK, so it lived as long as the passphrase did, and a deleted case's wrapped key left in
+//! a database page or WAL frame could be unwrapped by anyone who later learned the passphrase.
+//! In v2, K_wrap is random and kept only here, so the vault can replace it after a deletion
+//! and the old one is gone with the old header file. The keyslots keep v1's AAD (version
+//! field 1) so a v1 header is upgraded with the VMK alone: the recovery code, which nobody
+//! types at an upgrade, keeps working.
+//!
+//! There is no magic number. Unused slots of both kinds are random bytes and look exactly
+//! like used ones, so the header does not say how many secrets open the vault, of which kind,
+//! or how many wrapping keys it holds; a wrapping key's generation (which counts deletions)
+//! is inside its sealed slot. The whole plaintext prefix is in every slot's AAD: editing a
+//! KDF parameter or the salt makes every slot fail, so parameters cannot be downgraded. They
+//! are also capped before use.
 
 use chacha20poly1305::{
     XNonce,
@@ -35,11 +50,18 @@ use crate::{
 
 /// Number of keyslots in every header, used or not.
 pub const KEYSLOT_COUNT: usize = 4;
+/// Number of wrapping-key slots in a v2 header: the current K_wrap and, while a rotation is
+/// under way, the next one.
+pub const WRAP_SLOT_COUNT: usize = 2;
 const FORMAT_V1: u16 = 1;
+const FORMAT_V2: u16 = 2;
 const FLAG_INSECURE_KDF: u16 = 1;
 const PREFIX_LEN: usize = 48;
 const SLOT_PLAINTEXT_LEN: usize = 48;
 const SLOT_LEN: usize = 24 + SLOT_PLAINTEXT_LEN + 16;
+const WRAP_PLAINTEXT_LEN: usize = 8 + 32;
+const WRAP_SLOT_LEN: usize = 24 + WRAP_PLAINTEXT_LEN + 16;
+const WRAP_SEAL_LABEL: &[u8] = b"cairn/v2/case-wrap-slots";
 
 /// What kind of secret a keyslot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +89,48 @@ impl SlotKind {
     }
 }
 
+/// One generation of the key that wraps a vault's case keys (K_wrap), as a v2 header keeps
+/// it. Generations count up from 1; generation 0 is the VMK-derived K_wrap of a v1 vault
+/// ([`VaultMasterKey::wrap_key`]), which is never stored.
+pub struct CaseWrapKey {
+    generation: u64,
+    key: WrapKey,
+}
+
+impl CaseWrapKey {
+    /// A fresh random wrapping key for `generation`.
+    pub fn generate(generation: u64) -> Self {
+        CaseWrapKey { generation, key: WrapKey::generate() }
+    }
+
+    /// Its generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The key itself, for [`crate::wrap_case_key`] and [`crate::unwrap_case_key`].
+    pub fn key(&self) -> &WrapKey {
+        &self.key
+    }
+}
+
+impl std::fmt::Debug for CaseWrapKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseWrapKey").field("generation", &self.generation).finish_non_exhaustive()
+    }
+}
+
 /// A parsed (not yet unlocked) vault header.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VaultHeader {
+    format: u16,
     flags: u16,
     kdf: KdfParams,
     salt: [u8; 16],
     vault_id: [u8; 16],
     slots: [[u8; SLOT_LEN]; KEYSLOT_COUNT],
+    /// Random filler in a v1 header (not written).
+    wrap_slots: [[u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
 }
 
 /// The result of opening a keyslot.
@@ -89,15 +145,20 @@ pub struct UnlockedHeader {
 }
 
 impl VaultHeader {
-    /// Length of a v1 header in bytes.
-    pub const LEN: usize = PREFIX_LEN + KEYSLOT_COUNT * SLOT_LEN;
+    /// Length of a v2 header (the format written) in bytes.
+    pub const LEN: usize = Self::LEN_V1 + WRAP_SLOT_COUNT * WRAP_SLOT_LEN;
+    /// Length of a v1 header in bytes (still read, and upgraded by the store).
+    pub const LEN_V1: usize = PREFIX_LEN + KEYSLOT_COUNT * SLOT_LEN;
+    /// The format version this build writes.
+    pub const FORMAT: u16 = FORMAT_V2;
     /// The slot that holds the passphrase.
     pub const PASSPHRASE_SLOT: usize = 0;
     /// The slot that holds the recovery code.
     pub const RECOVERY_SLOT: usize = 1;
 
-    /// A new header with a fresh master key, opened by `passphrase` (slot 0) and by
-    /// `recovery` (slot 1); the other slots are random filler.
+    /// A new v2 header with a fresh master key, opened by `passphrase` (slot 0) and by
+    /// `recovery` (slot 1), holding a fresh K_wrap of generation 1 ([`Self::case_wrap_keys`]);
+    /// the other slots are random filler.
     pub fn create(
         passphrase: &str,
         recovery: &RecoveryCode,
@@ -106,6 +167,7 @@ impl VaultHeader {
     ) -> Result<(VaultHeader, VaultMasterKey), CryptoError> {
         let master_key = VaultMasterKey::generate();
         let mut header = VaultHeader {
+            format: FORMAT_V2,
             flags: match profile {
                 KdfProfile::Standard => 0,
                 KdfProfile::InsecureTestOnly => FLAG_INSECURE_KDF,
@@ -114,6 +176,7 @@ impl VaultHeader {
             salt: random_array(),
             vault_id: random_array(),
             slots: [[0u8; SLOT_LEN]; KEYSLOT_COUNT],
+            wrap_slots: [[0u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
         };
         header.kdf.validate(profile)?;
         for slot in header.slots.iter_mut() {
@@ -121,20 +184,23 @@ impl VaultHeader {
         }
         header.seal_slot(Self::PASSPHRASE_SLOT, SlotKind::Passphrase, &master_key, passphrase, random_array())?;
         header.seal_slot(Self::RECOVERY_SLOT, SlotKind::Recovery, &master_key, recovery.canonical(), random_array())?;
+        let header = header.with_case_wrap_keys(&master_key, &[&CaseWrapKey::generate(1)])?;
         Ok((header, master_key))
     }
 
-    /// Parses and sanity-checks a header; does not unlock it.
+    /// Parses and sanity-checks a header (v1 or v2); does not unlock it.
     pub fn parse(bytes: &[u8]) -> Result<VaultHeader, CryptoError> {
         let malformed = CryptoError::Malformed { what: "vault header" };
         if bytes.len() < 2 {
             return Err(malformed);
         }
         let version = u16::from_le_bytes([bytes[0], bytes[1]]);
-        if version != FORMAT_V1 {
-            return Err(CryptoError::UnsupportedVersion { what: "vault header", version });
-        }
-        if bytes.len() != Self::LEN {
+        let len = match version {
+            FORMAT_V1 => Self::LEN_V1,
+            FORMAT_V2 => Self::LEN,
+            _ => return Err(CryptoError::UnsupportedVersion { what: "vault header", version }),
+        };
+        if bytes.len() != len {
             return Err(malformed);
         }
         let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
@@ -143,27 +209,45 @@ impl VaultHeader {
             return Err(malformed);
         }
         let mut header = VaultHeader {
+            format: version,
             flags,
             kdf: KdfParams { memory_kib: u32_at(4), iterations: u32_at(8), parallelism: u32_at(12) },
             salt: bytes[16..32].try_into().map_err(|_| malformed.clone())?,
             vault_id: bytes[32..48].try_into().map_err(|_| malformed.clone())?,
             slots: [[0u8; SLOT_LEN]; KEYSLOT_COUNT],
+            wrap_slots: [[0u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
         };
         header.kdf.validate(header.kdf_profile())?;
         for (i, slot) in header.slots.iter_mut().enumerate() {
             let start = PREFIX_LEN + i * SLOT_LEN;
             slot.copy_from_slice(&bytes[start..start + SLOT_LEN]);
         }
+        if version == FORMAT_V2 {
+            for (j, slot) in header.wrap_slots.iter_mut().enumerate() {
+                let start = Self::LEN_V1 + j * WRAP_SLOT_LEN;
+                slot.copy_from_slice(&bytes[start..start + WRAP_SLOT_LEN]);
+            }
+        }
         Ok(header)
     }
 
-    /// The header's bytes, as stored.
+    /// The header's bytes, as stored (in the format it was parsed or made in).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.prefix();
         for slot in &self.slots {
             out.extend_from_slice(slot);
         }
+        if self.format == FORMAT_V2 {
+            for slot in &self.wrap_slots {
+                out.extend_from_slice(slot);
+            }
+        }
         out
+    }
+
+    /// The header's format version (1: K_wrap derived from the VMK; 2: K_wrap kept here).
+    pub fn format_version(&self) -> u16 {
+        self.format
     }
 
     /// The random identifier of this vault.
@@ -210,9 +294,71 @@ impl VaultHeader {
         Ok(next)
     }
 
+    /// The case-key wrapping keys this header holds, opened with its master key (none for a
+    /// v1 header; a slot that does not open is filler). Sorted by generation.
+    pub fn case_wrap_keys(&self, master_key: &VaultMasterKey) -> Vec<CaseWrapKey> {
+        if self.format != FORMAT_V2 {
+            return Vec::new();
+        }
+        let seal = WrapKey::from_bytes(*master_key.derive(&self.vault_id, WRAP_SEAL_LABEL));
+        let mut keys: Vec<CaseWrapKey> = (0..WRAP_SLOT_COUNT).filter_map(|j| self.open_wrap_slot(&seal, j)).collect();
+        keys.sort_by_key(CaseWrapKey::generation);
+        keys
+    }
+
+    /// A v2 copy of this header (a v1 header is upgraded: its keyslots stay valid as they
+    /// are) holding exactly `keys`, each in its own wrap slot, and random filler in the rest.
+    /// At most [`WRAP_SLOT_COUNT`] keys of distinct generations.
+    pub fn with_case_wrap_keys(
+        &self,
+        master_key: &VaultMasterKey,
+        keys: &[&CaseWrapKey],
+    ) -> Result<VaultHeader, CryptoError> {
+        let nonces = [(); WRAP_SLOT_COUNT].map(|()| random_array());
+        let mut filler = [[0u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT];
+        for slot in filler.iter_mut() {
+            fill_random(slot);
+        }
+        self.with_case_wrap_keys_fixed(master_key, keys, nonces, filler)
+    }
+
+    fn with_case_wrap_keys_fixed(
+        &self,
+        master_key: &VaultMasterKey,
+        keys: &[&CaseWrapKey],
+        nonces: [[u8; 24]; WRAP_SLOT_COUNT],
+        filler: [[u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+    ) -> Result<VaultHeader, CryptoError> {
+        let distinct = keys.iter().enumerate().all(|(i, a)| keys[..i].iter().all(|b| b.generation != a.generation));
+        if keys.len() > WRAP_SLOT_COUNT || !distinct {
+            return Err(CryptoError::Malformed { what: "case wrap keys" });
+        }
+        let mut next = self.clone();
+        next.format = FORMAT_V2;
+        next.wrap_slots = filler;
+        let seal = WrapKey::from_bytes(*master_key.derive(&next.vault_id, WRAP_SEAL_LABEL));
+        for (j, key) in keys.iter().enumerate() {
+            let mut plain = Zeroizing::new([0u8; WRAP_PLAINTEXT_LEN]);
+            plain[..8].copy_from_slice(&key.generation.to_le_bytes());
+            plain[8..].copy_from_slice(key.key.bytes());
+            let aad = next.wrap_slot_aad(j);
+            let sealed = seal
+                .cipher()
+                .encrypt(&XNonce::from(nonces[j]), Payload { msg: plain.as_slice(), aad: &aad })
+                .expect("XChaCha20-Poly1305 cannot fail on a 40-byte message");
+            next.wrap_slots[j][..24].copy_from_slice(&nonces[j]);
+            next.wrap_slots[j][24..].copy_from_slice(&sealed);
+        }
+        Ok(next)
+    }
+
     fn prefix(&self) -> Vec<u8> {
+        self.prefix_as(self.format)
+    }
+
+    fn prefix_as(&self, version: u16) -> Vec<u8> {
         let mut out = Vec::with_capacity(Self::LEN);
-        out.extend_from_slice(&FORMAT_V1.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&self.flags.to_le_bytes());
         out.extend_from_slice(&self.kdf.memory_kib.to_le_bytes());
         out.extend_from_slice(&self.kdf.iterations.to_le_bytes());
@@ -230,8 +376,23 @@ impl VaultHeader {
         WrapKey::from_bytes(*kek)
     }
 
+    /// Keyslot AAD: v1's in every format (see the module documentation).
     fn slot_aad(&self, slot: usize) -> Vec<u8> {
-        [b"cairn/keyslot/v1".as_slice(), &self.prefix(), &[slot as u8]].concat()
+        [b"cairn/keyslot/v1".as_slice(), &self.prefix_as(FORMAT_V1), &[slot as u8]].concat()
+    }
+
+    fn wrap_slot_aad(&self, slot: usize) -> Vec<u8> {
+        [b"cairn/case-wrap/v2".as_slice(), &self.prefix_as(FORMAT_V2), &[slot as u8]].concat()
+    }
+
+    fn open_wrap_slot(&self, seal: &WrapKey, slot: usize) -> Option<CaseWrapKey> {
+        let bytes = &self.wrap_slots[slot];
+        let nonce = XNonce::try_from(&bytes[..24]).ok()?;
+        let aad = self.wrap_slot_aad(slot);
+        let plain = Zeroizing::new(seal.cipher().decrypt(&nonce, Payload { msg: &bytes[24..], aad: &aad }).ok()?);
+        let generation = u64::from_le_bytes(plain[..8].try_into().ok()?);
+        let key: [u8; 32] = plain[8..].try_into().ok()?;
+        Some(CaseWrapKey { generation, key: WrapKey::from_bytes(key) })
     }
 
     fn open_slot(&self, derived: &[u8; 32], slot: usize) -> Option<(SlotKind, VaultMasterKey)> {
@@ -291,10 +452,32 @@ impl VaultHeader {
         master_key: &VaultMasterKey,
         passphrase: &str,
     ) -> VaultHeader {
-        let mut header =
-            VaultHeader { flags: FLAG_INSECURE_KDF, kdf, salt, vault_id, slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT] };
+        let mut header = VaultHeader {
+            format: FORMAT_V1,
+            flags: FLAG_INSECURE_KDF,
+            kdf,
+            salt,
+            vault_id,
+            slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT],
+            wrap_slots: [[0x6c; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+        };
         header.seal_slot(0, SlotKind::Passphrase, master_key, passphrase, [0x01; 24]).expect("seal");
         header
+    }
+
+    /// The v2 header of the golden vectors: [`Self::fixed_for_golden`] holding `wrap_key`
+    /// in its first wrap slot (fixed nonce) and fixed filler in the second.
+    pub(crate) fn fixed_v2_for_golden(&self, master_key: &VaultMasterKey, wrap_key: &CaseWrapKey) -> VaultHeader {
+        self.with_case_wrap_keys_fixed(master_key, &[wrap_key], [[0x02; 24], [0x03; 24]], [[0x6c; WRAP_SLOT_LEN]; 2])
+            .expect("one key")
+    }
+}
+
+#[cfg(test)]
+impl CaseWrapKey {
+    /// A wrapping key from fixed bytes, for golden vectors.
+    pub(crate) fn fixed_for_golden(generation: u64, byte: u8) -> CaseWrapKey {
+        CaseWrapKey { generation, key: WrapKey::from_bytes([byte; 32]) }
     }
 }
 
@@ -327,6 +510,33 @@ mod tests {
         assert_eq!(by_code.kind, SlotKind::Recovery);
         assert_eq!(by_code.master_key.bytes(), key.bytes());
         assert_eq!(parsed.unlock("wrong horse battery staple").err(), Some(CryptoError::WrongSecret));
+    }
+
+    #[test]
+    fn wrap_keys_rotate_without_touching_the_keyslots() {
+        let (header, key, recovery) = test_header();
+        assert_eq!(header.format_version(), 2);
+        let first = header.case_wrap_keys(&key);
+        assert_eq!(first.iter().map(CaseWrapKey::generation).collect::<Vec<_>>(), [1], "a new vault starts at 1");
+        let next = CaseWrapKey::generate(2);
+        let both = header.with_case_wrap_keys(&key, &[&first[0], &next]).expect("both");
+        let held = VaultHeader::parse(&both.to_bytes()).expect("parse").case_wrap_keys(&key);
+        assert_eq!(held.iter().map(CaseWrapKey::generation).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(held[1].key().bytes(), next.key().bytes());
+        let settled = both.with_case_wrap_keys(&key, &[&next]).expect("settled");
+        let held = settled.case_wrap_keys(&key);
+        assert_eq!(held.iter().map(CaseWrapKey::generation).collect::<Vec<_>>(), [2], "generation 1 is gone");
+        assert_eq!(settled.slots, header.slots, "the keyslots are untouched");
+        assert_eq!(settled.unlock(recovery.canonical()).expect("recovery").kind, SlotKind::Recovery);
+        // Another vault's master key opens none of them.
+        assert!(settled.case_wrap_keys(&VaultMasterKey::for_tests()).is_empty());
+        // Too many keys, or two of one generation, are refused.
+        let third = CaseWrapKey::generate(3);
+        assert!(header.with_case_wrap_keys(&key, &[&first[0], &next, &third]).is_err());
+        assert!(header.with_case_wrap_keys(&key, &[&next, &next]).is_err());
+        // A passphrase change keeps the wrapping keys.
+        let rewrapped = settled.rewrap(0, SlotKind::Passphrase, &key, "새 비밀번호 사과나무").expect("rewrap");
+        assert_eq!(rewrapped.case_wrap_keys(&key)[0].key().bytes(), next.key().bytes());
     }
 
     #[test]

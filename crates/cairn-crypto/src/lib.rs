@@ -9,8 +9,11 @@
 //! ```text
 //! passphrase / recovery code --Argon2id(salt, params)--> P --HKDF(slot)--> KEK_slot
 //! KEK_slot wraps VMK (vault master key, random) in one of KEYSLOT_COUNT keyslots
-//! VMK --HKDF--> K_db (SQLCipher raw key), K_wrap (wraps case keys), K_dev (wraps device keys)
-//! K_wrap wraps DEK_case; DEK_case seals record envelopes and blob streams of that case
+//! VMK --HKDF--> K_db (SQLCipher raw key), K_dev (wraps device keys), K_seal (seals K_wrap)
+//! K_wrap (random, one generation at a time, sealed in the vault header v2) wraps DEK_case;
+//!   replaced after every case deletion, so a deleted case's wrapped key left in a database
+//!   page or WAL frame never opens again (v1 headers: K_wrap = HKDF(VMK), upgraded on unlock)
+//! DEK_case seals record envelopes and blob streams of that case
 //! team key of epoch n --HKDF--> Noise psk of epoch n (live sync handshake, `noise.rs`)
 //! team key of epoch n seals the team keys of epochs < n (roster v2, `team_key.rs`)
 //! ```
@@ -35,6 +38,8 @@ mod noise;
 mod padding;
 mod random;
 mod recovery;
+#[cfg(feature = "sqlcipher-pages")]
+mod sqlcipher_pages;
 mod team_key;
 #[cfg(feature = "test-vectors")]
 pub mod test_vectors;
@@ -55,13 +60,15 @@ pub use identity::{
 };
 pub use kdf::{KdfParams, KdfProfile, calibrate_kdf, time_kdf};
 pub use keys::{CaseKey, DbKey, DeviceWrapKey, VaultMasterKey, WrapKey, unwrap_case_key, wrap_case_key};
-pub use keyslots::{KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader};
+pub use keyslots::{CaseWrapKey, KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader, WRAP_SLOT_COUNT};
 pub use noise::{
     NOISE_MAX_MESSAGE_LEN, NOISE_MAX_PAYLOAD_LEN, NOISE_PROTOCOL, NOISE_PSK_LEN, NOISE_TAG_LEN, NoiseError, NoiseHandshake,
     NoisePsk, NoiseTransport,
 };
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
+#[cfg(feature = "sqlcipher-pages")]
+pub use sqlcipher_pages::{SQLCIPHER_PAGE_LEN, decrypt_sqlcipher_page};
 pub use team_key::{
     EarlierTeamKeyContext, LabelContext, LabelSubject, MAX_LABEL_LEN, ROOT_COMMITMENT_LEN, SEALED_EARLIER_TEAM_KEY_LEN,
     SEALED_LABEL_LEN, SEALED_TEAM_KEY_LEN, SHARED_CASE_KEY_LEN, TEAM_CASE_KEY_LEN, TeamCaseKeyContext, TeamKey,

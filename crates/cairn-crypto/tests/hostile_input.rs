@@ -23,16 +23,19 @@ proptest! {
     }
 
     #[test]
-    fn header_shaped_garbage_never_unlocks(slots in proptest::collection::vec(any::<u8>(), VaultHeader::LEN - 48)) {
-        let mut bytes = vec![1, 0, 1, 0];
+    fn header_shaped_garbage_never_unlocks(slots in proptest::collection::vec(any::<u8>(), VaultHeader::LEN - 48), v2 in any::<bool>()) {
+        // Both formats still read: v1 (keyslots only) and v2 (keyslots and wrap slots).
+        let (version, len) = if v2 { (2u8, VaultHeader::LEN) } else { (1u8, VaultHeader::LEN_V1) };
+        let mut bytes = vec![version, 0, 1, 0];
         for value in [KdfParams::INSECURE_TEST.memory_kib, KdfParams::INSECURE_TEST.iterations, KdfParams::INSECURE_TEST.parallelism] {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
         bytes.extend_from_slice(&[0u8; 32]);
-        bytes.extend_from_slice(&slots);
+        bytes.extend_from_slice(&slots[..len - 48]);
         let header = VaultHeader::parse(&bytes).expect("well-formed");
         prop_assert_eq!(header.kdf_profile(), KdfProfile::InsecureTestOnly);
         prop_assert!(header.unlock("any passphrase at all").is_err());
+        prop_assert!(header.case_wrap_keys(&cairn_crypto::VaultMasterKey::for_tests()).is_empty());
     }
 
     #[test]

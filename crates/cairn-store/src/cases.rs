@@ -505,6 +505,9 @@ impl VaultTx<'_> {
     /// rows (the shredding trigger does the same when the case's last key is deleted).
     pub fn forget_case(&mut self, case_id: &Id) -> Result<(), StoreError> {
         let id = case_id.as_slice();
+        // Titles, summaries and search text are under K_db only: the commit checkpoints the
+        // WAL so no frame keeps them (`erasure.rs`).
+        self.erasure = self.erasure.max(crate::erasure::Erasure::Content);
         for sql in [
             "DELETE FROM doc_digests WHERE case_id = ?1",
             "DELETE FROM case_summaries WHERE case_id = ?1",

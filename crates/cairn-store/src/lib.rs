@@ -2,9 +2,10 @@
 //!
 //! A vault is a folder holding two files:
 //!
-//! - `vault.keys`: the [`VaultHeader`](cairn_crypto::VaultHeader) (KDF parameters and keyslots),
-//!   replaced atomically (write, fsync, rename, fsync folder), so a crash leaves the old or the
-//!   new header, never a torn one;
+//! - `vault.keys`: the [`VaultHeader`](cairn_crypto::VaultHeader) (KDF parameters, keyslots and
+//!   the key that wraps case keys, replaced after every case deletion), replaced atomically
+//!   (write, fsync, rename, fsync folder), so a crash leaves the old or the new header, never
+//!   a torn one;
 //! - `vault.db` (and SQLite's `-wal`/`-shm`): a SQLCipher database whose every page is
 //!   encrypted with K_db. Inside it, case content is sealed a second time with per-case keys
 //!   (record envelopes, blob streams), so it can travel and be crypto-shredded.
@@ -14,11 +15,14 @@
 
 mod blobs;
 mod cases;
+mod erasure;
 mod error;
 pub mod fsutil;
 mod records;
 mod schema;
 mod team;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transfers;
 mod uploads;
 mod vault;

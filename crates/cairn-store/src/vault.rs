@@ -13,7 +13,11 @@ use cairn_crypto::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{DATABASE_FILE, HEADER_FILE, Id, StoreError, fsutil, schema};
+use crate::{
+    DATABASE_FILE, HEADER_FILE, Id, StoreError,
+    erasure::{self, Erasure, WrapState},
+    fsutil, schema,
+};
 
 /// How to choose Argon2id parameters for a new vault.
 #[derive(Debug, Clone, Copy)]
@@ -45,12 +49,18 @@ pub struct VaultInfo {
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) closes the database and zeroizes keys.
 pub struct Vault {
-    dir: PathBuf,
-    header: VaultHeader,
+    pub(crate) dir: PathBuf,
+    pub(crate) header: VaultHeader,
     passphrase_slot: Option<usize>,
-    master_key: VaultMasterKey,
-    wrap_key: WrapKey,
-    connection: Connection,
+    pub(crate) master_key: VaultMasterKey,
+    /// The K_wrap of the database's current generation (see `erasure.rs`).
+    pub(crate) wrap: WrapState,
+    /// Whether `vault.keys` may still hold a wrapping key other than the current one (a
+    /// rotation committed but not yet settled, or a crash in the middle of one).
+    pub(crate) settle_owed: bool,
+    /// Whether deleted content may still sit in the WAL (a checkpoint was busy).
+    pub(crate) checkpoint_owed: bool,
+    pub(crate) connection: Connection,
 }
 
 impl std::fmt::Debug for Vault {
@@ -96,9 +106,20 @@ impl Vault {
             "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
             params![cairn_crypto::random_id().as_slice()],
         )?;
+        let mut wrap_keys = header.case_wrap_keys(&master_key);
+        let wrap = WrapState::Held(wrap_keys.pop().ok_or(StoreError::Damaged { what: "vault header" })?);
+        erasure::set_generation(&connection, wrap.generation())?;
         fsutil::write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())?;
-        let wrap_key = master_key.wrap_key(&header.vault_id());
-        let vault = Vault { dir: dir.to_owned(), header, passphrase_slot: Some(0), master_key, wrap_key, connection };
+        let vault = Vault {
+            dir: dir.to_owned(),
+            header,
+            passphrase_slot: Some(0),
+            master_key,
+            wrap,
+            settle_owed: false,
+            checkpoint_owed: false,
+            connection,
+        };
         Ok((vault, recovery))
     }
 
@@ -134,16 +155,39 @@ impl Vault {
     fn open(dir: &Path, header: VaultHeader, master_key: VaultMasterKey, slot: Option<usize>) -> Result<Vault, StoreError> {
         fsutil::remove_stale_temporaries(dir);
         let connection = open_database(dir, &header, &master_key, false)?;
-        let wrap_key = master_key.wrap_key(&header.vault_id());
-        Ok(Vault { dir: dir.to_owned(), header, passphrase_slot: slot, master_key, wrap_key, connection })
+        // Generation 0 until the first transaction reads the database's own generation.
+        let wrap = WrapState::Derived(master_key.wrap_key(&header.vault_id()));
+        let mut vault = Vault {
+            dir: dir.to_owned(),
+            header,
+            passphrase_slot: slot,
+            master_key,
+            wrap,
+            // A crash may have left a rotation unsettled or deleted content in the WAL.
+            settle_owed: true,
+            checkpoint_owed: true,
+            connection,
+        };
+        // Settles what an interrupted rotation left in `vault.keys`, and upgrades a v1 vault
+        // (K_wrap derived from the VMK) to a random K_wrap kept in a v2 header.
+        vault.transaction(|_| Ok(()))?;
+        Ok(vault)
     }
 
     /// Replaces the passphrase. Only the keyslot is re-wrapped; the header file is replaced
     /// atomically, so after a crash exactly one of the old and new passphrases works.
     pub fn change_passphrase(&mut self, new_passphrase: &SecretString) -> Result<(), StoreError> {
         let slot = self.passphrase_slot.ok_or(StoreError::NotFound { what: "passphrase keyslot" })?;
-        let next = self.header.rewrap(slot, SlotKind::Passphrase, &self.master_key, new_passphrase.expose_secret())?;
-        fsutil::write_atomically(&self.dir.join(HEADER_FILE), &next.to_bytes())?;
+        let dir = self.dir.clone();
+        let master_key = &self.master_key;
+        let vault_id = self.header.vault_id();
+        // Under the database's write lock, from the file as it is now: another process's
+        // rotation may have replaced the wrapping keys since this one read the header.
+        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = erasure::read_own_header(&dir, &vault_id)?;
+        let next = current.rewrap(slot, SlotKind::Passphrase, master_key, new_passphrase.expose_secret())?;
+        fsutil::write_atomically(&dir.join(HEADER_FILE), &next.to_bytes())?;
+        tx.commit()?;
         self.header = next;
         Ok(())
     }
@@ -158,7 +202,7 @@ impl Vault {
         let device_id = self.meta_id("device_id")?;
         let schema_version = self.connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         Ok(VaultInfo {
-            header_format: 1,
+            header_format: self.header.format_version(),
             schema_version,
             kdf: self.header.kdf_params(),
             kdf_profile: self.header.kdf_profile(),
@@ -183,7 +227,9 @@ impl Vault {
         Ok(count as u64)
     }
 
-    /// Runs `work` in one write transaction: all of it is committed, or none.
+    /// Runs `work` in one write transaction: all of it is committed, or none. When `work`
+    /// deleted a case's keys or content, the same call also makes them unrecoverable: the
+    /// case-key wrapping key is replaced and the WAL checkpointed (see `erasure.rs`).
     pub fn transaction<T>(&mut self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.transaction_with(work)
     }
@@ -197,10 +243,44 @@ impl Vault {
         // Take the write lock up front: a deferred transaction that reads first and writes
         // later fails with SQLITE_BUSY when another process wrote in between.
         let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let mut vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
-        // On error `vault_tx` is dropped uncommitted, which rolls back.
-        let value = work(&mut vault_tx)?;
-        vault_tx.tx.commit().map_err(StoreError::from)?;
+        // Holding the write lock, the generation cannot change under us, and `vault.keys`
+        // (written only under this lock) holds its key.
+        let generation = erasure::generation(&tx)?;
+        if generation != self.wrap.generation() {
+            self.wrap = erasure::load_wrap(&self.dir, &self.master_key, &self.header.vault_id(), generation)?;
+        }
+        if self.settle_owed {
+            self.settle_owed = false;
+            self.header = erasure::settle(&self.dir, &self.master_key, &self.header.vault_id(), generation)?;
+        }
+        let (value, erased, rotation) = {
+            let mut vault_tx = VaultTx { tx, wrap_key: self.wrap.key(), erasure: Erasure::None };
+            // On error `vault_tx` is dropped uncommitted, which rolls back.
+            let value = work(&mut vault_tx)?;
+            let erased = vault_tx.erasure;
+            // A deleted case key (or a v1 vault's derived K_wrap) means a new K_wrap.
+            let rotation = if erased == Erasure::Keys || generation == 0 {
+                let vault_id = self.header.vault_id();
+                Some(erasure::begin_rotation(&self.dir, &self.master_key, &vault_id, &self.wrap, &mut vault_tx)?)
+            } else {
+                None
+            };
+            let VaultTx { tx, .. } = vault_tx;
+            tx.commit().map_err(StoreError::from)?;
+            (value, erased, rotation)
+        };
+        if let Some((next, header)) = rotation {
+            self.wrap = WrapState::Held(next);
+            self.header = header;
+            self.settle_owed = true;
+            self.settle_now();
+        }
+        if erased != Erasure::None || generation == 0 {
+            self.checkpoint_owed = true;
+        }
+        if self.checkpoint_owed {
+            self.checkpoint_now();
+        }
         Ok(value)
     }
 
@@ -211,8 +291,26 @@ impl Vault {
 
     /// [`Vault::read`] for work that fails with the caller's own error type.
     pub fn read_with<T, E: From<StoreError>>(&mut self, read: impl FnOnce(&VaultTx<'_>) -> Result<T, E>) -> Result<T, E> {
-        let tx = self.connection.transaction().map_err(StoreError::from)?;
-        let vault_tx = VaultTx { tx, wrap_key: &self.wrap_key };
+        // Another process may have replaced the wrapping key since this one last looked. Its
+        // key is in `vault.keys` before its generation commits, but may leave it again before
+        // this snapshot ends (a second rotation): then a fresh snapshot has the newer one.
+        let mut attempts = 0;
+        let tx = loop {
+            let tx = self.connection.transaction().map_err(StoreError::from)?;
+            let generation = erasure::generation(&tx)?;
+            if generation == self.wrap.generation() {
+                break tx;
+            }
+            match erasure::load_wrap(&self.dir, &self.master_key, &self.header.vault_id(), generation) {
+                Ok(wrap) => {
+                    self.wrap = wrap;
+                    break tx;
+                }
+                Err(_) if attempts < 3 => attempts += 1,
+                Err(error) => return Err(error.into()),
+            }
+        };
+        let vault_tx = VaultTx { tx, wrap_key: self.wrap.key(), erasure: Erasure::None };
         read(&vault_tx)
     }
 
@@ -235,6 +333,8 @@ impl Vault {
 pub struct VaultTx<'v> {
     pub(crate) tx: Transaction<'v>,
     pub(crate) wrap_key: &'v WrapKey,
+    /// What this transaction destroyed, so the commit can make it unrecoverable.
+    pub(crate) erasure: Erasure,
 }
 
 impl VaultTx<'_> {
@@ -348,13 +448,17 @@ impl VaultTx<'_> {
     }
 
     /// Crypto-shreds a case: its keys, records and blobs are deleted in one transaction
-    /// (with `secure_delete` the freed pages are zeroed inside the encrypted file).
+    /// (with `secure_delete` the freed pages are zeroed inside the encrypted file). When the
+    /// transaction commits, the vault also replaces the key that wrapped the case's keys and
+    /// checkpoints the WAL, so neither a stale page nor the passphrase brings the key back
+    /// (see `erasure.rs` for what remains on an SSD).
     pub fn delete_case(&mut self, case_id: &Id) -> Result<(), StoreError> {
         let id = case_id.as_slice();
         let deleted = self.tx.execute("DELETE FROM case_keys WHERE case_id = ?1", [id])?;
         if deleted == 0 {
             return Err(StoreError::NotFound { what: "case" });
         }
+        self.erasure = Erasure::Keys;
         self.tx.execute("DELETE FROM records WHERE case_id = ?1", [id])?;
         self.tx.execute("DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blobs WHERE case_id = ?1)", [id])?;
         self.tx.execute("DELETE FROM blobs WHERE case_id = ?1", [id])?;
@@ -371,7 +475,7 @@ fn database_files(dir: &Path) -> [PathBuf; 3] {
     [dir.join(DATABASE_FILE), dir.join(format!("{DATABASE_FILE}-wal")), dir.join(format!("{DATABASE_FILE}-shm"))]
 }
 
-fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
+pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
     let bytes = match fs::read(dir.join(HEADER_FILE)) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::VaultNotFound),
@@ -379,7 +483,7 @@ fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
     };
     VaultHeader::parse(&bytes).map_err(|error| match error {
         // A small higher number is a newer Cairn; anything else is damage.
-        CryptoError::UnsupportedVersion { version, .. } if (2..=64).contains(&version) => {
+        CryptoError::UnsupportedVersion { version, .. } if (3..=64).contains(&version) => {
             StoreError::NewerFormat { what: "vault header", version: version.into() }
         }
         _ => StoreError::Damaged { what: "vault header" },
