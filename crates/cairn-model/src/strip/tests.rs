@@ -232,3 +232,20 @@ proptest! {
         let _ = strip_in_pieces(&bytes, &[13]);
     }
 }
+
+/// The fuzz target's seeds (`fuzz/seeds/strip/`): a JPEG and a PNG carrying metadata, each
+/// behind the selector byte the target reads first. Rewritten with `CAIRN_UPDATE_FIXTURES=1`.
+#[test]
+fn fuzz_seeds_are_current() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/strip");
+    for (name, image) in [("jpeg_with_metadata.bin", jpeg_with_metadata()), ("png_with_metadata.bin", png_with_metadata())] {
+        let mut seed = vec![7u8];
+        seed.extend_from_slice(&image);
+        let path = dir.join(name);
+        if std::env::var_os("CAIRN_UPDATE_FIXTURES").is_some() {
+            std::fs::create_dir_all(&dir).expect("seeds folder");
+            std::fs::write(&path, &seed).expect("write seed");
+        }
+        assert_eq!(std::fs::read(&path).expect("seed"), seed, "{name} is stale: regenerate the seeds");
+    }
+}
