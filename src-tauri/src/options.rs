@@ -32,7 +32,10 @@ impl Options {
             match text.as_str() {
                 "--vault" => vault = Some(args.next().ok_or("--vault needs a folder")?.into()),
                 "--config-dir" => config_dir = Some(args.next().ok_or("--config-dir needs a folder")?.into()),
-                "--insecure-fast-kdf-for-tests" => insecure_fast_kdf = true,
+                "--insecure-fast-kdf-for-tests" if cairn_core::INSECURE_KDF_ALLOWED => insecure_fast_kdf = true,
+                "--insecure-fast-kdf-for-tests" => {
+                    return Err("--insecure-fast-kdf-for-tests exists only in debug builds, for automated tests");
+                }
                 _ => {
                     if let Some(value) = text.strip_prefix("--vault=") {
                         vault = Some(value.into());

@@ -30,9 +30,9 @@ mod worker;
 
 pub(crate) use args::CaseCommand;
 use args::{AttachmentSub, VocabSub};
-use cairn_core::{Session, unlock_vault};
+use cairn_core::Session;
 
-use crate::{Cli, secrets};
+use crate::Cli;
 
 /// Runs one case command: hands it to the module of its domain.
 pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
@@ -65,5 +65,5 @@ pub(crate) fn run(cli: &Cli, command: &CaseCommand) -> anyhow::Result<()> {
 
 /// Unlocks the vault for one command, which locks it again before it prints its result.
 fn session(cli: &Cli) -> anyhow::Result<Session> {
-    Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
+    crate::vault_commands::open(cli)
 }

@@ -15,14 +15,13 @@ use cairn_core::{
     Session,
     cases::id_to_hex,
     sync::{AgreementPublicKey, PeerRefusal, SyncCredentials},
-    unlock_vault,
 };
 use cairn_net::{AuthorizedPeer, NetConfig, Refusal, SecureChannel};
 use cairn_sync::SyncSummary;
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::{Cli, output, secrets};
+use crate::{Cli, output};
 
 /// `cairn sync …`
 #[derive(Debug, Subcommand)]
@@ -90,7 +89,7 @@ pub(crate) fn run(cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
 }
 
 fn open(cli: &Cli) -> anyhow::Result<Session> {
-    Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
+    crate::vault_commands::open(cli)
 }
 
 /// The roster check, in the transport's terms.

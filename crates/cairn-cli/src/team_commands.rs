@@ -13,11 +13,10 @@ use anyhow::Context;
 use cairn_core::{
     CoreError, Session, files,
     team::{self, Role, RosterView, Standing, TeamError},
-    unlock_vault,
 };
 use clap::{Subcommand, ValueEnum};
 
-use crate::{Cli, exit::Usage, output, secrets};
+use crate::{Cli, exit::Usage, output};
 
 /// Team commands (flattened into the top level).
 #[derive(Debug, Subcommand)]
@@ -163,7 +162,7 @@ pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
 
 /// Unlocks the vault for one command.
 fn open(cli: &Cli) -> anyhow::Result<Session> {
-    Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
+    crate::vault_commands::open(cli)
 }
 
 /// Reads at most `limit` bytes of `path`; a larger file is refused before it is read whole.

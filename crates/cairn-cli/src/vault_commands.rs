@@ -1,11 +1,33 @@
 //! `init`, `status`, `passphrase change`, `recover`.
 
-use cairn_core::{CoreError, KdfChoice, create_vault, recover_vault, unlock_vault};
+use cairn_core::{CoreError, KdfChoice, Session, create_vault, recover_vault, unlock_vault};
 
-use crate::{Cli, output, secrets};
+use crate::{Cli, exit::Usage, output, secrets};
+
+/// Unlocks the vault for a command, warning on standard error when the vault itself says it
+/// was made with the insecure test-only key derivation (whatever flags this run was given).
+pub(crate) fn open(cli: &Cli) -> anyhow::Result<Session> {
+    let session = unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?;
+    if session.status()?.insecure_kdf {
+        output::notice(INSECURE_WARNING);
+    }
+    Ok(session)
+}
+
+/// A release build never makes a vault a field worker could mistake for a real one.
+fn refuse_insecure_kdf(requested: bool, allowed: bool) -> Result<(), Usage> {
+    if requested && !allowed {
+        return Err(Usage("--insecure-fast-kdf exists only in debug builds of cairn, for automated tests"));
+    }
+    Ok(())
+}
+
+const INSECURE_WARNING: &str =
+    "WARNING: this vault uses the insecure test-only key derivation. Never store real data in it.";
 
 /// `init`: creates the vault and shows its recovery code, once.
 pub(crate) fn init(cli: &Cli, insecure_fast_kdf: bool) -> anyhow::Result<()> {
+    refuse_insecure_kdf(insecure_fast_kdf, cairn_core::INSECURE_KDF_ALLOWED)?;
     let dir = cli.vault_dir()?;
     if cairn_core::vault_exists(&dir) {
         return Err(CoreError::VaultExists.into());
@@ -29,7 +51,7 @@ pub(crate) fn init(cli: &Cli, insecure_fast_kdf: bool) -> anyhow::Result<()> {
     output::blank_line();
     output::line("Anyone with this code can open the vault. Without it or the passphrase, nobody can.");
     if insecure_fast_kdf {
-        output::notice("WARNING: this vault uses the insecure test-only key derivation. Never store real data in it.");
+        output::notice(INSECURE_WARNING);
     }
     Ok(())
 }
@@ -37,7 +59,7 @@ pub(crate) fn init(cli: &Cli, insecure_fast_kdf: bool) -> anyhow::Result<()> {
 /// `status`: the vault's format, key derivation, ids and case count; `--check` verifies
 /// every database page first.
 pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
-    let session = unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?;
+    let session = open(cli)?;
     if check {
         session.check_integrity()?;
     }
@@ -81,7 +103,7 @@ pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
 
 /// `passphrase change`: replaces the passphrase keyslot.
 pub(crate) fn change_passphrase(cli: &Cli) -> anyhow::Result<()> {
-    let mut session = unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?;
+    let mut session = open(cli)?;
     let new = secrets::new_passphrase("CAIRN_NEW_PASSPHRASE", "New passphrase")?;
     session.change_passphrase(&new)?;
     session.lock();
@@ -101,4 +123,17 @@ pub(crate) fn recover(cli: &Cli) -> anyhow::Result<()> {
     session.lock();
     output::line("Vault recovered. Use the new passphrase from now on; the recovery code still works.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_debug_builds_make_insecure_test_vaults() {
+        assert!(refuse_insecure_kdf(true, false).is_err(), "a release build refuses");
+        assert!(refuse_insecure_kdf(true, true).is_ok());
+        assert!(refuse_insecure_kdf(false, false).is_ok());
+        assert_eq!(cairn_core::INSECURE_KDF_ALLOWED, cfg!(debug_assertions));
+    }
 }

@@ -33,10 +33,17 @@ fn spawn(vault: &Path, args: &[&str]) -> (Child, String) {
         .spawn()
         .expect("start the server");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    stderr.read_line(&mut line).expect("the server's first line");
-    let addr = line.split_whitespace().find(|word| word.starts_with("127.0.0.1:")).unwrap_or_default().to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "unexpected first line: {line}");
+    // The first line naming a loopback address (a test vault's warning may come before it).
+    let mut addr = String::new();
+    for _ in 0..5 {
+        let mut line = String::new();
+        stderr.read_line(&mut line).expect("a line from the child");
+        if let Some(word) = line.split_whitespace().find(|word| word.starts_with("127.0.0.1:")) {
+            addr = word.to_owned();
+            break;
+        }
+    }
+    assert!(addr.starts_with("127.0.0.1:"), "no address on the child's standard error");
     // Keep draining standard error so the server never blocks on a full pipe.
     std::thread::spawn(move || {
         let mut rest = String::new();

@@ -58,6 +58,11 @@ fn init_then_status_reports_the_test_profile() {
     assert_eq!(status["device_id"].as_str().expect("device id").len(), 32);
     let text = cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
     assert!(stdout(&text).contains("INSECURE TEST PROFILE"));
+    // Every command that opens the vault warns, from the vault's own header, on standard error.
+    let listed = cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["case", "list", "--json"]);
+    assert_eq!(exit_code(&listed), 0, "{}", stderr(&listed));
+    assert!(stderr(&listed).contains("insecure test-only key derivation"), "{}", stderr(&listed));
+    assert!(!stdout(&listed).contains("WARNING"), "the JSON a script reads stays clean");
 }
 
 #[test]

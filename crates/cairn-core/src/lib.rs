@@ -24,7 +24,10 @@ pub use cairn_store::fsutil as files;
 pub use error::CoreError;
 pub use hardening::harden_process;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
-pub use session::{Session, VaultStatus, create_vault, recover_vault, unlock_vault, vault_exists};
+pub use session::{
+    INSECURE_KDF_ALLOWED, Session, VaultStatus, create_vault, recover_vault, unlock_vault, vault_exists,
+    vault_uses_insecure_kdf,
+};
 
 /// Re-exported so front ends can hold secrets without depending on `secrecy` themselves.
 pub use secrecy::{ExposeSecret, SecretString};

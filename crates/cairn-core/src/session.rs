@@ -39,6 +39,18 @@ pub fn vault_exists(dir: &Path) -> bool {
     Vault::exists(dir)
 }
 
+/// Whether the vault in `dir` uses the insecure test-only key derivation (read from its
+/// header, without unlocking): every front end warns from the vault itself, not from how it
+/// was launched.
+pub fn vault_uses_insecure_kdf(dir: &Path) -> Result<bool, CoreError> {
+    Ok(Vault::uses_insecure_kdf(dir)?)
+}
+
+/// Whether this build may create vaults with the insecure test-only key derivation: debug
+/// builds only (the automated tests'), never a release build a field worker runs. The library
+/// API (`KdfChoice::InsecureTestOnly`) stays available to tests and benchmarks.
+pub const INSECURE_KDF_ALLOWED: bool = cfg!(debug_assertions);
+
 /// Creates a vault, returns it unlocked and the recovery code to show once.
 pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Session, RecoveryCode), CoreError> {
     check_new_passphrase(passphrase.expose_secret())?;

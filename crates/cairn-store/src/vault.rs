@@ -78,6 +78,13 @@ impl Vault {
         dir.join(HEADER_FILE).is_file()
     }
 
+    /// Whether the vault in `dir` was made with the insecure test-only key derivation, read
+    /// from its header without unlocking it (the parameters are not secret), so a front end
+    /// can warn before anyone types a passphrase.
+    pub fn uses_insecure_kdf(dir: &Path) -> Result<bool, StoreError> {
+        Ok(read_header(dir)?.kdf_profile() == cairn_crypto::KdfProfile::InsecureTestOnly)
+    }
+
     /// Creates a new vault in `dir` (created if missing) opened by `passphrase`, and returns
     /// it unlocked together with the recovery code, which is shown once and never stored.
     pub fn create(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Vault, RecoveryCode), StoreError> {

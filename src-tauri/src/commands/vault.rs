@@ -41,7 +41,10 @@ fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
         min_auto_lock_minutes: MIN_AUTO_LOCK_MINUTES,
         max_auto_lock_minutes: MAX_AUTO_LOCK_MINUTES,
         min_passphrase_chars: cairn_core::MIN_PASSPHRASE_CHARS,
-        test_mode: state.options.insecure_fast_kdf,
+        // From the vault itself when there is one (a vault made for tests stays marked however
+        // the app is launched), else from the flag that would make one.
+        test_mode: state.options.insecure_fast_kdf
+            || cairn_core::vault_uses_insecure_kdf(&state.options.vault_dir).unwrap_or(false),
         last_lock: state.last_lock(),
     }
 }

@@ -57,7 +57,7 @@ impl Peer {
     }
 
     /// `cairn sync serve --listen 127.0.0.1:0 --once` in the background; answers the server and
-    /// the address it listens on (its first line on standard error, which `--json` leaves out).
+    /// the address it listens on (on its first lines on standard error, which `--json` leaves out).
     pub(crate) fn serve_once(&self, vault: &Path) -> Result<Serving> {
         let mut child = self
             .command(vault, PEER_PASSPHRASE, &["sync", "serve", "--listen", "127.0.0.1:0", "--once"])
@@ -68,10 +68,20 @@ impl Peer {
         let mut stderr = BufReader::new(child.stderr.take().context("the server's standard error")?);
         let notices = Arc::new(Mutex::new(String::new()));
         let server = Server { child: Some(child), notices: notices.clone() };
-        let mut line = String::new();
-        stderr.read_line(&mut line).context("the server's first line")?;
-        let address = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
-        ensure!(address.starts_with("127.0.0.1:"), "the server said {line:?}");
+        // The line naming the address; the peer's test vault makes it warn about its
+        // test-only key derivation first.
+        let mut address = String::new();
+        let mut said = String::new();
+        for _ in 0..5 {
+            let mut line = String::new();
+            stderr.read_line(&mut line).context("the server's first lines")?;
+            said.push_str(&line);
+            if let Some(word) = line.split_whitespace().find(|word| word.starts_with("127.0.0.1:")) {
+                address = word.to_owned();
+                break;
+            }
+        }
+        ensure!(address.starts_with("127.0.0.1:"), "the server said {said:?}");
         // Keep draining standard error so the server never blocks on a full pipe; keep what
         // it says (the app's fingerprint, for the person at HQ to compare).
         std::thread::spawn(move || {
