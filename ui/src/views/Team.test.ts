@@ -26,7 +26,7 @@ describe('team', () => {
     expect(screen.getByTestId('qr-code').querySelectorAll('rect.qr-dark')).toHaveLength(2);
   });
 
-  it('on an HQ vault, shows the requester’s fingerprint and enrolls only with it typed', async () => {
+  it('on an HQ vault, shows the requester’s fingerprint only once the one typed matches, and enrolls only then', async () => {
     const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
     applyState(shell.state);
     const roster: Roster = {
@@ -42,11 +42,49 @@ describe('team', () => {
     expect((await screen.findByTestId('roster')).textContent).toContain('본부 기기');
     await user.type(screen.getByTestId('enroll-paste'), 'CAIRN-ENROLL1:XYZ');
     await user.click(screen.getByTestId('enroll-read-text'));
-    expect((await screen.findByTestId('enroll-fingerprint')).textContent).toBe(FINGERPRINT);
+    expect(await screen.findByTestId('enroll-preview')).toBeTruthy();
+    // Nothing to copy from: the request's fingerprint is not on the screen yet.
+    expect(screen.queryByTestId('enroll-fingerprint')).toBeNull();
+    expect(document.body.textContent).not.toContain(FINGERPRINT);
     expect((screen.getByTestId('enroll') as HTMLButtonElement).disabled).toBe(true);
-    await user.type(screen.getByTestId('enroll-confirm'), FINGERPRINT);
+    // A wrong fingerprint, typed in full: told it does not match; still nothing shown.
+    await user.type(screen.getByTestId('enroll-confirm'), FINGERPRINT.replace('81800', '81801'));
+    expect(screen.getByTestId('enroll-fingerprint-mismatch')).toBeTruthy();
+    expect(document.body.textContent).not.toContain(FINGERPRINT);
+    expect((screen.getByTestId('enroll') as HTMLButtonElement).disabled).toBe(true);
+    await user.clear(screen.getByTestId('enroll-confirm'));
+    await user.type(screen.getByTestId('enroll-confirm'), FINGERPRINT.replaceAll(' ', '-'));
+    expect(screen.getByTestId('enroll-fingerprint').textContent).toContain(FINGERPRINT);
     await user.click(screen.getByTestId('enroll'));
-    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'enroll_device')?.args).toEqual({ role: 'field', name: '현장 1', confirmedFingerprint: FINGERPRINT }));
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'enroll_device')?.args).toEqual({ role: 'field', name: '현장 1', confirmedFingerprint: FINGERPRINT.replaceAll(' ', '-') }));
     expect((await screen.findByTestId('team-message')).textContent).toContain('명단 2판');
+  });
+
+  it('shows a roster’s organisation fingerprint only once the one HQ gave matches it, and can start over', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.device_identity = () => ({ device_id: 'ab'.repeat(16), fingerprint: '9 9 9', organisation_fingerprint: null });
+    shell.handlers.roster = () => null;
+    shell.handlers.preview_roster = () => ({ organisation_fingerprint: FINGERPRINT, already_pinned: false });
+    shell.handlers.import_roster = () => ({ roster_version: 3 });
+    const user = userEvent.setup();
+    render(Team);
+    await screen.findByTestId('device-fingerprint');
+    await user.click(screen.getByTestId('roster-import'));
+    expect(await screen.findByTestId('roster-preview')).toBeTruthy();
+    expect(document.body.textContent).not.toContain(FINGERPRINT);
+    const importButton = () => screen.getByTestId('roster-confirm-import') as HTMLButtonElement;
+    expect(importButton().disabled).toBe(true);
+    await user.type(screen.getByTestId('roster-confirm'), '11111 22222 33333 44444 55555 66666');
+    expect(screen.getByTestId('roster-fingerprint-mismatch')).toBeTruthy();
+    expect(importButton().disabled).toBe(true);
+    // Start over: the file is forgotten; pick again.
+    await user.click(screen.getByTestId('roster-start-over'));
+    expect(screen.queryByTestId('roster-preview')).toBeNull();
+    await user.click(screen.getByTestId('roster-import'));
+    await user.type(await screen.findByTestId('roster-confirm'), FINGERPRINT);
+    expect(screen.getByTestId('roster-fingerprint-matched').textContent).toContain(FINGERPRINT);
+    await user.click(importButton());
+    await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'import_roster')?.args).toEqual({ confirmedFingerprint: FINGERPRINT }));
   });
 });
