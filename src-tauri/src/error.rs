@@ -20,6 +20,11 @@ impl CommandError {
         Self::shell("locked", "the vault is locked")
     }
 
+    /// A lock (sleep, lid, Lock) arrived while the vault was being opened; it stayed closed.
+    pub(crate) fn locked_while_opening() -> Self {
+        Self::shell("locked_while_opening", "the vault was locked while it opened; unlock it again")
+    }
+
     /// The two entries of a new passphrase differ.
     pub(crate) fn passphrase_mismatch() -> Self {
         Self::shell("passphrase_mismatch", "the two passphrases differ")

@@ -80,6 +80,10 @@ pub(crate) struct Desktop {
     settings: Mutex<Settings>,
     last_lock: Mutex<Option<LockReason>>,
     pending_file: Mutex<Option<PendingFile>>,
+    /// How many locks were asked for (Lock, the shortcut, sleep, lid, session lock, idle), even
+    /// while nothing was open: a vault whose key was being derived when one arrived must not
+    /// open after it (see [`Desktop::open_unless_locked_since`]).
+    locks: std::sync::atomic::AtomicU64,
 }
 
 fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +105,7 @@ impl Desktop {
             settings: Mutex::new(settings),
             last_lock: Mutex::new(None),
             pending_file: Mutex::new(None),
+            locks: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -130,19 +135,51 @@ impl Desktop {
         self.idle.set_timeout(minutes(settings.auto_lock_minutes));
     }
 
-    /// Opens the app on a freshly unlocked session.
-    pub(crate) fn open(&self, session: Session) {
-        let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Unlocked(session));
-        drop(previous);
-        *guard(&self.last_lock) = None;
-        self.idle.touch();
+    /// The number of locks asked for so far: read it before unlocking (deriving the key takes
+    /// seconds) and pass it to [`Desktop::open_unless_locked_since`].
+    pub(crate) fn lock_count(&self) -> u64 {
+        self.locks.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Holds a just-created vault until its recovery code is confirmed.
-    pub(crate) fn await_recovery_confirmation(&self, session: Session, code: RecoveryCode) {
-        *guard(&self.phase) = Phase::ConfirmRecovery { session, code };
+    /// Opens the app on a freshly unlocked session.
+    #[cfg(test)]
+    pub(crate) fn open(&self, session: Session) {
+        self.open_unless_locked_since(session, self.lock_count()).expect("no lock in between");
+    }
+
+    /// Opens the app on a session unlocked after `since` was read, unless a lock was asked
+    /// for meanwhile (the lid closed right after the passphrase was typed): then the session
+    /// is closed at once and the worker is told to unlock again.
+    pub(crate) fn open_unless_locked_since(&self, session: Session, since: u64) -> CommandResult<()> {
+        self.enter_unless_locked_since(Phase::Unlocked(session), since)
+    }
+
+    /// Holds a just-created vault until its recovery code is confirmed, unless a lock was
+    /// asked for since `since` (as [`Desktop::open_unless_locked_since`]).
+    pub(crate) fn await_recovery_confirmation_unless_locked_since(
+        &self,
+        session: Session,
+        code: RecoveryCode,
+        since: u64,
+    ) -> CommandResult<()> {
+        self.enter_unless_locked_since(Phase::ConfirmRecovery { session, code }, since)
+    }
+
+    fn enter_unless_locked_since(&self, opened: Phase, since: u64) -> CommandResult<()> {
+        // Checked under the phase lock: a lock asked for after this point finds the vault
+        // open and closes it; one asked for before it is seen here.
+        let mut phase = guard(&self.phase);
+        if self.lock_count() != since {
+            drop(phase);
+            close(opened);
+            return Err(CommandError::locked_while_opening());
+        }
+        let previous = std::mem::replace(&mut *phase, opened);
+        drop(phase);
+        close(previous);
         *guard(&self.last_lock) = None;
         self.idle.touch();
+        Ok(())
     }
 
     /// Checks the recovery code typed back; on a match the vault opens and the code is dropped.
@@ -209,6 +246,7 @@ impl Desktop {
     /// wait for a large import to finish before the laptop sleeps (the import is rolled back).
     /// A live sync is aborted too (its connection closes; see `SyncControl`).
     pub(crate) fn lock(&self, reason: LockReason) -> bool {
+        self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.work.cancel();
         self.sync.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
@@ -293,7 +331,7 @@ mod tests {
         let (session, code) =
             create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         let shown = code.display_grouped().to_string();
-        desktop.await_recovery_confirmation(session, code);
+        desktop.await_recovery_confirmation_unless_locked_since(session, code, desktop.lock_count()).expect("hold");
         assert_eq!(desktop.phase_name(), PhaseName::ConfirmRecovery);
         assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
         // A well-formed but different code is refused; a typo is reported as a typo.
@@ -306,6 +344,38 @@ mod tests {
         assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
         assert_eq!(desktop.with_session(|s| s.status()).expect("status").case_count, 0);
         assert_eq!(desktop.confirm_recovery_code(&typed), Err(CommandError::wrong_phase()));
+    }
+
+    #[test]
+    fn a_lock_that_arrives_while_the_key_is_derived_keeps_the_vault_closed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let (session, _code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        session.lock();
+        // As `unlock` does: read the count, derive the key (seconds, outside any lock)…
+        let since = desktop.lock_count();
+        let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase()).expect("unlock");
+        // …while the lid closes: the lock finds nothing open, yet it is not lost.
+        assert!(!desktop.lock(LockReason::Sleep));
+        assert_eq!(desktop.open_unless_locked_since(session, since), Err(CommandError::locked_while_opening()));
+        assert_eq!(desktop.phase_name(), PhaseName::Locked);
+        assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
+        // The same for a new vault waiting for its recovery code.
+        let other = tempfile::tempdir().expect("tempdir");
+        let desktop = self::desktop(other.path());
+        let since = desktop.lock_count();
+        let (session, code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.lock(LockReason::Sleep);
+        let held = desktop.await_recovery_confirmation_unless_locked_since(session, code, since);
+        assert_eq!(held, Err(CommandError::locked_while_opening()));
+        assert_ne!(desktop.phase_name(), PhaseName::ConfirmRecovery);
+        // Unlocking again, with no lock in between, opens it.
+        let since = desktop.lock_count();
+        let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase()).expect("unlock");
+        desktop.open_unless_locked_since(session, since).expect("open");
+        assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
     }
 
     #[test]

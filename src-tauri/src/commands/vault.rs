@@ -93,9 +93,10 @@ pub(crate) async fn create_vault(
             return Err(CommandError::wrong_phase());
         }
         let kdf = if desktop.options.insecure_fast_kdf { KdfChoice::InsecureTestOnly } else { KdfChoice::Calibrate };
+        let since = desktop.lock_count();
         let (session, code) = cairn_core::create_vault(&desktop.options.vault_dir, &passphrase, kdf)?;
         let shown = RecoveryCodeDto { code: code.display_grouped().to_string() };
-        desktop.await_recovery_confirmation(session, code);
+        desktop.await_recovery_confirmation_unless_locked_since(session, code, since)?;
         Ok(shown)
     })
     .await
@@ -120,9 +121,9 @@ pub(crate) async fn unlock(state: DesktopState<'_>, passphrase: String) -> Comma
             PhaseName::NoVault => return Err(cairn_core::CoreError::VaultNotFound.into()),
             PhaseName::Locked | PhaseName::ConfirmRecovery => {}
         }
+        let since = desktop.lock_count();
         let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase)?;
-        desktop.open(session);
-        Ok(())
+        desktop.open_unless_locked_since(session, since)
     })
     .await
 }
@@ -140,9 +141,9 @@ pub(crate) async fn recover(
     let desktop = state.inner().clone();
     blocking(move || {
         let passphrase = new_passphrase(passphrase, again)?;
+        let since = desktop.lock_count();
         let session = cairn_core::recover_vault(&desktop.options.vault_dir, &code, &passphrase)?;
-        desktop.open(session);
-        Ok(())
+        desktop.open_unless_locked_since(session, since)
     })
     .await
 }
