@@ -26,7 +26,7 @@ use crate::{options::Options, settings::Settings, state::Desktop, state::LockRea
 
 /// Tells the window the vault is locked, then reloads the page, so that every view (and
 /// every piece of case text the page held) is gone even if the page ignored the event.
-fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
+pub(crate) fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
     app.state::<Arc<media::MediaStreams>>().clear();
     events::vault_locked(app, reason);
     if let Some(window) = app.get_webview_window("main") {

@@ -151,6 +151,12 @@ impl Desktop {
     /// for meanwhile (the lid closed right after the passphrase was typed): then the session
     /// is closed at once and the worker is told to unlock again.
     pub(crate) fn open_unless_locked_since(&self, session: Session, since: u64) -> CommandResult<()> {
+        if self.phase_name() == PhaseName::ConfirmRecovery {
+            // A new vault opens only once its recovery code is typed back: unlocking it with the
+            // passphrase meanwhile must not skip that.
+            session.lock();
+            return Err(CommandError::wrong_phase());
+        }
         self.enter_unless_locked_since(Phase::Unlocked(session), since)
     }
 
@@ -332,6 +338,10 @@ mod tests {
             create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
         let shown = code.display_grouped().to_string();
         desktop.await_recovery_confirmation_unless_locked_since(session, code, desktop.lock_count()).expect("hold");
+        assert_eq!(desktop.phase_name(), PhaseName::ConfirmRecovery);
+        // Unlocking with the passphrase meanwhile does not skip the confirmation.
+        let again = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase()).expect("unlock");
+        assert_eq!(desktop.open_unless_locked_since(again, desktop.lock_count()), Err(CommandError::wrong_phase()));
         assert_eq!(desktop.phase_name(), PhaseName::ConfirmRecovery);
         assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
         // A well-formed but different code is refused; a typo is reported as a typo.

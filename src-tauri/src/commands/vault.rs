@@ -119,7 +119,9 @@ pub(crate) async fn unlock(state: DesktopState<'_>, passphrase: String) -> Comma
         match desktop.phase_name() {
             PhaseName::Unlocked => return Ok(()),
             PhaseName::NoVault => return Err(cairn_core::CoreError::VaultNotFound.into()),
-            PhaseName::Locked | PhaseName::ConfirmRecovery => {}
+            // A new vault waiting for its recovery code to be typed back stays waiting.
+            PhaseName::ConfirmRecovery => return Err(CommandError::wrong_phase()),
+            PhaseName::Locked => {}
         }
         let since = desktop.lock_count();
         let session = cairn_core::unlock_vault(&desktop.options.vault_dir, &passphrase)?;
@@ -148,17 +150,15 @@ pub(crate) async fn recover(
     .await
 }
 
-/// Locks now (the Lock button and the panic shortcut).
+/// Locks now (the Lock button and the panic shortcut), then does what every other lock does:
+/// the window is told and reloaded, so nothing of a case stays in the page's memory.
 #[tauri::command]
-pub(crate) async fn lock(
-    state: DesktopState<'_>,
-    streams: tauri::State<'_, std::sync::Arc<crate::media::MediaStreams>>,
-) -> CommandResult<()> {
-    let (desktop, streams) = (state.inner().clone(), streams.inner().clone());
+pub(crate) async fn lock(app: tauri::AppHandle, state: DesktopState<'_>) -> CommandResult<()> {
+    let desktop = state.inner().clone();
     // Locking waits for the command holding the session (a cancelled import rolls back first).
     blocking(move || {
         desktop.lock(LockReason::User);
-        streams.clear();
+        crate::on_locked(&app, LockReason::User);
         Ok(())
     })
     .await

@@ -104,6 +104,11 @@ impl Window {
         element.send_keys(text).await.with_context(|| format!("type into `{id}`"))
     }
 
+    /// Runs `script` in the page and answers what it returns.
+    pub(crate) async fn script(&self, script: &str) -> Result<serde_json::Value> {
+        Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
     /// The text of the whole page.
     pub(crate) async fn page_text(&self) -> Result<String> {
         Ok(self.client.find(Locator::Css("body")).await?.text().await?)

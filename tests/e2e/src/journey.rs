@@ -430,22 +430,29 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
         .await?;
 
     report
-        .step("lock, then a wrong passphrase shows the error in the user's language", async {
-            w.click("lock").await?;
-            w.get("unlock-screen").await?;
-            w.get("locked-user").await?;
-            ensure!(!w.present("shell").await, "the app is still shown after locking");
-            w.type_into("unlock-passphrase", WRONG_PASSPHRASE).await?;
-            w.click("unlock").await?;
-            w.wait_text("error", "암호문이 틀렸습니다", DEFAULT_WAIT).await?;
-            w.screenshot("19-unlock-wrong-passphrase-ko").await?;
-            w.click("lang-en").await?;
-            w.wait_text("error", "The passphrase is wrong", DEFAULT_WAIT).await?;
-            w.screenshot("19-unlock-wrong-passphrase-en").await?;
-            w.click("lang-ko").await?;
-            ensure!(!w.present("shell").await, "a wrong passphrase opened the app");
-            Ok(())
-        })
+        .step(
+            "lock (the page is reloaded, as by every lock), then a wrong passphrase shows the error in the user's language",
+            async {
+                // A mark in the page's memory: gone after the lock only if the page was reloaded.
+                w.script("window.cairnBeforeLock = true; return true;").await?;
+                w.click("lock").await?;
+                w.get("unlock-screen").await?;
+                let kept = w.script("return window.cairnBeforeLock === true;").await?;
+                ensure!(kept == serde_json::Value::Bool(false), "the page kept its memory across the lock");
+                w.get("locked-user").await?;
+                ensure!(!w.present("shell").await, "the app is still shown after locking");
+                w.type_into("unlock-passphrase", WRONG_PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.wait_text("error", "암호문이 틀렸습니다", DEFAULT_WAIT).await?;
+                w.screenshot("19-unlock-wrong-passphrase-ko").await?;
+                w.click("lang-en").await?;
+                w.wait_text("error", "The passphrase is wrong", DEFAULT_WAIT).await?;
+                w.screenshot("19-unlock-wrong-passphrase-en").await?;
+                w.click("lang-ko").await?;
+                ensure!(!w.present("shell").await, "a wrong passphrase opened the app");
+                Ok(())
+            },
+        )
         .await?;
 
     report
