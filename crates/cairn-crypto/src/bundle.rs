@@ -36,8 +36,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{
-    AgreementPublicKey, AgreementSecretKey, CryptoError, SIGNATURE_LEN, Signature, SignaturePurpose, SigningPublicKey,
-    SigningSecretKey, padding::padded_len, random_array, team_key::hkdf_expand,
+    AgreementPublicKey, AgreementSecretKey, CryptoError, DeviceWrapKey, SIGNATURE_LEN, Signature, SignaturePurpose,
+    SigningPublicKey, SigningSecretKey, padding::padded_len, random_array, team_key::hkdf_expand,
 };
 
 /// Bytes of one recipient stanza.
@@ -346,12 +346,13 @@ fn parse_plaintext(plain: &[u8], header_hash: &[u8; 32]) -> Result<UnverifiedBun
     })
 }
 
-/// A file name for the bundle `sender` leaves for `recipient`, derived under `key` (a secret
-/// of the sender's): the same pair always gets the same name, so a later export replaces the
+/// A file name for the bundle `sender` leaves for `recipient`, derived under the sender's own
+/// K_dev (a secret only its vault holds; HKDF with a label of its own, so the name says nothing
+/// about the key): the same pair always gets the same name, so a later export replaces the
 /// earlier file, and the name reveals neither device. 32 lowercase hex digits, no extension.
-pub fn bundle_file_name(key: &[u8; 32], sender: &[u8; 16], recipient: &[u8; 16]) -> String {
+pub fn bundle_file_name(key: &DeviceWrapKey, sender: &[u8; 16], recipient: &[u8; 16]) -> String {
     let info = [b"cairn/bundle/name/v1".as_slice(), sender, recipient].concat();
-    let name = hkdf_expand::<16>(None, key, &info);
+    let name = hkdf_expand::<16>(None, key.bytes(), &info);
     name.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -424,12 +425,12 @@ mod tests {
 
     #[test]
     fn names_are_stable_per_pair_and_differ_otherwise() {
-        let key = [9; 32];
+        let key = DeviceWrapKey::from_bytes([9; 32]);
         let name = bundle_file_name(&key, &[1; 16], &[2; 16]);
         assert_eq!(name.len(), 32);
         assert_eq!(name, bundle_file_name(&key, &[1; 16], &[2; 16]));
         assert_ne!(name, bundle_file_name(&key, &[1; 16], &[3; 16]));
-        assert_ne!(name, bundle_file_name(&[8; 32], &[1; 16], &[2; 16]));
+        assert_ne!(name, bundle_file_name(&DeviceWrapKey::from_bytes([8; 32]), &[1; 16], &[2; 16]));
     }
 
     #[test]
