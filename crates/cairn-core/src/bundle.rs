@@ -6,8 +6,8 @@
 //!   `bundle_peers`) as what this device *acknowledges*, and computes its next bundle for this
 //!   device against it;
 //! - everything the peer has not acknowledged: the changes of every document since the heads
-//!   the peer declared (all of them when unknown), the case keys of cases it does not hold
-//!   (shared under the team key), tombstones, the roster if newer, and every part of the
+//!   the peer declared (all of them when unknown), the key of every case with changes (shared
+//!   under the team key), tombstones, the roster if newer, and every part of the
 //!   attachments it lacks.
 //!
 //! Nothing is recorded as delivered when a bundle is written: only the peer's next bundle
@@ -376,8 +376,6 @@ impl Session {
         let mut items = vec![BundleItem { kind: KIND_STATE, bytes: encode_state(&ours)? }];
         let mut contents = BundleContents { sender_documents: ours.documents.len() as u64, ..BundleContents::default() };
         let their_tombstones = theirs.as_ref().map(|state| state.tombstones.clone()).unwrap_or_default();
-        let their_cases: BTreeSet<[u8; 16]> =
-            theirs.iter().flat_map(|state| state.documents.values().map(|(doc, _)| doc.case_id)).collect();
         let mut store = self.sync_store()?;
         let mut keys_sent = BTreeSet::new();
         for (doc, heads) in ours.documents.values() {
@@ -388,7 +386,9 @@ impl Session {
             if their_heads.as_ref() == Some(heads) {
                 continue;
             }
-            if !their_cases.contains(&doc.case_id) && keys_sent.insert(doc.case_id) {
+            // The key travels with every case that has changes, even one the peer holds: after a
+            // revocation the case has a new key the peer may not have yet.
+            if keys_sent.insert(doc.case_id) {
                 let wrap = store.export_case_key(&doc.case_id)?;
                 items.push(BundleItem { kind: KIND_CASE_KEY, bytes: [wrap.case_id.as_slice(), &wrap.wrapped].concat() });
                 contents.case_keys += 1;

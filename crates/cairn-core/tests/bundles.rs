@@ -235,3 +235,60 @@ fn nothing_of_the_cases_is_readable_in_a_bundle() {
     }
     assert!(out.file_name.bytes().all(|c| c.is_ascii_hexdigit()));
 }
+
+#[test]
+fn an_import_stopped_after_any_unit_leaves_whole_units_and_importing_again_completes_it() {
+    let mut stop_after = 1;
+    loop {
+        let mut team = TestTeam::new(2);
+        sample_case(team.device(0), "First case");
+        let second = sample_case(team.device(0), "Second case");
+        let (attachment, content) = attach(team.device(0), &second, "scan.pdf", 150_000);
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+        let out = bundle(&mut a.session, &mut b.session);
+        let expected = shared_view(&mut a.session);
+        let verified = b.session.read_bundle(&out.bytes).expect("read").expect("addressed");
+        let units = 1 + verified.contents.documents + verified.contents.tombstones + verified.contents.attachments;
+        if stop_after >= units {
+            break;
+        }
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.session
+                .apply_bundle(&verified, |done, _| {
+                    // A kill between two units: everything before it committed, nothing after.
+                    assert!(done < stop_after, "stopped");
+                })
+                .expect("apply");
+        }));
+        assert!(stopped.is_err(), "the import was stopped after {stop_after} units");
+        // Every case that shows opens: whole documents, or marked as still arriving.
+        for case in b.session.list_cases().expect("list") {
+            b.session.open_case(&case.id).expect("opens");
+        }
+        assert!(import(&mut b.session, &out.bytes).expect("import again"));
+        assert_eq!(shared_view(&mut b.session), expected, "completed after a stop at {stop_after}");
+        assert_eq!(exported(&mut b.session, &attachment), content);
+        stop_after += 1;
+    }
+    assert!(stop_after > 4, "the bundle had several units");
+}
+
+#[test]
+fn changes_after_a_revocation_arrive_with_the_new_case_key() {
+    let mut team = TestTeam::new(3);
+    let case = sample_case(team.device(0), "Before the revocation");
+    {
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+        let out = bundle(&mut a.session, &mut b.session);
+        assert!(import(&mut b.session, &out.bytes).expect("b"));
+        let ack = bundle(&mut b.session, &mut a.session);
+        assert!(import(&mut a.session, &ack.bytes).expect("a"));
+    }
+    team.revoke(2);
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+    a.session.set_case_field(&case, cairn_core::cases::CaseField::Risk, "low").expect("edit under the new key");
+    let out = bundle(&mut a.session, &mut b.session);
+    assert_eq!(out.contents.documents, 1);
+    assert!(import(&mut b.session, &out.bytes).expect("b imports"));
+    assert_eq!(b.session.open_case(&case).expect("case").record.risk.as_str(), "low");
+}
