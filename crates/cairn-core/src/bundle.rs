@@ -527,17 +527,18 @@ impl Session {
             done += 1;
             progress(done, total);
         }
+        // Only what this device lacks, each from the first part it has not received (a live
+        // sync may have brought the beginning). Asked once: every attachment item is distinct.
+        let wanted: BTreeMap<([u8; 16], BlobAddress), u32> = if parsed.attachments.is_empty() {
+            BTreeMap::new()
+        } else {
+            store.missing_blobs(usize::MAX)?.into_iter().map(|want| ((want.case_id, want.address), want.from)).collect()
+        };
         for parts in &parsed.attachments {
             done += 1;
             let Some(first) = parts.first() else { continue };
-            // Only what this device lacks, from the first part it has not received (a live
-            // sync may have brought the beginning).
-            let wanted = store
-                .missing_blobs(usize::MAX)?
-                .into_iter()
-                .find(|want| want.case_id == first.case_id && want.address == first.address);
-            if let Some(want) = wanted {
-                let rest: Vec<BlobPart> = parts.iter().filter(|part| part.position >= want.from).cloned().collect();
+            if let Some(from) = wanted.get(&(first.case_id, first.address)) {
+                let rest: Vec<BlobPart> = parts.iter().filter(|part| part.position >= *from).cloned().collect();
                 if !rest.is_empty() {
                     applied.attachments += store.apply_blob_parts(&rest)?;
                 }
