@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cairn_core::CoreError;
+use cairn_core::{CoreError, bundle::BundleRefusal};
 
 use crate::output;
 
@@ -18,7 +18,9 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
      truncated or malformed roster or request; a sync peer not on the roster or revoked
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
-     (nothing half-applied: whole messages only; sync again)";
+     (nothing half-applied: whole messages only; sync again)
+  9  bundle refused: damaged, truncated or altered, or its signature or sender does not
+     check out against the roster (nothing of it was applied)";
 
 /// A usage problem discovered after parsing (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +91,8 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::VaultDamaged(_) | CoreError::NewerFormat) => 4,
         Some(CoreError::VaultNotFound | CoreError::VaultExists) => 5,
         Some(CoreError::WeakPassphrase { .. }) => 6,
+        Some(CoreError::Bundle(BundleRefusal::UnknownRecipient)) => 2,
+        Some(CoreError::Bundle(_)) => 9,
         Some(CoreError::Team(error)) if error.is_usage() => 2,
         Some(CoreError::Team(_)) => 7,
         _ => 1,

@@ -5,6 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
+mod bundle_commands;
 mod cases;
 mod exit;
 mod output;
@@ -64,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: sync_commands::SyncCommand,
     },
+    /// Sync by USB stick: sealed, signed bundles written to and read from a folder.
+    Bundle {
+        #[command(subcommand)]
+        command: bundle_commands::BundleCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         Command::Team(command) => team_commands::run(&cli, command),
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),
+        Command::Bundle { command } => bundle_commands::run(&cli, command),
     };
     // A result that could not be written is a failure, whatever the command did.
     let outcome = outcome.and_then(|()| if output::failed() { Err(output::Unwritable.into()) } else { Ok(()) });

@@ -54,6 +54,9 @@ pub enum CoreError {
     /// Sync could not start, or a peer's message was refused (see [`crate::sync::SyncRefusal`]).
     #[error(transparent)]
     Sync(crate::sync::SyncRefusal),
+    /// A store-and-forward bundle was refused (see [`crate::bundle::BundleRefusal`]).
+    #[error(transparent)]
+    Bundle(crate::bundle::BundleRefusal),
     /// A bug: an invariant did not hold.
     #[error("internal error ({0})")]
     Internal(&'static str),
@@ -78,6 +81,7 @@ impl CoreError {
             CoreError::Case(error) => error.code(),
             CoreError::Recording(error) => error.code(),
             CoreError::Sync(refusal) => refusal.code(),
+            CoreError::Bundle(refusal) => refusal.code(),
             CoreError::Internal(_) => "internal",
         }
     }

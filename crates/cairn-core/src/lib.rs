@@ -5,6 +5,7 @@
 //! message that never contains user data, paths or secrets.
 #![deny(unsafe_code)]
 
+pub mod bundle;
 pub mod cases;
 mod error;
 mod hardening;

@@ -496,6 +496,23 @@ impl Session {
         Ok(Some((roster.epoch(), identity.agreement, pin.org_id.0, members, revoked)))
     }
 
+    /// For store-and-forward bundles: this device's keys, the roster's members (their public
+    /// keys) and the revoked devices' ids, and the key file names are derived under (K_dev);
+    /// `None` before the first roster.
+    pub(crate) fn bundle_identity(&mut self) -> Result<Option<BundleIdentity>, CoreError> {
+        let vault = self.vault_mut();
+        let (Some(_), Some(roster)) = load_pin_and_roster(vault)? else { return Ok(None) };
+        let identity = load_identity(vault)?;
+        Ok(Some(BundleIdentity {
+            device_id: identity.keys.device_id.0,
+            signing: identity.signing,
+            agreement: identity.agreement,
+            members: roster.members().iter().map(|member| member.keys).collect(),
+            revoked: roster.revocations().iter().map(|revocation| revocation.keys.device_id.0).collect(),
+            name_key: vault.device_wrap_key(),
+        }))
+    }
+
     /// Whether this vault holds the organisation's keys (HQ).
     pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
         Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)
@@ -530,6 +547,23 @@ impl Session {
 
 fn damaged(what: &'static str) -> impl Fn(cairn_crypto::CryptoError) -> CoreError {
     move |_| CoreError::VaultDamaged(what)
+}
+
+/// What bundles need of this device's identity and roster (see `Session::bundle_identity`);
+/// secrets zeroize on drop.
+pub(crate) struct BundleIdentity {
+    /// This device's id.
+    pub(crate) device_id: [u8; 16],
+    /// Its signing key (signs bundle manifests).
+    pub(crate) signing: SigningSecretKey,
+    /// Its agreement key (opens its stanza).
+    pub(crate) agreement: AgreementSecretKey,
+    /// The roster's current members.
+    pub(crate) members: Vec<DeviceKeys>,
+    /// The roster's revoked devices.
+    pub(crate) revoked: Vec<[u8; 16]>,
+    /// K_dev, under which bundle file names are derived.
+    pub(crate) name_key: DeviceWrapKey,
 }
 
 /// This device's private keys, unwrapped for one operation and zeroized on drop.

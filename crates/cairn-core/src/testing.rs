@@ -129,6 +129,17 @@ impl TestTeam {
     }
 }
 
+/// A bundle addressed from this device's roster to `recipient`, claiming `claimed_sender` as
+/// its sender but signed by a fresh key that is on no roster: what a forger holding a
+/// recipient's public key could make. The recipient must refuse it.
+pub fn forged_bundle(session: &mut Session, recipient: &[u8; 16], claimed_sender: [u8; 16]) -> Vec<u8> {
+    let identity = session.bundle_identity().expect("identity").expect("in a team");
+    let member = identity.members.iter().find(|member| member.device_id.0 == *recipient).expect("recipient on roster");
+    let forger = cairn_crypto::SigningSecretKey::generate();
+    let sender = cairn_crypto::BundleSender { device_id: claimed_sender, signing: &forger, counter: u64::MAX };
+    cairn_crypto::seal_bundle(&[member.agreement], &sender, &[]).expect("seal")
+}
+
 /// How an in-memory sync session between two sessions ended.
 #[derive(Debug)]
 pub enum PairOutcome {

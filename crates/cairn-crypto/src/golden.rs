@@ -131,3 +131,33 @@ fn beacon_v1() {
     assert_eq!(committed[..2], key.udp_port().to_le_bytes(), "beacon port derivation drifted");
     assert_eq!(key.open(&committed[2..], beacon.sent_at_ms), Ok(beacon));
 }
+
+/// The recipient key of the bundle golden vector; the fuzz target (`fuzz/fuzz_targets/bundle.rs`)
+/// uses the same bytes, so its seed (this fixture) opens and reaches the parser.
+const BUNDLE_RECIPIENT: [u8; 32] = [0xb0; 32];
+
+#[test]
+fn bundle_v1() {
+    use crate::{AgreementSecretKey, BundleItem, BundleSender, SigningSecretKey, bundle::seal_bundle_with, open_bundle};
+    let recipient = AgreementSecretKey::from_bytes(&BUNDLE_RECIPIENT);
+    let other = AgreementSecretKey::from_bytes(&[0xb1; 32]);
+    let signing = SigningSecretKey::from_seed(&[0x5e; 32]);
+    let items = vec![
+        BundleItem { kind: 1, bytes: "증거 digest".as_bytes().to_vec() },
+        BundleItem { kind: 3, bytes: (0..(crate::BUNDLE_CHUNK_LEN + 500)).map(|i| (i % 253) as u8).collect() },
+    ];
+    let sender = BundleSender { device_id: [0xde; 16], signing: &signing, counter: 7 };
+    let fresh = seal_bundle_with(
+        &[other.public_key(), recipient.public_key()],
+        &sender,
+        &items,
+        &[0xf1; 32],
+        &[zeroize::Zeroizing::new([0xe1; 32]), zeroize::Zeroizing::new([0xe2; 32])],
+        &[0x80, 0],
+    )
+    .expect("seal");
+    let committed = check_fixture("bundle_v1.bin", &fresh);
+    let opened = open_bundle(&recipient, &committed).expect("open").expect("addressed").verify(&signing.public_key());
+    let opened = opened.expect("verify");
+    assert_eq!((opened.sender, opened.counter, opened.items), ([0xde; 16], 7, items));
+}

@@ -55,6 +55,8 @@ pub enum SignaturePurpose {
     Roster,
     /// A device's signature on the deletion of a case (a tombstone).
     CaseDeletion,
+    /// A device's signature on the manifest of a store-and-forward bundle (`bundle.rs`).
+    BundleManifest,
 }
 
 impl SignaturePurpose {
@@ -63,6 +65,7 @@ impl SignaturePurpose {
             SignaturePurpose::EnrollmentRequest => b"enrollment-request/v1",
             SignaturePurpose::Roster => b"roster/v1",
             SignaturePurpose::CaseDeletion => b"case-deletion/v1",
+            SignaturePurpose::BundleManifest => b"bundle-manifest/v1",
         }
     }
 }

@@ -22,6 +22,7 @@
 mod beacon;
 mod blob;
 mod blob_part;
+mod bundle;
 mod change;
 mod envelope;
 mod error;
@@ -49,6 +50,10 @@ pub use blob::{BLOB_CHUNK_LEN, BlobChunkSealer, BlobContext, BlobOpener, BlobSea
 pub use blob_part::{
     AttachmentAddress, BlobPartContext, MAX_SEALED_PART_LEN, attachment_address, blob_part_key_id, open_blob_part,
     seal_blob_part,
+};
+pub use bundle::{
+    BUNDLE_CHUNK_LEN, BUNDLE_STANZA_LEN, BundleItem, BundleSender, MAX_BUNDLE_ITEMS, MAX_BUNDLE_RECIPIENTS, OpenedBundle,
+    UnverifiedBundle, bundle_file_name, open_bundle, seal_bundle,
 };
 pub use change::{ChangeContext, MAX_CHANGE_LEN, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};

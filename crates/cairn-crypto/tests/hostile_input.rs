@@ -48,6 +48,29 @@ proptest! {
     }
 
     #[test]
+    fn bundle_parser_never_panics_and_never_opens_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+        let recipient = cairn_crypto::AgreementSecretKey::generate();
+        // Random bytes are (overwhelmingly) not addressed to a fresh key; never a panic.
+        prop_assert!(!matches!(cairn_crypto::open_bundle(&recipient, &bytes), Ok(Some(_))));
+    }
+
+    #[test]
+    fn a_bundle_with_any_byte_flipped_is_refused(at in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let recipient = cairn_crypto::AgreementSecretKey::generate();
+        let signing = cairn_crypto::SigningSecretKey::generate();
+        let sender = cairn_crypto::BundleSender { device_id: [3; 16], signing: &signing, counter: 1 };
+        let items = [cairn_crypto::BundleItem { kind: 1, bytes: vec![9; 700] }];
+        let mut bytes = cairn_crypto::seal_bundle(&[recipient.public_key()], &sender, &items).expect("seal");
+        let at = at.index(bytes.len());
+        bytes[at] ^= 1 << bit;
+        let opened = match cairn_crypto::open_bundle(&recipient, &bytes) {
+            Ok(Some(bundle)) => bundle.verify(&signing.public_key()).is_ok(),
+            Ok(None) | Err(_) => false,
+        };
+        prop_assert!(!opened, "flip at {}", at);
+    }
+
+    #[test]
     fn envelope_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         prop_assert!(open_record(&CaseKey::generate(), &context(), &bytes).is_err());
     }

@@ -23,7 +23,8 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// the folder flushed, so a reader (or a crash) sees the old content or the new, never a mix.
 /// Dropped without [`AtomicFile::commit`], it removes its temporary file.
 ///
-/// The temporary file's name is random (`.cairn-<hex>.tmp`): it does not reveal the target's.
+/// The temporary file's name is random (`.<hex>.tmp`): it reveals neither the target's name nor
+/// the app (a stick pulled out mid-write may keep it).
 #[derive(Debug)]
 pub struct AtomicFile {
     writer: Option<BufWriter<File>>,
@@ -59,7 +60,7 @@ impl AtomicFile {
         if !folder.is_dir() {
             return Err(io::ErrorKind::NotFound.into());
         }
-        let temp = folder.join(format!(".cairn-{}.tmp", hex::encode(cairn_crypto::random_array::<8>())));
+        let temp = folder.join(format!(".{}.tmp", hex::encode(cairn_crypto::random_array::<8>())));
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]

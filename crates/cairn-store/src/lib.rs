@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 
 mod blobs;
+mod bundles;
 mod cases;
 mod erasure;
 mod error;
@@ -28,6 +29,7 @@ mod uploads;
 mod vault;
 
 pub use blobs::BlobInfo;
+pub use bundles::BundlePeerRow;
 pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow};
 pub use error::StoreError;
 pub use records::StoredRecord;

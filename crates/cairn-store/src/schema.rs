@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_blob_uploads.sql"),
     include_str!("../migrations/0005_sync_ready.sql"),
     include_str!("../migrations/0006_attachment_sync.sql"),
+    include_str!("../migrations/0007_bundle_peers.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

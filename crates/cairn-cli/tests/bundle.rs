@@ -1,0 +1,153 @@
+//! `cairn bundle` through the real binary: A → folder → B → folder → A converges and the
+//! acknowledged next bundle is smaller; the same and older bundles import harmlessly; a device
+//! a bundle is not for skips it; a damaged file is refused with exit 9 and the vault unchanged;
+//! the folder holds nothing readable of the cases.
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+fn titles(vault: &Path) -> Vec<String> {
+    let list = json(vault, &["case", "list", "--json"]);
+    let mut titles: Vec<String> = list["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| case["title"].as_str().expect("title").to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// Everything the vault shows: the case list and every case.
+fn everything(vault: &Path) -> String {
+    let list = json(vault, &["case", "list", "--json"]);
+    let mut out = list.to_string();
+    for case in list["cases"].as_array().expect("cases") {
+        out.push_str(&json(vault, &["case", "show", case["id"].as_str().expect("id"), "--json"]).to_string());
+    }
+    out
+}
+
+fn team(site: &Site, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+    let (hq, fingerprint) = site.hq("hq");
+    let devices: Vec<PathBuf> = names.iter().map(|name| member(site, &hq, &fingerprint, name)).collect();
+    let refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
+    distribute_roster(site, &hq, &refs, "all.roster");
+    (hq, devices)
+}
+
+fn stick(site: &Site, name: &str) -> PathBuf {
+    let dir = site.path(name);
+    std::fs::create_dir_all(&dir).expect("stick folder");
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("read").map(|entry| entry.expect("entry").path()).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_stick_carries_cases_both_ways_and_acknowledgements_shrink_the_next_bundle() {
+    let site = Site::new();
+    let (_hq, devices) = team(&site, &["a", "b", "c"]);
+    let (a, b, c) = (&devices[0], &devices[1], &devices[2]);
+    let case_a = ok(a, &["case", "new", "--title", "회령 구류장 Hoeryong"]).trim().to_owned();
+    ok(a, &["person", "add", &case_a, "--pseudonym", "HR-1"]);
+    let photo = site.path("river-crossing-photo.bin");
+    std::fs::write(&photo, vec![0x5a; 150_000]).expect("attachment source");
+    ok(a, &["attach", &case_a, s(&photo)]);
+    ok(b, &["case", "new", "--title", "Sinuiju crossing"]);
+
+    let to_b = stick(&site, "stick-1");
+    let b_id = device_id(b);
+    let exported = json(a, &["bundle", "export", "--out", s(&to_b), "--to", &b_id, "--json"]);
+    let first_size = exported["bundles"][0]["size"].as_u64().expect("size");
+    assert_eq!(exported["bundles"][0]["attachments"], 1);
+
+    // Nothing on the stick names the app, the cases, people or files.
+    for file in files_in(&to_b) {
+        let name = file.file_name().expect("name").to_string_lossy().into_owned();
+        assert!(name.len() == 32 && name.bytes().all(|c| c.is_ascii_hexdigit()), "{name}");
+        let bytes = std::fs::read(&file).expect("bundle");
+        for marker in ["회령", "Hoeryong", "HR-1", "river-crossing", "cairn", "Sinuiju"] {
+            assert!(!bytes.windows(marker.len()).any(|window| window == marker.as_bytes()), "{marker}");
+        }
+    }
+
+    // C cannot read it: skipped, nothing changes, no error.
+    let before_c = everything(c);
+    let skipped = json(c, &["bundle", "import", s(&to_b), "--json"]);
+    assert_eq!((skipped["imported"].as_u64(), skipped["skipped"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(everything(c), before_c);
+    let file = &files_in(&to_b)[0];
+    let inspected = json(c, &["bundle", "inspect", s(file), "--json"]);
+    assert_eq!(inspected["for_this_device"], false);
+
+    let inspected = json(b, &["bundle", "inspect", s(file), "--json"]);
+    assert_eq!(inspected["for_this_device"], true);
+    assert_eq!(inspected["sender"].as_str(), Some(device_id(a).as_str()));
+    let imported = json(b, &["bundle", "import", s(&to_b), "--json"]);
+    assert_eq!((imported["imported"].as_u64(), imported["attachments"].as_u64()), (Some(1), Some(1)));
+    // The same bundle again: harmless.
+    let again = json(b, &["bundle", "import", s(file), "--json"]);
+    assert_eq!(again["imported"], 1);
+
+    let to_a = stick(&site, "stick-2");
+    ok(b, &["bundle", "export", "--out", s(&to_a)]);
+    assert_eq!(files_in(&to_a).len(), 3, "one bundle per other roster device (HQ, A, C)");
+    ok(a, &["bundle", "import", s(&to_a)]);
+    assert_eq!(titles(a), titles(b));
+    assert_eq!(titles(a).len(), 2);
+
+    // B acknowledged A's first bundle: the next one for B is smaller, under the same name.
+    let second = json(a, &["bundle", "export", "--out", s(&to_b), "--to", &b_id, "--json"]);
+    assert!(second["bundles"][0]["size"].as_u64().expect("size") < first_size / 10);
+    assert_eq!(second["bundles"][0]["documents"], 0);
+    assert_eq!(files_in(&to_b).len(), 1, "the later bundle replaced the earlier");
+}
+
+#[test]
+fn damaged_or_foreign_bundles_are_refused_with_the_vault_unchanged() {
+    let site = Site::new();
+    let (hq, devices) = team(&site, &["a", "b", "d"]);
+    let (a, b, d) = (&devices[0], &devices[1], &devices[2]);
+    ok(a, &["case", "new", "--title", "Not to be damaged"]);
+    let dir = stick(&site, "stick");
+    ok(a, &["bundle", "export", "--out", s(&dir), "--to", &device_id(b)]);
+    let file = files_in(&dir)[0].clone();
+    let bytes = std::fs::read(&file).expect("bundle");
+    let before = everything(b);
+    let damaged = site.path("damaged");
+    let chunk = 64 * 1024 + 16;
+    let mut variants: Vec<Vec<u8>> = (1..=bytes.len() / chunk).map(|i| bytes[..85 + i * chunk - 1].to_vec()).collect();
+    variants.push(bytes[..bytes.len() - 1].to_vec());
+    variants.push(bytes[..200].to_vec());
+    for at in [100, bytes.len() / 2, bytes.len() - 1] {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x40;
+        variants.push(flipped);
+    }
+    for variant in variants {
+        std::fs::write(&damaged, &variant).expect("write");
+        let message = fails(b, &["bundle", "import", s(&damaged)], 9);
+        assert!(message.contains("[bundle_damaged]"), "{message}");
+    }
+    assert_eq!(everything(b), before);
+
+    // From a device revoked since: refused.
+    let from_d = stick(&site, "from-d");
+    ok(d, &["case", "new", "--title", "From the revoked"]);
+    ok(d, &["bundle", "export", "--out", s(&from_d), "--to", &device_id(b)]);
+    ok(&hq, &["org", "revoke", &device_id(d)]);
+    distribute_roster(&site, hq.as_path(), &[a.as_path(), b.as_path()], "after-revocation.roster");
+    let message = fails(b, &["bundle", "import", s(&from_d)], 9);
+    assert!(message.contains("[bundle_revoked_sender]"), "{message}");
+    assert_eq!(everything(b), before);
+    // The intact bundle still imports.
+    ok(b, &["bundle", "import", s(&file)]);
+    assert!(titles(b).contains(&"Not to be damaged".to_owned()));
+}

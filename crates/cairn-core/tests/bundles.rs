@@ -1,0 +1,294 @@
+//! Store-and-forward bundles between vaults (DESIGN §5): what one device writes for another
+//! arrives whole, acknowledgements shrink the next bundle, and anything damaged, replayed,
+//! misaddressed or from a stranger leaves the vault exactly as it was.
+
+use cairn_core::{
+    CoreError, Session,
+    bundle::{BundleOut, BundleRefusal},
+    cases::{NewPerson, NewTestimony, ObjectId, id_to_hex},
+    testing::TestTeam,
+};
+use cairn_model::parse_id;
+
+fn id_of(session: &mut Session) -> [u8; 16] {
+    parse_id(&session.device_identity().expect("identity").device_id).expect("id")
+}
+
+/// The bundle `from` makes for `to`, recorded as written (as the CLI does after its rename).
+fn bundle(from: &mut Session, to: &mut Session) -> BundleOut {
+    let recipient = id_of(to);
+    let out = from.export_bundle(&recipient).expect("export");
+    from.record_bundle_written(&out).expect("record");
+    out
+}
+
+fn import(session: &mut Session, bytes: &[u8]) -> Result<bool, CoreError> {
+    match session.read_bundle(bytes)? {
+        Some(bundle) => {
+            session.apply_bundle(&bundle, |_, _| {})?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+fn sample_case(session: &mut Session, title: &str) -> ObjectId {
+    let case = session.create_case(title).expect("case");
+    let person = session.add_person(&case, &NewPerson { pseudonym: "R-7".into(), ..NewPerson::default() }).expect("person");
+    let testimony = NewTestimony {
+        source_person: id_to_hex(&person),
+        language: "ko".into(),
+        narrative: "두만강을 밤에 건넜습니다.".into(),
+        ..NewTestimony::default()
+    };
+    session.add_testimony(&case, &testimony).expect("testimony");
+    case
+}
+
+fn attach(session: &mut Session, case: &ObjectId, name: &str, len: usize) -> (ObjectId, Vec<u8>) {
+    let content: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(7)).collect();
+    let info = session.attach_reader(case, name, &mut content.as_slice(), true).expect("attach");
+    (info.id, content)
+}
+
+/// Everything a person could see of the vault: the case list and every case opened.
+fn snapshot(session: &mut Session) -> String {
+    let cases = session.list_cases().expect("list");
+    let mut out = format!("{cases:?}");
+    for case in &cases {
+        out.push_str(&format!("{:?}", session.open_case(&case.id).expect("open")));
+    }
+    out
+}
+
+/// What two devices must agree on once converged (local timestamps and list order aside).
+fn shared_view(session: &mut Session) -> Vec<String> {
+    let mut cases: Vec<String> = session
+        .list_cases()
+        .expect("list")
+        .iter()
+        .map(|case| {
+            let view = session.open_case(&case.id).expect("open");
+            format!("{:?} {:?} {:?} {:?}", view.id, view.record, view.testimonies, view.document_heads)
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn exported(session: &mut Session, attachment: &ObjectId) -> Vec<u8> {
+    let mut out = Vec::new();
+    session.export_attachment(attachment, &mut out).expect("export attachment");
+    out
+}
+
+#[test]
+fn a_to_b_to_a_converges_and_acknowledgements_shrink_the_next_bundle() {
+    let mut team = TestTeam::new(2);
+    let case_a = sample_case(team.device(0), "강 건너기 River crossing");
+    let (attachment, content) = attach(team.device(0), &case_a, "map-of-route.jpg", 200_000);
+    let case_b = sample_case(team.device(1), "국경 Border interview");
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+
+    let first = bundle(&mut a.session, &mut b.session);
+    assert_eq!(first.contents.attachments, 1);
+    assert!(first.contents.documents >= 2);
+    assert!(import(&mut b.session, &first.bytes).expect("import on b"));
+    assert_eq!(exported(&mut b.session, &attachment), content);
+
+    let reply = bundle(&mut b.session, &mut a.session);
+    assert!(import(&mut a.session, &reply.bytes).expect("import on a"));
+    // Converged: same cases, same content on both.
+    assert_eq!(shared_view(&mut a.session), shared_view(&mut b.session));
+    assert_eq!(shared_view(&mut a.session).len(), 2);
+    assert!(a.session.open_case(&case_b).is_ok());
+
+    // B acknowledged everything A sent: A's next bundle carries only A's own state.
+    let second = bundle(&mut a.session, &mut b.session);
+    assert_eq!((second.contents.documents, second.contents.attachments, second.contents.case_keys), (0, 0, 0));
+    assert!(!second.contents.roster);
+    assert!(second.bytes.len() < first.bytes.len() / 10, "{} vs {}", second.bytes.len(), first.bytes.len());
+    // Until acknowledged, the same content is sent again.
+    a.session.set_case_field(&case_a, cairn_core::cases::CaseField::Risk, "low").expect("edit");
+    let third = bundle(&mut a.session, &mut b.session);
+    let fourth = bundle(&mut a.session, &mut b.session);
+    assert_eq!((third.contents.documents, fourth.contents.documents), (1, 1));
+    assert_eq!(third.file_name, fourth.file_name, "a later bundle for the same peer replaces the earlier");
+    assert_eq!(third.file_name.len(), 32);
+}
+
+#[test]
+fn the_same_bundle_twice_and_bundles_out_of_order_are_harmless() {
+    let mut team = TestTeam::new(2);
+    let case = sample_case(team.device(0), "Case one");
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+    let older = bundle(&mut a.session, &mut b.session);
+    a.session.set_case_field(&case, cairn_core::cases::CaseField::Risk, "high").expect("edit");
+    let newer = bundle(&mut a.session, &mut b.session);
+    // Newer first, then the older one (out of order), then both again.
+    assert!(import(&mut b.session, &newer.bytes).expect("newer"));
+    let after_newer = snapshot(&mut b.session);
+    assert!(import(&mut b.session, &older.bytes).expect("older"));
+    assert!(import(&mut b.session, &newer.bytes).expect("newer again"));
+    assert!(import(&mut b.session, &older.bytes).expect("older again"));
+    assert_eq!(snapshot(&mut b.session), after_newer);
+    assert_eq!(b.session.open_case(&case).expect("case").record.risk.as_str(), "high");
+    // The older bundle did not move B's record of A's state backwards.
+    let reread = b.session.read_bundle(&older.bytes).expect("read").expect("addressed");
+    assert!(!b.session.apply_bundle(&reread, |_, _| {}).expect("apply").state_updated);
+}
+
+#[test]
+fn a_third_device_skips_a_bundle_it_cannot_read() {
+    let mut team = TestTeam::new(3);
+    sample_case(team.device(0), "Not for C");
+    let [a, b, c] = team.devices.get_disjoint_mut([0, 1, 2]).expect("three devices");
+    let out = bundle(&mut a.session, &mut b.session);
+    let before = snapshot(&mut c.session);
+    assert!(!import(&mut c.session, &out.bytes).expect("skipped without error"));
+    assert_eq!(snapshot(&mut c.session), before);
+    // C carried it on; B still reads it.
+    assert!(import(&mut b.session, &out.bytes).expect("b"));
+}
+
+#[test]
+fn damaged_bundles_are_refused_and_change_nothing() {
+    let mut team = TestTeam::new(2);
+    sample_case(team.device(0), "Damage test");
+    let case = team.device(0).list_cases().expect("list")[0].id;
+    attach(team.device(0), &case, "photo.png", 300_000);
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+    let out = bundle(&mut a.session, &mut b.session);
+    let bytes = &out.bytes;
+    let before = snapshot(&mut b.session);
+    let stanza = cairn_crypto::BUNDLE_STANZA_LEN;
+    let chunk = cairn_crypto::BUNDLE_CHUNK_LEN + 16;
+    let mut cuts: Vec<usize> =
+        (0..=bytes.len() / chunk).flat_map(|i| [stanza + i * chunk, stanza + i * chunk + 1]).collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    cuts.extend((0..20).map(|_| random(bytes.len())));
+    for cut in cuts.into_iter().filter(|cut| *cut < bytes.len()) {
+        match import(&mut b.session, &bytes[..cut]) {
+            Err(CoreError::Bundle(BundleRefusal::Damaged)) => {}
+            // Cut inside the stanza: not recognisably addressed to B at all.
+            Ok(false) if cut < stanza => {}
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+    for _ in 0..20 {
+        let mut flipped = bytes.clone();
+        let at = random(bytes.len());
+        flipped[at] ^= 1 << random(8);
+        match import(&mut b.session, &flipped) {
+            Err(CoreError::Bundle(BundleRefusal::Damaged)) => {}
+            Ok(false) if at < stanza => {}
+            other => panic!("flip at {at}: {other:?}"),
+        }
+    }
+    // A stanza from another bundle for B: the payload does not open under its file key.
+    let other = bundle(&mut a.session, &mut b.session);
+    let mut swapped = bytes.clone();
+    swapped[..stanza].copy_from_slice(&other.bytes[..stanza]);
+    assert!(matches!(import(&mut b.session, &swapped), Err(CoreError::Bundle(BundleRefusal::Damaged))));
+    assert_eq!(snapshot(&mut b.session), before, "nothing of a refused bundle was applied");
+    assert!(import(&mut b.session, bytes).expect("the intact bundle still imports"));
+}
+
+#[test]
+fn bundles_from_revoked_devices_or_strangers_are_refused() {
+    let mut team = TestTeam::new(3);
+    sample_case(team.device(2), "From the revoked");
+    let b_id = id_of(team.device(1));
+    let from_revoked = team.device(2).export_bundle(&b_id).expect("export before revocation");
+    team.revoke(2);
+    let before = snapshot(team.device(1));
+    assert!(matches!(import(team.device(1), &from_revoked.bytes), Err(CoreError::Bundle(BundleRefusal::RevokedSender))));
+    // A device of another organisation, addressing B's key: not on B's roster.
+    let mut stranger_team = TestTeam::new(1);
+    sample_case(stranger_team.device(0), "Stranger");
+    assert!(stranger_team.device(0).export_bundle(&b_id).is_err(), "B is not on the stranger's roster");
+    // Signed by a key not on the roster, claiming to come from A (a member).
+    let a_id = id_of(team.device(0));
+    let forged = cairn_core::testing::forged_bundle(team.device(0), &b_id, a_id);
+    assert!(matches!(import(team.device(1), &forged), Err(CoreError::Bundle(BundleRefusal::BadSignature))));
+    assert_eq!(snapshot(team.device(1)), before);
+}
+
+#[test]
+fn nothing_of_the_cases_is_readable_in_a_bundle() {
+    let mut team = TestTeam::new(2);
+    let title = "Sinuiju detention 신의주";
+    let case = sample_case(team.device(0), title);
+    attach(team.device(0), &case, "witness-statement.pdf", 5000);
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+    let out = bundle(&mut a.session, &mut b.session);
+    for marker in [title.as_bytes(), "신의주".as_bytes(), b"R-7", "두만강".as_bytes(), b"witness-statement", b"cairn"]
+    {
+        assert!(!out.bytes.windows(marker.len()).any(|window| window == marker));
+        assert!(!out.file_name.as_bytes().windows(marker.len()).any(|window| window == marker));
+    }
+    assert!(out.file_name.bytes().all(|c| c.is_ascii_hexdigit()));
+}
+
+#[test]
+fn an_import_stopped_after_any_unit_leaves_whole_units_and_importing_again_completes_it() {
+    let mut stop_after = 1;
+    loop {
+        let mut team = TestTeam::new(2);
+        sample_case(team.device(0), "First case");
+        let second = sample_case(team.device(0), "Second case");
+        let (attachment, content) = attach(team.device(0), &second, "scan.pdf", 150_000);
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+        let out = bundle(&mut a.session, &mut b.session);
+        let expected = shared_view(&mut a.session);
+        let verified = b.session.read_bundle(&out.bytes).expect("read").expect("addressed");
+        let units = 1 + verified.contents.documents + verified.contents.tombstones + verified.contents.attachments;
+        if stop_after >= units {
+            break;
+        }
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.session
+                .apply_bundle(&verified, |done, _| {
+                    // A kill between two units: everything before it committed, nothing after.
+                    assert!(done < stop_after, "stopped");
+                })
+                .expect("apply");
+        }));
+        assert!(stopped.is_err(), "the import was stopped after {stop_after} units");
+        // Every case that shows opens: whole documents, or marked as still arriving.
+        for case in b.session.list_cases().expect("list") {
+            b.session.open_case(&case.id).expect("opens");
+        }
+        assert!(import(&mut b.session, &out.bytes).expect("import again"));
+        assert_eq!(shared_view(&mut b.session), expected, "completed after a stop at {stop_after}");
+        assert_eq!(exported(&mut b.session, &attachment), content);
+        stop_after += 1;
+    }
+    assert!(stop_after > 4, "the bundle had several units");
+}
+
+#[test]
+fn changes_after_a_revocation_arrive_with_the_new_case_key() {
+    let mut team = TestTeam::new(3);
+    let case = sample_case(team.device(0), "Before the revocation");
+    {
+        let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+        let out = bundle(&mut a.session, &mut b.session);
+        assert!(import(&mut b.session, &out.bytes).expect("b"));
+        let ack = bundle(&mut b.session, &mut a.session);
+        assert!(import(&mut a.session, &ack.bytes).expect("a"));
+    }
+    team.revoke(2);
+    let [a, b] = team.devices.get_disjoint_mut([0, 1]).expect("two devices");
+    a.session.set_case_field(&case, cairn_core::cases::CaseField::Risk, "low").expect("edit under the new key");
+    let out = bundle(&mut a.session, &mut b.session);
+    assert_eq!(out.contents.documents, 1);
+    assert!(import(&mut b.session, &out.bytes).expect("b imports"));
+    assert_eq!(b.session.open_case(&case).expect("case").record.risk.as_str(), "low");
+}
