@@ -93,7 +93,8 @@ pub(crate) async fn save_enrollment_request(
     let desktop = state.inner().clone();
     blocking(move || {
         let request = desktop.with_session(|session| session.enrollment_request(&name))?;
-        let Some(file) = app.dialog().file().set_file_name("cairn-enrollment-request.cairnreq").blocking_save_file() else {
+        // A neutral name: a file left on a stick must not say which app made it.
+        let Some(file) = app.dialog().file().set_file_name("request").blocking_save_file() else {
             return Ok(false);
         };
         desktop.activity();
@@ -364,7 +365,8 @@ pub(crate) async fn export_roster(app: tauri::AppHandle, state: DesktopState<'_>
     let desktop = state.inner().clone();
     blocking(move || {
         let bytes = desktop.with_session(|session| session.roster_bytes())?;
-        let Some(file) = app.dialog().file().set_file_name("cairn-roster.cairnroster").blocking_save_file() else {
+        // A neutral name: a file left on a stick must not say which app made it.
+        let Some(file) = app.dialog().file().set_file_name("roster").blocking_save_file() else {
             return Ok(false);
         };
         desktop.activity();
