@@ -8,18 +8,6 @@ use std::path::{Path, PathBuf};
 
 use support::*;
 
-fn titles(vault: &Path) -> Vec<String> {
-    let list = json(vault, &["case", "list", "--json"]);
-    let mut titles: Vec<String> = list["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|case| case["title"].as_str().expect("title").to_owned())
-        .collect();
-    titles.sort();
-    titles
-}
-
 /// Everything the vault shows: the case list and every case.
 fn everything(vault: &Path) -> String {
     let list = json(vault, &["case", "list", "--json"]);
@@ -28,14 +16,6 @@ fn everything(vault: &Path) -> String {
         out.push_str(&json(vault, &["case", "show", case["id"].as_str().expect("id"), "--json"]).to_string());
     }
     out
-}
-
-fn team(site: &Site, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
-    let (hq, fingerprint) = site.hq("hq");
-    let devices: Vec<PathBuf> = names.iter().map(|name| member(site, &hq, &fingerprint, name)).collect();
-    let refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
-    distribute_roster(site, &hq, &refs, "all.roster");
-    (hq, devices)
 }
 
 fn stick(site: &Site, name: &str) -> PathBuf {

@@ -6,7 +6,7 @@ mod support;
 
 use std::{
     io::{BufRead, BufReader},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
 };
 
@@ -65,27 +65,6 @@ fn sync(from: &Path, to: &Path) -> serde_json::Value {
     let (code, _) = finish(server);
     assert_eq!(code, 0, "the serving side failed");
     summary
-}
-
-fn titles(vault: &Path) -> Vec<String> {
-    let list = json(vault, &["case", "list", "--json"]);
-    let mut titles: Vec<String> = list["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|case| case["title"].as_str().expect("title").to_owned())
-        .collect();
-    titles.sort();
-    titles
-}
-
-/// HQ and field devices named `names`, every one holding the roster that lists them all.
-fn team(site: &Site, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
-    let (hq, fingerprint) = site.hq("hq");
-    let devices: Vec<PathBuf> = names.iter().map(|name| member(site, &hq, &fingerprint, name)).collect();
-    let refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
-    distribute_roster(site, &hq, &refs, "all.roster");
-    (hq, devices)
 }
 
 #[test]

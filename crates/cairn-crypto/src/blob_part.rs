@@ -117,11 +117,7 @@ pub(crate) fn seal_blob_part_with_nonce(
 
 /// The id of the key a sealed part names (to find the key before opening it).
 pub fn blob_part_key_id(sealed: &[u8]) -> Result<[u8; 16], CryptoError> {
-    let Some(&version) = sealed.first() else { return Err(CryptoError::Malformed { what: "attachment part" }) };
-    if version != FORMAT_V1 {
-        return Err(CryptoError::UnsupportedVersion { what: "attachment part", version: version.into() });
-    }
-    sealed.get(1..17).and_then(|id| <[u8; 16]>::try_from(id).ok()).ok_or(CryptoError::Malformed { what: "attachment part" })
+    crate::change::key_id_after_version(sealed, FORMAT_V1, "attachment part")
 }
 
 /// Opens a part sealed by [`seal_blob_part`] for exactly this `context`.

@@ -81,14 +81,17 @@ pub(crate) fn seal_change_with_nonce(
 
 /// The id of the key a change envelope names (to find the key before opening it).
 pub fn change_key_id(envelope: &[u8]) -> Result<[u8; 16], CryptoError> {
-    let Some(&version) = envelope.first() else { return Err(CryptoError::Malformed { what: "change envelope" }) };
-    if version != FORMAT_V1 {
-        return Err(CryptoError::UnsupportedVersion { what: "change envelope", version: version.into() });
+    key_id_after_version(envelope, FORMAT_V1, "change envelope")
+}
+
+/// The key id that follows the version byte of an envelope (`version ‖ [16] key id ‖ …`),
+/// after checking the version: what change envelopes and blob parts start with.
+pub(crate) fn key_id_after_version(envelope: &[u8], expected: u8, what: &'static str) -> Result<[u8; 16], CryptoError> {
+    let Some(&version) = envelope.first() else { return Err(CryptoError::Malformed { what }) };
+    if version != expected {
+        return Err(CryptoError::UnsupportedVersion { what, version: version.into() });
     }
-    envelope
-        .get(1..17)
-        .and_then(|id| <[u8; 16]>::try_from(id).ok())
-        .ok_or(CryptoError::Malformed { what: "change envelope" })
+    envelope.get(1..17).and_then(|id| <[u8; 16]>::try_from(id).ok()).ok_or(CryptoError::Malformed { what })
 }
 
 /// Opens an envelope sealed by [`seal_change`] for exactly this `context`.

@@ -131,3 +131,25 @@ pub fn distribute_roster(site: &Site, hq: &Path, members: &[&Path], name: &str) 
         assert!(exit_code(&output) == 0 || held, "roster import: {}", stderr(&output));
     }
 }
+
+/// HQ and field devices named `names`, every one holding the roster that lists them all.
+pub fn team(site: &Site, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+    let (hq, fingerprint) = site.hq("hq");
+    let devices: Vec<PathBuf> = names.iter().map(|name| member(site, &hq, &fingerprint, name)).collect();
+    let refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
+    distribute_roster(site, &hq, &refs, "all.roster");
+    (hq, devices)
+}
+
+/// The titles of every case in `vault`, sorted.
+pub fn titles(vault: &Path) -> Vec<String> {
+    let list = json(vault, &["case", "list", "--json"]);
+    let mut titles: Vec<String> = list["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| case["title"].as_str().expect("title").to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
