@@ -107,12 +107,7 @@ pub(crate) fn seal_blob_part_with_nonce(
         .cipher()
         .encrypt(&XNonce::from(nonce), Payload { msg: part, aad: &context.aad() })
         .map_err(|_| CryptoError::TooLarge { what: "attachment part" })?;
-    let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
-    out.push(FORMAT_V1);
-    out.extend_from_slice(&context.key_id);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
-    Ok(out)
+    Ok(crate::change::keyed_envelope(FORMAT_V1, &context.key_id, &nonce, &sealed))
 }
 
 /// The id of the key a sealed part names (to find the key before opening it).

@@ -71,12 +71,18 @@ pub(crate) fn seal_change_with_nonce(
         return Err(CryptoError::TooLarge { what: "change" });
     }
     let sealed = seal_padded(key, nonce, &context.aad(), change, "change")?;
-    let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
-    out.push(FORMAT_V1);
-    out.extend_from_slice(&context.key_id);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
-    Ok(out)
+    Ok(keyed_envelope(FORMAT_V1, &context.key_id, &nonce, &sealed))
+}
+
+/// `version ‖ [16] key id ‖ [24] nonce ‖ sealed`: how change envelopes and blob parts are laid
+/// out (read back with [`key_id_after_version`]).
+pub(crate) fn keyed_envelope(version: u8, key_id: &[u8; 16], nonce: &[u8; 24], sealed: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + 16 + 24 + sealed.len());
+    out.push(version);
+    out.extend_from_slice(key_id);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(sealed);
+    out
 }
 
 /// The id of the key a change envelope names (to find the key before opening it).

@@ -288,6 +288,17 @@ mod tests {
         vault.read(|tx| generation(&tx.tx)).expect("generation")
     }
 
+    /// A case's wrapped key as the database holds it.
+    fn wrapped_key(vault: &mut Vault, case: &Id) -> Vec<u8> {
+        vault
+            .read(|tx| {
+                tx.tx
+                    .query_row("SELECT wrapped FROM case_keys WHERE case_id = ?1", [case.as_slice()], |row| row.get(0))
+                    .map_err(StoreError::from)
+            })
+            .expect("wrapped")
+    }
+
     fn opens(vault: &mut Vault, case: &Id) -> bool {
         vault.read(|tx| Ok(tx.case_key(case).is_ok() && !tx.records(case, case)?.is_empty())).expect("read")
     }
@@ -336,15 +347,7 @@ mod tests {
     fn a_crash_after_the_deletion_commits_finishes_the_erasure_at_unlock() {
         let dir = tempfile::tempdir().expect("dir");
         let (mut vault, _, one, two) = vault_with_cases(dir.path());
-        let wrapped_one = vault
-            .read(|tx| {
-                tx.tx
-                    .query_row("SELECT wrapped FROM case_keys WHERE case_id = ?1", [one.as_slice()], |row| {
-                        row.get::<_, Vec<u8>>(0)
-                    })
-                    .map_err(StoreError::from)
-            })
-            .expect("wrapped");
+        let wrapped_one = wrapped_key(&mut vault, &one);
         crash_mid_rotation(vault, &one, true);
         let header = read_header(dir.path()).expect("header");
         let master_key = header.unlock(PASSPHRASE).expect("passphrase").master_key;
@@ -387,15 +390,7 @@ mod tests {
         assert_eq!(vault.info().expect("info").header_format, 2);
         assert_eq!((held(&vault), db_generation(&mut vault)), (vec![1], 1));
         assert!(opens(&mut vault, &one) && opens(&mut vault, &two));
-        let wrapped = vault
-            .read(|tx| {
-                tx.tx
-                    .query_row("SELECT wrapped FROM case_keys WHERE case_id = ?1", [one.as_slice()], |row| {
-                        row.get::<_, Vec<u8>>(0)
-                    })
-                    .map_err(StoreError::from)
-            })
-            .expect("wrapped");
+        let wrapped = wrapped_key(&mut vault, &one);
         assert!(cairn_crypto::unwrap_case_key(&legacy, &one, 1, &wrapped).is_err(), "no longer under the derived key");
         vault.lock();
         let mut vault =
