@@ -21,7 +21,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::{
     command_names::COMMANDS,
-    commands::{attachments, cases, recording, sync, team, vault},
+    commands::{attachments, bundles, cases, recording, sync, team, vault},
     error::CommandError,
     events,
     settings::Language,
@@ -125,6 +125,12 @@ fn events_ts(config: &Config) -> String {
             events::SYNC_PROGRESS,
             "How far a live sync is: listening, connected (with the peer's fingerprint), messages exchanged.",
         ),
+        event::<bundles::BundleProgressDto>(
+            config,
+            "BUNDLE_PROGRESS_EVENT",
+            events::BUNDLE_PROGRESS,
+            "How far a bundle export or import (sync by USB stick) is: which file, which unit.",
+        ),
     ];
     let mut text = header("src-tauri/src/events.rs");
     let payloads: std::collections::BTreeSet<&str> = all.iter().map(|event| event.payload.as_str()).collect();
@@ -184,6 +190,9 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<sync::OutcomeDto>();
     collect.visit::<sync::OverviewDto>();
     collect.visit::<sync::FoundDto>();
+    collect.visit::<bundles::BundleProgressDto>();
+    collect.visit::<bundles::ExportDto>();
+    collect.visit::<bundles::ImportDto>();
 
     let mut index = header("the DTOs in src-tauri/src");
     index.push('\n');

@@ -66,4 +66,6 @@ pub(crate) const COMMANDS: &[&str] = &[
     "sync_connect",
     "sync_discover",
     "cancel_sync",
+    "export_bundles",
+    "import_bundles",
 ];

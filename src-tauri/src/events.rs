@@ -5,7 +5,7 @@
 
 use tauri::{AppHandle, Emitter};
 
-use crate::{commands::sync::SyncProgress, state::LockReason, work::Progress};
+use crate::{commands::bundles::BundleProgressDto, commands::sync::SyncProgress, state::LockReason, work::Progress};
 
 /// The vault was locked behind the page's back (idle auto-lock, sleep, screen lock).
 pub(crate) const VAULT_LOCKED: &str = "vault-locked";
@@ -15,6 +15,9 @@ pub(crate) const WORK_PROGRESS: &str = "work-progress";
 
 /// How far a live sync is: listening, connected (with the peer's fingerprint), messages.
 pub(crate) const SYNC_PROGRESS: &str = "sync-progress";
+
+/// How far a bundle export or import (sync by USB stick) is: which file, which unit.
+pub(crate) const BUNDLE_PROGRESS: &str = "bundle-progress";
 
 /// Tells the window why the vault was locked.
 pub(crate) fn vault_locked(app: &AppHandle, reason: LockReason) {
@@ -32,4 +35,10 @@ pub(crate) fn work_progress(app: &AppHandle, progress: Progress) {
 pub(crate) fn sync_progress(app: &AppHandle, progress: SyncProgress) {
     // A window that is gone needs no progress; the sync goes on and answers as usual.
     let _ = app.emit(SYNC_PROGRESS, progress);
+}
+
+/// Reports the step of the bundle export or import under way to the window.
+pub(crate) fn bundle_progress(app: &AppHandle, progress: BundleProgressDto) {
+    // A window that is gone needs no progress; the work goes on and answers as usual.
+    let _ = app.emit(BUNDLE_PROGRESS, progress);
 }

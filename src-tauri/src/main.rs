@@ -136,6 +136,8 @@ fn main() -> ExitCode {
             commands::sync::sync_connect,
             commands::sync::sync_discover,
             commands::sync::cancel_sync,
+            commands::bundles::export_bundles,
+            commands::bundles::import_bundles,
         ])
         .setup(move |app| {
             open_window(app)?;

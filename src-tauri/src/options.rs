@@ -15,6 +15,10 @@ pub(crate) struct Options {
     /// New vaults get the insecure test-only key derivation (`--insecure-fast-kdf-for-tests`).
     /// For automated tests only; the app shows a warning whenever the open vault uses it.
     pub(crate) insecure_fast_kdf: bool,
+    /// Folder pickers answer this folder instead of opening a dialog
+    /// (`--pick-folder-for-tests DIR`, debug builds only): WebDriver cannot drive a native
+    /// dialog, and the end-to-end test exercises everything after the choice.
+    pub(crate) folder_for_tests: Option<PathBuf>,
 }
 
 impl Options {
@@ -26,6 +30,7 @@ impl Options {
         let mut vault: Option<PathBuf> = env_vault.filter(|v| !v.is_empty()).map(PathBuf::from);
         let mut config_dir: Option<PathBuf> = None;
         let mut insecure_fast_kdf = false;
+        let mut folder_for_tests = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let text = arg.to_string_lossy().into_owned();
@@ -35,6 +40,12 @@ impl Options {
                 "--insecure-fast-kdf-for-tests" if cairn_core::INSECURE_KDF_ALLOWED => insecure_fast_kdf = true,
                 "--insecure-fast-kdf-for-tests" => {
                     return Err("--insecure-fast-kdf-for-tests exists only in debug builds, for automated tests");
+                }
+                "--pick-folder-for-tests" if cfg!(debug_assertions) => {
+                    folder_for_tests = Some(args.next().ok_or("--pick-folder-for-tests needs a folder")?.into());
+                }
+                "--pick-folder-for-tests" => {
+                    return Err("--pick-folder-for-tests exists only in debug builds, for automated tests");
                 }
                 _ => {
                     if let Some(value) = text.strip_prefix("--vault=") {
@@ -54,7 +65,12 @@ impl Options {
             Some(dir) => dir,
             None => project.as_ref().ok_or("no home folder: pass --config-dir DIR")?.config_dir().to_owned(),
         };
-        Ok(Options { vault_dir, settings_file: config_dir.join("desktop-settings.json"), insecure_fast_kdf })
+        Ok(Options {
+            vault_dir,
+            settings_file: config_dir.join("desktop-settings.json"),
+            insecure_fast_kdf,
+            folder_for_tests,
+        })
     }
 }
 
@@ -68,8 +84,17 @@ mod tests {
 
     #[test]
     fn explicit_folders_win_and_unknown_arguments_are_ignored() {
-        let options = parse(&["--automation", "--vault", "/tmp/v", "--config-dir=/tmp/c", "--insecure-fast-kdf-for-tests"]);
+        let options = parse(&[
+            "--automation",
+            "--vault",
+            "/tmp/v",
+            "--config-dir=/tmp/c",
+            "--insecure-fast-kdf-for-tests",
+            "--pick-folder-for-tests",
+            "/tmp/stick",
+        ]);
         assert_eq!(options.vault_dir, PathBuf::from("/tmp/v"));
+        assert_eq!(options.folder_for_tests, Some(PathBuf::from("/tmp/stick")));
         assert_eq!(options.settings_file, PathBuf::from("/tmp/c/desktop-settings.json"));
         assert!(options.insecure_fast_kdf);
     }

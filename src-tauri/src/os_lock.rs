@@ -380,8 +380,12 @@ mod tests {
     }
 
     fn open_desktop(dir: &std::path::Path) -> Arc<Desktop> {
-        let options =
-            Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
+        let options = Options {
+            vault_dir: dir.join("vault"),
+            settings_file: dir.join("settings.json"),
+            insecure_fast_kdf: true,
+            folder_for_tests: None,
+        };
         let desktop = Arc::new(Desktop::new(options, Settings::default()));
         let passphrase = SecretString::from("river crossing at dawn");
         let (session, _code) =

@@ -320,8 +320,12 @@ mod tests {
     use crate::settings::Settings;
 
     fn desktop(dir: &std::path::Path) -> Desktop {
-        let options =
-            Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
+        let options = Options {
+            vault_dir: dir.join("vault"),
+            settings_file: dir.join("settings.json"),
+            insecure_fast_kdf: true,
+            folder_for_tests: None,
+        };
         Desktop::new(options, Settings::default())
     }
 

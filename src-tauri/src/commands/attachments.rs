@@ -157,8 +157,12 @@ mod tests {
     const SIZE: usize = 8 * 1024 * 1024;
 
     fn open_desktop(dir: &Path) -> (Arc<Desktop>, ObjectId) {
-        let options =
-            Options { vault_dir: dir.join("vault"), settings_file: dir.join("settings.json"), insecure_fast_kdf: true };
+        let options = Options {
+            vault_dir: dir.join("vault"),
+            settings_file: dir.join("settings.json"),
+            insecure_fast_kdf: true,
+            folder_for_tests: None,
+        };
         let desktop = Arc::new(Desktop::new(options, Settings::default()));
         let passphrase = SecretString::from("river crossing at dawn");
         let (session, _code) =

@@ -22,6 +22,7 @@
 //! The DTOs derive `ts_rs::TS`: `bindings.rs` generates the UI's types from them.
 
 pub(crate) mod attachments;
+pub(crate) mod bundles;
 pub(crate) mod cases;
 pub(crate) mod recording;
 pub(crate) mod sync;
@@ -63,6 +64,7 @@ mod tests {
     fn every_command_is_an_async_fn() {
         let sources = [
             ("attachments.rs", include_str!("attachments.rs")),
+            ("bundles.rs", include_str!("bundles.rs")),
             ("cases.rs", include_str!("cases.rs")),
             ("recording.rs", include_str!("recording.rs")),
             ("sync.rs", include_str!("sync.rs")),

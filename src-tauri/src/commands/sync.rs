@@ -537,6 +537,7 @@ mod tests {
             vault_dir: device.vault.path().to_owned(),
             settings_file: dir.join(format!("{}.json", device.name)),
             insecure_fast_kdf: true,
+            folder_for_tests: None,
         };
         let desktop = Arc::new(Desktop::new(options, Settings::default()));
         desktop.open(device.session);

@@ -28,6 +28,8 @@ const NARRATIVE_MORE: &str = " 석 달 뒤 공안에 붙잡혔다.";
 const SEARCH_WORD: &str = "얼어붙은";
 /// The case the other team device (HQ, the `cairn` command line) wrote, which sync brings.
 const PEER_CASE_TITLE: &str = "회령 구류장 본부 기록";
+/// A case HQ writes after the live sync, which reaches the app only by USB stick.
+const STICK_CASE_TITLE: &str = "온성 이송 기록 USB";
 /// HQ's name for the app's device on the roster, and HQ's own.
 const DEVICE_NAME: &str = "현장 노트북 1";
 const HQ_NAME: &str = "본부 HQ";
@@ -125,6 +127,10 @@ pub(crate) async fn run(app: &Path, screenshots: &Path, cairn: &Path) -> Report 
         "--config-dir".to_owned(),
         folder.path().join("config").display().to_string(),
         "--insecure-fast-kdf-for-tests".to_owned(),
+        // The Sync screen's folder picker answers this folder (the "stick"): WebDriver cannot
+        // drive a native dialog.
+        "--pick-folder-for-tests".to_owned(),
+        folder.path().join("stick").display().to_string(),
     ];
     let window = match crate::launch(app, &args, screenshots).await {
         Ok(window) => window,
@@ -512,6 +518,39 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
             w.click("nav-cases").await?;
             w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
             w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+            Ok(())
+        })
+        .await?;
+
+    report
+        .step("USB stick: HQ's bundle imports in the app and its case appears; the app's bundle imports at HQ; the stick holds no plaintext", async {
+            let stick = folder.join("stick");
+            std::fs::create_dir_all(&stick)?;
+            peer.run(&hq, &["case", "new", "--title", STICK_CASE_TITLE])?;
+            let written = peer.json(&hq, &["bundle", "export", "--out", &stick.display().to_string(), "--json"])?;
+            ensure!(written["bundles"].as_array().is_some_and(|b| b.len() == 1), "HQ wrote {written}");
+            w.click("nav-sync").await?;
+            w.click("usb-import").await?;
+            w.wait_for(&crate::driver::tid("usb-imported"), Duration::from_secs(60)).await?;
+            let applied = w.text("usb-applied").await?;
+            // HQ knew nothing of this device's state yet, so its bundle carries every document;
+            // those the live sync brought already apply as no-ops. None may be missing.
+            ensure!(!applied.contains("사건과 증언 0개"), "the app's summary of the import: {applied:?}");
+            both_languages(w, "19c-usb-imported").await?;
+            w.click("usb-export").await?;
+            w.wait_for(&crate::driver::tid("usb-exported-bundle"), Duration::from_secs(60)).await?;
+            let exported = w.text("usb-exported").await?;
+            ensure!(exported.contains(HQ_NAME), "the app's summary of the export: {exported:?}");
+            both_languages(w, "19d-usb-exported").await?;
+            let imported = peer.json(&hq, &["bundle", "import", &stick.display().to_string(), "--json"])?;
+            ensure!(imported["imported"] == 1 && imported["refused"] == 0, "HQ's import of the stick: {imported}");
+            for needle in [CASE_TITLE, STICK_CASE_TITLE, PEER_CASE_TITLE, DEVICE_NAME, HQ_NAME, "cairn", "Cairn"] {
+                let (files, hits) = crate::scan::scan_for(std::slice::from_ref(&stick), needle.as_bytes())?;
+                ensure!(files >= 2, "only {files} files on the stick");
+                ensure!(hits.is_empty(), "{needle:?} in plaintext on the stick: {hits:?}");
+            }
+            w.click("nav-cases").await?;
+            w.wait_text("case-list", STICK_CASE_TITLE, DEFAULT_WAIT).await?;
             Ok(())
         })
         .await?;

@@ -35,6 +35,9 @@ import type {
   RosterImported,
   RosterPreview,
   SearchHit,
+  BundleExport,
+  BundleImport,
+  BundleProgress,
   SyncOutcome,
   SyncOverview,
   FoundDevice,
@@ -45,12 +48,18 @@ import type {
   WorkProgress,
 } from './bindings';
 import { OFFSET_HEADER, RECORDING_HEADER, type CommandName } from './bindings/commands';
-import { SYNC_PROGRESS_EVENT, VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT, type EventPayloads } from './bindings/events';
+import {
+  BUNDLE_PROGRESS_EVENT,
+  SYNC_PROGRESS_EVENT,
+  VAULT_LOCKED_EVENT,
+  WORK_PROGRESS_EVENT,
+  type EventPayloads,
+} from './bindings/events';
 import type { Lang } from './i18n.svelte';
 
 export type * from './bindings';
 export type { CommandName } from './bindings/commands';
-export { SYNC_PROGRESS_EVENT, VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT };
+export { BUNDLE_PROGRESS_EVENT, SYNC_PROGRESS_EVENT, VAULT_LOCKED_EVENT, WORK_PROGRESS_EVENT };
 
 /** The identity fields of a person, in the order the forms show them. */
 export type IdentityField = keyof Identity;
@@ -193,6 +202,8 @@ export const events = {
   onWorkProgress: (handler: (progress: WorkProgress) => void) => on(WORK_PROGRESS_EVENT, handler),
   /** The stage of a live sync: listening, connecting, connected (the peer's fingerprint), messages. */
   onSyncProgress: (handler: (progress: SyncProgress) => void) => on(SYNC_PROGRESS_EVENT, handler),
+  /** The step of a bundle export or import (sync by USB stick): which file, which unit. */
+  onBundleProgress: (handler: (progress: BundleProgress) => void) => on(BUNDLE_PROGRESS_EVENT, handler),
 };
 
 // ---- Team ----
@@ -229,4 +240,19 @@ export const sync = {
   connect: (address: string) => call<SyncOutcome>('sync_connect', { address }),
   /** Stops the sync under way; it then fails with the code `sync_cancelled`. */
   cancel: () => call<void>('cancel_sync'),
+};
+
+// ---- Sync by USB stick ----
+
+export const usb = {
+  /**
+   * Asks for a folder (a USB stick) and writes a sealed bundle into it for every other device
+   * on the roster; null when the worker closed the dialog. Cancel: `cancelWork`.
+   */
+  exportBundles: () => call<BundleExport | null>('export_bundles'),
+  /**
+   * Asks for a folder and imports the bundles it holds for this device; null when the worker
+   * closed the dialog. Cancel: `cancelWork` (what was applied is kept whole).
+   */
+  importBundles: () => call<BundleImport | null>('import_bundles'),
 };

@@ -4,7 +4,15 @@ import userEvent from '@testing-library/user-event';
 import { emit } from '@tauri-apps/api/event';
 import Sync from './Sync.svelte';
 import { applyState } from '../lib/app.svelte';
-import { SYNC_PROGRESS_EVENT, type SyncOutcome, type SyncOverview, type SyncProgress } from '../lib/api';
+import {
+  BUNDLE_PROGRESS_EVENT,
+  SYNC_PROGRESS_EVENT,
+  type BundleExport,
+  type BundleImport,
+  type SyncOutcome,
+  type SyncOverview,
+  type SyncProgress,
+} from '../lib/api';
 import { baseState, fail, fakeShell } from '../lib/test-ipc';
 
 const FINGERPRINT = '81800 94547 27997 46957 10488 24705';
@@ -153,5 +161,75 @@ describe('sync', () => {
     await user.click(screen.getByTestId('sync-announce'));
     await user.click(screen.getByTestId('sync-serve'));
     await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'sync_serve')?.args).toEqual({ address: '0.0.0.0:7405', announce: true }));
+  });
+
+  it('exports to a USB stick with progress and shows what was written for each device', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    let finish: (written: BundleExport) => void = () => {};
+    shell.handlers.export_bundles = () => new Promise((resolve) => { finish = resolve; });
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.click(screen.getByTestId('usb-export'));
+    expect(await screen.findByTestId('usb-running')).toBeTruthy();
+    expect((screen.getByTestId('sync-connect') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('usb-import') as HTMLButtonElement).disabled).toBe(true);
+    await waitFor(async () => {
+      await emit(BUNDLE_PROGRESS_EVENT, { phase: 'writing', index: 1, of: 2 });
+      expect(screen.getByTestId('usb-running').textContent).toContain('device 2 of 2');
+    });
+    finish({
+      bundles: [{ device_id: PEER.device_id, name: '본부 기기', size: 3 * 1024 * 1024, contents: { documents: 4, changes: 9, tombstones: 1, attachments: 2, roster: false } }],
+    });
+    const bundle = await screen.findByTestId('usb-exported-bundle');
+    expect(bundle.textContent).toContain('For 본부 기기');
+    expect(bundle.textContent).toContain('3.0 MB: 4 cases and testimonies, 2 attachments, 1 deletions');
+    expect(screen.queryByTestId('usb-running')).toBeNull();
+  });
+
+  it('imports from a USB stick: what arrived, what was left for others, and each refused file with its reason (in Korean)', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    const report: BundleImport = {
+      files: 4, imported: 1, skipped: 2, refused: [{ file_name: 'ab'.repeat(16), code: 'bundle_damaged' }],
+      documents: 3, tombstones: 0, attachments: 1, roster_updated: true,
+    };
+    shell.handlers.import_bundles = () => report;
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.click(screen.getByTestId('usb-import'));
+    const applied = await screen.findByTestId('usb-applied');
+    expect(applied.textContent).toContain('사건과 증언 3개 갱신, 첨부 파일 1개');
+    expect(screen.getByTestId('usb-imported').textContent).toContain('다른 기기용 2개');
+    expect(screen.getByTestId('usb-refused').textContent).toContain('손상');
+    expect(screen.getByTestId('usb-refused').textContent).toContain('ab'.repeat(16));
+  });
+
+  it('Cancel stops a USB import and says what was kept; a closed dialog changes nothing', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    shell.handlers.sync_overview = () => overview();
+    let stop: (error: unknown) => void = () => {};
+    shell.handlers.import_bundles = () => new Promise((_, reject) => { stop = reject; });
+    shell.handlers.cancel_work = () => {
+      stop({ code: 'cancelled', message: 'cancelled' });
+      return null;
+    };
+    const user = userEvent.setup();
+    render(Sync);
+    await screen.findByTestId('sync-no-peers');
+    await user.click(screen.getByTestId('usb-import'));
+    await user.click(await screen.findByTestId('usb-cancel'));
+    expect((await screen.findByTestId('usb-cancelled')).textContent).toContain('import the same folder again');
+    expect(screen.queryByTestId('error')).toBeNull();
+    shell.handlers.export_bundles = () => null;
+    await user.click(screen.getByTestId('usb-export'));
+    await waitFor(() => expect(screen.queryByTestId('usb-running')).toBeNull());
+    expect(screen.queryByTestId('usb-exported')).toBeNull();
+    expect(screen.queryByTestId('usb-cancelled')).toBeNull();
   });
 });

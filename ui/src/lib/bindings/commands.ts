@@ -63,6 +63,8 @@ export type CommandName =
   | "sync_connect"
   | "sync_discover"
   | "cancel_sync"
+  | "export_bundles"
+  | "import_bundles"
 ;
 
 /** `append_recording`: the recording a piece belongs to. */

@@ -1,0 +1,7 @@
+// Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+import type { ExportedBundle } from "./ExportedBundle";
+
+/**
+ * What an export wrote.
+ */
+export type BundleExport = { bundles: Array<ExportedBundle>, };
