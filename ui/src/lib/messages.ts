@@ -84,7 +84,7 @@ export const en = {
   'settings.vault_format': 'Format',
 
   'sync.title': 'Sync',
-  'sync.intro': 'Sync exchanges cases directly with another device of your team over the network. Both devices check each other against the roster before anything is sent.',
+  'sync.intro': 'Sync exchanges cases with the other devices of your team: by USB stick, or directly over the network. Either way, only devices on your roster can read what is sent, and each checks the other against the roster.',
   'sync.not_in_team': 'This device is not part of a team yet. Import a roster on the Team screen first.',
   'sync.connect_title': 'Connect to a device',
   'sync.connect_help': 'On the other device, choose “Wait for a device”, then type the address it shows here.',
@@ -552,7 +552,7 @@ export const ko: Messages = {
   'settings.vault_format': '형식',
 
   'sync.title': '동기화',
-  'sync.intro': '동기화는 같은 팀의 다른 기기와 네트워크로 직접 사건을 주고받습니다. 무엇이든 보내기 전에 두 기기가 서로를 명단과 대조합니다.',
+  'sync.intro': '동기화는 같은 팀의 다른 기기와 사건을 주고받습니다: USB 메모리로, 또는 네트워크로 직접. 어느 쪽이든 명단에 있는 기기만 보낸 것을 읽을 수 있고, 서로를 명단과 대조합니다.',
   'sync.not_in_team': '이 기기는 아직 팀에 속해 있지 않습니다. 먼저 팀 화면에서 명단을 가져오세요.',
   'sync.connect_title': '기기에 연결',
   'sync.connect_help': '다른 기기에서 “기기 기다리기”를 누른 뒤, 그 기기에 나오는 주소를 여기에 입력하세요.',
