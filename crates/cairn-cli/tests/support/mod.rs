@@ -9,12 +9,17 @@ use std::{
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
-/// Runs `cairn --vault DIR ARGS…` with the passphrase in the environment and no terminal.
-pub fn cairn(vault: &Path, args: &[&str]) -> Output {
+/// `cairn --vault DIR ARGS…` with the passphrase in the environment and no terminal, to be run.
+pub fn command(vault: &Path, args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
     command.arg("--vault").arg(vault).args(args).env("CAIRN_PASSPHRASE", PASSPHRASE).env_remove("CAIRN_VAULT");
     command.stdin(std::process::Stdio::null());
-    command.output().expect("run cairn")
+    command
+}
+
+/// Runs `cairn --vault DIR ARGS…` (see [`command`]) to its end.
+pub fn cairn(vault: &Path, args: &[&str]) -> Output {
+    command(vault, args).output().expect("run cairn")
 }
 
 pub fn exit_code(output: &Output) -> i32 {
@@ -49,6 +54,20 @@ pub fn json(vault: &Path, args: &[&str]) -> serde_json::Value {
 
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
+}
+
+/// Copies the folder `from` (a vault at rest, or a stick) to the new folder `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
 }
 
 /// A temp folder holding vaults and the files carried between them.
