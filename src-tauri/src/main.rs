@@ -14,6 +14,7 @@ mod idle;
 mod media;
 mod options;
 mod os_lock;
+mod recent;
 mod settings;
 mod state;
 mod work;
@@ -140,6 +141,8 @@ fn main() -> ExitCode {
             commands::bundles::import_bundles,
         ])
         .setup(move |app| {
+            // Before any dialog can open: GTK must not list the files the worker picks.
+            recent::forget_recent_files();
             open_window(app)?;
             let handle = app.handle().clone();
             idle::spawn_watcher(watcher_state.clone(), move |reason| on_locked(&handle, reason))?;
