@@ -7,21 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use cairn_core::{
-    CoreError, Session,
-    bundle::{BundleApplied, BundleContents, BundleRefusal},
+    Session,
+    bundle::{BundleContents, BundleObserver, BundleStep},
     cases::id_to_hex,
-    files, unlock_vault,
+    unlock_vault,
 };
 use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::{Cli, exit, output, secrets};
-
-/// Files larger than this are not read as bundles (bounds memory; a bundle is read whole to be
-/// verified before anything is applied).
-const MAX_BUNDLE_FILE_LEN: usize = 2 * 1024 * 1024 * 1024;
 
 /// `cairn bundle …`
 #[derive(Debug, Subcommand)]
@@ -95,36 +90,41 @@ fn contents_text(contents: &BundleContents) -> String {
     )
 }
 
+/// Shows a bundle export's or import's steps on the terminal's spinner.
+struct Spinner(output::Progress);
+
+impl BundleObserver for Spinner {
+    fn step(&mut self, step: BundleStep) {
+        self.0.set(|| match step {
+            BundleStep::Writing { index, of } => format!("Writing bundle {} of {of}…", index + 1),
+            BundleStep::Checking { index, of } => format!("Checking file {} of {of}…", index + 1),
+            BundleStep::Applying { index, of, done, all } => {
+                format!("Importing file {} of {of}: {done} of {all} items", index + 1)
+            }
+            _ => String::new(),
+        });
+    }
+}
+
 fn export(cli: &Cli, out: &Path, to: &[String], json: bool) -> anyhow::Result<()> {
     if !out.is_dir() {
         return Err(exit::Usage("--out must be an existing folder").into());
     }
+    let recipients = to
+        .iter()
+        .map(|id| cairn_core::cases::parse_id(id).map_err(|_| exit::Usage("--to takes a device id of 32 hex digits")))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut session = open(cli)?;
-    let recipients = if to.is_empty() {
-        session.bundle_recipients()?
-    } else {
-        to.iter()
-            .map(|id| cairn_core::cases::parse_id(id).map_err(|_| exit::Usage("--to takes a device id of 32 hex digits")))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    let progress = output::Progress::spinner(json);
-    let mut written = Vec::new();
-    for (index, recipient) in recipients.iter().enumerate() {
-        progress.set(|| format!("Writing bundle {} of {}…", index + 1, recipients.len()));
-        let bundle = session.export_bundle(recipient)?;
-        let target = out.join(&bundle.file_name);
-        files::write_atomically(&target, &bundle.bytes).context("could not write the bundle file")?;
-        // Recorded only once the file is in place under its final name.
-        session.record_bundle_written(&bundle)?;
-        written.push((id_to_hex(recipient), bundle.file_name.clone(), bundle.bytes.len(), bundle.contents));
-    }
-    progress.finish();
+    let mut spinner = Spinner(output::Progress::spinner(json));
+    let written = session.export_bundles(out, &recipients, &mut spinner);
+    spinner.0.finish();
+    let written = written?;
     let value = json!({
-        "bundles": written.iter().map(|(device, file, size, contents)| {
-            let mut entry = contents_json(contents);
-            entry["device"] = json!(device);
-            entry["file"] = json!(file);
-            entry["size"] = json!(size);
+        "bundles": written.iter().map(|bundle| {
+            let mut entry = contents_json(&bundle.contents);
+            entry["device"] = json!(id_to_hex(&bundle.recipient));
+            entry["files"] = json!(bundle.file_names);
+            entry["size"] = json!(bundle.size);
             entry
         }).collect::<Vec<_>>(),
     });
@@ -134,123 +134,81 @@ fn export(cli: &Cli, out: &Path, to: &[String], json: bool) -> anyhow::Result<()
         }
         written
             .iter()
-            .map(|(device, file, size, contents)| {
-                format!("For device {device}: {file} ({size} bytes): {}", contents_text(contents))
+            .map(|bundle| {
+                format!(
+                    "For device {}: {} ({} bytes): {}",
+                    id_to_hex(&bundle.recipient),
+                    bundle.file_names.join(", "),
+                    bundle.size,
+                    contents_text(&bundle.contents)
+                )
             })
             .collect::<Vec<_>>()
             .join("\n")
     })
 }
 
-/// The files `path` names: itself, or every regular file of the folder (not temporaries or
-/// hidden files), in name order.
-fn bundle_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(path).context("could not read the folder")? {
-        let entry = entry.context("could not read the folder")?;
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if !hidden && entry.file_type().is_ok_and(|kind| kind.is_file()) {
-            found.push(entry.path());
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn read_bundle_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    files::read_limited(path, MAX_BUNDLE_FILE_LEN).map_err(|error| match error {
-        files::LimitedReadError::TooLarge => CoreError::Bundle(BundleRefusal::Damaged).into(),
-        files::LimitedReadError::Io(error) => anyhow::Error::new(error).context("could not read the bundle file"),
-    })
-}
-
 fn import(cli: &Cli, path: &Path, json: bool) -> anyhow::Result<()> {
-    let paths = bundle_files(path)?;
     let mut session = open(cli)?;
-    let progress = output::Progress::spinner(json);
-    let (mut imported, mut skipped) = (0u64, 0u64);
-    let mut total = BundleApplied::default();
-    let mut refused: Option<anyhow::Error> = None;
-    let mut refused_count = 0u64;
-    for (index, file) in paths.iter().enumerate() {
-        progress.set(|| format!("Checking file {} of {}…", index + 1, paths.len()));
-        let outcome = read_bundle_file(file).and_then(|bytes| Ok(session.read_bundle(&bytes)?));
-        let bundle = match outcome {
-            Ok(Some(bundle)) => bundle,
-            Ok(None) => {
-                skipped += 1;
-                continue;
-            }
-            Err(error) if paths.len() > 1 => {
-                // One bad file on a stick does not stop the others; the command still fails.
-                exit::warn(&error);
-                refused_count += 1;
-                refused = Some(error);
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
-        let applied = session.apply_bundle(&bundle, |done, all| {
-            progress.set(|| format!("Importing file {} of {}: {done} of {all} items", index + 1, paths.len()));
-        })?;
-        imported += 1;
-        total.documents += applied.documents;
-        total.tombstones += applied.tombstones;
-        total.attachments += applied.attachments;
-        total.roster_updated |= applied.roster_updated;
-    }
-    progress.finish();
+    let mut spinner = Spinner(output::Progress::spinner(json));
+    let report = session.import_bundles(path, &mut spinner);
+    spinner.0.finish();
+    let report = report?;
+    let total = &report.applied;
+    let refused = report.refused.len();
     let value = json!({
-        "files": paths.len(),
-        "imported": imported,
-        "skipped": skipped,
-        "refused": refused_count,
+        "files": report.files,
+        "imported": report.imported,
+        "skipped": report.skipped,
+        "refused": refused,
         "documents": total.documents,
         "tombstones": total.tombstones,
         "attachments": total.attachments,
         "roster_updated": total.roster_updated,
     });
+    // One bad file on a stick does not stop the others; the command still fails.
+    for file in &report.refused {
+        output::notice(format_args!("warning: file {}: {} [{}]", file.file_name, file.error, file.error.code()));
+    }
     output::result(json, &value, || {
         format!(
-            "Imported {imported} bundles ({skipped} for other devices skipped, {refused_count} refused): {} documents updated, {} deletions, {} attachments{}",
+            "Imported {} bundles ({} for other devices skipped, {refused} refused): {} documents updated, {} deletions, {} attachments{}",
+            report.imported,
+            report.skipped,
             total.documents,
             total.tombstones,
             total.attachments,
             if total.roster_updated { ", a newer roster" } else { "" }
         )
     })?;
-    match refused {
-        Some(error) => Err(error),
+    match report.refused.into_iter().last() {
+        Some(file) => Err(file.error.into()),
         None => Ok(()),
     }
 }
 
 fn inspect(cli: &Cli, path: &Path, json: bool) -> anyhow::Result<()> {
-    let bytes = read_bundle_file(path)?;
     let mut session = open(cli)?;
-    let bundle = session.read_bundle(&bytes)?;
-    let value = match &bundle {
-        None => json!({ "size": bytes.len(), "for_this_device": false }),
-        Some(bundle) => {
-            let mut value = contents_json(&bundle.contents);
-            value["size"] = json!(bytes.len());
+    let inspection = session.inspect_bundle(path)?;
+    let size = inspection.size;
+    let value = match &inspection.verified {
+        None => json!({ "size": size, "for_this_device": false }),
+        Some((sender, counter, contents)) => {
+            let mut value = contents_json(contents);
+            value["size"] = json!(size);
             value["for_this_device"] = json!(true);
-            value["sender"] = json!(id_to_hex(&bundle.sender));
-            value["counter"] = json!(bundle.counter);
+            value["sender"] = json!(id_to_hex(sender));
+            value["counter"] = json!(counter);
             value
         }
     };
-    output::result(json, &value, || match &bundle {
-        None => format!("{} bytes; not addressed to this device (it can be passed on).", bytes.len()),
-        Some(bundle) => format!(
-            "{} bytes; for this device, from device {} (verified): {}; the sender holds {} documents.",
-            bytes.len(),
-            id_to_hex(&bundle.sender),
-            contents_text(&bundle.contents),
-            bundle.contents.sender_documents
+    output::result(json, &value, || match &inspection.verified {
+        None => format!("{size} bytes; not addressed to this device (it can be passed on)."),
+        Some((sender, _, contents)) => format!(
+            "{size} bytes; for this device, from device {} (verified): {}; the sender holds {} documents.",
+            id_to_hex(sender),
+            contents_text(contents),
+            contents.sender_documents
         ),
     })
 }

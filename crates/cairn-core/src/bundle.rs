@@ -18,12 +18,15 @@
 //! Applying is idempotent, so a replayed or out-of-order bundle is harmless; the declared
 //! state only ever moves forward (by the sender's counter).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
 
 use cairn_crypto::{BundleItem, BundleSender, CryptoError, bundle_file_name, open_bundle, seal_bundle};
 use cairn_sync::{BlobAddress, BlobPart, CaseKeyWrap, ChangeHash, DocRef, Incoming, ItemKind, SealedChange, SyncStore};
 
-use crate::{CoreError, Session, cases::now_ms, cases::read, cases::transact, sync::SyncRefusal};
+use crate::{CoreError, Session, cases::now_ms, cases::read, cases::transact, files, sync::SyncRefusal};
 
 /// A device id.
 pub type DeviceId = [u8; 16];
@@ -54,6 +57,9 @@ pub enum BundleRefusal {
     /// The device named as recipient is not a current member of the roster.
     #[error("the recipient is not a member of the roster")]
     UnknownRecipient,
+    /// The file could not be opened or read (a stick pulled out, a permission).
+    #[error("the bundle file could not be read; nothing was applied")]
+    Unreadable,
 }
 
 impl BundleRefusal {
@@ -65,6 +71,7 @@ impl BundleRefusal {
             BundleRefusal::UnknownSender => "bundle_unknown_sender",
             BundleRefusal::RevokedSender => "bundle_revoked_sender",
             BundleRefusal::UnknownRecipient => "bundle_unknown_recipient",
+            BundleRefusal::Unreadable => "bundle_unreadable",
         }
     }
 }
@@ -486,11 +493,14 @@ impl Session {
 
     /// Applies a verified bundle through the sync write path, one unit at a time (case keys,
     /// each document, each tombstone, each attachment), then keeps the sender's declared state
-    /// if it is newer than what is known. `progress` is told (units done, units in all).
+    /// if it is newer than what is known. `progress` is told (units done, units in all) and
+    /// answers whether to go on: `false` stops before the next unit with `cancelled` (the
+    /// sender's state is then not kept, so the next export from here does not count on what
+    /// was not applied).
     pub fn apply_bundle(
         &mut self,
         bundle: &VerifiedBundle,
-        mut progress: impl FnMut(u64, u64),
+        mut progress: impl FnMut(u64, u64) -> bool,
     ) -> Result<BundleApplied, CoreError> {
         let parsed = &bundle.parsed;
         let total = (1 + parsed.changes.len() + parsed.tombstones.len() + parsed.attachments.len()) as u64;
@@ -514,18 +524,24 @@ impl Session {
             store.apply(&Incoming { case_keys: parsed.case_keys.clone(), ..Incoming::default() })?;
         }
         done += 1;
-        progress(done, total);
+        if !progress(done, total) {
+            return Err(cancelled());
+        }
         for (doc, changes) in &parsed.changes {
             store.apply(&Incoming { changes: vec![(*doc, changes.clone())], ..Incoming::default() })?;
             applied.documents += 1;
             done += 1;
-            progress(done, total);
+            if !progress(done, total) {
+                return Err(cancelled());
+            }
         }
         for tombstone in &parsed.tombstones {
             store.apply(&Incoming { tombstones: vec![tombstone.clone()], ..Incoming::default() })?;
             applied.tombstones += 1;
             done += 1;
-            progress(done, total);
+            if !progress(done, total) {
+                return Err(cancelled());
+            }
         }
         // Only what this device lacks, each from the first part it has not received (a live
         // sync may have brought the beginning). Asked once: every attachment item is distinct.
@@ -543,7 +559,9 @@ impl Session {
                     applied.attachments += store.apply_blob_parts(&rest)?;
                 }
             }
-            progress(done, total);
+            if !progress(done, total) {
+                return Err(cancelled());
+            }
         }
         drop(store);
         if let Some(state) = &parsed.state {
@@ -559,6 +577,224 @@ impl Session {
             })?;
         }
         Ok(applied)
+    }
+}
+
+/// One step of a bundle export or import, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleStep {
+    /// Writing the bundle `index` (from 0) of `of`.
+    Writing {
+        /// Which bundle, from 0.
+        index: usize,
+        /// How many bundles in all.
+        of: usize,
+    },
+    /// Checking file `index` (from 0) of `of`: opening and verifying it whole, before
+    /// anything of it is applied.
+    Checking {
+        /// Which file, from 0.
+        index: usize,
+        /// How many files in all.
+        of: usize,
+    },
+    /// Applying file `index` (from 0) of `of`: `done` of `all` units applied.
+    Applying {
+        /// Which file, from 0.
+        index: usize,
+        /// How many files in all.
+        of: usize,
+        /// Units applied so far.
+        done: u64,
+        /// Units in the file.
+        all: u64,
+    },
+}
+
+/// Watches a bundle export or import: told every step, and asked between units whether the
+/// worker pressed Cancel.
+pub trait BundleObserver {
+    /// The work moved on.
+    fn step(&mut self, step: BundleStep);
+    /// Whether to stop before the next unit (default: never).
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Watches nothing and never cancels.
+impl BundleObserver for () {
+    fn step(&mut self, _: BundleStep) {}
+}
+
+/// A bundle written into the chosen folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedBundle {
+    /// Its recipient.
+    pub recipient: DeviceId,
+    /// The opaque names of its files in the folder (one, or several parts).
+    pub file_names: Vec<String>,
+    /// Its size in bytes, all parts together.
+    pub size: u64,
+    /// What it carries.
+    pub contents: BundleContents,
+}
+
+/// A file the import refused, and why (nothing of it was applied).
+#[derive(Debug)]
+pub struct RefusedFile {
+    /// The file's name in the folder (an opaque name; never a case's).
+    pub file_name: String,
+    /// Why it was refused.
+    pub error: CoreError,
+}
+
+/// What importing a file or a folder did.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    /// Files looked at.
+    pub files: u64,
+    /// Bundles for this device that were verified and applied.
+    pub imported: u64,
+    /// Files not addressed to this device (left for others; not an error).
+    pub skipped: u64,
+    /// Files refused (from a folder; a single file refused is an error instead).
+    pub refused: Vec<RefusedFile>,
+    /// What was applied, over every imported bundle.
+    pub applied: BundleApplied,
+}
+
+/// What `inspect` tells of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleInspection {
+    /// The file's size in bytes.
+    pub size: u64,
+    /// For this device: its sender, counter and contents (verified); `None` when it is not
+    /// addressed to this device.
+    pub verified: Option<(DeviceId, u64, BundleContents)>,
+}
+
+/// The files `path` names: itself, or every regular file of the folder except hidden ones
+/// (temporaries of an export that was cut), in name order.
+fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let io = |_| CoreError::Bundle(BundleRefusal::Unreadable);
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Files larger than this are refused as bundles (bounds memory while a bundle is read whole).
+const MAX_BUNDLE_FILE_LEN: usize = 2 * 1024 * 1024 * 1024;
+
+fn read_bundle_file(path: &Path) -> Result<Vec<u8>, CoreError> {
+    files::read_limited(path, MAX_BUNDLE_FILE_LEN).map_err(|error| match error {
+        files::LimitedReadError::TooLarge => CoreError::Bundle(BundleRefusal::Damaged),
+        files::LimitedReadError::Io(_) => CoreError::Bundle(BundleRefusal::Unreadable),
+    })
+}
+
+fn cancelled() -> CoreError {
+    CoreError::Case(crate::cases::CaseError::Cancelled)
+}
+
+impl Session {
+    /// Writes a bundle for each of `recipients` (default: [`Session::bundle_recipients`])
+    /// into `dir`, an existing folder (a USB stick): under a temporary name, flushed, then
+    /// renamed to its opaque name, replacing what an earlier export left for the same device.
+    /// Each is recorded as sent only once it is in place. Cancel stops before the next bundle
+    /// and leaves no partial file.
+    pub fn export_bundles(
+        &mut self,
+        dir: &Path,
+        recipients: &[DeviceId],
+        observer: &mut dyn BundleObserver,
+    ) -> Result<Vec<ExportedBundle>, CoreError> {
+        if !dir.is_dir() {
+            return Err(CoreError::Case(crate::cases::CaseError::TargetFolder));
+        }
+        let recipients = if recipients.is_empty() { self.bundle_recipients()? } else { recipients.to_vec() };
+        let mut written = Vec::new();
+        for (index, recipient) in recipients.iter().enumerate() {
+            if observer.cancelled() {
+                return Err(cancelled());
+            }
+            observer.step(BundleStep::Writing { index, of: recipients.len() });
+            let bundle = self.export_bundle(recipient)?;
+            let target = dir.join(&bundle.file_name);
+            files::write_atomically(&target, &bundle.bytes).map_err(|error| match error.kind() {
+                std::io::ErrorKind::StorageFull => CoreError::DiskFull,
+                _ => CoreError::Case(crate::cases::CaseError::TargetFolder),
+            })?;
+            self.record_bundle_written(&bundle)?;
+            written.push(ExportedBundle {
+                recipient: *recipient,
+                file_names: vec![bundle.file_name.clone()],
+                size: bundle.bytes.len() as u64,
+                contents: bundle.contents.clone(),
+            });
+        }
+        Ok(written)
+    }
+
+    /// Imports the bundles addressed to this device from `path`, a file or a folder: files
+    /// for other devices are skipped; each file is verified whole before any of it is
+    /// applied. From a folder, a refused file does not stop the others (it is reported);
+    /// a single file refused is an error. Cancel stops between units: what was applied is
+    /// whole, and importing again completes it.
+    pub fn import_bundles(&mut self, path: &Path, observer: &mut dyn BundleObserver) -> Result<ImportReport, CoreError> {
+        let paths = bundle_files(path)?;
+        let single = !path.is_dir();
+        let mut report = ImportReport { files: paths.len() as u64, ..ImportReport::default() };
+        let of = paths.len();
+        for (index, file) in paths.iter().enumerate() {
+            if observer.cancelled() {
+                return Err(cancelled());
+            }
+            observer.step(BundleStep::Checking { index, of });
+            let bundle = match read_bundle_file(file).and_then(|bytes| self.read_bundle(&bytes)) {
+                Ok(Some(bundle)) => bundle,
+                Ok(None) => {
+                    report.skipped += 1;
+                    continue;
+                }
+                Err(error) if single => return Err(error),
+                Err(error) => {
+                    let file_name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+                    report.refused.push(RefusedFile { file_name, error });
+                    continue;
+                }
+            };
+            let applied = self.apply_bundle(&bundle, |done, all| {
+                observer.step(BundleStep::Applying { index, of, done, all });
+                !observer.cancelled()
+            })?;
+            report.imported += 1;
+            report.applied.documents += applied.documents;
+            report.applied.tombstones += applied.tombstones;
+            report.applied.attachments += applied.attachments;
+            report.applied.roster_updated |= applied.roster_updated;
+            report.applied.state_updated |= applied.state_updated;
+        }
+        Ok(report)
+    }
+
+    /// Tells a file's size, and when it is addressed to this device, its verified sender and
+    /// contents. Nothing is applied.
+    pub fn inspect_bundle(&mut self, path: &Path) -> Result<BundleInspection, CoreError> {
+        let bytes = read_bundle_file(path)?;
+        let verified = self.read_bundle(&bytes)?.map(|bundle| (bundle.sender, bundle.counter, bundle.contents));
+        Ok(BundleInspection { size: bytes.len() as u64, verified })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use cairn_core::{
     CoreError, Session,
-    bundle::{BundleOut, BundleRefusal},
+    bundle::{BundleObserver, BundleOut, BundleRefusal, BundleStep},
     cases::{NewPerson, NewTestimony, ObjectId, id_to_hex},
     testing::TestTeam,
 };
@@ -25,7 +25,7 @@ fn bundle(from: &mut Session, to: &mut Session) -> BundleOut {
 fn import(session: &mut Session, bytes: &[u8]) -> Result<bool, CoreError> {
     match session.read_bundle(bytes)? {
         Some(bundle) => {
-            session.apply_bundle(&bundle, |_, _| {})?;
+            session.apply_bundle(&bundle, |_, _| true)?;
             Ok(true)
         }
         None => Ok(false),
@@ -135,7 +135,7 @@ fn the_same_bundle_twice_and_bundles_out_of_order_are_harmless() {
     assert_eq!(b.session.open_case(&case).expect("case").record.risk.as_str(), "high");
     // The older bundle did not move B's record of A's state backwards.
     let reread = b.session.read_bundle(&older.bytes).expect("read").expect("addressed");
-    assert!(!b.session.apply_bundle(&reread, |_, _| {}).expect("apply").state_updated);
+    assert!(!b.session.apply_bundle(&reread, |_, _| true).expect("apply").state_updated);
 }
 
 #[test]
@@ -252,15 +252,9 @@ fn an_import_stopped_after_any_unit_leaves_whole_units_and_importing_again_compl
         if stop_after >= units {
             break;
         }
-        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            b.session
-                .apply_bundle(&verified, |done, _| {
-                    // A kill between two units: everything before it committed, nothing after.
-                    assert!(done < stop_after, "stopped");
-                })
-                .expect("apply");
-        }));
-        assert!(stopped.is_err(), "the import was stopped after {stop_after} units");
+        // Cancel between two units: everything before it committed, nothing after.
+        let stopped = b.session.apply_bundle(&verified, |done, _| done < stop_after).expect_err("stopped");
+        assert_eq!(stopped.code(), "cancelled", "the import was stopped after {stop_after} units");
         // Every case that shows opens: whole documents, or marked as still arriving.
         for case in b.session.list_cases().expect("list") {
             b.session.open_case(&case.id).expect("opens");
@@ -291,4 +285,82 @@ fn changes_after_a_revocation_arrive_with_the_new_case_key() {
     assert_eq!(out.contents.documents, 1);
     assert!(import(&mut b.session, &out.bytes).expect("b imports"));
     assert_eq!(b.session.open_case(&case).expect("case").record.risk.as_str(), "low");
+}
+
+/// Counts steps and presses Cancel once `cancel_at` steps were seen.
+#[derive(Default)]
+struct Watcher {
+    steps: Vec<BundleStep>,
+    cancel_at: Option<usize>,
+}
+
+impl BundleObserver for Watcher {
+    fn step(&mut self, step: BundleStep) {
+        self.steps.push(step);
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel_at.is_some_and(|at| self.steps.len() >= at)
+    }
+}
+
+#[test]
+fn a_folder_on_a_stick_carries_bundles_for_several_devices_and_import_skips_refuses_and_applies() {
+    let mut team = TestTeam::new(3);
+    sample_case(team.device(0), "Carried on a stick");
+    let stick = tempfile::tempdir().expect("stick");
+    let mut watcher = Watcher::default();
+    let recipients = [id_of(team.device(1)), id_of(team.device(2))];
+    let written = team.device(0).export_bundles(stick.path(), &recipients, &mut watcher).expect("export");
+    assert_eq!(written.len(), 2, "one bundle for each device asked for");
+    assert_eq!([written[0].recipient, written[1].recipient], recipients);
+    assert!(matches!(watcher.steps[..], [BundleStep::Writing { index: 0, of: 2 }, BundleStep::Writing { index: 1, of: 2 }]));
+    let on_stick = std::fs::read_dir(stick.path()).expect("list").count();
+    assert_eq!(on_stick, 2, "no temporary file is left");
+    // A file that is not a bundle at all sits on the stick too.
+    std::fs::write(stick.path().join("notes"), b"shopping list").expect("other file");
+
+    let expected = shared_view(team.device(0));
+    let report = team.device(1).import_bundles(stick.path(), &mut ()).expect("import");
+    assert_eq!((report.files, report.imported, report.skipped), (3, 1, 2), "its own bundle; the other two are not for it");
+    assert!(report.refused.is_empty(), "a file that is not addressed to it is skipped, not refused");
+    assert_eq!(shared_view(team.device(1)), expected);
+
+    // A damaged bundle in a folder is reported, and the others still apply.
+    let for_third = stick.path().join(&written[1].file_names[0]);
+    let mut bytes = std::fs::read(&for_third).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&for_third, &bytes).expect("damage");
+    let before = shared_view(team.device(2));
+    let report = team.device(2).import_bundles(stick.path(), &mut ()).expect("folder import");
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused[0].error.code(), "bundle_damaged");
+    assert_eq!(report.refused[0].file_name, written[1].file_names[0]);
+    assert_eq!(shared_view(team.device(2)), before, "nothing of it was applied");
+    // The same file alone is an error.
+    let error = team.device(2).import_bundles(&for_third, &mut ()).expect_err("single file");
+    assert_eq!(error.code(), "bundle_damaged");
+    let inspection = team.device(1).inspect_bundle(&stick.path().join(&written[0].file_names[0])).expect("inspect");
+    assert_eq!(inspection.size, written[0].size);
+    assert!(inspection.verified.is_some_and(|(_, _, contents)| contents.documents > 0));
+}
+
+#[test]
+fn cancel_stops_an_export_before_the_next_bundle_and_an_import_between_units() {
+    let mut team = TestTeam::new(3);
+    sample_case(team.device(0), "Cancelled halfway");
+    let stick = tempfile::tempdir().expect("stick");
+    let mut watcher = Watcher { cancel_at: Some(1), ..Watcher::default() };
+    let recipients = [id_of(team.device(1)), id_of(team.device(2))];
+    let error = team.device(0).export_bundles(stick.path(), &recipients, &mut watcher).expect_err("cancelled");
+    assert_eq!(error.code(), "cancelled");
+    assert_eq!(std::fs::read_dir(stick.path()).expect("list").count(), 1, "the first bundle is whole; no partial file");
+
+    let expected = shared_view(team.device(0));
+    let mut watcher = Watcher { cancel_at: Some(3), ..Watcher::default() };
+    let error = team.device(1).import_bundles(stick.path(), &mut watcher).expect_err("cancelled");
+    assert_eq!(error.code(), "cancelled");
+    assert_ne!(shared_view(team.device(1)), expected, "stopped before everything was applied");
+    team.device(1).import_bundles(stick.path(), &mut ()).expect("import again");
+    assert_eq!(shared_view(team.device(1)), expected, "importing again completes it");
 }
