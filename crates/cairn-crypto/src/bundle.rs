@@ -70,7 +70,7 @@ pub const BUNDLE_SEALED_CHUNK_LEN: usize = BUNDLE_CHUNK_LEN + TAG_LEN;
 pub const MAX_BUNDLE_ITEMS: usize = 1 << 20;
 /// At most this many bytes in one item: a reader holds one item at a time, so this bounds its
 /// memory; a longer item is refused as malformed.
-pub const MAX_BUNDLE_ITEM_LEN: usize = 16 * 1024 * 1024;
+pub const MAX_BUNDLE_ITEM_LEN: usize = 32 * 1024 * 1024;
 /// The longest part file a bundle is written in: FAT32 (what most sticks are formatted with)
 /// holds files of at most 4 GiB − 1 bytes. A part holds as many whole sealed chunks as fit.
 pub const MAX_BUNDLE_PART_LEN: u64 = u32::MAX as u64;
