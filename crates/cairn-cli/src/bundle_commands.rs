@@ -106,6 +106,16 @@ impl BundleObserver for Spinner {
     }
 }
 
+/// Debug builds only (tests): `CAIRN_DEBUG_BUNDLE_PART_LEN` sets the largest part a bundle is
+/// cut into, so a few hundred kilobytes make a split bundle. A release build always cuts below
+/// FAT32's 4 GiB and never reads it.
+fn debug_part_len() -> Option<u64> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("CAIRN_DEBUG_BUNDLE_PART_LEN").ok()?.parse().ok()
+}
+
 fn export(cli: &Cli, out: &Path, to: &[String], json: bool) -> anyhow::Result<()> {
     if !out.is_dir() {
         return Err(exit::Usage("--out must be an existing folder").into());
@@ -116,7 +126,10 @@ fn export(cli: &Cli, out: &Path, to: &[String], json: bool) -> anyhow::Result<()
         .collect::<Result<Vec<_>, _>>()?;
     let mut session = open(cli)?;
     let mut spinner = Spinner(output::Progress::spinner(json));
-    let written = session.export_bundles(out, &recipients, &mut spinner);
+    let written = match debug_part_len() {
+        Some(len) => session.export_bundles_in_parts(out, &recipients, &mut spinner, len),
+        None => session.export_bundles(out, &recipients, &mut spinner),
+    };
     spinner.0.finish();
     let written = written?;
     let value = json!({

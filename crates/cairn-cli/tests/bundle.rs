@@ -131,3 +131,81 @@ fn damaged_or_foreign_bundles_are_refused_with_the_vault_unchanged() {
     ok(b, &["bundle", "import", s(&file)]);
     assert!(titles(b).contains(&"Not to be damaged".to_owned()));
 }
+
+/// `cairn bundle export` with parts of at most `part_len` bytes (a debug build reads it).
+fn export_in_parts(vault: &Path, out: &Path, to: &str, part_len: u64) -> serde_json::Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--vault")
+        .arg(vault)
+        .args(["bundle", "export", "--out", s(out), "--to", to, "--json"])
+        .env("CAIRN_PASSPHRASE", PASSPHRASE)
+        .env("CAIRN_DEBUG_BUNDLE_PART_LEN", part_len.to_string())
+        .env_remove("CAIRN_VAULT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run cairn");
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("json")
+}
+
+#[test]
+fn a_bundle_split_into_parts_round_trips_and_a_truncated_part_is_refused_with_the_vault_unchanged() {
+    let site = Site::new();
+    let (_hq, devices) = team(&site, &["a", "b"]);
+    let (a, b) = (&devices[0], &devices[1]);
+    let case = ok(a, &["case", "new", "--title", "Carried in parts"]).trim().to_owned();
+    let recording = site.path("long-recording.bin");
+    let content: Vec<u8> = (0..900_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&recording, &content).expect("attachment source");
+    ok(a, &["attach", &case, s(&recording)]);
+    let b_id = device_id(b);
+    // Three sealed chunks a part (the first after its stanza).
+    let part_len = 85 + 3 * (64 * 1024 + 16);
+
+    // A truncated part: refused (exit 9), nothing applied.
+    let damaged = stick(&site, "damaged");
+    let exported = export_in_parts(a, &damaged, &b_id, part_len);
+    let parts: Vec<String> = exported["bundles"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|name| name.as_str().expect("name").to_owned())
+        .collect();
+    assert!(parts.len() >= 4, "{parts:?}");
+    assert_eq!(files_in(&damaged).len(), parts.len());
+    for file in files_in(&damaged) {
+        assert!(std::fs::metadata(&file).expect("part").len() <= part_len);
+    }
+    let second = damaged.join(&parts[1]);
+    let bytes = std::fs::read(&second).expect("part");
+    std::fs::write(&second, &bytes[..bytes.len() - 100]).expect("truncate");
+    let before = everything(b);
+    let message = fails(b, &["bundle", "import", s(&damaged)], 9);
+    assert!(message.contains("[bundle_damaged]"), "{message}");
+    let message = fails(b, &["bundle", "import", s(&damaged.join(&parts[0]))], 9);
+    assert!(message.contains("[bundle_damaged]"), "{message}");
+    assert_eq!(everything(b), before);
+
+    // Intact parts, in a folder with other files: B gets everything.
+    let intact = stick(&site, "intact");
+    std::fs::write(intact.join("0000-notes"), b"not a bundle").expect("other file");
+    let exported = export_in_parts(a, &intact, &b_id, part_len);
+    let size = exported["bundles"][0]["size"].as_u64().expect("size");
+    let inspected = json(
+        b,
+        &["bundle", "inspect", s(&intact.join(exported["bundles"][0]["files"][0].as_str().expect("name"))), "--json"],
+    );
+    assert_eq!((inspected["for_this_device"].as_bool(), inspected["size"].as_u64()), (Some(true), Some(size)));
+    let imported = json(b, &["bundle", "import", s(&intact), "--json"]);
+    assert_eq!(
+        (imported["imported"].as_u64(), imported["skipped"].as_u64(), imported["attachments"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{imported}"
+    );
+    assert_eq!(titles(b), titles(a));
+    let shown = json(b, &["case", "show", &case, "--json"]);
+    let attachment = shown["attachments"][0]["id"].as_str().expect("attachment id").to_owned();
+    let copy = site.path("copy.bin");
+    ok(b, &["attachment", "get", &attachment, "--out", s(&copy)]);
+    assert_eq!(std::fs::read(&copy).expect("copy"), content);
+}

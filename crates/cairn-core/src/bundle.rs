@@ -1,32 +1,49 @@
 //! Store-and-forward bundles (DESIGN §5): sync by USB stick.
 //!
-//! A bundle for one peer carries, sealed and signed (`cairn_crypto::seal_bundle`):
+//! A bundle for one peer carries, sealed and signed (`cairn_crypto::BundleWriter`):
 //! - this device's **declared state**: every document it holds with its heads, its tombstones,
 //!   the attachments whose content it holds and its roster version. The peer keeps it (in
 //!   `bundle_peers`) as what this device *acknowledges*, and computes its next bundle for this
 //!   device against it;
-//! - everything the peer has not acknowledged: the changes of every document since the heads
-//!   the peer declared (all of them when unknown), the key of every case with changes (shared
-//!   under the team key), tombstones, the roster if newer, and every part of the
-//!   attachments it lacks.
+//! - everything the peer has not acknowledged: the roster if newer, the changes of every
+//!   document since the heads the peer declared (all of them when unknown) after the key of
+//!   its case (shared under the team key), tombstones, and every part of the attachments it
+//!   lacks, one item per 64 KiB part.
+//!
+//! Bundles stream: nothing is held whole, whatever their size. Export writes the items one at
+//! a time into temporary files in the target folder (parts below FAT32's 4 GiB when longer),
+//! puts them in place only when the last is written, and records the bundle as written only
+//! then. Import reads every file twice: the first pass authenticates every chunk of every part
+//! and the signature (from a current, unrevoked roster member) before anything is applied; the
+//! second applies the items one by one, each checked against the signed manifest, through the
+//! same [`SyncStore`] methods as the live sync (the one write path): the roster first, then
+//! each case key, each document's changes, each tombstone in its own transaction, and
+//! attachment parts a few at a time (an attachment shows only once its last part is in and the
+//! whole checked against its case document). So a killed import leaves whole units and
+//! importing again completes it (the parts already received are not asked for again).
 //!
 //! Nothing is recorded as delivered when a bundle is written: only the peer's next bundle
-//! acknowledges, so whatever a lost stick carried is sent again. Import applies through the
-//! same [`SyncStore`] methods as the live sync (the one write path): case keys, then one
-//! document at a time, then tombstones, then one attachment at a time, each in its own
-//! transaction, so a killed import leaves whole units and importing again completes it.
-//! Applying is idempotent, so a replayed or out-of-order bundle is harmless; the declared
-//! state only ever moves forward (by the sender's counter).
+//! acknowledges, so whatever a lost stick carried is sent again. Applying is idempotent, so a
+//! replayed or out-of-order bundle is harmless; the declared state only ever moves forward (by
+//! the sender's counter), and only once the whole bundle was applied.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    fs::File,
+    ops::Range,
     path::{Path, PathBuf},
 };
 
-use cairn_crypto::{BundleItem, BundleSender, CryptoError, bundle_file_name, open_bundle, seal_bundle};
+use cairn_crypto::{
+    AgreementPublicKey, BundleFiles, BundleItem, BundlePartSink, BundleSender, BundleStreamError, BundleWriter,
+    BundleWritten, CryptoError, DeviceWrapKey, MAX_BUNDLE_PART_LEN, VerifiedBundleStream, bundle_part_file_name,
+    open_bundle_stream,
+};
 use cairn_sync::{BlobAddress, BlobPart, CaseKeyWrap, ChangeHash, DocRef, Incoming, ItemKind, SealedChange, SyncStore};
 
-use crate::{CoreError, Session, cases::now_ms, cases::read, cases::transact, files, sync::SyncRefusal};
+use crate::{
+    CoreError, Session, cases::now_ms, cases::read, cases::transact, files, sync::SyncRefusal, team::BundleIdentity,
+};
 
 /// A device id.
 pub type DeviceId = [u8; 16];
@@ -36,14 +53,25 @@ const KIND_CASE_KEY: u8 = 2;
 const KIND_CHANGES: u8 = 3;
 const KIND_TOMBSTONE: u8 = 4;
 const KIND_ROSTER: u8 = 5;
+/// A whole attachment in one item, as earlier versions wrote it (still read).
 const KIND_ATTACHMENT: u8 = 6;
+/// One part of an attachment: case id ‖ address ‖ u32 position ‖ u8 last ‖ sealed part.
+const KIND_ATTACHMENT_PART: u8 = 7;
 
-/// Why a bundle was refused. Nothing of a refused bundle is applied.
+/// About this many bytes of a document's changes go in one item; a document with more is sent
+/// in several items (each applied in its own transaction; a change waiting for the ones before
+/// it is kept until they arrive).
+const CHANGES_PER_ITEM: usize = 8 * 1024 * 1024;
+/// At most this many attachment parts (64 KiB each) are applied in one transaction.
+const PARTS_PER_TRANSACTION: usize = 64;
+
+/// Why a bundle was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleRefusal {
-    /// The file is truncated, altered or not a well-formed bundle.
-    #[error("the bundle is damaged, truncated or altered; nothing was applied")]
+    /// The file is truncated, altered, not a well-formed bundle, or one of its parts is
+    /// missing. Nothing of it was applied.
+    #[error("the bundle is damaged, truncated or altered, or a part of it is missing; nothing was applied")]
     Damaged,
     /// Its signature does not verify with the sender's key on the roster.
     #[error("the bundle's signature is not valid; nothing was applied")]
@@ -60,6 +88,10 @@ pub enum BundleRefusal {
     /// The file could not be opened or read (a stick pulled out, a permission).
     #[error("the bundle file could not be read; nothing was applied")]
     Unreadable,
+    /// A verified bundle's file changed or could not be read while it was being applied:
+    /// what was applied is whole, and importing the bundle again completes it.
+    #[error("the bundle file changed or could not be read while it was applied; import it again to complete it")]
+    Interrupted,
 }
 
 impl BundleRefusal {
@@ -72,6 +104,7 @@ impl BundleRefusal {
             BundleRefusal::RevokedSender => "bundle_revoked_sender",
             BundleRefusal::UnknownRecipient => "bundle_unknown_recipient",
             BundleRefusal::Unreadable => "bundle_unreadable",
+            BundleRefusal::Interrupted => "bundle_interrupted",
         }
     }
 }
@@ -101,8 +134,9 @@ pub struct BundleContents {
     pub sender_documents: u64,
 }
 
-/// A bundle made for one peer, to be written to the stick, then recorded with
-/// [`Session::record_bundle_written`] once its file is in place.
+/// A bundle made in memory for one peer (tests and small tools; [`Session::export_bundles`]
+/// writes bundles of any size to a folder), recorded with [`Session::record_bundle_written`]
+/// once its file is in place.
 #[derive(Debug)]
 pub struct BundleOut {
     /// The recipient.
@@ -116,9 +150,8 @@ pub struct BundleOut {
     counter: u64,
 }
 
-/// A bundle that opened for this device and whose sender and signature checked out: nothing
-/// of it is applied yet.
-#[derive(Debug)]
+/// A bundle held in memory that opened for this device and whose sender and signature checked
+/// out: nothing of it is applied yet.
 pub struct VerifiedBundle {
     /// The sender's device id.
     pub sender: DeviceId,
@@ -126,7 +159,14 @@ pub struct VerifiedBundle {
     pub counter: u64,
     /// What it carries.
     pub contents: BundleContents,
-    parsed: Parsed,
+    stream: VerifiedBundleStream,
+    bytes: [Vec<u8>; 1],
+}
+
+impl std::fmt::Debug for VerifiedBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedBundle").field("contents", &self.contents).finish_non_exhaustive()
+    }
 }
 
 /// What importing a bundle applied.
@@ -154,16 +194,18 @@ struct PeerState {
     attachments: BTreeSet<([u8; 16], BlobAddress)>,
 }
 
-#[derive(Debug, Default)]
-struct Parsed {
-    state: Option<Vec<u8>>,
-    case_keys: Vec<CaseKeyWrap>,
-    changes: Vec<(DocRef, Vec<SealedChange>)>,
-    tombstones: Vec<Vec<u8>>,
-    roster: Option<Vec<u8>>,
-    attachments: Vec<Vec<BlobPart>>,
+/// One item of a bundle, parsed.
+#[derive(Debug)]
+enum Unit {
+    State(Vec<u8>),
+    CaseKey(CaseKeyWrap),
+    Changes(DocRef, Vec<SealedChange>),
+    Tombstone(Vec<u8>),
+    Roster(Vec<u8>),
+    /// Parts of one attachment, in order (one for a part item; all for an earlier version's
+    /// whole-attachment item).
+    Parts(Vec<BlobPart>),
 }
-
 /// Writes length-prefixed fields.
 #[derive(Default)]
 struct Writer(Vec<u8>);
@@ -273,62 +315,122 @@ fn decode_state(bytes: &[u8]) -> Result<PeerState, BundleRefusal> {
     Ok(state)
 }
 
-fn parse_items(items: &[BundleItem]) -> Result<(Parsed, BundleContents), BundleRefusal> {
-    let mut parsed = Parsed::default();
-    let mut contents = BundleContents::default();
-    for item in items {
-        let mut r = Reader(&item.bytes);
-        match item.kind {
-            KIND_STATE if parsed.state.is_none() => {
-                contents.sender_documents = decode_state(&item.bytes)?.documents.len() as u64;
-                parsed.state = Some(item.bytes.clone());
-                r.0 = &[];
+fn flag(byte: u8) -> Result<bool, BundleRefusal> {
+    match byte {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(BundleRefusal::Damaged),
+    }
+}
+
+/// Parses one item; anything malformed is [`BundleRefusal::Damaged`].
+fn parse_item(item: BundleItem) -> Result<Unit, BundleRefusal> {
+    let mut r = Reader(&item.bytes);
+    let unit = match item.kind {
+        KIND_STATE => {
+            decode_state(&item.bytes)?;
+            return Ok(Unit::State(item.bytes));
+        }
+        KIND_CASE_KEY => {
+            let case_id = r.array()?;
+            Unit::CaseKey(CaseKeyWrap { case_id, wrapped: std::mem::take(&mut r.0).to_vec() })
+        }
+        KIND_CHANGES => {
+            let doc = DocRef { case_id: r.array()?, doc_id: r.array()? };
+            let mut changes = Vec::new();
+            for _ in 0..r.count(4)? {
+                changes.push(SealedChange(r.blob()?.to_vec()));
             }
-            KIND_CASE_KEY => {
-                let case_id = r.array()?;
-                let wrapped = std::mem::take(&mut r.0).to_vec();
-                parsed.case_keys.push(CaseKeyWrap { case_id, wrapped });
-                contents.case_keys += 1;
+            Unit::Changes(doc, changes)
+        }
+        KIND_TOMBSTONE => Unit::Tombstone(std::mem::take(&mut r.0).to_vec()),
+        KIND_ROSTER => Unit::Roster(std::mem::take(&mut r.0).to_vec()),
+        KIND_ATTACHMENT => {
+            let case_id = r.array()?;
+            let address = r.array()?;
+            let mut parts = Vec::new();
+            for _ in 0..r.count(9)? {
+                let position = r.u32()?;
+                let last = flag(r.take(1)?[0])?;
+                parts.push(BlobPart { case_id, address, position, last, sealed: r.blob()?.to_vec() });
             }
-            KIND_CHANGES => {
-                let doc = DocRef { case_id: r.array()?, doc_id: r.array()? };
-                let mut changes = Vec::new();
-                for _ in 0..r.count(4)? {
-                    changes.push(SealedChange(r.blob()?.to_vec()));
-                }
-                contents.documents += 1;
-                contents.changes += changes.len() as u64;
-                parsed.changes.push((doc, changes));
-            }
-            KIND_TOMBSTONE => {
-                parsed.tombstones.push(std::mem::take(&mut r.0).to_vec());
-                contents.tombstones += 1;
-            }
-            KIND_ROSTER if parsed.roster.is_none() => {
-                parsed.roster = Some(std::mem::take(&mut r.0).to_vec());
-                contents.roster = true;
-            }
-            KIND_ATTACHMENT => {
-                let case_id = r.array()?;
-                let address = r.array()?;
-                let mut parts = Vec::new();
-                for _ in 0..r.count(9)? {
-                    let position = r.u32()?;
-                    let last = match r.take(1)?[0] {
-                        0 => false,
-                        1 => true,
-                        _ => return Err(BundleRefusal::Damaged),
-                    };
-                    parts.push(BlobPart { case_id, address, position, last, sealed: r.blob()?.to_vec() });
-                }
-                contents.attachments += 1;
-                parsed.attachments.push(parts);
-            }
+            Unit::Parts(parts)
+        }
+        KIND_ATTACHMENT_PART => {
+            let case_id = r.array()?;
+            let address = r.array()?;
+            let position = r.u32()?;
+            let last = flag(r.take(1)?[0])?;
+            let sealed = std::mem::take(&mut r.0).to_vec();
+            Unit::Parts(vec![BlobPart { case_id, address, position, last, sealed }])
+        }
+        _ => return Err(BundleRefusal::Damaged),
+    };
+    r.end()?;
+    Ok(unit)
+}
+
+/// Checks the items' kinds from the signed manifest before anything is applied: every kind
+/// known, at most one state and one roster. Returns the units of work (for progress) and the
+/// roster's index.
+fn check_kinds(bundle: &VerifiedBundleStream) -> Result<(u64, Option<usize>), BundleRefusal> {
+    let (mut states, mut roster, mut units) = (0, None, 1u64);
+    for (index, (kind, _)) in bundle.item_kinds().enumerate() {
+        match kind {
+            KIND_STATE => states += 1,
+            KIND_ROSTER if roster.is_none() => roster = Some(index),
+            KIND_CASE_KEY => {}
+            KIND_CHANGES | KIND_TOMBSTONE | KIND_ATTACHMENT | KIND_ATTACHMENT_PART => units += 1,
             _ => return Err(BundleRefusal::Damaged),
         }
-        r.end()?;
     }
-    Ok((parsed, contents))
+    if states > 1 {
+        return Err(BundleRefusal::Damaged);
+    }
+    Ok((units, roster))
+}
+
+/// Counts what a bundle carries, reading every item once (nothing is applied).
+fn count_contents<F: BundleFiles + ?Sized>(bundle: &VerifiedBundleStream, files: &F) -> Result<BundleContents, CoreError> {
+    check_kinds(bundle)?;
+    let mut contents = BundleContents::default();
+    let mut last_doc = None;
+    let mut last_attachment = None;
+    for item in bundle.items(files) {
+        match parse_item(item.map_err(applying)?)? {
+            Unit::State(bytes) => contents.sender_documents = decode_state(&bytes)?.documents.len() as u64,
+            Unit::CaseKey(_) => contents.case_keys += 1,
+            Unit::Changes(doc, changes) => {
+                if last_doc.replace(doc.doc_id) != Some(doc.doc_id) {
+                    contents.documents += 1;
+                }
+                contents.changes += changes.len() as u64;
+            }
+            Unit::Tombstone(_) => contents.tombstones += 1,
+            Unit::Roster(_) => contents.roster = true,
+            Unit::Parts(parts) => {
+                for part in parts {
+                    if last_attachment.replace((part.case_id, part.address)) != Some((part.case_id, part.address)) {
+                        contents.attachments += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(contents)
+}
+
+/// The first pass's failures: an unreadable file, or damage (anything else).
+fn checking(error: BundleStreamError) -> BundleRefusal {
+    match error {
+        BundleStreamError::Io(_) => BundleRefusal::Unreadable,
+        _ => BundleRefusal::Damaged,
+    }
+}
+
+/// The second pass's failures: the file is no longer what was verified (or cannot be read).
+fn applying(_: BundleStreamError) -> BundleRefusal {
+    BundleRefusal::Interrupted
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -336,247 +438,150 @@ fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     heads
 }
 
-impl Session {
-    /// The devices a bundle is made for by default: every current roster member but this one.
-    pub fn bundle_recipients(&mut self) -> Result<Vec<DeviceId>, CoreError> {
-        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
-        Ok(identity.members.iter().map(|member| member.device_id.0).filter(|id| *id != identity.device_id).collect())
+/// The index ranges of `changes` that go in one item each (about [`CHANGES_PER_ITEM`] bytes).
+fn pack(changes: &[SealedChange]) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (index, SealedChange(sealed)) in changes.iter().enumerate() {
+        let len = 4 + sealed.len();
+        if index > start && size + len > CHANGES_PER_ITEM {
+            ranges.push(start..index);
+            (start, size) = (index, 0);
+        }
+        size += len;
+    }
+    if start < changes.len() {
+        ranges.push(start..changes.len());
+    }
+    ranges
+}
+
+fn encode_changes(doc: &DocRef, changes: &[SealedChange]) -> Result<Vec<u8>, CoreError> {
+    let mut w = Writer::default();
+    w.bytes(&doc.case_id);
+    w.bytes(&doc.doc_id);
+    w.count(changes.len())?;
+    for SealedChange(sealed) in changes {
+        w.blob(sealed)?;
+    }
+    Ok(w.0)
+}
+
+fn encode_part(part: &BlobPart) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.bytes(&part.case_id);
+    w.bytes(&part.address);
+    w.u32(part.position);
+    w.bytes(&[u8::from(part.last)]);
+    w.bytes(&part.sealed);
+    w.0
+}
+
+/// One document a bundle sends changes of.
+struct DocPlan {
+    doc: DocRef,
+    their_heads: Vec<ChangeHash>,
+    /// Whether its case's key goes before it (the first document of each case).
+    send_key: bool,
+    /// How many items its changes take.
+    items: usize,
+}
+
+/// Everything one bundle will carry, decided before it is written (the writer needs the number
+/// of items first); the changes and attachment parts themselves are read while writing.
+struct ExportPlan {
+    recipient: DeviceId,
+    agreement: AgreementPublicKey,
+    counter: u64,
+    state: Vec<u8>,
+    roster: Option<Vec<u8>>,
+    docs: Vec<DocPlan>,
+    tombstones: Vec<Vec<u8>>,
+    attachments: Vec<([u8; 16], BlobAddress, u32)>,
+    contents: BundleContents,
+}
+
+impl ExportPlan {
+    fn item_count(&self) -> usize {
+        1 + usize::from(self.roster.is_some())
+            + self.docs.iter().map(|doc| usize::from(doc.send_key) + doc.items).sum::<usize>()
+            + self.tombstones.len()
+            + self.attachments.iter().map(|(_, _, count)| *count as usize).sum::<usize>()
+    }
+}
+
+/// A writer's failure as the front ends see it.
+fn writing(error: BundleStreamError) -> CoreError {
+    match error {
+        BundleStreamError::Io(error) if error.kind() == std::io::ErrorKind::StorageFull => CoreError::DiskFull,
+        BundleStreamError::Io(_) => CoreError::Case(crate::cases::CaseError::TargetFolder),
+        BundleStreamError::Crypto(CryptoError::TooLarge { .. }) => CoreError::Internal("bundle too large"),
+        _ => CoreError::Internal("seal bundle"),
+    }
+}
+
+/// Parts of one bundle written into a folder: each to a temporary file beside its final name
+/// (nothing is in place until [`FolderSink::commit`]).
+struct FolderSink<'a> {
+    dir: &'a Path,
+    key: &'a DeviceWrapKey,
+    sender: DeviceId,
+    recipient: DeviceId,
+    done: Vec<files::AtomicFile>,
+}
+
+impl FolderSink<'_> {
+    fn name(&self, part: u32) -> String {
+        bundle_part_file_name(self.key, &self.sender, &self.recipient, part)
     }
 
-    /// What this device holds, as it declares it in its bundles.
-    fn own_state(&mut self) -> Result<PeerState, CoreError> {
-        let mut state = PeerState::default();
-        let mut store = self.sync_store()?;
-        state.roster_version = store.roster()?.map(|(version, _)| version).unwrap_or(0);
-        for item in store.items()? {
-            match item.kind {
-                ItemKind::Document(doc) => {
-                    if let Some((doc, heads)) = store.heads(&doc.doc_id)? {
-                        state.documents.insert(doc.doc_id, (doc, sorted(heads)));
-                    }
-                }
-                ItemKind::Tombstone { case_id } => {
-                    state.tombstones.insert(case_id);
-                }
+    /// Puts every part in place, part 0 last (a reader that finds the new part 0 finds its
+    /// parts), then removes the higher parts an earlier, longer bundle for the same device
+    /// left. Returns the parts' names.
+    fn commit(self) -> std::io::Result<Vec<String>> {
+        let names: Vec<String> = (0..self.done.len() as u32).map(|part| self.name(part)).collect();
+        for part in self.done.into_iter().rev() {
+            part.commit()?;
+        }
+        // There cannot be more stale parts than files in the folder.
+        let in_folder = std::fs::read_dir(self.dir)?.count() as u32;
+        for part in names.len() as u32..=in_folder {
+            match std::fs::remove_file(self.dir.join(bundle_part_file_name(self.key, &self.sender, &self.recipient, part))) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
             }
         }
-        state.attachments = read(self.vault_mut(), |tx| Ok(tx.held_attachments()?))?.into_iter().collect();
-        Ok(state)
+        files::sync_dir(self.dir)?;
+        Ok(names)
+    }
+}
+
+impl BundlePartSink for FolderSink<'_> {
+    type Part = files::AtomicFile;
+
+    fn start_part(&mut self, index: u32) -> std::io::Result<files::AtomicFile> {
+        files::AtomicFile::create(&self.dir.join(self.name(index)), files::Existing::Replace)
     }
 
-    /// Makes the bundle for `recipient`: this device's state, and everything the recipient
-    /// has not acknowledged. Nothing is recorded until [`Session::record_bundle_written`].
-    pub fn export_bundle(&mut self, recipient: &DeviceId) -> Result<BundleOut, CoreError> {
-        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
-        let member = identity
-            .members
-            .iter()
-            .find(|member| member.device_id.0 == *recipient && *recipient != identity.device_id)
-            .ok_or(BundleRefusal::UnknownRecipient)?;
-        let (row, last) = read(self.vault_mut(), |tx| Ok((tx.bundle_peer(recipient)?, tx.last_bundle_counter()?)))?;
-        let theirs = match &row.known_state {
-            // A stored state that no longer decodes is treated as unknown: everything is sent.
-            Some(bytes) => decode_state(bytes).ok(),
-            None => None,
-        };
-        let ours = self.own_state()?;
-        let mut items = vec![BundleItem { kind: KIND_STATE, bytes: encode_state(&ours)? }];
-        let mut contents = BundleContents { sender_documents: ours.documents.len() as u64, ..BundleContents::default() };
-        let their_tombstones = theirs.as_ref().map(|state| state.tombstones.clone()).unwrap_or_default();
-        let mut store = self.sync_store()?;
-        let mut keys_sent = BTreeSet::new();
-        for (doc, heads) in ours.documents.values() {
-            if their_tombstones.contains(&doc.case_id) {
-                continue;
-            }
-            let their_heads = theirs.as_ref().and_then(|state| state.documents.get(&doc.doc_id)).map(|(_, h)| h.clone());
-            if their_heads.as_ref() == Some(heads) {
-                continue;
-            }
-            // The key travels with every case that has changes, even one the peer holds: after a
-            // revocation the case has a new key the peer may not have yet.
-            if keys_sent.insert(doc.case_id) {
-                let wrap = store.export_case_key(&doc.case_id)?;
-                items.push(BundleItem { kind: KIND_CASE_KEY, bytes: [wrap.case_id.as_slice(), &wrap.wrapped].concat() });
-                contents.case_keys += 1;
-            }
-            let changes = store.changes_since(doc, &their_heads.unwrap_or_default())?;
-            if changes.is_empty() {
-                continue;
-            }
-            let mut w = Writer::default();
-            w.bytes(&doc.case_id);
-            w.bytes(&doc.doc_id);
-            w.count(changes.len())?;
-            for SealedChange(sealed) in &changes {
-                w.blob(sealed)?;
-            }
-            items.push(BundleItem { kind: KIND_CHANGES, bytes: w.0 });
-            contents.documents += 1;
-            contents.changes += changes.len() as u64;
-        }
-        for case_id in ours.tombstones.difference(&their_tombstones) {
-            if let Some(tombstone) = store.tombstone(case_id)? {
-                items.push(BundleItem { kind: KIND_TOMBSTONE, bytes: tombstone });
-                contents.tombstones += 1;
-            }
-        }
-        if let Some((version, roster)) = store.roster()?
-            && theirs.as_ref().is_none_or(|state| state.roster_version < version)
-        {
-            items.push(BundleItem { kind: KIND_ROSTER, bytes: roster });
-            contents.roster = true;
-        }
-        for (case_id, address) in &ours.attachments {
-            let held_there = theirs.as_ref().is_some_and(|state| state.attachments.contains(&(*case_id, *address)));
-            if held_there || their_tombstones.contains(case_id) {
-                continue;
-            }
-            let Some(count) = store.blob_part_count(case_id, address)? else { continue };
-            let mut w = Writer::default();
-            w.bytes(case_id);
-            w.bytes(address);
-            w.u32(count);
-            for position in 0..count {
-                let part = store.blob_part(case_id, address, position)?;
-                w.u32(part.position);
-                w.bytes(&[u8::from(part.last)]);
-                w.blob(&part.sealed)?;
-            }
-            items.push(BundleItem { kind: KIND_ATTACHMENT, bytes: w.0 });
-            contents.attachments += 1;
-        }
-        drop(store);
-        // Higher than any counter used before, to any peer; the clock only makes it survive a
-        // bundle that was written but never recorded (a crash between rename and record).
-        let counter = (last + 1).max(u64::try_from(now_ms()).unwrap_or(0));
-        let sender = BundleSender { device_id: identity.device_id, signing: &identity.signing, counter };
-        let bytes = seal_bundle(&[member.agreement], &sender, &items).map_err(|error| match error {
-            CryptoError::TooLarge { .. } => CoreError::Internal("bundle too large"),
-            _ => CoreError::Internal("seal bundle"),
-        })?;
-        let file_name = bundle_file_name(&identity.name_key, &identity.device_id, recipient);
-        Ok(BundleOut { recipient: *recipient, file_name, bytes, contents, counter })
+    fn end_part(&mut self, _index: u32, mut part: files::AtomicFile) -> std::io::Result<()> {
+        std::io::Write::flush(&mut part)?;
+        self.done.push(part);
+        Ok(())
+    }
+}
+
+/// Candidate bundle files on disk, opened for reading one chunk at a time.
+struct DiskFiles(Vec<PathBuf>);
+
+impl BundleFiles for DiskFiles {
+    type File<'a> = File;
+
+    fn count(&self) -> usize {
+        self.0.len()
     }
 
-    /// Records that `out` was written (call only once its file is renamed into place).
-    pub fn record_bundle_written(&mut self, out: &BundleOut) -> Result<(), CoreError> {
-        transact(self.vault_mut(), |tx| {
-            let mut row = tx.bundle_peer(&out.recipient)?;
-            row.sent_counter = row.sent_counter.max(out.counter);
-            tx.put_bundle_peer(&row)?;
-            Ok(())
-        })
-    }
-
-    /// Opens and checks a bundle: `Ok(None)` when it is not addressed to this device (it may
-    /// be passed on); otherwise every chunk, the sender (a current member of the roster) and
-    /// the signature are verified and every item parsed, before anything is applied.
-    pub fn read_bundle(&mut self, bytes: &[u8]) -> Result<Option<VerifiedBundle>, CoreError> {
-        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
-        let Some(unverified) = open_bundle(&identity.agreement, bytes).map_err(|_| BundleRefusal::Damaged)? else {
-            return Ok(None);
-        };
-        let sender = unverified.sender();
-        if identity.revoked.contains(&sender) {
-            return Err(BundleRefusal::RevokedSender.into());
-        }
-        let member = identity
-            .members
-            .iter()
-            .find(|member| member.device_id.0 == sender && sender != identity.device_id)
-            .ok_or(BundleRefusal::UnknownSender)?;
-        let opened = unverified.verify(&member.signing).map_err(|_| BundleRefusal::BadSignature)?;
-        let (parsed, contents) = parse_items(&opened.items)?;
-        Ok(Some(VerifiedBundle { sender, counter: opened.counter, contents, parsed }))
-    }
-
-    /// Applies a verified bundle through the sync write path, one unit at a time (case keys,
-    /// each document, each tombstone, each attachment), then keeps the sender's declared state
-    /// if it is newer than what is known. `progress` is told (units done, units in all) and
-    /// answers whether to go on: `false` stops before the next unit with `cancelled` (the
-    /// sender's state is then not kept, so the next export from here does not count on what
-    /// was not applied).
-    pub fn apply_bundle(
-        &mut self,
-        bundle: &VerifiedBundle,
-        mut progress: impl FnMut(u64, u64) -> bool,
-    ) -> Result<BundleApplied, CoreError> {
-        let parsed = &bundle.parsed;
-        let total = (1 + parsed.changes.len() + parsed.tombstones.len() + parsed.attachments.len()) as u64;
-        let mut done = 0;
-        let mut applied = BundleApplied::default();
-        let mut store = self.sync_store()?;
-        if let Some(roster) = &parsed.roster
-            && store.roster()?.is_none_or(|(_, held)| held != *roster)
-        {
-            match store.accept_roster(roster) {
-                Ok(()) => applied.roster_updated = true,
-                // An older roster than the one held (a replayed bundle): nothing to do.
-                Err(CoreError::Team(crate::team::TeamError::Replay)) => {}
-                Err(error) => return Err(error),
-            }
-        }
-        drop(store);
-        // A newer roster may have brought a new team key epoch: a fresh store sees it.
-        let mut store = self.sync_store()?;
-        if !parsed.case_keys.is_empty() {
-            store.apply(&Incoming { case_keys: parsed.case_keys.clone(), ..Incoming::default() })?;
-        }
-        done += 1;
-        if !progress(done, total) {
-            return Err(cancelled());
-        }
-        for (doc, changes) in &parsed.changes {
-            store.apply(&Incoming { changes: vec![(*doc, changes.clone())], ..Incoming::default() })?;
-            applied.documents += 1;
-            done += 1;
-            if !progress(done, total) {
-                return Err(cancelled());
-            }
-        }
-        for tombstone in &parsed.tombstones {
-            store.apply(&Incoming { tombstones: vec![tombstone.clone()], ..Incoming::default() })?;
-            applied.tombstones += 1;
-            done += 1;
-            if !progress(done, total) {
-                return Err(cancelled());
-            }
-        }
-        // Only what this device lacks, each from the first part it has not received (a live
-        // sync may have brought the beginning). Asked once: every attachment item is distinct.
-        let wanted: BTreeMap<([u8; 16], BlobAddress), u32> = if parsed.attachments.is_empty() {
-            BTreeMap::new()
-        } else {
-            store.missing_blobs(usize::MAX)?.into_iter().map(|want| ((want.case_id, want.address), want.from)).collect()
-        };
-        for parts in &parsed.attachments {
-            done += 1;
-            let Some(first) = parts.first() else { continue };
-            if let Some(from) = wanted.get(&(first.case_id, first.address)) {
-                let rest: Vec<BlobPart> = parts.iter().filter(|part| part.position >= *from).cloned().collect();
-                if !rest.is_empty() {
-                    applied.attachments += store.apply_blob_parts(&rest)?;
-                }
-            }
-            if !progress(done, total) {
-                return Err(cancelled());
-            }
-        }
-        drop(store);
-        if let Some(state) = &parsed.state {
-            applied.state_updated = transact(self.vault_mut(), |tx| {
-                let mut row = tx.bundle_peer(&bundle.sender)?;
-                if bundle.counter <= row.received_counter {
-                    return Ok(false);
-                }
-                row.received_counter = bundle.counter;
-                row.known_state = Some(state.clone());
-                tx.put_bundle_peer(&row)?;
-                Ok(true)
-            })?;
-        }
-        Ok(applied)
+    fn open(&self, index: usize) -> std::io::Result<File> {
+        File::open(self.0.get(index).ok_or(std::io::ErrorKind::NotFound)?)
     }
 }
 
@@ -657,7 +662,8 @@ pub struct ImportReport {
     pub files: u64,
     /// Bundles for this device that were verified and applied.
     pub imported: u64,
-    /// Files not addressed to this device (left for others; not an error).
+    /// Files not addressed to this device (left for others; not an error). The later parts
+    /// of a bundle that was imported are not counted.
     pub skipped: u64,
     /// Files refused (from a folder; a single file refused is an error instead).
     pub refused: Vec<RefusedFile>,
@@ -668,22 +674,20 @@ pub struct ImportReport {
 /// What `inspect` tells of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleInspection {
-    /// The file's size in bytes.
+    /// The size in bytes: of the whole bundle (all its parts) when it is addressed to this
+    /// device, else of the file.
     pub size: u64,
     /// For this device: its sender, counter and contents (verified); `None` when it is not
     /// addressed to this device.
     pub verified: Option<(DeviceId, u64, BundleContents)>,
 }
 
-/// The files `path` names: itself, or every regular file of the folder except hidden ones
-/// (temporaries of an export that was cut), in name order.
-fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
+/// The regular files of folder `dir` except hidden ones (temporaries of an export that was
+/// cut), in name order.
+fn folder_files(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
     let io = |_| CoreError::Bundle(BundleRefusal::Unreadable);
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(io)? {
+    for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
         if !hidden && entry.file_type().is_ok_and(|kind| kind.is_file()) {
@@ -694,31 +698,430 @@ fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, CoreError> {
     Ok(found)
 }
 
-/// Files larger than this are refused as bundles (bounds memory while a bundle is read whole).
-const MAX_BUNDLE_FILE_LEN: usize = 2 * 1024 * 1024 * 1024;
-
-fn read_bundle_file(path: &Path) -> Result<Vec<u8>, CoreError> {
-    files::read_limited(path, MAX_BUNDLE_FILE_LEN).map_err(|error| match error {
-        files::LimitedReadError::TooLarge => CoreError::Bundle(BundleRefusal::Damaged),
-        files::LimitedReadError::Io(_) => CoreError::Bundle(BundleRefusal::Unreadable),
-    })
+/// The candidates for a bundle named by `path` and how many of them may start one: a folder's
+/// files (all), or a file (the one) followed by the other files of its folder, which may hold
+/// its later parts.
+fn candidates(path: &Path) -> Result<(DiskFiles, usize), CoreError> {
+    if path.is_dir() {
+        let found = folder_files(path)?;
+        let starts = found.len();
+        return Ok((DiskFiles(found), starts));
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut found = vec![path.to_path_buf()];
+    // Only a help: a file whose folder cannot be listed is read alone.
+    let siblings = folder_files(&folder).unwrap_or_default();
+    let name = path.file_name();
+    found.extend(siblings.into_iter().filter(|sibling| sibling.file_name() != name));
+    Ok((DiskFiles(found), 1))
 }
 
 fn cancelled() -> CoreError {
     CoreError::Case(crate::cases::CaseError::Cancelled)
 }
 
+/// Attachment parts waiting to be applied together, and which attachments this vault lacks
+/// (asked once, when the first part arrives: the documents that name them came before).
+#[derive(Default)]
+struct PartBatch {
+    parts: Vec<BlobPart>,
+    wanted: Option<BTreeMap<([u8; 16], BlobAddress), u32>>,
+}
+
+impl PartBatch {
+    fn add(&mut self, store: &mut impl SyncStore<Error = CoreError>, parts: Vec<BlobPart>) -> Result<u64, CoreError> {
+        if self.wanted.is_none() {
+            let missing = store.missing_blobs(usize::MAX)?;
+            self.wanted = Some(missing.into_iter().map(|want| ((want.case_id, want.address), want.from)).collect());
+        }
+        let mut completed = 0;
+        for part in parts {
+            // Only what this device lacks, from the first part it has not received (a live sync
+            // or a killed import may have brought the beginning).
+            let from = self.wanted.as_ref().and_then(|wanted| wanted.get(&(part.case_id, part.address)).copied());
+            if from.is_none_or(|from| part.position < from) {
+                continue;
+            }
+            let last = part.last;
+            self.parts.push(part);
+            if last || self.parts.len() >= PARTS_PER_TRANSACTION {
+                completed += self.flush(store)?;
+            }
+        }
+        Ok(completed)
+    }
+
+    fn flush(&mut self, store: &mut impl SyncStore<Error = CoreError>) -> Result<u64, CoreError> {
+        if self.parts.is_empty() {
+            return Ok(0);
+        }
+        let parts = std::mem::take(&mut self.parts);
+        store.apply_blob_parts(&parts)
+    }
+}
+
 impl Session {
+    /// The devices a bundle is made for by default: every current roster member but this one.
+    pub fn bundle_recipients(&mut self) -> Result<Vec<DeviceId>, CoreError> {
+        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
+        Ok(identity.members.iter().map(|member| member.device_id.0).filter(|id| *id != identity.device_id).collect())
+    }
+
+    /// What this device holds, as it declares it in its bundles.
+    fn own_state(&mut self) -> Result<PeerState, CoreError> {
+        let mut state = PeerState::default();
+        let mut store = self.sync_store()?;
+        state.roster_version = store.roster()?.map(|(version, _)| version).unwrap_or(0);
+        for item in store.items()? {
+            match item.kind {
+                ItemKind::Document(doc) => {
+                    if let Some((doc, heads)) = store.heads(&doc.doc_id)? {
+                        state.documents.insert(doc.doc_id, (doc, sorted(heads)));
+                    }
+                }
+                ItemKind::Tombstone { case_id } => {
+                    state.tombstones.insert(case_id);
+                }
+            }
+        }
+        state.attachments = read(self.vault_mut(), |tx| Ok(tx.held_attachments()?))?.into_iter().collect();
+        Ok(state)
+    }
+
+    /// Decides what the bundle for `recipient` carries: this device's state, and everything
+    /// the recipient has not acknowledged.
+    fn plan_bundle(&mut self, identity: &BundleIdentity, recipient: &DeviceId) -> Result<ExportPlan, CoreError> {
+        let member = identity
+            .members
+            .iter()
+            .find(|member| member.device_id.0 == *recipient && *recipient != identity.device_id)
+            .ok_or(BundleRefusal::UnknownRecipient)?;
+        let (row, last) = read(self.vault_mut(), |tx| Ok((tx.bundle_peer(recipient)?, tx.last_bundle_counter()?)))?;
+        let theirs = match &row.known_state {
+            // A stored state that no longer decodes is treated as unknown: everything is sent.
+            Some(bytes) => decode_state(bytes).ok(),
+            None => None,
+        };
+        let ours = self.own_state()?;
+        let mut contents = BundleContents { sender_documents: ours.documents.len() as u64, ..BundleContents::default() };
+        let their_tombstones = theirs.as_ref().map(|state| state.tombstones.clone()).unwrap_or_default();
+        let mut store = self.sync_store()?;
+        let roster = match store.roster()? {
+            Some((version, roster)) if theirs.as_ref().is_none_or(|state| state.roster_version < version) => {
+                contents.roster = true;
+                Some(roster)
+            }
+            _ => None,
+        };
+        let mut docs = Vec::new();
+        let mut keys_sent = BTreeSet::new();
+        for (doc, heads) in ours.documents.values() {
+            if their_tombstones.contains(&doc.case_id) {
+                continue;
+            }
+            let their_heads = theirs.as_ref().and_then(|state| state.documents.get(&doc.doc_id)).map(|(_, h)| h.clone());
+            if their_heads.as_ref() == Some(heads) {
+                continue;
+            }
+            // The key travels with every case that has changes, even one the peer holds: after a
+            // revocation the case has a new key the peer may not have yet.
+            let send_key = keys_sent.insert(doc.case_id);
+            contents.case_keys += u64::from(send_key);
+            let their_heads = their_heads.unwrap_or_default();
+            // Read here to count the items, and again while writing (one document at a time).
+            let changes = store.changes_since(doc, &their_heads)?;
+            let items = pack(&changes).len();
+            if items > 0 {
+                contents.documents += 1;
+                contents.changes += changes.len() as u64;
+            }
+            docs.push(DocPlan { doc: *doc, their_heads, send_key, items });
+        }
+        let mut tombstones = Vec::new();
+        for case_id in ours.tombstones.difference(&their_tombstones) {
+            if let Some(tombstone) = store.tombstone(case_id)? {
+                tombstones.push(tombstone);
+            }
+        }
+        contents.tombstones = tombstones.len() as u64;
+        let mut attachments = Vec::new();
+        for (case_id, address) in &ours.attachments {
+            let held_there = theirs.as_ref().is_some_and(|state| state.attachments.contains(&(*case_id, *address)));
+            if held_there || their_tombstones.contains(case_id) {
+                continue;
+            }
+            if let Some(count) = store.blob_part_count(case_id, address)? {
+                attachments.push((*case_id, *address, count));
+            }
+        }
+        contents.attachments = attachments.len() as u64;
+        drop(store);
+        // Higher than any counter used before, to any peer; the clock only makes it survive a
+        // bundle that was written but never recorded (a crash between rename and record).
+        let counter = (last + 1).max(u64::try_from(now_ms()).unwrap_or(0));
+        Ok(ExportPlan {
+            recipient: *recipient,
+            agreement: member.agreement,
+            counter,
+            state: encode_state(&ours)?,
+            roster,
+            docs,
+            tombstones,
+            attachments,
+            contents,
+        })
+    }
+
+    /// Writes the bundle `plan` decided into `sink`, item by item, in parts of at most
+    /// `max_part_len` bytes.
+    fn write_bundle<S: BundlePartSink>(
+        &mut self,
+        identity: &BundleIdentity,
+        plan: &ExportPlan,
+        sink: S,
+        max_part_len: u64,
+    ) -> Result<(S, BundleWritten), CoreError> {
+        let sender = BundleSender { device_id: identity.device_id, signing: &identity.signing, counter: plan.counter };
+        let mut writer =
+            BundleWriter::new(sink, &[plan.agreement], &sender, plan.item_count(), max_part_len).map_err(writing)?;
+        writer.write_item(KIND_STATE, &plan.state).map_err(writing)?;
+        if let Some(roster) = &plan.roster {
+            writer.write_item(KIND_ROSTER, roster).map_err(writing)?;
+        }
+        let mut store = self.sync_store()?;
+        for doc in &plan.docs {
+            if doc.send_key {
+                let wrap = store.export_case_key(&doc.doc.case_id)?;
+                let bytes = [wrap.case_id.as_slice(), &wrap.wrapped].concat();
+                writer.write_item(KIND_CASE_KEY, &bytes).map_err(writing)?;
+            }
+            if doc.items == 0 {
+                // Changes made since the plan wait for the next bundle.
+                continue;
+            }
+            let changes = store.changes_since(&doc.doc, &doc.their_heads)?;
+            let ranges = pack(&changes);
+            if ranges.len() > doc.items {
+                return Err(CoreError::Internal("the vault changed during the export; export again"));
+            }
+            for index in 0..doc.items {
+                // Fewer items than planned (changes compacted meanwhile): empty ones fill in.
+                let range = ranges.get(index).cloned().unwrap_or(0..0);
+                writer.write_item(KIND_CHANGES, &encode_changes(&doc.doc, &changes[range])?).map_err(writing)?;
+            }
+        }
+        for tombstone in &plan.tombstones {
+            writer.write_item(KIND_TOMBSTONE, tombstone).map_err(writing)?;
+        }
+        for (case_id, address, count) in &plan.attachments {
+            for position in 0..*count {
+                let part = store.blob_part(case_id, address, position)?;
+                writer.write_item(KIND_ATTACHMENT_PART, &encode_part(&part)).map_err(writing)?;
+            }
+        }
+        drop(store);
+        writer.finish().map_err(writing)
+    }
+
+    /// Makes the bundle for `recipient` in memory: this device's state, and everything the
+    /// recipient has not acknowledged. Nothing is recorded until
+    /// [`Session::record_bundle_written`]. [`Session::export_bundles`] writes bundles of any
+    /// size to a folder without holding them.
+    pub fn export_bundle(&mut self, recipient: &DeviceId) -> Result<BundleOut, CoreError> {
+        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
+        let plan = self.plan_bundle(&identity, recipient)?;
+        let (mut parts, _) = self.write_bundle(&identity, &plan, Vec::new(), u64::MAX)?;
+        let bytes = parts.pop().ok_or(CoreError::Internal("seal bundle"))?;
+        let file_name = bundle_part_file_name(&identity.name_key, &identity.device_id, recipient, 0);
+        Ok(BundleOut { recipient: *recipient, file_name, bytes, contents: plan.contents, counter: plan.counter })
+    }
+
+    /// Records that `out` was written (call only once its file is renamed into place).
+    pub fn record_bundle_written(&mut self, out: &BundleOut) -> Result<(), CoreError> {
+        self.record_bundle_sent(&out.recipient, out.counter)
+    }
+
+    fn record_bundle_sent(&mut self, recipient: &DeviceId, counter: u64) -> Result<(), CoreError> {
+        transact(self.vault_mut(), |tx| {
+            let mut row = tx.bundle_peer(recipient)?;
+            row.sent_counter = row.sent_counter.max(counter);
+            tx.put_bundle_peer(&row)?;
+            Ok(())
+        })
+    }
+
+    /// Pass 1 over the bundle that starts in candidate `start`: `Ok(None)` when it is not
+    /// addressed to this device; otherwise every chunk of every part, the sender (a current
+    /// member of the roster) and the signature are verified before it is returned.
+    fn check_bundle<F: BundleFiles + ?Sized>(
+        &mut self,
+        files: &F,
+        start: usize,
+    ) -> Result<Option<VerifiedBundleStream>, CoreError> {
+        let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
+        let Some(unverified) = open_bundle_stream(&identity.agreement, files, start).map_err(checking)? else {
+            return Ok(None);
+        };
+        let sender = unverified.sender();
+        if identity.revoked.contains(&sender) {
+            return Err(BundleRefusal::RevokedSender.into());
+        }
+        let member = identity
+            .members
+            .iter()
+            .find(|member| member.device_id.0 == sender && sender != identity.device_id)
+            .ok_or(BundleRefusal::UnknownSender)?;
+        let verified = unverified.verify(&member.signing).map_err(|_| BundleRefusal::BadSignature)?;
+        check_kinds(&verified)?;
+        Ok(Some(verified))
+    }
+
+    /// Pass 2: applies a verified bundle's items one by one (see the module documentation),
+    /// then keeps the sender's declared state if it is newer than what is known. `progress` is
+    /// told (units done, units in all) and answers whether to go on: `false` stops before the
+    /// next unit with `cancelled` (the sender's state is then not kept, so the next export
+    /// from here does not count on what was not applied).
+    fn apply_stream<F: BundleFiles + ?Sized>(
+        &mut self,
+        bundle: &VerifiedBundleStream,
+        files: &F,
+        mut progress: impl FnMut(u64, u64) -> bool,
+    ) -> Result<BundleApplied, CoreError> {
+        let (total, roster_at) = check_kinds(bundle)?;
+        let mut applied = BundleApplied::default();
+        let mut state = None;
+        // The roster first (bundles from earlier versions carry it after the case keys): a
+        // newer one may bring the team key epoch the case keys are shared under.
+        if let Some(roster_at) = roster_at {
+            for item in bundle.items(files).take(roster_at + 1) {
+                match parse_item(item.map_err(applying)?)? {
+                    Unit::State(bytes) => state = Some(bytes),
+                    Unit::Roster(roster) => {
+                        let mut store = self.sync_store()?;
+                        if store.roster()?.is_none_or(|(_, held)| held != roster) {
+                            match store.accept_roster(&roster) {
+                                Ok(()) => applied.roster_updated = true,
+                                // An older roster than the one held (a replayed bundle): nothing to do.
+                                Err(CoreError::Team(crate::team::TeamError::Replay)) => {}
+                                Err(error) => return Err(error),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut done = 1;
+        if !progress(done, total) {
+            return Err(cancelled());
+        }
+        // A fresh store sees the team key epoch a newer roster brought.
+        let mut store = self.sync_store()?;
+        let mut batch = PartBatch::default();
+        let mut last_doc = None;
+        for item in bundle.items(files) {
+            let unit = parse_item(item.map_err(applying)?)?;
+            if !matches!(unit, Unit::Parts(_)) {
+                applied.attachments += batch.flush(&mut store)?;
+            }
+            match unit {
+                Unit::State(bytes) => {
+                    state = Some(bytes);
+                    continue;
+                }
+                Unit::Roster(_) => continue,
+                Unit::CaseKey(wrap) => {
+                    store.apply(&Incoming { case_keys: vec![wrap], ..Incoming::default() })?;
+                    continue;
+                }
+                Unit::Changes(doc, changes) => {
+                    store.apply(&Incoming { changes: vec![(doc, changes)], ..Incoming::default() })?;
+                    if last_doc.replace(doc.doc_id) != Some(doc.doc_id) {
+                        applied.documents += 1;
+                    }
+                }
+                Unit::Tombstone(tombstone) => {
+                    store.apply(&Incoming { tombstones: vec![tombstone], ..Incoming::default() })?;
+                    applied.tombstones += 1;
+                }
+                Unit::Parts(parts) => applied.attachments += batch.add(&mut store, parts)?,
+            }
+            done += 1;
+            if !progress(done, total) {
+                // What was taken is applied: units stay whole.
+                batch.flush(&mut store)?;
+                return Err(cancelled());
+            }
+        }
+        applied.attachments += batch.flush(&mut store)?;
+        drop(store);
+        if let Some(state) = state {
+            let (sender, counter) = (bundle.sender(), bundle.counter());
+            applied.state_updated = transact(self.vault_mut(), |tx| {
+                let mut row = tx.bundle_peer(&sender)?;
+                if counter <= row.received_counter {
+                    return Ok(false);
+                }
+                row.received_counter = counter;
+                row.known_state = Some(state.clone());
+                tx.put_bundle_peer(&row)?;
+                Ok(true)
+            })?;
+        }
+        Ok(applied)
+    }
+
+    /// Opens and checks a bundle held in memory: `Ok(None)` when it is not addressed to this
+    /// device (it may be passed on); otherwise every chunk, the sender (a current member of
+    /// the roster) and the signature are verified and every item parsed, before anything is
+    /// applied. [`Session::import_bundles`] reads files of any size.
+    pub fn read_bundle(&mut self, bytes: &[u8]) -> Result<Option<VerifiedBundle>, CoreError> {
+        let files = [bytes.to_vec()];
+        let Some(stream) = self.check_bundle(&files[..], 0)? else { return Ok(None) };
+        let contents = count_contents(&stream, &files[..])?;
+        Ok(Some(VerifiedBundle { sender: stream.sender(), counter: stream.counter(), contents, stream, bytes: files }))
+    }
+
+    /// Applies a verified bundle through the sync write path, one unit at a time (the roster,
+    /// then each document, each tombstone, each few attachment parts), then keeps the sender's
+    /// declared state if it is newer than what is known. `progress` is told (units done, units
+    /// in all) and answers whether to go on: `false` stops before the next unit with
+    /// `cancelled` (the sender's state is then not kept, so the next export from here does not
+    /// count on what was not applied).
+    pub fn apply_bundle(
+        &mut self,
+        bundle: &VerifiedBundle,
+        progress: impl FnMut(u64, u64) -> bool,
+    ) -> Result<BundleApplied, CoreError> {
+        self.apply_stream(&bundle.stream, &bundle.bytes[..], progress)
+    }
+
     /// Writes a bundle for each of `recipients` (default: [`Session::bundle_recipients`])
-    /// into `dir`, an existing folder (a USB stick): under a temporary name, flushed, then
-    /// renamed to its opaque name, replacing what an earlier export left for the same device.
-    /// Each is recorded as sent only once it is in place. Cancel stops before the next bundle
-    /// and leaves no partial file.
+    /// into `dir`, an existing folder (a USB stick), item by item: into temporary files
+    /// (parts below 4 GiB when it is longer, for FAT32), flushed, then renamed to their opaque
+    /// names, replacing what an earlier export left for the same device (and removing the
+    /// extra parts of an earlier, longer one). Each is recorded as sent only once it is in
+    /// place. Cancel stops before the next bundle and leaves no partial file.
     pub fn export_bundles(
         &mut self,
         dir: &Path,
         recipients: &[DeviceId],
         observer: &mut dyn BundleObserver,
+    ) -> Result<Vec<ExportedBundle>, CoreError> {
+        self.export_bundles_in_parts(dir, recipients, observer, MAX_BUNDLE_PART_LEN)
+    }
+
+    /// [`Session::export_bundles`] with parts of at most `max_part_len` bytes (tests).
+    #[doc(hidden)]
+    pub fn export_bundles_in_parts(
+        &mut self,
+        dir: &Path,
+        recipients: &[DeviceId],
+        observer: &mut dyn BundleObserver,
+        max_part_len: u64,
     ) -> Result<Vec<ExportedBundle>, CoreError> {
         if !dir.is_dir() {
             return Err(CoreError::Case(crate::cases::CaseError::TargetFolder));
@@ -730,53 +1133,67 @@ impl Session {
                 return Err(cancelled());
             }
             observer.step(BundleStep::Writing { index, of: recipients.len() });
-            let bundle = self.export_bundle(recipient)?;
-            let target = dir.join(&bundle.file_name);
-            files::write_atomically(&target, &bundle.bytes).map_err(|error| match error.kind() {
-                std::io::ErrorKind::StorageFull => CoreError::DiskFull,
-                _ => CoreError::Case(crate::cases::CaseError::TargetFolder),
-            })?;
-            self.record_bundle_written(&bundle)?;
-            written.push(ExportedBundle {
+            let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
+            let plan = self.plan_bundle(&identity, recipient)?;
+            let sink = FolderSink {
+                dir,
+                key: &identity.name_key,
+                sender: identity.device_id,
                 recipient: *recipient,
-                file_names: vec![bundle.file_name.clone()],
-                size: bundle.bytes.len() as u64,
-                contents: bundle.contents.clone(),
+                done: Vec::new(),
+            };
+            let (sink, bundle) = self.write_bundle(&identity, &plan, sink, max_part_len)?;
+            let file_names = sink.commit().map_err(|error| writing(BundleStreamError::Io(error)))?;
+            self.record_bundle_sent(recipient, plan.counter)?;
+            written.push(ExportedBundle {
+                recipient: plan.recipient,
+                file_names,
+                size: bundle.len,
+                contents: plan.contents,
             });
         }
         Ok(written)
     }
 
     /// Imports the bundles addressed to this device from `path`, a file or a folder: files
-    /// for other devices are skipped; each file is verified whole before any of it is
-    /// applied. From a folder, a refused file does not stop the others (it is reported);
-    /// a single file refused is an error. Cancel stops between units: what was applied is
-    /// whole, and importing again completes it.
+    /// for other devices are skipped; each bundle is verified whole (every part, found among
+    /// the folder's files) before any of it is applied. From a folder, a refused file does
+    /// not stop the others (it is reported); a single file refused is an error. Cancel stops
+    /// between units: what was applied is whole, and importing again completes it.
     pub fn import_bundles(&mut self, path: &Path, observer: &mut dyn BundleObserver) -> Result<ImportReport, CoreError> {
-        let paths = bundle_files(path)?;
+        let (files, starts) = candidates(path)?;
         let single = !path.is_dir();
-        let mut report = ImportReport { files: paths.len() as u64, ..ImportReport::default() };
-        let of = paths.len();
-        for (index, file) in paths.iter().enumerate() {
+        let mut report = ImportReport { files: starts as u64, ..ImportReport::default() };
+        // Files that are a part of a bundle already read, and files not addressed here.
+        let mut used = vec![false; files.count()];
+        let mut not_ours = vec![false; starts];
+        for index in 0..starts {
             if observer.cancelled() {
                 return Err(cancelled());
             }
-            observer.step(BundleStep::Checking { index, of });
-            let bundle = match read_bundle_file(file).and_then(|bytes| self.read_bundle(&bytes)) {
+            if used[index] {
+                continue;
+            }
+            observer.step(BundleStep::Checking { index, of: starts });
+            let bundle = match self.check_bundle(&files, index) {
                 Ok(Some(bundle)) => bundle,
                 Ok(None) => {
-                    report.skipped += 1;
+                    not_ours[index] = true;
                     continue;
                 }
                 Err(error) if single => return Err(error),
                 Err(error) => {
-                    let file_name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+                    let file_name =
+                        files.0[index].file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
                     report.refused.push(RefusedFile { file_name, error });
                     continue;
                 }
             };
-            let applied = self.apply_bundle(&bundle, |done, all| {
-                observer.step(BundleStep::Applying { index, of, done, all });
+            for part in bundle.part_files() {
+                used[part] = true;
+            }
+            let applied = self.apply_stream(&bundle, &files, |done, all| {
+                observer.step(BundleStep::Applying { index, of: starts, done, all });
                 !observer.cancelled()
             })?;
             report.imported += 1;
@@ -786,15 +1203,24 @@ impl Session {
             report.applied.roster_updated |= applied.roster_updated;
             report.applied.state_updated |= applied.state_updated;
         }
+        report.skipped = not_ours.iter().zip(&used).filter(|(not_ours, used)| **not_ours && !**used).count() as u64;
         Ok(report)
     }
 
     /// Tells a file's size, and when it is addressed to this device, its verified sender and
-    /// contents. Nothing is applied.
+    /// contents (its later parts are looked for in the same folder). Nothing is applied.
     pub fn inspect_bundle(&mut self, path: &Path) -> Result<BundleInspection, CoreError> {
-        let bytes = read_bundle_file(path)?;
-        let verified = self.read_bundle(&bytes)?.map(|bundle| (bundle.sender, bundle.counter, bundle.contents));
-        Ok(BundleInspection { size: bytes.len() as u64, verified })
+        let (files, _) = candidates(path)?;
+        match self.check_bundle(&files, 0)? {
+            None => {
+                let size = std::fs::metadata(path).map_err(|_| BundleRefusal::Unreadable)?.len();
+                Ok(BundleInspection { size, verified: None })
+            }
+            Some(bundle) => {
+                let contents = count_contents(&bundle, &files)?;
+                Ok(BundleInspection { size: bundle.len(), verified: Some((bundle.sender(), bundle.counter(), contents)) })
+            }
+        }
     }
 }
 
@@ -832,8 +1258,77 @@ mod tests {
                 kind: KIND_ATTACHMENT,
                 bytes: [vec![0; 48], 1u32.to_le_bytes().to_vec(), vec![0, 0, 0, 0, 7]].concat(),
             },
+            // A part whose last flag is neither 0 nor 1, and one cut before its flag.
+            BundleItem { kind: KIND_ATTACHMENT_PART, bytes: [vec![0; 52], vec![2], vec![9; 40]].concat() },
+            BundleItem { kind: KIND_ATTACHMENT_PART, bytes: vec![0; 52] },
         ] {
-            assert!(parse_items(&[item]).is_err());
+            assert!(parse_item(item).is_err());
         }
+        let part = BlobPart { case_id: [1; 16], address: [2; 32], position: 7, last: true, sealed: vec![3; 100] };
+        match parse_item(BundleItem { kind: KIND_ATTACHMENT_PART, bytes: encode_part(&part) }) {
+            Ok(Unit::Parts(parts)) => assert_eq!(parts, vec![part]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A bundle as the previous version wrote it: the roster after the changes, and each
+    /// attachment whole in one item.
+    fn earlier_version_bundle(from: &mut Session, to: &DeviceId) -> Vec<u8> {
+        let identity = from.bundle_identity().expect("identity").expect("team");
+        let plan = from.plan_bundle(&identity, to).expect("plan");
+        let mut items = vec![BundleItem { kind: KIND_STATE, bytes: plan.state.clone() }];
+        let mut store = from.sync_store().expect("store");
+        for doc in &plan.docs {
+            let wrap = store.export_case_key(&doc.doc.case_id).expect("key");
+            items.push(BundleItem { kind: KIND_CASE_KEY, bytes: [wrap.case_id.as_slice(), &wrap.wrapped].concat() });
+            let changes = store.changes_since(&doc.doc, &doc.their_heads).expect("changes");
+            items.push(BundleItem { kind: KIND_CHANGES, bytes: encode_changes(&doc.doc, &changes).expect("encode") });
+        }
+        items.push(BundleItem { kind: KIND_ROSTER, bytes: plan.roster.clone().expect("roster") });
+        for (case_id, address, count) in &plan.attachments {
+            let mut w = Writer::default();
+            w.bytes(case_id);
+            w.bytes(address);
+            w.u32(*count);
+            for position in 0..*count {
+                let part = store.blob_part(case_id, address, position).expect("part");
+                w.u32(position);
+                w.bytes(&[u8::from(part.last)]);
+                w.blob(&part.sealed).expect("blob");
+            }
+            items.push(BundleItem { kind: KIND_ATTACHMENT, bytes: w.0 });
+        }
+        drop(store);
+        let sender = BundleSender { device_id: identity.device_id, signing: &identity.signing, counter: plan.counter };
+        cairn_crypto::seal_bundle(&[plan.agreement], &sender, &items).expect("seal")
+    }
+
+    #[test]
+    fn a_bundle_from_the_previous_version_still_imports() {
+        let mut team = crate::testing::TestTeam::new(2);
+        let case = team.device(0).create_case("Written by the previous version").expect("case");
+        let content: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
+        let info = team.device(0).attach_reader(&case, "scan.pdf", &mut content.as_slice(), true).expect("attach");
+        let b_id = crate::cases::parse_id(&team.device(1).device_identity().expect("id").device_id).expect("id");
+        let bytes = earlier_version_bundle(team.device(0), &b_id);
+        let bundle = team.device(1).read_bundle(&bytes).expect("read").expect("addressed");
+        assert_eq!((bundle.contents.attachments, bundle.contents.roster), (1, true));
+        let applied = team.device(1).apply_bundle(&bundle, |_, _| true).expect("apply");
+        assert_eq!((applied.documents, applied.attachments), (1, 1));
+        let mut out = Vec::new();
+        team.device(1).export_attachment(&info.id, &mut out).expect("the attachment arrived whole");
+        assert_eq!(out, content);
+    }
+
+    #[test]
+    fn a_documents_changes_are_packed_into_items_of_a_few_megabytes() {
+        let change = |len| SealedChange(vec![0; len]);
+        assert!(pack(&[]).is_empty());
+        assert_eq!(pack(&[change(10), change(20)]), vec![0..2]);
+        let big = CHANGES_PER_ITEM / 3;
+        let changes: Vec<_> = (0..7).map(|_| change(big)).collect();
+        assert_eq!(pack(&changes), vec![0..2, 2..4, 4..6, 6..7]);
+        // A change larger than an item's share still goes, alone.
+        assert_eq!(pack(&[change(10), change(CHANGES_PER_ITEM * 2), change(10)]), vec![0..1, 1..2, 2..3]);
     }
 }

@@ -364,3 +364,101 @@ fn cancel_stops_an_export_before_the_next_bundle_and_an_import_between_units() {
     team.device(1).import_bundles(stick.path(), &mut ()).expect("import again");
     assert_eq!(shared_view(team.device(1)), expected, "importing again completes it");
 }
+
+/// Parts of three sealed chunks (the first after its stanza): a few hundred kilobytes make a
+/// bundle of several parts, as a multi-gigabyte one is cut below FAT32's 4 GiB.
+const SMALL_PART: u64 = (cairn_crypto::BUNDLE_STANZA_LEN + 3 * cairn_crypto::BUNDLE_SEALED_CHUNK_LEN) as u64;
+
+fn files_on(stick: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(stick)
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_bundle_longer_than_a_part_travels_in_parts_and_a_damaged_part_is_refused_whole() {
+    let mut team = TestTeam::new(2);
+    let case = sample_case(team.device(0), "Split across parts");
+    let (attachment, content) = attach(team.device(0), &case, "long-recording.wav", 700_000);
+    let b_id = id_of(team.device(1));
+    let stick = tempfile::tempdir().expect("stick");
+    let written =
+        team.device(0).export_bundles_in_parts(stick.path(), &[b_id], &mut (), SMALL_PART).expect("export in parts");
+    let names = &written[0].file_names;
+    assert!(names.len() >= 4, "{} parts", names.len());
+    let mut sorted_names = names.clone();
+    sorted_names.sort();
+    assert_eq!(files_on(stick.path()), sorted_names, "every part in place, nothing else");
+    let sizes: Vec<u64> = names.iter().map(|name| std::fs::metadata(stick.path().join(name)).expect("part").len()).collect();
+    assert!(sizes.iter().all(|size| *size <= SMALL_PART));
+    assert_eq!(sizes.iter().sum::<u64>(), written[0].size);
+    assert!(names.iter().all(|name| name.len() == 32 && name.bytes().all(|c| c.is_ascii_hexdigit())));
+
+    // One part cut short: the whole bundle is refused, from the folder or from its first file.
+    let expected = shared_view(team.device(0));
+    let before = shared_view(team.device(1));
+    let third = stick.path().join(&names[2]);
+    let intact = std::fs::read(&third).expect("part");
+    for cut in [intact.len() / 2, cairn_crypto::BUNDLE_SEALED_CHUNK_LEN] {
+        std::fs::write(&third, &intact[..cut]).expect("truncate");
+        let report = team.device(1).import_bundles(stick.path(), &mut ()).expect("folder import");
+        assert_eq!((report.imported, report.refused.len()), (0, 1));
+        assert_eq!(report.refused[0].error.code(), "bundle_damaged");
+        assert_eq!(report.refused[0].file_name, names[0]);
+        let error = team.device(1).import_bundles(&stick.path().join(&names[0]), &mut ()).expect_err("single file");
+        assert_eq!(error.code(), "bundle_damaged");
+        assert_eq!(shared_view(team.device(1)), before, "nothing of it was applied");
+    }
+    std::fs::remove_file(&third).expect("remove a part");
+    let report = team.device(1).import_bundles(stick.path(), &mut ()).expect("folder import");
+    assert_eq!(report.refused[0].error.code(), "bundle_damaged", "a missing part");
+    assert_eq!(shared_view(team.device(1)), before);
+
+    // Intact again: its first file alone finds the others beside it.
+    std::fs::write(&third, &intact).expect("restore");
+    let inspection = team.device(1).inspect_bundle(&stick.path().join(&names[0])).expect("inspect");
+    assert_eq!(inspection.size, written[0].size);
+    assert!(inspection.verified.is_some_and(|(_, _, contents)| contents.attachments == 1));
+    let report = team.device(1).import_bundles(&stick.path().join(&names[0]), &mut ()).expect("import");
+    assert_eq!((report.files, report.imported, report.skipped, report.applied.attachments), (1, 1, 0, 1));
+    assert_eq!(shared_view(team.device(1)), expected);
+    assert_eq!(exported(team.device(1), &attachment), content);
+    // From the folder, the later parts are not counted as files for other devices.
+    let report = team.device(1).import_bundles(stick.path(), &mut ()).expect("again");
+    assert_eq!((report.files, report.imported, report.skipped), (names.len() as u64, 1, 0));
+
+    // A later, shorter bundle for the same device replaces the parts of the longer one.
+    let later = team.device(0).export_bundles(stick.path(), &[b_id], &mut ()).expect("later export");
+    assert_eq!(later[0].file_names, vec![names[0].clone()]);
+    assert_eq!(files_on(stick.path()), vec![names[0].clone()], "the earlier bundle's other parts are gone");
+}
+
+#[test]
+fn an_import_of_parts_cancelled_midway_leaves_no_half_attachment_and_importing_again_completes_it() {
+    let mut team = TestTeam::new(2);
+    let case = sample_case(team.device(0), "Cancelled in the middle of an attachment");
+    let (attachment, content) = attach(team.device(0), &case, "interview.ogg", 6_000_000);
+    let b_id = id_of(team.device(1));
+    let stick = tempfile::tempdir().expect("stick");
+    let part_len = 20 * SMALL_PART;
+    team.device(0).export_bundles_in_parts(stick.path(), &[b_id], &mut (), part_len).expect("export");
+    assert!(files_on(stick.path()).len() >= 2);
+    let expected = shared_view(team.device(0));
+    // Stop after the documents and some of the attachment's parts (more than one transaction).
+    let mut watcher = Watcher { cancel_at: Some(80), ..Watcher::default() };
+    let error = team.device(1).import_bundles(stick.path(), &mut watcher).expect_err("cancelled");
+    assert_eq!(error.code(), "cancelled");
+    let arriving = team.device(1).attachments_arriving().expect("arriving");
+    assert_eq!(arriving.len(), 1);
+    assert!(arriving[0].parts_received > 0 && arriving[0].parts_received < arriving[0].parts, "{arriving:?}");
+    let mut out = Vec::new();
+    assert!(team.device(1).export_attachment(&attachment, &mut out).is_err(), "not shown before it is whole");
+    let report = team.device(1).import_bundles(stick.path(), &mut ()).expect("import again");
+    assert_eq!(report.applied.attachments, 1);
+    assert!(team.device(1).attachments_arriving().expect("arriving").is_empty());
+    assert_eq!(shared_view(team.device(1)), expected);
+    assert_eq!(exported(team.device(1), &attachment), content);
+}

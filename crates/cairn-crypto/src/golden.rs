@@ -159,5 +159,17 @@ fn bundle_v1() {
     let committed = check_fixture("bundle_v1.bin", &fresh);
     let opened = open_bundle(&recipient, &committed).expect("open").expect("addressed").verify(&signing.public_key());
     let opened = opened.expect("verify");
-    assert_eq!((opened.sender, opened.counter, opened.items), ([0xde; 16], 7, items));
+    assert_eq!((opened.sender, opened.counter, &opened.items), ([0xde; 16], 7, &items));
+    // The streaming reader reads the same bytes, also cut into two parts after the first
+    // sealed chunk (what the writer does for a bundle longer than a part) and given in reverse.
+    let cut = 2 * crate::BUNDLE_STANZA_LEN + crate::BUNDLE_SEALED_CHUNK_LEN;
+    let whole = [committed.as_slice()];
+    let parts = [&committed[cut..], &committed[..cut]];
+    for (files, start) in [(&whole[..], 0), (&parts[..], 1)] {
+        let stream = crate::open_bundle_stream(&recipient, files, start).expect("open").expect("addressed");
+        let stream = stream.verify(&signing.public_key()).expect("verify");
+        assert_eq!(stream.part_files().len(), files.len());
+        let read = stream.items(files).collect::<Result<Vec<_>, _>>().expect("items");
+        assert_eq!(read, items);
+    }
 }

@@ -52,8 +52,10 @@ pub use blob_part::{
     seal_blob_part,
 };
 pub use bundle::{
-    BUNDLE_CHUNK_LEN, BUNDLE_STANZA_LEN, BundleItem, BundleSender, MAX_BUNDLE_ITEMS, MAX_BUNDLE_RECIPIENTS, OpenedBundle,
-    UnverifiedBundle, bundle_file_name, open_bundle, seal_bundle,
+    BUNDLE_CHUNK_LEN, BUNDLE_SEALED_CHUNK_LEN, BUNDLE_STANZA_LEN, BundleFiles, BundleItem, BundleItems, BundlePartSink,
+    BundleSender, BundleStreamError, BundleWriter, BundleWritten, MAX_BUNDLE_ITEM_LEN, MAX_BUNDLE_ITEMS,
+    MAX_BUNDLE_PART_LEN, MAX_BUNDLE_RECIPIENTS, OpenedBundle, UnverifiedBundle, UnverifiedBundleStream,
+    VerifiedBundleStream, bundle_file_name, bundle_part_file_name, open_bundle, open_bundle_stream, seal_bundle,
 };
 pub use change::{ChangeContext, MAX_CHANGE_LEN, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};

@@ -48,26 +48,50 @@ proptest! {
     }
 
     #[test]
-    fn bundle_parser_never_panics_and_never_opens_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+    fn bundle_parser_never_panics_and_never_opens_garbage(
+        files in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 1..4),
+    ) {
         let recipient = cairn_crypto::AgreementSecretKey::generate();
         // Random bytes are (overwhelmingly) not addressed to a fresh key; never a panic.
-        prop_assert!(!matches!(cairn_crypto::open_bundle(&recipient, &bytes), Ok(Some(_))));
+        for start in 0..files.len() {
+            prop_assert!(!matches!(cairn_crypto::open_bundle_stream(&recipient, &files[..], start), Ok(Some(_))));
+        }
+        prop_assert!(!matches!(cairn_crypto::open_bundle(&recipient, &files[0]), Ok(Some(_))));
     }
 
     #[test]
-    fn a_bundle_with_any_byte_flipped_is_refused(at in any::<prop::sample::Index>(), bit in 0u8..8) {
+    fn a_split_bundle_with_any_byte_flipped_is_refused(
+        part in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+        reversed in any::<bool>(),
+    ) {
         let recipient = cairn_crypto::AgreementSecretKey::generate();
         let signing = cairn_crypto::SigningSecretKey::generate();
         let sender = cairn_crypto::BundleSender { device_id: [3; 16], signing: &signing, counter: 1 };
-        let items = [cairn_crypto::BundleItem { kind: 1, bytes: vec![9; 700] }];
-        let mut bytes = cairn_crypto::seal_bundle(&[recipient.public_key()], &sender, &items).expect("seal");
-        let at = at.index(bytes.len());
-        bytes[at] ^= 1 << bit;
-        let opened = match cairn_crypto::open_bundle(&recipient, &bytes) {
-            Ok(Some(bundle)) => bundle.verify(&signing.public_key()).is_ok(),
+        // Three parts of one sealed chunk each (the first after its stanza).
+        let max_part = (cairn_crypto::BUNDLE_STANZA_LEN + cairn_crypto::BUNDLE_SEALED_CHUNK_LEN) as u64;
+        let mut writer = cairn_crypto::BundleWriter::new(Vec::new(), &[recipient.public_key()], &sender, 2, max_part)
+            .expect("writer");
+        writer.write_item(1, &[9; 700]).expect("item");
+        writer.write_item(2, &vec![8; 2 * cairn_crypto::BUNDLE_CHUNK_LEN]).expect("item");
+        let (mut parts, written) = writer.finish().expect("finish");
+        prop_assert!(written.parts >= 3);
+        let part = part.index(parts.len());
+        let at = at.index(parts[part].len());
+        parts[part][at] ^= 1 << bit;
+        if reversed {
+            parts.reverse();
+        }
+        let start = if reversed { parts.len() - 1 } else { 0 };
+        let opened = match cairn_crypto::open_bundle_stream(&recipient, &parts[..], start) {
+            Ok(Some(bundle)) => match bundle.verify(&signing.public_key()) {
+                Ok(bundle) => bundle.items(&parts[..]).all(|item| item.is_ok()),
+                Err(_) => false,
+            },
             Ok(None) | Err(_) => false,
         };
-        prop_assert!(!opened, "flip at {}", at);
+        prop_assert!(!opened, "flip in part {} at {}", part, at);
     }
 
     #[test]
