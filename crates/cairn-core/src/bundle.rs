@@ -883,7 +883,11 @@ impl Session {
         plan: &ExportPlan,
         sink: S,
         max_part_len: u64,
+        observer: &dyn BundleObserver,
     ) -> Result<(S, BundleWritten), CoreError> {
+        // Checked between items: a Cancel stops even one very large bundle, and dropping the
+        // writer drops its sink, whose temporary files go with it.
+        let go_on = || if observer.cancelled() { Err(cancelled()) } else { Ok(()) };
         let sender = BundleSender { device_id: identity.device_id, signing: &identity.signing, counter: plan.counter };
         let mut writer =
             BundleWriter::new(sink, &[plan.agreement], &sender, plan.item_count(), max_part_len).map_err(writing)?;
@@ -908,6 +912,7 @@ impl Session {
                 return Err(CoreError::Internal("the vault changed during the export; export again"));
             }
             for index in 0..doc.items {
+                go_on()?;
                 // Fewer items than planned (changes compacted meanwhile): empty ones fill in.
                 let range = ranges.get(index).cloned().unwrap_or(0..0);
                 writer.write_item(KIND_CHANGES, &encode_changes(&doc.doc, &changes[range])?).map_err(writing)?;
@@ -918,6 +923,7 @@ impl Session {
         }
         for (case_id, address, count) in &plan.attachments {
             for position in 0..*count {
+                go_on()?;
                 let part = store.blob_part(case_id, address, position)?;
                 writer.write_item(KIND_ATTACHMENT_PART, &encode_part(&part)).map_err(writing)?;
             }
@@ -933,7 +939,7 @@ impl Session {
     pub fn export_bundle(&mut self, recipient: &DeviceId) -> Result<BundleOut, CoreError> {
         let identity = self.bundle_identity()?.ok_or(SyncRefusal::NotInTeam)?;
         let plan = self.plan_bundle(&identity, recipient)?;
-        let (mut parts, _) = self.write_bundle(&identity, &plan, Vec::new(), u64::MAX)?;
+        let (mut parts, _) = self.write_bundle(&identity, &plan, Vec::new(), u64::MAX, &())?;
         let bytes = parts.pop().ok_or(CoreError::Internal("seal bundle"))?;
         let file_name = bundle_part_file_name(&identity.name_key, &identity.device_id, recipient, 0);
         Ok(BundleOut { recipient: *recipient, file_name, bytes, contents: plan.contents, counter: plan.counter })
@@ -1127,6 +1133,8 @@ impl Session {
             return Err(CoreError::Case(crate::cases::CaseError::TargetFolder));
         }
         let recipients = if recipients.is_empty() { self.bundle_recipients()? } else { recipients.to_vec() };
+        // What an export cut off by a crash or a pulled stick left (never a bundle file).
+        files::remove_stale_atomic_temporaries(dir);
         let mut written = Vec::new();
         for (index, recipient) in recipients.iter().enumerate() {
             if observer.cancelled() {
@@ -1142,7 +1150,7 @@ impl Session {
                 recipient: *recipient,
                 done: Vec::new(),
             };
-            let (sink, bundle) = self.write_bundle(&identity, &plan, sink, max_part_len)?;
+            let (sink, bundle) = self.write_bundle(&identity, &plan, sink, max_part_len, observer)?;
             let file_names = sink.commit().map_err(|error| writing(BundleStreamError::Io(error)))?;
             self.record_bundle_sent(recipient, plan.counter)?;
             written.push(ExportedBundle {

@@ -346,12 +346,18 @@ fn a_folder_on_a_stick_carries_bundles_for_several_devices_and_import_skips_refu
 }
 
 #[test]
-fn cancel_stops_an_export_before_the_next_bundle_and_an_import_between_units() {
+fn cancel_stops_an_export_within_a_bundle_and_an_import_between_units() {
     let mut team = TestTeam::new(3);
     sample_case(team.device(0), "Cancelled halfway");
     let stick = tempfile::tempdir().expect("stick");
-    let mut watcher = Watcher { cancel_at: Some(1), ..Watcher::default() };
     let recipients = [id_of(team.device(1)), id_of(team.device(2))];
+    // Cancel while the first bundle is being written: nothing at all is left.
+    let mut watcher = Watcher { cancel_at: Some(1), ..Watcher::default() };
+    let error = team.device(0).export_bundles(stick.path(), &recipients, &mut watcher).expect_err("cancelled");
+    assert_eq!(error.code(), "cancelled");
+    assert_eq!(std::fs::read_dir(stick.path()).expect("list").count(), 0, "no partial or temporary file");
+    // Cancel during the second: the first is whole, the second left nothing.
+    let mut watcher = Watcher { cancel_at: Some(2), ..Watcher::default() };
     let error = team.device(0).export_bundles(stick.path(), &recipients, &mut watcher).expect_err("cancelled");
     assert_eq!(error.code(), "cancelled");
     assert_eq!(std::fs::read_dir(stick.path()).expect("list").count(), 1, "the first bundle is whole; no partial file");

@@ -139,6 +139,24 @@ pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, LimitedReadErr
     Ok(bytes)
 }
 
+/// Removes the temporary files of [`AtomicFile`]s that a crash or a pulled stick cut off in
+/// `dir`: only names of exactly its form (`.` 16 hex digits `.tmp`), so a folder the worker
+/// chose keeps anything else, hidden or not.
+pub fn remove_stale_atomic_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        if ours && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Removes temporary files a crash may have left behind in `dir`.
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
@@ -184,6 +202,23 @@ mod tests {
             let mode = fs::metadata(&target).expect("metadata").permissions().mode();
             assert_eq!(mode & 0o077, 0, "readable only by this user");
         }
+    }
+
+    #[test]
+    fn only_temporaries_of_the_atomic_form_are_removed_from_a_chosen_folder() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cut_off = AtomicFile::create(&dir.path().join("bundle"), Existing::Replace).expect("create");
+        // A crash: the temporary file stays (its drop would have removed it).
+        std::mem::forget(cut_off);
+        for other in [".notes.tmp", ".0123456789abcdeg.tmp", ".0123456789ABCDEF.tmp", "0123456789abcdef.tmp", "keep"] {
+            fs::write(dir.path().join(other), b"the worker's").expect("write");
+        }
+        assert_eq!(names(dir.path()).len(), 6);
+        remove_stale_atomic_temporaries(dir.path());
+        assert_eq!(
+            names(dir.path()),
+            [".0123456789ABCDEF.tmp", ".0123456789abcdeg.tmp", ".notes.tmp", "0123456789abcdef.tmp", "keep"]
+        );
     }
 
     #[test]
