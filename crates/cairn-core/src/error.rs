@@ -99,6 +99,10 @@ impl From<StoreError> for CoreError {
             StoreError::DiskFull => CoreError::DiskFull,
             StoreError::Io { kind } => CoreError::Io(kind),
             StoreError::NotFound { what } => CoreError::NotFound(what),
+            // What the store opens is sealed inside this vault, whose schema version already
+            // refuses a newer Cairn's vault at unlock: an unknown version there is damage (a
+            // flipped version byte), not a reason to tell the worker to update Cairn.
+            StoreError::Crypto(CryptoError::UnsupportedVersion { what, .. }) => CoreError::VaultDamaged(what),
             StoreError::Crypto(error) => error.into(),
             StoreError::Database { .. } => CoreError::Internal("database"),
             _ => CoreError::Internal("storage"),

@@ -80,3 +80,42 @@ impl VaultTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// Tamper tests: the stored bytes of a blob and of a wrapped case key, read and rewritten
+/// exactly as stored, so a test can flip bytes in them and prove that every flip is caught.
+impl VaultTx<'_> {
+    /// A blob's header (format version, key version, nonce prefix) as stored.
+    pub fn stored_blob_header(&self, blob_id: &Id) -> Result<Vec<u8>, StoreError> {
+        Ok(self.tx.query_row("SELECT header FROM blobs WHERE blob_id = ?1", [blob_id.as_slice()], |row| row.get(0))?)
+    }
+
+    /// Replaces a blob's stored header.
+    pub fn replace_stored_blob_header(&mut self, blob_id: &Id, header: &[u8]) -> Result<(), StoreError> {
+        let sql = "UPDATE blobs SET header = ?2 WHERE blob_id = ?1";
+        expect_one(self.tx.execute(sql, rusqlite::params![blob_id.as_slice(), header])?)
+    }
+
+    /// A blob's sealed chunks as stored, in order of position.
+    pub fn stored_blob_chunks(&self, blob_id: &Id) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut statement = self.tx.prepare("SELECT sealed FROM blob_chunks WHERE blob_id = ?1 ORDER BY position")?;
+        let rows = statement.query_map([blob_id.as_slice()], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Replaces the stored bytes of the sealed chunk at `position` of a blob.
+    pub fn replace_stored_blob_chunk(&mut self, blob_id: &Id, position: u32, sealed: &[u8]) -> Result<(), StoreError> {
+        let sql = "UPDATE blob_chunks SET sealed = ?3 WHERE blob_id = ?1 AND position = ?2";
+        expect_one(self.tx.execute(sql, rusqlite::params![blob_id.as_slice(), position, sealed])?)
+    }
+
+    /// Replaces the stored wrapped key `key_version` of a case.
+    pub fn replace_wrapped_case_key(&mut self, case_id: &Id, key_version: u32, wrapped: &[u8]) -> Result<(), StoreError> {
+        let sql = "UPDATE case_keys SET wrapped = ?3 WHERE case_id = ?1 AND key_version = ?2";
+        expect_one(self.tx.execute(sql, rusqlite::params![case_id.as_slice(), key_version, wrapped])?)
+    }
+}
+
+/// One row changed, or the row was not there.
+fn expect_one(changed: usize) -> Result<(), StoreError> {
+    if changed == 1 { Ok(()) } else { Err(StoreError::NotFound { what: "row" }) }
+}
