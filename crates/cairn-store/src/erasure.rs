@@ -227,7 +227,9 @@ impl Vault {
 }
 
 impl VaultTx<'_> {
-    /// Re-wraps every case key of the vault under `next` (a rotation of K_wrap).
+    /// Re-wraps every case key of the vault under `next` (a rotation of K_wrap). A key that
+    /// no longer opens (its row damaged) is left as it is: it was unreadable already, and it
+    /// must not stop the worker from erasing another case.
     pub(crate) fn rewrap_case_keys(&mut self, next: &WrapKey) -> Result<(), StoreError> {
         let rows: Vec<(Vec<u8>, u32, Vec<u8>)> = self
             .tx
@@ -237,7 +239,15 @@ impl VaultTx<'_> {
         let mut update = self.tx.prepare("UPDATE case_keys SET wrapped = ?3 WHERE case_id = ?1 AND key_version = ?2")?;
         for (case_id, version, wrapped) in rows {
             let id: Id = case_id.as_slice().try_into().map_err(|_| StoreError::Damaged { what: "case id" })?;
-            let key = cairn_crypto::unwrap_case_key(self.wrap_key, &id, version, &wrapped)?;
+            let key = match cairn_crypto::unwrap_case_key(self.wrap_key, &id, version, &wrapped) {
+                Ok(key) => key,
+                Err(
+                    cairn_crypto::CryptoError::Tampered
+                    | cairn_crypto::CryptoError::Malformed { .. }
+                    | cairn_crypto::CryptoError::UnsupportedVersion { .. },
+                ) => continue,
+                Err(other) => return Err(other.into()),
+            };
             let rewrapped = cairn_crypto::wrap_case_key(next, &id, version, &key);
             update.execute(params![case_id, version, rewrapped])?;
         }

@@ -295,6 +295,17 @@ fn a_flip_in_any_byte_of_a_wrapped_case_key_fails_only_that_case() {
     }
     store.transaction(|tx| tx.replace_wrapped_case_key(damaged_case, 1, &wrapped)).expect("restore");
     assert_eq!(read_everything(&mut session).expect("read"), reference, "restored, everything reads as before");
+
+    // A damaged key never blocks erasing another case (a deletion re-wraps every key).
+    let mut tampered = wrapped.clone();
+    tampered[10] ^= 1;
+    store.transaction(|tx| tx.replace_wrapped_case_key(damaged_case, 1, &tampered)).expect("tamper");
+    session.delete_case(&others[0]).expect("another case is deleted despite the damaged key");
+    assert!(session.open_case(&others[0]).is_err(), "deleted");
+    assert_eq!(session.open_case(damaged_case).map(|_| ()).map_err(|error| error.code()), Err("vault_damaged"));
+    for case in &others[1..] {
+        session.open_case(case).expect("the rest still open");
+    }
 }
 
 #[test]
