@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_sync_ready.sql"),
     include_str!("../migrations/0006_attachment_sync.sql"),
     include_str!("../migrations/0007_bundle_peers.sql"),
+    include_str!("../migrations/0008_identity_sealing.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
