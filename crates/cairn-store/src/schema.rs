@@ -69,4 +69,33 @@ mod tests {
         // Migrating again does nothing.
         migrate(&mut connection).expect("again");
     }
+
+    #[test]
+    fn vaults_with_documents_are_marked_for_identity_sealing_once() {
+        let pending = |connection: &Connection| -> bool {
+            connection
+                .query_row("SELECT count(*) FROM case_settings WHERE key = 'identity_reseal_pending'", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .expect("query")
+                == 1
+        };
+        for documents in [false, true] {
+            let mut connection = Connection::open_in_memory().expect("memory");
+            for migration in &MIGRATIONS[..7] {
+                connection.execute_batch(migration).expect("old migration");
+            }
+            connection.pragma_update(None, "user_version", 7).expect("version");
+            if documents {
+                connection
+                    .execute(
+                        "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at, change_seq) VALUES (?1, ?1, ?2, 0, 1)",
+                        rusqlite::params![vec![1u8; 16], vec![0u8; 32]],
+                    )
+                    .expect("digest");
+            }
+            migrate(&mut connection).expect("migrate");
+            assert_eq!(pending(&connection), documents);
+        }
+    }
 }
