@@ -576,6 +576,7 @@ impl Session {
 /// pre-enrollment key not yet destroyed. Outside one: the pre-enrollment key, created here
 /// when `for_write` and the vault has none.
 pub(crate) fn identity_keys(vault: &mut Vault, for_write: bool) -> Result<crate::cases::IdentityKeys, CoreError> {
+    ensure_identity(vault)?;
     let (_, roster) = load_pin_and_roster(vault)?;
     let identity = load_identity(vault)?;
     let k_dev = vault.device_wrap_key();

@@ -3,7 +3,10 @@
 //! detection and resolution, the texts the search index holds, and photo-metadata removal.
 //!
 //! This crate does no cryptography and no file or database I/O: it turns documents into
-//! chunks and back, and streams bytes through [`StrippingReader`]. Storage (sealing chunks
+//! chunks and back, and streams bytes through [`StrippingReader`]. A person's identity fields
+//! are sealed before they are written: the model checks their text and hands it to an
+//! [`IdentitySealer`] (cairn-core seals with cairn-crypto); the document holds only the
+//! opaque bytes it returns ([`IdentityValue`]). Storage (sealing chunks
 //! with the case key, digests, the search index) is in `cairn-store`; the API that ties them
 //! together is `cairn-core`.
 //!
