@@ -166,6 +166,7 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<cases::SearchHitDto>();
     collect.visit::<cases::CaseDto>();
     collect.visit::<cases::IdentityDto>();
+    collect.visit::<cases::RevealedIdentityDto>();
     collect.visit::<cases::NewTestimonyDto>();
     collect.visit::<cases::NewEventDto>();
     collect.visit::<cases::NewActDto>();

@@ -99,6 +99,14 @@ pub(crate) enum OrgCommand {
         /// The device id.
         device_id: String,
     },
+    /// Set which roles, besides HQ, may read sealed identity fields (real names, home towns,
+    /// contacts). None given: HQ only. Affects identity values written after the new roster
+    /// reaches a device; values written before keep the readers they were sealed to.
+    IdentityReaders {
+        /// The roles (e.g. `coordinator`).
+        #[arg(value_enum)]
+        roles: Vec<RoleArg>,
+    },
 }
 
 /// `roster …`: the roster a device holds.
@@ -153,6 +161,9 @@ pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
         }
         TeamCommand::Org { command: OrgCommand::Roster { out } } => org_roster(cli, out),
         TeamCommand::Org { command: OrgCommand::Revoke { device_id } } => org_revoke(cli, device_id),
+        TeamCommand::Org { command: OrgCommand::IdentityReaders { roles } } => {
+            org_identity_readers(cli, &roles.iter().map(|role| (*role).into()).collect::<Vec<Role>>())
+        }
         TeamCommand::Roster { command: RosterCommand::Import { file, expect_fingerprint } } => {
             roster_import(cli, file, expect_fingerprint.as_deref())
         }
@@ -291,6 +302,19 @@ fn org_revoke(cli: &Cli, device_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `org identity-readers`: who, besides HQ, may read identity fields written from now on.
+fn org_identity_readers(cli: &Cli, roles: &[Role]) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let issued = session.set_identity_readers(roles)?;
+    session.lock();
+    let readers: Vec<String> = roles.iter().map(ToString::to_string).chain(["hq".to_owned()]).collect();
+    output::line(format_args!("Identity readers: {} (roster version {}).", readers.join(", "), issued.roster_version));
+    output::line("Identity fields written after a device has this roster are sealed to these roles' devices too;");
+    output::line("earlier ones stay sealed to whoever could read them then.");
+    output::line("Carry the new roster to every device: cairn org roster --out FILE");
+    Ok(())
+}
+
 /// `roster import`: accepts a newer roster (the first one after a fingerprint check).
 fn roster_import(cli: &Cli, file: &Path, expect: Option<&str>) -> anyhow::Result<()> {
     let bytes = read_limited(file, team::MAX_ROSTER_FILE_LEN, "roster")?;
@@ -357,6 +381,8 @@ fn roster_text(view: &RosterView) -> String {
         view.this_device,
         if view.is_hq_vault { "  (HQ vault)" } else { "" }
     ));
+    let readers: Vec<&str> = view.identity_readers.iter().map(|role| role.as_str()).collect();
+    lines.push(format!("Identity:      sealed for {}", readers.join(", ")));
     lines.push(String::new());
     lines.push(format!("Members ({}):", view.members.len()));
     for member in &view.members {
@@ -397,6 +423,7 @@ fn roster_json(view: &RosterView) -> serde_json::Value {
         "epoch": view.epoch,
         "held_epochs": view.held_epochs,
         "hq_vault": view.is_hq_vault,
+        "identity_readers": view.identity_readers.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
         "this_device": { "id": view.this_device, "standing": standing_json(view.standing) },
         "members": view.members.iter().map(|m| serde_json::json!({
             "device_id": m.device_id,

@@ -78,6 +78,8 @@ impl Session {
         let mut session = Session { vault, recordings: Default::default() };
         let author = session.worker_name()?;
         crate::cases::rebuild_stale_summaries(&mut session.vault, &author)?;
+        // Identity text from before sealing, or an enrollment interrupted before its reseal.
+        session.settle_identity_sealing()?;
         Ok(session)
     }
 

@@ -15,7 +15,7 @@ use cairn_crypto::{
     AgreementKeyUse, AgreementPublicKey, AgreementSecretKey, DeviceWrapKey, Fingerprint, SigningKeyUse, SigningPublicKey,
     SigningSecretKey, TeamKey,
 };
-use cairn_store::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
+use cairn_store::{DeviceIdentityRecord, IdentitySealingKeyRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
 use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone, Validity};
 pub use cairn_team::{HandoverPurge, Role, Standing, TeamError};
 
@@ -257,6 +257,9 @@ impl Session {
             tx.replace_roster(None, &roster_record(&roster))?;
             tx.insert_team_key(&org_id.0, roster.epoch(), &wrapped_team_key)
         })?;
+        // Identity fields typed before the organisation existed move from this vault's own
+        // key to the intake key, and the own key is destroyed.
+        self.settle_identity_sealing()?;
         Ok(OrganisationCreated {
             org_id: org_id.to_string(),
             fingerprint: pin.fingerprint().to_string(),
@@ -324,6 +327,21 @@ impl Session {
         Ok(RosterIssued { device_id: device.to_string(), roster_version: next.version(), epoch: next.epoch() })
     }
 
+    /// HQ: sets which roles may read sealed identity fields (HQ always may: it reads through
+    /// the intake key). The next roster carries it; from then on a device seals new identity
+    /// values to HQ and to every member with one of these roles. Values written before keep
+    /// the recipients they were sealed to (a policy change affects new writes only).
+    pub fn set_identity_readers(&mut self, roles: &[Role]) -> Result<RosterIssued, CoreError> {
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let mut readers = roles.to_vec();
+        readers.push(Role::Hq);
+        let policy = cairn_team::RosterPolicy { identity_readers: cairn_team::RoleSet::of(&readers), ..*hq.roster.policy() };
+        let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
+        vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
+        Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
     /// The signed roster this vault holds, to write to a file and carry to devices.
     pub fn roster_bytes(&mut self) -> Result<Vec<u8>, CoreError> {
         let record = self.vault_mut().read(|tx| tx.roster())?.ok_or(TeamError::NoRoster)?;
@@ -378,6 +396,12 @@ impl Session {
             }
             Ok(())
         })?;
+        if accepted.first_pin {
+            // Enrollment: identity fields typed before it are resealed to HQ (and the roster's
+            // identity readers) and this vault's own sealing key is destroyed. If this fails,
+            // the next unlock does it; the roster is kept either way.
+            self.settle_identity_sealing()?;
+        }
         Ok(RosterImported {
             roster_version: accepted.roster.version(),
             epoch,
@@ -543,6 +567,69 @@ impl Session {
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
     }
+}
+
+/// The keys of identity sealing (`cases/identity.rs`): who a new value is sealed to and what
+/// this vault opens values with. In an organisation: HQ's intake key and every current member
+/// whose role the policy names as an identity reader (HQ-role members read through the
+/// intake key); opened with the intake key (HQ's vault), this device's agreement key, and a
+/// pre-enrollment key not yet destroyed. Outside one: the pre-enrollment key, created here
+/// when `for_write` and the vault has none.
+pub(crate) fn identity_keys(vault: &mut Vault, for_write: bool) -> Result<crate::cases::IdentityKeys, CoreError> {
+    ensure_identity(vault)?;
+    let (_, roster) = load_pin_and_roster(vault)?;
+    let identity = load_identity(vault)?;
+    let k_dev = vault.device_wrap_key();
+    let device_id = identity.keys.device_id.0;
+    let (organisation, mut local) = vault.read(|tx| Ok((tx.organisation()?, tx.identity_sealing_key()?)))?;
+    if local.is_none() && roster.is_none() && for_write {
+        let key = AgreementSecretKey::generate();
+        let record = IdentitySealingKeyRecord {
+            public: key.public_key().to_bytes(),
+            wrapped: key.wrap(&k_dev, AgreementKeyUse::PreEnrollmentSealing, &device_id),
+        };
+        vault.transaction(|tx| tx.insert_identity_sealing_key(&record))?;
+        local = Some(record);
+    }
+    let pre_enrollment = local
+        .map(|record| {
+            let key = AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::PreEnrollmentSealing, &device_id, &record.wrapped)
+                .map_err(damaged("identity sealing key"))?;
+            if key.public_key().to_bytes() != record.public {
+                return Err(CoreError::VaultDamaged("identity sealing key"));
+            }
+            Ok(key)
+        })
+        .transpose()?;
+    let recipients = match &roster {
+        Some(roster) => {
+            let readers = roster.policy().identity_readers;
+            let mut recipients = vec![roster.intake()];
+            for member in roster.members() {
+                if member.role != Role::Hq && readers.contains(member.role) && !recipients.contains(&member.keys.agreement) {
+                    recipients.push(member.keys.agreement);
+                }
+            }
+            recipients
+        }
+        None => pre_enrollment.iter().map(AgreementSecretKey::public_key).collect(),
+    };
+    let mut openers = Vec::new();
+    if let Some(organisation) = organisation {
+        let intake = AgreementSecretKey::unwrap(
+            &k_dev,
+            AgreementKeyUse::OrganisationIntake,
+            &organisation.org_id,
+            &organisation.intake_wrapped,
+        )
+        .map_err(damaged("organisation keys"))?;
+        if intake.public_key().to_bytes() != organisation.intake_public {
+            return Err(CoreError::VaultDamaged("organisation keys"));
+        }
+        openers.push(intake);
+    }
+    openers.push(identity.agreement);
+    Ok(crate::cases::IdentityKeys { recipients, openers, pre_enrollment })
 }
 
 fn damaged(what: &'static str) -> impl Fn(cairn_crypto::CryptoError) -> CoreError {

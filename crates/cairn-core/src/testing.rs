@@ -99,6 +99,18 @@ impl TestTeam {
         self.devices.len() - 1
     }
 
+    /// Enrolls a vault that exists already (with `role` and `name`; it pins HQ on this first
+    /// import), then gives every device the new roster. Returns its index in `devices`.
+    pub fn enroll_existing(&mut self, vault: TestVault, mut session: Session, role: Role, name: &str) -> usize {
+        let request = session.enrollment_request(name).expect("enrollment request");
+        self.hq.session.enroll_device(request.text.as_bytes(), role, name, &request.fingerprint).expect("enroll");
+        let roster = self.hq.session.roster_bytes().expect("roster");
+        session.import_roster(&roster, Some(&self.fingerprint)).expect("first roster import");
+        self.devices.push(TestDevice { vault, session, name: name.to_owned() });
+        self.distribute_roster().expect("distribute the roster");
+        self.devices.len() - 1
+    }
+
     /// Revokes device `index` at HQ and gives the new roster to every other device.
     pub fn revoke(&mut self, index: usize) {
         let device_id = self.devices[index].session.device_identity().expect("identity").device_id;
@@ -154,6 +166,16 @@ pub enum PairOutcome {
 /// that many delivered messages: whatever a side had applied stays, nothing half-applied.
 /// Errors are the stable codes of either side.
 pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> Result<PairOutcome, String> {
+    sync_pair_traffic(a, b, cut_after).map(|(outcome, _)| outcome)
+}
+
+/// [`sync_pair`], also returning every message that crossed the link, in order: the bytes a
+/// network observer (or, inside the Noise channel, a peer) sees.
+pub fn sync_pair_traffic(
+    a: &mut Session,
+    b: &mut Session,
+    cut_after: Option<usize>,
+) -> Result<(PairOutcome, Vec<Vec<u8>>), String> {
     use cairn_sync::{Initiator, Responder, Side, Step, SyncStore, SyncSummary};
 
     fn device(session: &mut Session) -> Result<[u8; 16], String> {
@@ -161,6 +183,7 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
         crate::cases::parse_id(&id).map_err(|_| "device id".to_owned())
     }
     /// Feeds `inbox` to one side; returns what it sends (`None` once the link is cut).
+    #[allow(clippy::too_many_arguments)]
     fn deliver<S: SyncStore<Error = CoreError>>(
         side: &mut Side,
         store: &mut S,
@@ -168,6 +191,7 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
         done: &mut Option<SyncSummary>,
         delivered: &mut usize,
         cut_after: Option<usize>,
+        traffic: &mut Vec<Vec<u8>>,
     ) -> Result<Option<Vec<Vec<u8>>>, String> {
         let mut out = Vec::new();
         for message in inbox {
@@ -175,6 +199,7 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
                 return Ok(None);
             }
             *delivered += 1;
+            traffic.push(message.clone());
             let mut step = side.receive(store, &message).map_err(|error| error.code().to_owned())?;
             loop {
                 match step {
@@ -205,19 +230,21 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
     let (mut initiator, mut responder) = (Side::Initiator(initiator), Side::Responder(Responder::new(a_id)));
     let mut to_b = vec![hello];
     let (mut a_done, mut b_done, mut delivered) = (None, None, 0);
+    let mut traffic = Vec::new();
     for _ in 0..10_000 {
-        let Some(to_a) =
-            deliver(&mut responder, &mut b_store, std::mem::take(&mut to_b), &mut b_done, &mut delivered, cut_after)?
+        let inbox = std::mem::take(&mut to_b);
+        let Some(to_a) = deliver(&mut responder, &mut b_store, inbox, &mut b_done, &mut delivered, cut_after, &mut traffic)?
         else {
-            return Ok(PairOutcome::Cut(delivered));
+            return Ok((PairOutcome::Cut(delivered), traffic));
         };
-        let Some(sent) = deliver(&mut initiator, &mut a_store, to_a, &mut a_done, &mut delivered, cut_after)? else {
-            return Ok(PairOutcome::Cut(delivered));
+        let Some(sent) = deliver(&mut initiator, &mut a_store, to_a, &mut a_done, &mut delivered, cut_after, &mut traffic)?
+        else {
+            return Ok((PairOutcome::Cut(delivered), traffic));
         };
         to_b = sent;
         if to_b.is_empty() {
             return match (a_done, b_done) {
-                (Some(a), Some(b)) => Ok(PairOutcome::Done(a, b)),
+                (Some(a), Some(b)) => Ok((PairOutcome::Done(a, b), traffic)),
                 _ => Err("stalled".to_owned()),
             };
         }
@@ -231,6 +258,32 @@ pub fn sync_pair(a: &mut Session, b: &mut Session, cut_after: Option<usize>) -> 
 #[cfg(feature = "testing")]
 pub fn decrypted_vault_pages(session: &Session) -> Vec<cairn_store::testing::DecryptedPage> {
     cairn_store::testing::decrypted_pages(session.vault()).expect("decrypt the vault's pages")
+}
+
+/// Everything a case document holds as this vault stores it, opened with the case key: every
+/// sealed chunk's plaintext, then the whole document with its history saved without
+/// compression (so no value any change ever wrote can hide in a compressed column). What a
+/// coerced worker's vault gives up about that document, and what every peer it synced with
+/// holds.
+#[cfg(feature = "testing")]
+pub fn document_contents(
+    session: &mut Session,
+    case_id: &crate::cases::ObjectId,
+    doc_id: &crate::cases::ObjectId,
+) -> Vec<u8> {
+    let records = session.vault_mut().read(|tx| tx.records(case_id, doc_id)).expect("read the document's chunks");
+    let mut out: Vec<u8> = records.iter().flat_map(|record| record.plaintext.iter().copied()).collect();
+    let mut doc = cairn_model::CaseDoc::load_partial(records.iter().map(|record| record.plaintext.as_slice()), "scan")
+        .expect("load the document");
+    out.extend_from_slice(&doc.history_bytes());
+    out
+}
+
+/// The pre-enrollment identity sealing key exactly as the vault stores it (wrapped), while
+/// it has one.
+#[cfg(feature = "testing")]
+pub fn identity_sealing_key(session: &mut Session) -> Option<Vec<u8>> {
+    session.vault_mut().read(|tx| tx.identity_sealing_key()).expect("read").map(|record| record.wrapped)
 }
 
 /// The wrapped keys of a case exactly as the vault stores them (to look for their bytes in

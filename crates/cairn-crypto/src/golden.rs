@@ -173,3 +173,37 @@ fn bundle_v1() {
         assert_eq!(read, items);
     }
 }
+
+/// The recipient of the sealed-value golden vector; the fuzz target
+/// (`fuzz/fuzz_targets/sealed_value.rs`) uses the same bytes and context, so its seed (this
+/// fixture) opens and reaches the padding check.
+const SEALED_VALUE_RECIPIENT: [u8; 32] = [0xa1; 32];
+
+#[test]
+fn sealed_value_v1() {
+    use crate::{AgreementKeyUse, AgreementSecretKey, DeviceWrapKey, SealedValueContext, open_sealed_value};
+    let intake = AgreementSecretKey::from_bytes(&SEALED_VALUE_RECIPIENT);
+    let coordinator = AgreementSecretKey::from_bytes(&[0xa2; 32]);
+    let context = SealedValueContext { case_id: [0xca; 16], object_id: [0x9e; 16], field: "real_name" };
+    let name = "김영희 (Kim Young-hee)".as_bytes();
+    let fresh = crate::sealed_value::seal_value_with(
+        &[intake.public_key(), coordinator.public_key()],
+        &context,
+        name,
+        &[0xc0; 32],
+        &[zeroize::Zeroizing::new([0xe3; 32]), zeroize::Zeroizing::new([0xe4; 32])],
+    )
+    .expect("seal");
+    let committed = check_fixture("sealed_value_v1.bin", &fresh);
+    for key in [&intake, &coordinator] {
+        assert_eq!(open_sealed_value(&[key], &context, &committed).expect("open").expect("addressed").as_slice(), name);
+    }
+    // The pre-enrollment sealing key is wrapped like every other private key (kind 6).
+    let k_dev = test_keys::fixed(DeviceWrapKey::from_bytes, 0xde);
+    let local = AgreementSecretKey::from_bytes(&[0xa3; 32]);
+    let wrapped = local.wrap_with_nonce(&k_dev, AgreementKeyUse::PreEnrollmentSealing, &[0xd1; 16], [0xa4; 24]);
+    let committed = check_fixture("wrapped_pre_enrollment_key_v1.bin", &wrapped);
+    let opened = AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::PreEnrollmentSealing, &[0xd1; 16], &committed);
+    assert_eq!(opened.expect("unwrap").public_key(), local.public_key());
+    assert!(AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::Device, &[0xd1; 16], &committed).is_err());
+}

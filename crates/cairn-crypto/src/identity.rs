@@ -16,14 +16,14 @@
 //! ```text
 //! u8   format version (1)
 //! u8   kind: 1 device signing, 2 device agreement, 3 organisation root, 4 organisation intake,
-//!      5 team key
+//!      5 team key, 6 pre-enrollment sealing key
 //! [24] nonce (random)
 //! [48] XChaCha20-Poly1305(K_dev, secret[32], AAD) with a 16-byte tag
 //!      AAD = "cairn/wrapped-secret/v1" ‖ kind ‖ owner id[16] ‖ number (u32 LE)
 //! ```
 //!
-//! The owner is the device id (device keys) or the organisation id (organisation and team
-//! keys); the number is the team key epoch (0 for the others). A wrapped key moved to
+//! The owner is the device id (device keys and the pre-enrollment sealing key) or the
+//! organisation id (organisation and team keys); the number is the team key epoch (0 for the others). A wrapped key moved to
 //! another kind, owner or epoch fails to open.
 
 use chacha20poly1305::{
@@ -89,6 +89,7 @@ pub(crate) enum SecretKind {
     OrgRoot = 3,
     OrgIntake = 4,
     TeamKey = 5,
+    PreEnrollmentSealing = 6,
 }
 
 /// Where a signing key is used; decides how it is wrapped.
@@ -116,6 +117,9 @@ pub enum AgreementKeyUse {
     Device,
     /// The organisation's HQ intake key (owner: the organisation id).
     OrganisationIntake,
+    /// The key a vault that belongs to no organisation yet seals identity fields to (owner:
+    /// the device id); destroyed once they are resealed to HQ at enrollment.
+    PreEnrollmentSealing,
 }
 
 impl AgreementKeyUse {
@@ -123,6 +127,7 @@ impl AgreementKeyUse {
         match self {
             AgreementKeyUse::Device => SecretKind::DeviceAgreement,
             AgreementKeyUse::OrganisationIntake => SecretKind::OrgIntake,
+            AgreementKeyUse::PreEnrollmentSealing => SecretKind::PreEnrollmentSealing,
         }
     }
 }

@@ -16,6 +16,8 @@
 //! DEK_case seals record envelopes and blob streams of that case
 //! team key of epoch n --HKDF--> Noise psk of epoch n (live sync handshake, `noise.rs`)
 //! team key of epoch n seals the team keys of epochs < n (roster v2, `team_key.rs`)
+//! identity field --seal_value--> one stanza per recipient X25519 key (HQ intake, identity
+//!   readers, or before enrollment the vault's own pre-enrollment key, wrapped by K_dev)
 //! ```
 #![deny(unsafe_code)]
 
@@ -39,6 +41,7 @@ mod noise;
 mod padding;
 mod random;
 mod recovery;
+mod sealed_value;
 #[cfg(feature = "sqlcipher-pages")]
 mod sqlcipher_pages;
 mod team_key;
@@ -74,6 +77,10 @@ pub use noise::{
 };
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
+pub use sealed_value::{
+    MAX_SEALED_VALUE_LEN, MAX_SEALED_VALUE_PLAINTEXT, MAX_SEALED_VALUE_RECIPIENTS, SEALED_VALUE_STANZA_LEN,
+    SealedValueContext, open_sealed_value, seal_value, sealed_value_recipient_count,
+};
 #[cfg(feature = "sqlcipher-pages")]
 pub use sqlcipher_pages::{SQLCIPHER_PAGE_LEN, decrypt_sqlcipher_page};
 pub use team_key::{

@@ -95,6 +95,48 @@ proptest! {
     }
 
     #[test]
+    fn sealed_value_parser_never_panics_and_never_opens_garbage(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1200),
+        shaped in any::<bool>(),
+        count in 0u16..4,
+    ) {
+        // Half the inputs get a v1 header with a small recipient count, so the stanza trials
+        // and the payload check run on them, not only the version check.
+        let mut bytes = bytes;
+        if shaped {
+            let mut header = vec![1u8];
+            header.extend_from_slice(&count.to_le_bytes());
+            bytes.splice(0..0, header);
+        }
+        let recipient = cairn_crypto::AgreementSecretKey::generate();
+        let context = cairn_crypto::SealedValueContext { case_id: [1; 16], object_id: [2; 16], field: "real_name" };
+        let _ = cairn_crypto::sealed_value_recipient_count(&bytes);
+        prop_assert!(!matches!(cairn_crypto::open_sealed_value(&[&recipient], &context, &bytes), Ok(Some(_))));
+    }
+
+    #[test]
+    fn sealed_values_round_trip_and_refuse_any_flipped_byte(
+        content in proptest::collection::vec(any::<u8>(), 0..700),
+        recipients in 1usize..4,
+        at in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+    ) {
+        let keys: Vec<_> = (0..recipients).map(|_| cairn_crypto::AgreementSecretKey::generate()).collect();
+        let publics: Vec<_> = keys.iter().map(|key| key.public_key()).collect();
+        let context = cairn_crypto::SealedValueContext { case_id: [1; 16], object_id: [2; 16], field: "family" };
+        let mut sealed = cairn_crypto::seal_value(&publics, &context, &content).expect("seal");
+        for key in &keys {
+            let opened = cairn_crypto::open_sealed_value(&[key], &context, &sealed).expect("open").expect("ours");
+            prop_assert_eq!(opened.as_slice(), content.as_slice());
+        }
+        let at = at.index(sealed.len());
+        sealed[at] ^= 1 << bit;
+        for key in &keys {
+            prop_assert!(!matches!(cairn_crypto::open_sealed_value(&[key], &context, &sealed), Ok(Some(_))), "flip at {}", at);
+        }
+    }
+
+    #[test]
     fn envelope_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         prop_assert!(open_record(&CaseKey::generate(), &context(), &bytes).is_err());
     }

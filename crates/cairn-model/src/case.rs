@@ -2,9 +2,9 @@
 //! Every add writes only its new item (see `edit.rs` for why nothing else may be rewritten).
 
 use crate::{
-    Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, Millis,
-    ModelError, Note, ObjectId, ObjectKind, Perpetrator, Person, SCHEMA_VERSION, Sensitive, TestimonyRecord, TestimonyRef,
-    VocabKind, check_range, id_to_hex, parse_id, validate,
+    Act, ApproxDate, AttachmentRef, CaseRecord, Certainty, CollabText, Consent, Document, Event, Identity, IdentitySealer,
+    Millis, ModelError, Note, ObjectId, ObjectKind, Perpetrator, Person, SCHEMA_VERSION, TestimonyRecord, TestimonyRef,
+    VocabKind, check_identity, check_range, id_to_hex, identity::seal_identity, parse_id, validate,
 };
 
 /// A case document (document id = case id).
@@ -60,7 +60,7 @@ pub struct NewPerson {
     pub pseudonym: String,
     /// Role codes.
     pub roles: Vec<String>,
-    /// Identifying fields (sensitive; may be empty).
+    /// Identifying fields as typed (sensitive; may be empty): sealed before they are written.
     pub identity: Identity,
 }
 
@@ -216,30 +216,6 @@ pub(crate) fn check_dates(start: &str, end: &str, certainty: &str) -> Result<(St
     Ok((show(start), show(end), certainty.name().to_owned()))
 }
 
-fn check_identity(identity: &Identity) -> Result<Identity, ModelError> {
-    Ok(Identity {
-        real_name: check_identity_field("real_name", &identity.real_name)?,
-        birth_date: check_identity_field("birth_date", &identity.birth_date)?,
-        home_town: check_identity_field("home_town", &identity.home_town)?,
-        family: check_identity_field("family", &identity.family)?,
-        contact: check_identity_field("contact", &identity.contact)?,
-    })
-}
-
-/// Checks one identity field, named as in [`Identity::FIELDS`]. Family is free text (several
-/// people, several lines); the others are single lines.
-pub(crate) fn check_identity_field(name: &str, value: &Sensitive) -> Result<Sensitive, ModelError> {
-    let line = |field: &'static str| validate::optional_line(field, value.expose()).map(Sensitive);
-    match name {
-        "real_name" => line("real name"),
-        "birth_date" => line("date of birth"),
-        "home_town" => line("home town"),
-        "family" => Ok(Sensitive(validate::text("family", value.expose(), validate::MAX_TEXT_CHARS, false)?)),
-        "contact" => line("contact"),
-        _ => Err(ModelError::UnknownField),
-    }
-}
-
 /// Role codes, checked against the vocabulary, without duplicates (in the order given).
 pub(crate) fn check_roles(roles: &[String]) -> Result<Vec<String>, ModelError> {
     check_codes(VocabKind::Role, roles)
@@ -301,14 +277,22 @@ impl Document<CaseRecord> {
         }
     }
 
-    /// Adds a person with id `id`.
-    pub fn add_person(&mut self, id: &ObjectId, person: &NewPerson, now: Millis) -> Result<(), ModelError> {
+    /// Adds a person with id `id`. The identity fields are checked as text, then sealed by
+    /// `sealer`; only the sealed bytes are written.
+    pub fn add_person(
+        &mut self,
+        id: &ObjectId,
+        person: &NewPerson,
+        sealer: &mut dyn IdentitySealer,
+        now: Millis,
+    ) -> Result<(), ModelError> {
         let pseudonym = validate::required_line("pseudonym", &person.pseudonym)?;
         let roles = check_roles(&person.roles)?;
         let identity = check_identity(&person.identity)?;
         if self.record()?.persons.values().any(|existing| existing.pseudonym == pseudonym) {
             return Err(ModelError::DuplicatePseudonym);
         }
+        let identity = seal_identity(id, &identity, sealer)?;
         self.write_at(&["persons", &id_to_hex(id)], Person { pseudonym, roles, identity }, now)
     }
 

@@ -29,10 +29,15 @@ pub struct ConflictValue {
     pub at: Millis,
     /// Whether this is the value currently shown.
     pub shown: bool,
+    /// For a sealed identity value, its sealed bytes, and `value` is empty: cairn-core opens
+    /// it where this device may read it (then `value` holds the text and this is `None`).
+    pub sealed: Option<Vec<u8>>,
 }
 
-/// A conflict found by the walk: its path and, per value, (op id, rendering, is object, shown).
-type FoundConflict = (String, Vec<(ObjId, String, bool, bool)>);
+/// A value found by the walk: op id, rendering, is object, shown, sealed bytes.
+type FoundValue = (ObjId, String, bool, bool, Option<Vec<u8>>);
+/// A conflict found by the walk: its path and its values.
+type FoundConflict = (String, Vec<FoundValue>);
 
 struct ChangeInfo {
     actor: ActorId,
@@ -69,9 +74,9 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
                 path,
                 values: values
                     .into_iter()
-                    .map(|(op, value, is_object, shown)| {
+                    .map(|(op, value, is_object, shown, sealed)| {
                         let (by, at) = self.who_and_when(&op, &changes);
-                        ConflictValue { value, is_object, by, at, shown }
+                        ConflictValue { value, is_object, by, at, shown, sealed }
                     })
                     .collect(),
             })
@@ -105,7 +110,15 @@ impl<R: autosurgeon::Hydrate + autosurgeon::Reconcile> Document<R> {
                 let values = all
                     .iter()
                     .map(|(value, id)| {
-                        (id.clone(), render(value), matches!(value, Value::Object(_)), shown.as_ref() == Some(id))
+                        let sealed = match value {
+                            Value::Scalar(scalar) => match scalar.as_ref() {
+                                ScalarValue::Bytes(bytes) => Some(bytes.clone()),
+                                _ => None,
+                            },
+                            Value::Object(_) => None,
+                        };
+                        let rendered = if sealed.is_some() { String::new() } else { render(value) };
+                        (id.clone(), rendered, matches!(value, Value::Object(_)), shown.as_ref() == Some(id), sealed)
                     })
                     .collect();
                 found.push((path.join("/"), values));

@@ -130,6 +130,25 @@ impl<R: Hydrate + Reconcile> Document<R> {
         bytes
     }
 
+    /// The whole document, history included, saved without compression: every value any
+    /// change ever wrote appears in it as written. For scans that prove a value never
+    /// entered a document (a compressed save could hide it).
+    pub fn history_bytes(&mut self) -> Vec<u8> {
+        self.doc.save_nocompress()
+    }
+
+    /// A new document holding this one's current state as one change by `author` at `now`,
+    /// without its history (values it once held and later replaced are gone). Only for a
+    /// document no other device holds: the rewrite shares no change with the original, so a
+    /// replica elsewhere would merge the old history back as a concurrent copy. Refused
+    /// (`None`) while values conflict: the rewrite would keep only the shown ones.
+    pub fn rewritten(&mut self, author: &str, now: Millis) -> Result<Option<Document<R>>, ModelError> {
+        if !self.conflicts()?.is_empty() {
+            return Ok(None);
+        }
+        Document::create(&self.record()?, author, now).map(Some)
+    }
+
     /// The document's heads, sorted: the input of its digest.
     pub fn heads(&mut self) -> Vec<[u8; 32]> {
         let mut heads: Vec<[u8; 32]> = self.doc.get_heads().into_iter().map(|hash| hash.0).collect();

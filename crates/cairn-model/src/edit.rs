@@ -14,19 +14,25 @@
 //! identifiers (victim, source person) and anything unknown are refused with
 //! [`ModelError::ConflictNotMergeable`]. The value is checked by the same rules as an edit and
 //! always written, so the conflict is gone afterwards.
+//!
+//! Identity fields are sealed (see `identity.rs`): an edit gives their new text, which is
+//! checked, then sealed by the caller's [`IdentitySealer`]; only sealed bytes are written.
+//! Keep, clear and replace are the only edits, so a device that cannot open a sealed value
+//! never needs to.
 
-use automerge::{ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::{
-    CaseDoc, CaseField, CaseRecord, Document, Millis, ModelError, ObjectId, Sensitive, TestimonyDoc, TestimonyRecord,
-    VocabKind,
-    case::{check_agency, check_dates, check_identity_field, check_optional_date, check_roles, check_scopes},
+    CaseDoc, CaseField, CaseRecord, Document, IdentityField, IdentitySealer, IdentityValue, Millis, ModelError, ObjectId,
+    Sensitive, TestimonyDoc, TestimonyRecord, VocabKind,
+    case::{check_agency, check_dates, check_optional_date, check_roles, check_scopes},
     id_to_hex, parse_id, validate,
 };
 
-/// Changes to a person. `None` leaves a field as it is; an empty identity field clears it.
-/// `Debug` never shows identity values (they are [`Sensitive`]).
+/// Changes to a person. `None` leaves a field as it is (keep); an empty identity field clears
+/// it; any other value replaces it (sealed anew). `Debug` never shows identity values (they
+/// are [`Sensitive`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonEdit {
     /// New pseudonym code (must stay unique in the case).
@@ -46,15 +52,20 @@ pub struct PersonEdit {
 }
 
 impl PersonEdit {
-    /// The identity changes, in [`crate::Identity::FIELDS`] order.
-    fn identity(&self) -> [(&'static str, Option<&Sensitive>); 5] {
-        [
-            ("real_name", self.real_name.as_ref()),
-            ("birth_date", self.birth_date.as_ref()),
-            ("home_town", self.home_town.as_ref()),
-            ("family", self.family.as_ref()),
-            ("contact", self.contact.as_ref()),
-        ]
+    /// The change of `field` (`None`: keep).
+    pub fn identity_change(&self, field: IdentityField) -> Option<&Sensitive> {
+        match field {
+            IdentityField::RealName => self.real_name.as_ref(),
+            IdentityField::BirthDate => self.birth_date.as_ref(),
+            IdentityField::HomeTown => self.home_town.as_ref(),
+            IdentityField::Family => self.family.as_ref(),
+            IdentityField::Contact => self.contact.as_ref(),
+        }
+    }
+
+    /// Whether the edit changes any identity field.
+    pub fn changes_identity(&self) -> bool {
+        IdentityField::ALL.into_iter().any(|field| self.identity_change(field).is_some())
     }
 
     /// The change of the identity field named `name` (as in [`crate::Identity::FIELDS`]).
@@ -128,9 +139,11 @@ pub struct TestimonyEdit {
     pub consent_conditions: Option<String>,
 }
 
-/// A value to write. Deliberately not `Debug`: it may hold an identity field.
+/// A value to write. Deliberately not `Debug`.
 enum Put {
     Str(String),
+    /// A sealed identity value.
+    Bytes(Vec<u8>),
     Bool(bool),
     List(Vec<String>),
 }
@@ -162,7 +175,13 @@ impl Plan {
     }
 }
 
-fn plan_person(record: &CaseRecord, id: &str, edit: &PersonEdit, force: bool) -> Result<Plan, ModelError> {
+fn plan_person(
+    record: &CaseRecord,
+    id: &str,
+    edit: &PersonEdit,
+    sealer: &mut dyn IdentitySealer,
+    force: bool,
+) -> Result<Plan, ModelError> {
     let person = record.persons.get(id).ok_or(ModelError::UnknownPerson)?;
     let mut plan = Plan::new(&["persons", id], force);
     if let Some(pseudonym) = &edit.pseudonym {
@@ -177,10 +196,25 @@ fn plan_person(record: &CaseRecord, id: &str, edit: &PersonEdit, force: bool) ->
         let unchanged = roles == person.roles;
         plan.put(&["roles"], Put::List(roles), unchanged);
     }
-    for ((name, change), (_, current)) in edit.identity().into_iter().zip(person.identity.fields()) {
-        if let Some(value) = change {
-            let value = check_identity_field(name, value)?;
-            plan.text(&["identity", name], value.0, current.expose());
+    let person_id = parse_id(id)?;
+    for field in IdentityField::ALL {
+        let Some(value) = edit.identity_change(field) else { continue };
+        let value = field.check(value)?;
+        let path = ["identity", field.name()];
+        if value.is_set() {
+            // Sealing is randomised, so an unchanged value is found only by a sealer that can
+            // open the current one; any other replacement is written.
+            if !force && sealer.holds(&person_id, field, person.identity.get(field), &value) {
+                continue;
+            }
+            let sealed = sealer.seal(&person_id, field, &value)?;
+            if sealed.is_empty() {
+                return Err(ModelError::SealingFailed);
+            }
+            plan.put(&path, Put::Bytes(sealed), false);
+        } else {
+            let unchanged = !person.identity.get(field).is_set();
+            plan.put(&path, Put::Str(String::new()), unchanged);
         }
     }
     Ok(plan)
@@ -423,6 +457,7 @@ impl<R: Hydrate + Reconcile> Document<R> {
         let obj = self.object_at(parents)?;
         match value {
             Put::Str(text) => self.doc.put(&obj, last.as_str(), text)?,
+            Put::Bytes(bytes) => self.doc.put(&obj, last.as_str(), ScalarValue::Bytes(bytes))?,
             Put::Bool(flag) => self.doc.put(&obj, last.as_str(), flag)?,
             // Reconciled as a list, so an unchanged element is not rewritten.
             Put::List(items) => autosurgeon::reconcile_prop(&mut self.doc, &obj, last.as_str(), items)?,
@@ -476,7 +511,7 @@ impl<R: Hydrate + Reconcile> Document<R> {
 
     /// Checks that a typed merge at `path` writes exactly that field, then writes it.
     fn apply_merge(&mut self, path: &str, plan: Plan, now: Millis) -> Result<(), ModelError> {
-        let exact = matches!(plan.writes.as_slice(), [(written, Put::Str(_))] if written.join("/") == path);
+        let exact = matches!(plan.writes.as_slice(), [(written, Put::Str(_) | Put::Bytes(_))] if written.join("/") == path);
         if !exact {
             // The path named an act under another event, or similar: not this field.
             return Err(ModelError::NoSuchConflict);
@@ -488,10 +523,50 @@ impl<R: Hydrate + Reconcile> Document<R> {
 impl CaseDoc {
     /// Edits person `id`: only the fields given, and of those only the ones that change, are
     /// written. Checked like [`CaseDoc::add_person`] (pseudonym unique, roles in the
-    /// vocabulary, identity fields single lines except family).
-    pub fn edit_person(&mut self, id: &ObjectId, edit: &PersonEdit, now: Millis) -> Result<(), ModelError> {
-        let plan = plan_person(&self.record()?, &id_to_hex(id), edit, false)?;
+    /// vocabulary, identity fields single lines except family); a new identity value is
+    /// sealed by `sealer`.
+    pub fn edit_person(
+        &mut self,
+        id: &ObjectId,
+        edit: &PersonEdit,
+        sealer: &mut dyn IdentitySealer,
+        now: Millis,
+    ) -> Result<(), ModelError> {
+        let plan = plan_person(&self.record()?, &id_to_hex(id), edit, sealer, false)?;
         self.apply(plan, now)
+    }
+
+    /// Reseals identity values in place, as one change: for every person and identity field
+    /// that does not hold concurrent values, `reseal` gets the person, the field and its value
+    /// and returns the new sealed bytes to write, or `None` to leave it. A field in conflict is
+    /// left alone (writing it would settle the conflict). Returns how many values were
+    /// rewritten.
+    pub fn reseal_identity(
+        &mut self,
+        mut reseal: impl FnMut(&ObjectId, IdentityField, &IdentityValue) -> Result<Option<Vec<u8>>, ModelError>,
+        now: Millis,
+    ) -> Result<usize, ModelError> {
+        let record = self.record()?;
+        let mut plan = Plan::new(&["persons"], false);
+        for (key, person) in &record.persons {
+            let Ok(person_id) = parse_id(key) else { continue };
+            for (field, value) in person.identity.fields() {
+                if self.conflicted(&format!("persons/{key}/identity/{}", field.name())).is_ok() {
+                    continue;
+                }
+                if let Some(sealed) = reseal(&person_id, field, value)? {
+                    if sealed.is_empty() {
+                        return Err(ModelError::SealingFailed);
+                    }
+                    plan.put(&[key.as_str(), "identity", field.name()], Put::Bytes(sealed), false);
+                }
+            }
+        }
+        let count = plan.writes.len();
+        if count > 0 {
+            self.apply(plan, now)?;
+        }
+        Ok(count)
     }
 
     /// Edits event `id` (checked like [`CaseDoc::add_event`]; a date is checked against the
@@ -520,14 +595,21 @@ impl CaseDoc {
 
     /// Settles the conflict at `path` with a typed `value`, written as a new edit that
     /// supersedes every concurrent value. Only single text fields can be merged (see the
-    /// module docs); the value is checked as an edit of that field would be.
-    pub fn merge_conflict(&mut self, path: &str, value: &str, now: Millis) -> Result<(), ModelError> {
+    /// module docs); the value is checked as an edit of that field would be, and sealed by
+    /// `sealer` when the field is an identity field.
+    pub fn merge_conflict(
+        &mut self,
+        path: &str,
+        value: &str,
+        sealer: &mut dyn IdentitySealer,
+        now: Millis,
+    ) -> Result<(), ModelError> {
         let target = case_target(path, value).ok_or(ModelError::ConflictNotMergeable)?;
         self.conflicted(path)?;
         let record = self.record()?;
         let plan = match target {
             CaseTarget::Field(field) => plan_case_field(&record, field, value)?,
-            CaseTarget::Person(id, edit) => plan_person(&record, id, &edit, true)?,
+            CaseTarget::Person(id, edit) => plan_person(&record, id, &edit, sealer, true)?,
             CaseTarget::Event(id, edit) => plan_event(&record, id, &edit, true)?,
             CaseTarget::Act(id, edit) => plan_act(&record, id, &edit, true)?,
             CaseTarget::Note(id) => plan_note(&record, id, value, true)?,

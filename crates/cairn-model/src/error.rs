@@ -108,6 +108,9 @@ pub enum ModelError {
         "the image could not be parsed to remove its metadata; import it with --keep-metadata only if you are sure it is safe"
     )]
     ImageUnparseable,
+    /// An identity field could not be sealed (no key to seal it to, or it is too large).
+    #[error("the identity field could not be sealed for HQ; nothing was saved")]
+    SealingFailed,
 }
 
 impl ModelError {
@@ -142,6 +145,7 @@ impl ModelError {
             ModelError::DocumentUnreadable => "case_document_unreadable",
             ModelError::DocumentShape => "case_document_shape",
             ModelError::ImageUnparseable => "image_unparseable",
+            ModelError::SealingFailed => "identity_sealing_failed",
         }
     }
 }

@@ -136,7 +136,7 @@ pub fn snippet(text: &str, term: &str, radius: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CollabText, Identity, Note, Person, Sensitive};
+    use crate::{CollabText, IdentityValue, Note, Person, SealedIdentity, Sensitive};
 
     #[test]
     fn queries_split_into_terms() {
@@ -159,13 +159,18 @@ mod tests {
     #[test]
     fn identity_fields_are_never_indexed() {
         let mut record = CaseRecord { title: "Case title".into(), ..CaseRecord::default() };
-        let identity = Identity { real_name: Sensitive("김철수".into()), ..Identity::default() };
+        // Neither a sealed value nor plain text a version before sealing left is indexed.
+        let identity = SealedIdentity {
+            real_name: IdentityValue::Plain(Sensitive("김철수".into())),
+            home_town: IdentityValue::Sealed(b"sealed bytes".to_vec()),
+            ..SealedIdentity::default()
+        };
         record.persons.insert("p".into(), Person { pseudonym: "A-17".into(), roles: vec![], identity });
         record.notes.insert("n".into(), Note { at: 1, by: "w".into(), text: "메모 내용".into() });
         let entries = record.search_entries();
         assert!(entries.iter().any(|e| e.field == "pseudonym" && e.text == "A-17"));
         assert!(entries.iter().any(|e| e.field == "note" && e.text == "메모 내용"));
-        assert!(entries.iter().all(|e| !e.text.contains("김철수")));
+        assert!(entries.iter().all(|e| !e.text.contains("김철수") && !e.text.contains("sealed")));
         let testimony = TestimonyRecord { narrative: CollabText("증언".into()), ..TestimonyRecord::default() };
         assert_eq!(testimony.search_entries(), vec![SearchEntry { field: "narrative", text: "증언".into() }]);
     }

@@ -1,6 +1,6 @@
 //! Model round trips, concurrent edits, validation.
 
-use automerge::{ROOT, transaction::Transactable};
+use automerge::{ROOT, ReadDoc, transaction::Transactable};
 
 use super::*;
 
@@ -8,6 +8,49 @@ const T0: Millis = 1_700_000_000_000;
 
 fn id(n: u8) -> ObjectId {
     [n; 16]
+}
+
+/// A stand-in for cairn-core's sealer (which uses cairn-crypto): reversible and bound to the
+/// person and field, but never the value's own bytes, so a scan for them proves that only
+/// what the sealer returned entered the document.
+pub(crate) struct TestSealer;
+
+impl TestSealer {
+    fn bytes(person: &ObjectId, field: IdentityField, value: &str) -> Vec<u8> {
+        let mut out = b"SEALED".to_vec();
+        out.extend_from_slice(person);
+        out.push(field as u8);
+        out.extend(value.bytes().map(|byte| byte ^ 0x5a));
+        out
+    }
+
+    /// The text a value holds, as a reader would open it (`""` when empty).
+    pub(crate) fn open(person: &ObjectId, field: IdentityField, value: &IdentityValue) -> String {
+        match value {
+            IdentityValue::Empty => String::new(),
+            IdentityValue::Plain(text) => text.expose().to_owned(),
+            IdentityValue::Sealed(bytes) => {
+                let prefix = Self::bytes(person, field, "");
+                assert!(bytes.starts_with(&prefix), "sealed for another person or field");
+                String::from_utf8(bytes[prefix.len()..].iter().map(|byte| byte ^ 0x5a).collect()).expect("utf-8")
+            }
+        }
+    }
+}
+
+impl IdentitySealer for TestSealer {
+    fn seal(&mut self, person: &ObjectId, field: IdentityField, value: &Sensitive) -> Result<Vec<u8>, ModelError> {
+        Ok(Self::bytes(person, field, value.expose()))
+    }
+
+    fn holds(&mut self, person: &ObjectId, field: IdentityField, current: &IdentityValue, value: &Sensitive) -> bool {
+        Self::open(person, field, current) == value.expose()
+    }
+}
+
+/// The text of person `person`'s `field` in `record`.
+fn identity_text(record: &CaseRecord, person: &ObjectId, field: IdentityField) -> String {
+    TestSealer::open(person, field, record.person(person).expect("person").identity.get(field))
 }
 
 fn sample_case() -> CaseDoc {
@@ -21,7 +64,7 @@ fn sample_case() -> CaseDoc {
             ..Identity::default()
         },
     };
-    case.add_person(&id(1), &person, T0 + 1).expect("person");
+    case.add_person(&id(1), &person, &mut TestSealer, T0 + 1).expect("person");
     let event = NewEvent {
         title: "Arrest near Tumen".into(),
         description: "중국 공안에 체포됨".into(),
@@ -79,8 +122,13 @@ fn case_document_round_trips() {
     assert_eq!(record.distinct_tags(), ["repatriation", "2019"]);
     let person = record.person(&id(1)).expect("person");
     assert_eq!(person.roles, ["victim", "source"]);
-    assert_eq!(person.identity.real_name.expose(), "김영희");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::RealName), "김영희");
+    assert!(person.identity.real_name.sealed().is_some(), "written sealed");
+    assert!(!person.identity.birth_date.is_set(), "an empty field stays empty");
     assert!(!format!("{person:?}").contains("김영희"), "Debug must not show identity fields");
+    for text in ["김영희", "회령"] {
+        assert!(!contains(&sample.history_bytes(), text.as_bytes()), "{text} entered the document as text");
+    }
     let event = &record.events[&id_to_hex(&id(2))];
     assert_eq!((event.date_start.as_str(), event.date_end.as_str()), ("2019-03", "2019-05-02"));
     let act = &event.acts[&id_to_hex(&id(3))];
@@ -206,8 +254,8 @@ fn concurrent_additions_both_survive() {
     let mut base = sample_case();
     let mut a = base.fork("worker-a");
     let mut b = base.fork("worker-b");
-    a.add_person(&id(20), &NewPerson { pseudonym: "B-02".into(), ..NewPerson::default() }, T0).expect("a");
-    b.add_person(&id(21), &NewPerson { pseudonym: "C-03".into(), ..NewPerson::default() }, T0).expect("b");
+    a.add_person(&id(20), &NewPerson { pseudonym: "B-02".into(), ..NewPerson::default() }, &mut TestSealer, T0).expect("a");
+    b.add_person(&id(21), &NewPerson { pseudonym: "C-03".into(), ..NewPerson::default() }, &mut TestSealer, T0).expect("b");
     b.add_note(&id(22), "note", "worker-b", T0).expect("b note");
     a.merge(&mut b).expect("merge");
     let record = a.record().expect("record");
@@ -246,13 +294,14 @@ fn invalid_edits_are_refused_with_specific_errors() {
         ModelError::InvalidCertainty,
     );
     check_refused(
-        case.add_person(&id(32), &NewPerson { pseudonym: "A-17".into(), ..NewPerson::default() }, T0),
+        case.add_person(&id(32), &NewPerson { pseudonym: "A-17".into(), ..NewPerson::default() }, &mut TestSealer, T0),
         ModelError::DuplicatePseudonym,
     );
     check_refused(
         case.add_person(
             &id(32),
             &NewPerson { pseudonym: "X".into(), roles: vec!["boss".into()], ..NewPerson::default() },
+            &mut TestSealer,
             T0,
         ),
         ModelError::UnknownTerm { kind: "role" },
@@ -327,7 +376,7 @@ fn edits_change_exactly_the_fields_given() {
         contact: Some(Sensitive("+82 10 0000 0000".into())),
         ..PersonEdit::default()
     };
-    case.edit_person(&id(1), &person, T0 + 10).expect("person");
+    case.edit_person(&id(1), &person, &mut TestSealer, T0 + 10).expect("person");
     let event = EventEdit {
         title: Some("Arrest in Tumen".into()),
         date_start: Some("2019-04".into()),
@@ -353,8 +402,8 @@ fn edits_change_exactly_the_fields_given() {
         ("A-18", &["witness".to_owned(), "victim".to_owned()][..])
     );
     assert!(!person.identity.real_name.is_set(), "an empty identity field clears it");
-    assert_eq!(person.identity.home_town.expose(), "회령", "fields not given stay");
-    assert_eq!(person.identity.contact.expose(), "+82 10 0000 0000");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::HomeTown), "회령", "fields not given stay");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::Contact), "+82 10 0000 0000");
     let event = &record.events[&id_to_hex(&id(2))];
     assert_eq!(
         (event.title.as_str(), event.date_start.as_str(), event.date_end.as_str(), event.date_certainty.as_str()),
@@ -379,8 +428,13 @@ fn edits_change_exactly_the_fields_given() {
     let loaded = CaseDoc::load([case.snapshot().as_slice()], "reader").expect("load");
     assert_eq!(loaded.record().expect("record"), record);
     assert!(!chunk.is_empty());
-    case.edit_person(&id(1), &PersonEdit { pseudonym: Some("A-18".into()), ..PersonEdit::default() }, T0 + 20)
-        .expect("same");
+    case.edit_person(
+        &id(1),
+        &PersonEdit { pseudonym: Some("A-18".into()), ..PersonEdit::default() },
+        &mut TestSealer,
+        T0 + 20,
+    )
+    .expect("same");
     case.edit_note(&id(4), "Follow up in summer.", T0 + 20).expect("same note");
     assert_eq!(case.take_changes(), None, "nothing changed, nothing written");
 
@@ -411,7 +465,7 @@ fn edits_of_unknown_items_are_refused() {
     let mut case = sample_case();
     let before = case.record().expect("record");
     let name = PersonEdit { pseudonym: Some("Z".into()), ..PersonEdit::default() };
-    check_refused(case.edit_person(&id(90), &name, T0), ModelError::UnknownPerson);
+    check_refused(case.edit_person(&id(90), &name, &mut TestSealer, T0), ModelError::UnknownPerson);
     check_refused(case.edit_event(&id(90), &EventEdit::default(), T0), ModelError::UnknownEvent);
     check_refused(case.edit_act(&id(90), &ActEdit::default(), T0), ModelError::UnknownAct);
     check_refused(case.edit_note(&id(90), "text", T0), ModelError::UnknownNote);
@@ -423,7 +477,8 @@ fn edits_of_unknown_items_are_refused() {
 #[test]
 fn invalid_edits_are_refused_and_change_nothing() {
     let mut case = sample_case();
-    case.add_person(&id(5), &NewPerson { pseudonym: "B-02".into(), ..NewPerson::default() }, T0).expect("second");
+    case.add_person(&id(5), &NewPerson { pseudonym: "B-02".into(), ..NewPerson::default() }, &mut TestSealer, T0)
+        .expect("second");
     case.take_changes();
     let before = case.record().expect("record");
     let person = |edit: PersonEdit| edit;
@@ -436,20 +491,31 @@ fn invalid_edits_are_refused_and_change_nothing() {
                 roles: Some(vec!["boss".into()]),
                 ..PersonEdit::default()
             }),
+            &mut TestSealer,
             T0,
         ),
         ModelError::UnknownTerm { kind: "role" },
     );
     check_refused(
-        case.edit_person(&id(1), &PersonEdit { pseudonym: Some("B-02".into()), ..PersonEdit::default() }, T0),
+        case.edit_person(
+            &id(1),
+            &PersonEdit { pseudonym: Some("B-02".into()), ..PersonEdit::default() },
+            &mut TestSealer,
+            T0,
+        ),
         ModelError::DuplicatePseudonym,
     );
     check_refused(
-        case.edit_person(&id(1), &PersonEdit { pseudonym: Some(" ".into()), ..PersonEdit::default() }, T0),
+        case.edit_person(&id(1), &PersonEdit { pseudonym: Some(" ".into()), ..PersonEdit::default() }, &mut TestSealer, T0),
         ModelError::Empty { field: "pseudonym" },
     );
     check_refused(
-        case.edit_person(&id(1), &PersonEdit { home_town: Some(Sensitive("a\nb".into())), ..PersonEdit::default() }, T0),
+        case.edit_person(
+            &id(1),
+            &PersonEdit { home_town: Some(Sensitive("a\nb".into())), ..PersonEdit::default() },
+            &mut TestSealer,
+            T0,
+        ),
         ModelError::NotSingleLine { field: "home town" },
     );
     // The start moves after the end already recorded (2019-05-02).
@@ -515,8 +581,8 @@ fn concurrent_edits_of_different_fields_merge_cleanly() {
         home_town: Some(Sensitive(home_town.into())),
         ..PersonEdit::default()
     };
-    a.edit_person(&id(1), &form("A-18", "회령"), T0 + 1).expect("a person");
-    b.edit_person(&id(1), &form("A-17", "무산"), T0 + 2).expect("b person");
+    a.edit_person(&id(1), &form("A-18", "회령"), &mut TestSealer, T0 + 1).expect("a person");
+    b.edit_person(&id(1), &form("A-17", "무산"), &mut TestSealer, T0 + 2).expect("b person");
     a.edit_event(&id(2), &EventEdit { place: Some("Yanji".into()), ..EventEdit::default() }, T0 + 3).expect("a event");
     b.edit_event(&id(2), &EventEdit { title: Some("Arrest".into()), ..EventEdit::default() }, T0 + 4).expect("b event");
     a.edit_act(&id(3), &ActEdit { unit: Some("Unit 5".into()), ..ActEdit::default() }, T0 + 5).expect("a act");
@@ -527,7 +593,8 @@ fn concurrent_edits_of_different_fields_merge_cleanly() {
         assert!(replica.conflicts().expect("conflicts").is_empty());
         let record = replica.record().expect("record");
         let person = record.person(&id(1)).expect("person");
-        assert_eq!((person.pseudonym.as_str(), person.identity.home_town.expose()), ("A-18", "무산"));
+        let home_town = identity_text(&record, &id(1), IdentityField::HomeTown);
+        assert_eq!((person.pseudonym.as_str(), home_town.as_str()), ("A-18", "무산"));
         let event = &record.events[&id_to_hex(&id(2))];
         assert_eq!((event.title.as_str(), event.place.as_str()), ("Arrest", "Yanji"));
         let act = &event.acts[&id_to_hex(&id(3))];
@@ -555,7 +622,8 @@ fn adds_and_edits_leave_unrelated_conflicts_for_the_worker() {
     b.set_field(CaseField::Title, "Title by B", T0 + 200).expect("b");
     a.merge(&mut b).expect("merge");
     a.add_note(&id(40), "another note", "worker-a", T0 + 300).expect("note");
-    a.add_person(&id(41), &NewPerson { pseudonym: "C-1".into(), ..NewPerson::default() }, T0 + 301).expect("person");
+    a.add_person(&id(41), &NewPerson { pseudonym: "C-1".into(), ..NewPerson::default() }, &mut TestSealer, T0 + 301)
+        .expect("person");
     a.edit_note(&id(4), "edited", T0 + 302).expect("edit");
     a.set_field(CaseField::Tags, "x, y", T0 + 303).expect("tags");
     let conflicts = a.conflicts().expect("conflicts");
@@ -585,7 +653,7 @@ fn conflicted_case() -> CaseDoc {
             real_name: Some(Sensitive(format!("이름 {tag}"))),
             ..PersonEdit::default()
         };
-        doc.edit_person(&id(1), &person, T0 + 1).expect("person");
+        doc.edit_person(&id(1), &person, &mut TestSealer, T0 + 1).expect("person");
         let date = if tag == "A" { "2019-04" } else { "2019-03-20" };
         let event = EventEdit { date_start: Some(date.into()), place: Some(format!("Place {tag}")), ..EventEdit::default() };
         doc.edit_event(&id(2), &event, T0 + 2).expect("event");
@@ -621,26 +689,29 @@ fn typed_merges_settle_text_conflicts() {
 
     // Checked like an edit: the conflict stays when the value is refused.
     let date = format!("events/{event}/date_start");
-    check_refused(case.merge_conflict(&date, "2019-04-31", T0 + 10), ModelError::InvalidDate);
-    check_refused(case.merge_conflict(&date, "2019-06", T0 + 10), ModelError::DateRangeReversed);
-    check_refused(case.merge_conflict("title", " ", T0 + 10), ModelError::Empty { field: "title" });
+    check_refused(case.merge_conflict(&date, "2019-04-31", &mut TestSealer, T0 + 10), ModelError::InvalidDate);
+    check_refused(case.merge_conflict(&date, "2019-06", &mut TestSealer, T0 + 10), ModelError::DateRangeReversed);
+    check_refused(case.merge_conflict("title", " ", &mut TestSealer, T0 + 10), ModelError::Empty { field: "title" });
     assert_eq!(case.conflicts().expect("conflicts").len(), 7);
 
-    case.merge_conflict(&format!("persons/{person}/pseudonym"), "P-AB", T0 + 11).expect("pseudonym");
-    case.merge_conflict(&format!("persons/{person}/identity/real_name"), "이름 AB", T0 + 12).expect("identity");
-    case.merge_conflict(&date, "2019-03", T0 + 13).expect("date");
-    case.merge_conflict(&format!("events/{event}/place"), "Place A or B", T0 + 14).expect("place");
-    case.merge_conflict(&format!("{act}/perpetrator/facility"), "Facility A/B", T0 + 15).expect("facility");
-    case.merge_conflict(&format!("notes/{}/text", id_to_hex(&id(4))), "Note A\nNote B", T0 + 16).expect("note");
-    case.merge_conflict("title", "Title AB", T0 + 17).expect("title");
+    case.merge_conflict(&format!("persons/{person}/pseudonym"), "P-AB", &mut TestSealer, T0 + 11).expect("pseudonym");
+    case.merge_conflict(&format!("persons/{person}/identity/real_name"), "이름 AB", &mut TestSealer, T0 + 12)
+        .expect("identity");
+    case.merge_conflict(&date, "2019-03", &mut TestSealer, T0 + 13).expect("date");
+    case.merge_conflict(&format!("events/{event}/place"), "Place A or B", &mut TestSealer, T0 + 14).expect("place");
+    case.merge_conflict(&format!("{act}/perpetrator/facility"), "Facility A/B", &mut TestSealer, T0 + 15).expect("facility");
+    case.merge_conflict(&format!("notes/{}/text", id_to_hex(&id(4))), "Note A\nNote B", &mut TestSealer, T0 + 16)
+        .expect("note");
+    case.merge_conflict("title", "Title AB", &mut TestSealer, T0 + 17).expect("title");
     assert!(case.conflicts().expect("conflicts").is_empty());
     let record = case.record().expect("record");
     let merged_person = record.person(&id(1)).expect("person");
-    assert_eq!((merged_person.pseudonym.as_str(), merged_person.identity.real_name.expose()), ("P-AB", "이름 AB"));
+    let real_name = identity_text(&record, &id(1), IdentityField::RealName);
+    assert_eq!((merged_person.pseudonym.as_str(), real_name.as_str()), ("P-AB", "이름 AB"));
     assert_eq!(record.events[&event].date_start, "2019-03");
     assert_eq!(record.title, "Title AB");
     // Merging again: nothing is in conflict any more.
-    check_refused(case.merge_conflict("title", "Again", T0 + 18), ModelError::NoSuchConflict);
+    check_refused(case.merge_conflict("title", "Again", &mut TestSealer, T0 + 18), ModelError::NoSuchConflict);
 }
 
 #[test]
@@ -650,19 +721,26 @@ fn typed_merges_refuse_everything_but_text_fields() {
     let mut b = base.fork("worker-b");
     // Both devices create person 50 at once (ids are random, so only in a test): the
     // person itself is an object in conflict.
-    a.add_person(&id(50), &NewPerson { pseudonym: "X-1".into(), ..NewPerson::default() }, T0).expect("a");
-    b.add_person(&id(50), &NewPerson { pseudonym: "X-2".into(), ..NewPerson::default() }, T0).expect("b");
-    a.edit_person(&id(1), &PersonEdit { roles: Some(vec!["witness".into()]), ..PersonEdit::default() }, T0).expect("a");
-    b.edit_person(&id(1), &PersonEdit { roles: Some(vec!["perpetrator".into()]), ..PersonEdit::default() }, T0).expect("b");
+    a.add_person(&id(50), &NewPerson { pseudonym: "X-1".into(), ..NewPerson::default() }, &mut TestSealer, T0).expect("a");
+    b.add_person(&id(50), &NewPerson { pseudonym: "X-2".into(), ..NewPerson::default() }, &mut TestSealer, T0).expect("b");
+    a.edit_person(&id(1), &PersonEdit { roles: Some(vec!["witness".into()]), ..PersonEdit::default() }, &mut TestSealer, T0)
+        .expect("a");
+    b.edit_person(
+        &id(1),
+        &PersonEdit { roles: Some(vec!["perpetrator".into()]), ..PersonEdit::default() },
+        &mut TestSealer,
+        T0,
+    )
+    .expect("b");
     let victim = id_to_hex(&id(5));
     for doc in [&mut a, &mut b] {
-        doc.add_person(&id(5), &NewPerson { pseudonym: "V".into(), ..NewPerson::default() }, T0).ok();
+        doc.add_person(&id(5), &NewPerson { pseudonym: "V".into(), ..NewPerson::default() }, &mut TestSealer, T0).ok();
     }
     merged(&mut a, &mut b);
     let conflicts = a.conflicts().expect("conflicts");
     let object = conflicts.iter().find(|c| c.values.iter().any(|v| v.is_object)).expect("an object conflict");
     assert!(!CaseDoc::can_merge(&object.path), "{}", object.path);
-    check_refused(a.merge_conflict(&object.path, "X-3", T0 + 1), ModelError::ConflictNotMergeable);
+    check_refused(a.merge_conflict(&object.path, "X-3", &mut TestSealer, T0 + 1), ModelError::ConflictNotMergeable);
     let person = id_to_hex(&id(1));
     let event = id_to_hex(&id(2));
     for path in [
@@ -681,17 +759,20 @@ fn typed_merges_refuse_everything_but_text_fields() {
         String::new(),
     ] {
         assert!(!CaseDoc::can_merge(&path), "{path}");
-        check_refused(a.merge_conflict(&path, &victim, T0 + 1), ModelError::ConflictNotMergeable);
+        check_refused(a.merge_conflict(&path, &victim, &mut TestSealer, T0 + 1), ModelError::ConflictNotMergeable);
     }
     assert!(!TestimonyDoc::can_merge("source_person") && !TestimonyDoc::can_merge("consent/given"));
     assert!(
         !TestimonyDoc::can_merge("consent") && !TestimonyDoc::can_merge("narrative") && !TestimonyDoc::can_merge("audio")
     );
     // A mergeable path that is not in conflict.
-    check_refused(a.merge_conflict(&format!("events/{event}/place"), "x", T0 + 1), ModelError::NoSuchConflict);
+    check_refused(
+        a.merge_conflict(&format!("events/{event}/place"), "x", &mut TestSealer, T0 + 1),
+        ModelError::NoSuchConflict,
+    );
     // A mergeable path under the wrong event names no field.
     let wrong = format!("events/{}/acts/{}/consequences", id_to_hex(&id(9)), id_to_hex(&id(3)));
-    check_refused(a.merge_conflict(&wrong, "x", T0 + 1), ModelError::NoSuchConflict);
+    check_refused(a.merge_conflict(&wrong, "x", &mut TestSealer, T0 + 1), ModelError::NoSuchConflict);
 }
 
 #[test]
@@ -832,4 +913,171 @@ fn a_case_lists_every_object_it_holds() {
         counts.persons + counts.testimonies + counts.events + counts.acts + counts.notes + counts.attachments
     });
     assert!(objects.iter().any(|(_, kind)| *kind == crate::ObjectKind::Person));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+#[test]
+fn identity_fields_enter_the_document_only_sealed() {
+    let mut case = sample_case();
+    // Replace, clear and keep: each new value goes through the sealer; nothing typed is ever
+    // written as text, so not even the history holds it.
+    let edit = PersonEdit {
+        real_name: Some(Sensitive("박은비밀".into())),
+        family: Some(Sensitive("누나 박가족\n동생".into())),
+        home_town: Some(Sensitive(String::new())),
+        ..PersonEdit::default()
+    };
+    case.edit_person(&id(1), &edit, &mut TestSealer, T0 + 10).expect("edit");
+    let record = case.record().expect("record");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::RealName), "박은비밀");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::Family), "누나 박가족\n동생");
+    assert!(!record.person(&id(1)).expect("person").identity.home_town.is_set(), "cleared");
+    let history = case.history_bytes();
+    for text in ["김영희", "회령", "박은비밀", "박가족"] {
+        assert!(!contains(&history, text.as_bytes()), "{text} entered the document as text");
+    }
+    // Checked as text before sealing.
+    check_refused(
+        case.edit_person(
+            &id(1),
+            &PersonEdit { real_name: Some(Sensitive("a\nb".into())), ..PersonEdit::default() },
+            &mut TestSealer,
+            T0,
+        ),
+        ModelError::NotSingleLine { field: "real name" },
+    );
+    // A sealer that cannot tell (a field device) writes a replacement even of the same text;
+    // one that can (TestSealer) writes nothing for it.
+    case.take_changes();
+    case.edit_person(
+        &id(1),
+        &PersonEdit { real_name: Some(Sensitive("박은비밀".into())), ..PersonEdit::default() },
+        &mut TestSealer,
+        T0 + 11,
+    )
+    .expect("same");
+    assert_eq!(case.take_changes(), None);
+    /// Randomised like the real sealer: the same text seals to different bytes each time.
+    struct Blind(u8);
+    impl IdentitySealer for Blind {
+        fn seal(&mut self, person: &ObjectId, field: IdentityField, value: &Sensitive) -> Result<Vec<u8>, ModelError> {
+            self.0 += 1;
+            let mut sealed = TestSealer.seal(person, field, value)?;
+            sealed.push(self.0);
+            Ok(sealed)
+        }
+    }
+    case.edit_person(
+        &id(1),
+        &PersonEdit { real_name: Some(Sensitive("박은비밀".into())), ..PersonEdit::default() },
+        &mut Blind(0),
+        T0 + 12,
+    )
+    .expect("same, blind");
+    assert!(case.take_changes().is_some());
+    // A sealer that fails stops the edit; nothing is written.
+    struct Failing;
+    impl IdentitySealer for Failing {
+        fn seal(&mut self, _: &ObjectId, _: IdentityField, _: &Sensitive) -> Result<Vec<u8>, ModelError> {
+            Err(ModelError::SealingFailed)
+        }
+    }
+    check_refused(
+        case.edit_person(
+            &id(1),
+            &PersonEdit { contact: Some(Sensitive("010".into())), ..PersonEdit::default() },
+            &mut Failing,
+            T0,
+        ),
+        ModelError::SealingFailed,
+    );
+    assert_eq!(case.take_changes(), None);
+}
+
+#[test]
+fn sealed_values_in_conflict_are_reported_as_sealed_bytes() {
+    let mut case = conflicted_case();
+    let path = format!("persons/{}/identity/real_name", id_to_hex(&id(1)));
+    assert_eq!(IdentityField::of_path(&path), Some((id_to_hex(&id(1)).as_str(), IdentityField::RealName)));
+    assert_eq!(IdentityField::of_path("persons/x/pseudonym"), None);
+    let conflict = case.conflicts().expect("conflicts").into_iter().find(|c| c.path == path).expect("identity conflict");
+    let mut opened: Vec<String> = conflict
+        .values
+        .iter()
+        .map(|value| {
+            assert!(value.value.is_empty(), "no rendering of sealed bytes");
+            let bytes = value.sealed.clone().expect("sealed bytes");
+            TestSealer::open(&id(1), IdentityField::RealName, &IdentityValue::Sealed(bytes))
+        })
+        .collect();
+    opened.sort();
+    assert_eq!(opened, ["이름 A", "이름 B"]);
+    // Keeping one writes its sealed bytes back as they were.
+    let choice = conflict.values.iter().position(|value| !value.shown).expect("the other value");
+    let kept = conflict.values[choice].sealed.clone().expect("bytes");
+    case.resolve_conflict(&path, choice, T0 + 20).expect("resolve");
+    assert_eq!(
+        case.record().expect("record").person(&id(1)).expect("person").identity.real_name,
+        IdentityValue::Sealed(kept)
+    );
+}
+
+#[test]
+fn plain_identity_text_from_an_older_version_is_resealed_and_its_history_can_be_dropped() {
+    // A document as a version before sealing wrote it: identity fields as text.
+    let mut case = sample_case();
+    let person = id_to_hex(&id(1));
+    let identity = case.doc.get(ROOT, "persons").expect("get").expect("persons").1;
+    let identity = case.doc.get(&identity, person.as_str()).expect("get").expect("person").1;
+    let identity = case.doc.get(&identity, "identity").expect("get").expect("identity").1;
+    case.doc.put(&identity, "real_name", "옛이름").expect("plain");
+    case.doc.put(&identity, "contact", "010-옛연락").expect("plain");
+    case.commit(T0 + 30);
+    let record = case.record().expect("record");
+    assert_eq!(record.person(&id(1)).expect("person").identity.real_name, IdentityValue::Plain(Sensitive("옛이름".into())));
+    let mut seen = Vec::new();
+    let resealed = case
+        .reseal_identity(
+            |person, field, value| {
+                seen.push(field);
+                Ok(match value {
+                    IdentityValue::Plain(text) => Some(TestSealer.seal(person, field, text)?),
+                    _ => None,
+                })
+            },
+            T0 + 31,
+        )
+        .expect("reseal");
+    assert_eq!(resealed, 2);
+    assert_eq!(seen.len(), 5, "every field of the person was offered");
+    let record = case.record().expect("record");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::RealName), "옛이름");
+    assert_eq!(identity_text(&record, &id(1), IdentityField::HomeTown), "회령", "untouched");
+    assert!(contains(&case.history_bytes(), "옛이름".as_bytes()), "the history still holds the old text");
+    // Rewritten without history (only for a document no other device holds).
+    let mut fresh = case.rewritten("worker-a", T0 + 32).expect("rewrite").expect("no conflicts");
+    assert_eq!(fresh.record().expect("record"), record);
+    assert!(!contains(&fresh.history_bytes(), "옛이름".as_bytes()));
+    assert!(!contains(&fresh.history_bytes(), "010-옛연락".as_bytes()));
+    // Nothing left to reseal: no change at all.
+    fresh.take_changes();
+    assert_eq!(fresh.reseal_identity(|_, _, _| Ok(None), T0 + 33), Ok(0));
+    assert_eq!(fresh.take_changes(), None);
+    // A field in conflict is left to the worker; a conflicted document is not rewritten.
+    let mut conflicted = conflicted_case();
+    let mut offered = Vec::new();
+    conflicted
+        .reseal_identity(
+            |_, field, _| {
+                offered.push(field);
+                Ok(None)
+            },
+            T0 + 40,
+        )
+        .expect("reseal");
+    assert!(!offered.contains(&IdentityField::RealName));
+    assert!(conflicted.rewritten("worker-a", T0 + 41).expect("rewrite").is_none());
 }

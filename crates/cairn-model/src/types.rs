@@ -73,9 +73,10 @@ impl Hydrate for CollabText {
     }
 }
 
-/// An identifying field (real name, birth date, home town, family, contact). Empty when not
-/// recorded. Its `Debug` never shows the value; it is left out of the search index and out
-/// of default displays, and is the part of a person that can be sealed for HQ.
+/// The plain text of an identifying field (real name, birth date, home town, family,
+/// contact), as a worker types it or a reader opens it. Empty when not recorded. Its `Debug`
+/// never shows the value. It has no document mapping at all: a case document holds identity
+/// fields only as [`IdentityValue`]s, sealed before they are written.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Sensitive(pub String);
 
@@ -97,21 +98,123 @@ impl fmt::Debug for Sensitive {
     }
 }
 
-impl Reconcile for Sensitive {
-    type Key<'a> = autosurgeon::reconcile::NoKey;
+/// One of a person's identifying fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdentityField {
+    /// Real name.
+    RealName,
+    /// Date of birth (as told; free text).
+    BirthDate,
+    /// Home town.
+    HomeTown,
+    /// Family (free text, several lines).
+    Family,
+    /// How to reach the person.
+    Contact,
+}
 
-    fn reconcile<R: Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
-        self.0.reconcile(reconciler)
+impl IdentityField {
+    /// Every identity field, in display order.
+    pub const ALL: [IdentityField; 5] = [
+        IdentityField::RealName,
+        IdentityField::BirthDate,
+        IdentityField::HomeTown,
+        IdentityField::Family,
+        IdentityField::Contact,
+    ];
+
+    /// The field's name, as in the document and in [`Identity::FIELDS`].
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityField::RealName => "real_name",
+            IdentityField::BirthDate => "birth_date",
+            IdentityField::HomeTown => "home_town",
+            IdentityField::Family => "family",
+            IdentityField::Contact => "contact",
+        }
+    }
+
+    /// The field named `name`.
+    pub fn parse(name: &str) -> Option<IdentityField> {
+        IdentityField::ALL.into_iter().find(|field| field.name() == name)
+    }
+
+    /// The person and field a conflict path (`persons/<id>/identity/<field>`) of a case
+    /// document names, if it names an identity field.
+    pub fn of_path(path: &str) -> Option<(&str, IdentityField)> {
+        match path.split('/').collect::<Vec<_>>().as_slice() {
+            ["persons", person, "identity", field] => Some((person, IdentityField::parse(field)?)),
+            _ => None,
+        }
     }
 }
 
-impl Hydrate for Sensitive {
+/// An identifying field as a case document holds it.
+///
+/// New values are always [`IdentityValue::Sealed`]: sealed (by cairn-core, with
+/// `cairn_crypto::seal_value`) to HQ's intake key and the roster's identity readers, or to the
+/// vault's own key before it joins an organisation, before they enter the document. This
+/// crate treats the bytes as opaque. A document written by a version before sealing holds
+/// plain text ([`IdentityValue::Plain`]), which cairn-core seals on upgrade.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum IdentityValue {
+    /// Not recorded.
+    #[default]
+    Empty,
+    /// A sealed value (format: `cairn_crypto`'s sealed value).
+    Sealed(Vec<u8>),
+    /// Plain text left by a version before sealing (or a peer still running one).
+    Plain(Sensitive),
+}
+
+impl IdentityValue {
+    /// Whether a value is recorded (sealed or not).
+    pub fn is_set(&self) -> bool {
+        !matches!(self, IdentityValue::Empty)
+    }
+
+    /// The sealed bytes, if the value is sealed.
+    pub fn sealed(&self) -> Option<&[u8]> {
+        match self {
+            IdentityValue::Sealed(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for IdentityValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdentityValue::Empty => "IdentityValue(<empty>)",
+            IdentityValue::Sealed(_) => "IdentityValue(<sealed>)",
+            IdentityValue::Plain(_) => "IdentityValue(<plain, redacted>)",
+        })
+    }
+}
+
+impl Reconcile for IdentityValue {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        match self {
+            IdentityValue::Empty => reconciler.str(""),
+            IdentityValue::Sealed(bytes) => reconciler.bytes(bytes),
+            IdentityValue::Plain(text) => reconciler.str(text.expose()),
+        }
+    }
+}
+
+impl Hydrate for IdentityValue {
     fn hydrate_string(value: &str) -> Result<Self, HydrateError> {
-        Ok(Sensitive(value.to_owned()))
+        Ok(if value.is_empty() { IdentityValue::Empty } else { IdentityValue::Plain(Sensitive(value.to_owned())) })
+    }
+
+    fn hydrate_bytes(bytes: &[u8]) -> Result<Self, HydrateError> {
+        Ok(if bytes.is_empty() { IdentityValue::Empty } else { IdentityValue::Sealed(bytes.to_vec()) })
     }
 
     fn hydrate_none() -> Result<Self, HydrateError> {
-        Ok(Sensitive::default())
+        Ok(IdentityValue::Empty)
     }
 }
 
@@ -168,28 +271,64 @@ pub struct Person {
     /// Role codes (vocabulary `role`).
     #[autosurgeon(missing = "Default::default")]
     pub roles: Vec<String>,
-    /// Identifying fields, all sensitive.
+    /// Identifying fields, sealed.
     #[autosurgeon(missing = "Default::default")]
-    pub identity: Identity,
+    pub identity: SealedIdentity,
 }
 
-/// The identifying fields of a person. Every field is [`Sensitive`].
+/// The identifying fields of a person as the case document holds them (see
+/// [`IdentityValue`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Hydrate, Reconcile)]
-pub struct Identity {
+pub struct SealedIdentity {
     /// Real name.
     #[autosurgeon(missing = "Default::default")]
-    pub real_name: Sensitive,
+    pub real_name: IdentityValue,
     /// Date of birth (as told; free text).
     #[autosurgeon(missing = "Default::default")]
-    pub birth_date: Sensitive,
+    pub birth_date: IdentityValue,
     /// Home town.
     #[autosurgeon(missing = "Default::default")]
-    pub home_town: Sensitive,
+    pub home_town: IdentityValue,
     /// Family.
     #[autosurgeon(missing = "Default::default")]
-    pub family: Sensitive,
+    pub family: IdentityValue,
     /// How to reach the person.
     #[autosurgeon(missing = "Default::default")]
+    pub contact: IdentityValue,
+}
+
+impl SealedIdentity {
+    /// The value of `field`.
+    pub fn get(&self, field: IdentityField) -> &IdentityValue {
+        match field {
+            IdentityField::RealName => &self.real_name,
+            IdentityField::BirthDate => &self.birth_date,
+            IdentityField::HomeTown => &self.home_town,
+            IdentityField::Family => &self.family,
+            IdentityField::Contact => &self.contact,
+        }
+    }
+
+    /// The fields as (field, value) pairs, in [`IdentityField::ALL`] order.
+    pub fn fields(&self) -> [(IdentityField, &IdentityValue); 5] {
+        IdentityField::ALL.map(|field| (field, self.get(field)))
+    }
+}
+
+/// The identifying fields of a person in plain text: what a worker types (a new person) and
+/// what a device that may read them opens. Every field is [`Sensitive`]. Never written to a
+/// document as such (see [`SealedIdentity`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// Real name.
+    pub real_name: Sensitive,
+    /// Date of birth (as told; free text).
+    pub birth_date: Sensitive,
+    /// Home town.
+    pub home_town: Sensitive,
+    /// Family.
+    pub family: Sensitive,
+    /// How to reach the person.
     pub contact: Sensitive,
 }
 
@@ -197,15 +336,31 @@ impl Identity {
     /// Names of the identity fields, in display order.
     pub const FIELDS: [&'static str; 5] = ["real_name", "birth_date", "home_town", "family", "contact"];
 
+    /// The value of `field`.
+    pub fn get(&self, field: IdentityField) -> &Sensitive {
+        match field {
+            IdentityField::RealName => &self.real_name,
+            IdentityField::BirthDate => &self.birth_date,
+            IdentityField::HomeTown => &self.home_town,
+            IdentityField::Family => &self.family,
+            IdentityField::Contact => &self.contact,
+        }
+    }
+
+    /// The value of `field`, to set.
+    pub fn get_mut(&mut self, field: IdentityField) -> &mut Sensitive {
+        match field {
+            IdentityField::RealName => &mut self.real_name,
+            IdentityField::BirthDate => &mut self.birth_date,
+            IdentityField::HomeTown => &mut self.home_town,
+            IdentityField::Family => &mut self.family,
+            IdentityField::Contact => &mut self.contact,
+        }
+    }
+
     /// The fields as (name, value) pairs, in [`Identity::FIELDS`] order.
     pub fn fields(&self) -> [(&'static str, &Sensitive); 5] {
-        [
-            ("real_name", &self.real_name),
-            ("birth_date", &self.birth_date),
-            ("home_town", &self.home_town),
-            ("family", &self.family),
-            ("contact", &self.contact),
-        ]
+        IdentityField::ALL.map(|field| (field.name(), self.get(field)))
     }
 }
 

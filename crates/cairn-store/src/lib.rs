@@ -33,7 +33,7 @@ pub use bundles::BundlePeerRow;
 pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow};
 pub use error::StoreError;
 pub use records::StoredRecord;
-pub use team::{DeviceIdentityRecord, OrganisationRecord, PinRecord, RosterRecord};
+pub use team::{DeviceIdentityRecord, IdentitySealingKeyRecord, OrganisationRecord, PinRecord, RosterRecord};
 pub use transfers::{AttachmentBlobRow, MissingAttachment, ReceivedPart, part_count};
 pub use uploads::{BlobUpload, UnfinishedUpload};
 pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};

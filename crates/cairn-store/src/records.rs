@@ -78,6 +78,19 @@ impl VaultTx<'_> {
         Ok(new_chunk)
     }
 
+    /// Replaces a document's whole log with one chunk, `snapshot` (a document rewritten
+    /// without its history). The commit checkpoints the WAL, so the old chunks' rows leave no
+    /// page or frame behind. Returns the new chunk's id.
+    pub fn rewrite_records(&mut self, case_id: &Id, doc_id: &Id, snapshot: &[u8]) -> Result<u64, StoreError> {
+        let new_chunk = self.append_record(case_id, doc_id, snapshot)?;
+        self.tx.execute(
+            "DELETE FROM records WHERE case_id = ?1 AND doc_id = ?2 AND chunk_id < ?3",
+            params![case_id.as_slice(), doc_id.as_slice(), new_chunk as i64],
+        )?;
+        self.erasure = self.erasure.max(crate::erasure::Erasure::Content);
+        Ok(new_chunk)
+    }
+
     /// Ids of every document of a case that has records.
     pub fn document_ids(&self, case_id: &Id) -> Result<Vec<Id>, StoreError> {
         let mut statement = self.tx.prepare("SELECT DISTINCT doc_id FROM records WHERE case_id = ?1 ORDER BY doc_id")?;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_sync_ready.sql"),
     include_str!("../migrations/0006_attachment_sync.sql"),
     include_str!("../migrations/0007_bundle_peers.sql"),
+    include_str!("../migrations/0008_identity_sealing.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -67,5 +68,34 @@ mod tests {
         assert_eq!(counter, 3, "the next write takes 4");
         // Migrating again does nothing.
         migrate(&mut connection).expect("again");
+    }
+
+    #[test]
+    fn vaults_with_documents_are_marked_for_identity_sealing_once() {
+        let pending = |connection: &Connection| -> bool {
+            connection
+                .query_row("SELECT count(*) FROM case_settings WHERE key = 'identity_reseal_pending'", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .expect("query")
+                == 1
+        };
+        for documents in [false, true] {
+            let mut connection = Connection::open_in_memory().expect("memory");
+            for migration in &MIGRATIONS[..7] {
+                connection.execute_batch(migration).expect("old migration");
+            }
+            connection.pragma_update(None, "user_version", 7).expect("version");
+            if documents {
+                connection
+                    .execute(
+                        "INSERT INTO doc_digests (case_id, doc_id, heads_hash, modified_at, change_seq) VALUES (?1, ?1, ?2, 0, 1)",
+                        rusqlite::params![vec![1u8; 16], vec![0u8; 32]],
+                    )
+                    .expect("digest");
+            }
+            migrate(&mut connection).expect("migrate");
+            assert_eq!(pending(&connection), documents);
+        }
     }
 }

@@ -37,6 +37,21 @@ pub struct OrganisationRecord {
     pub intake_wrapped: Vec<u8>,
 }
 
+/// The key a vault outside any organisation seals identity fields to (see
+/// `migrations/0008_identity_sealing.sql`).
+pub struct IdentitySealingKeyRecord {
+    /// The X25519 public key.
+    pub public: [u8; 32],
+    /// The private key wrapped under K_dev.
+    pub wrapped: Vec<u8>,
+}
+
+impl std::fmt::Debug for IdentitySealingKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentitySealingKeyRecord").finish_non_exhaustive()
+    }
+}
+
 /// The pinned organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PinRecord {
@@ -173,6 +188,36 @@ impl VaultTx<'_> {
                 record.intake_wrapped
             ],
         )?;
+        Ok(())
+    }
+
+    /// The pre-enrollment identity sealing key, while the vault has one.
+    pub fn identity_sealing_key(&self) -> Result<Option<IdentitySealingKeyRecord>, StoreError> {
+        let row = self
+            .tx
+            .query_row("SELECT public, wrapped FROM identity_sealing_key", [], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?;
+        row.map(|(public, wrapped)| Ok(IdentitySealingKeyRecord { public: array(public, "identity sealing key")?, wrapped }))
+            .transpose()
+    }
+
+    /// Stores the pre-enrollment identity sealing key; refused if the vault has one.
+    pub fn insert_identity_sealing_key(&mut self, record: &IdentitySealingKeyRecord) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO identity_sealing_key (singleton, public, wrapped) VALUES (1, ?1, ?2)",
+            params![record.public.as_slice(), record.wrapped],
+        )?;
+        Ok(())
+    }
+
+    /// Destroys the pre-enrollment identity sealing key (once every value sealed to it was
+    /// resealed to HQ). The commit checkpoints the WAL, so no page or frame keeps the row.
+    pub fn delete_identity_sealing_key(&mut self) -> Result<(), StoreError> {
+        if self.tx.execute("DELETE FROM identity_sealing_key", [])? > 0 {
+            self.erasure = self.erasure.max(crate::erasure::Erasure::Content);
+        }
         Ok(())
     }
 
@@ -339,5 +384,30 @@ mod tests {
         assert_eq!(vault.read(|tx| tx.team_key(&[5; 16], 3)).expect("read"), None);
         assert_eq!(vault.read(|tx| tx.organisation()).expect("read").map(|o| o.org_id), None);
         assert_eq!(vault.read(|tx| tx.device_id()).expect("read"), vault.info().expect("info").device_id);
+    }
+
+    #[test]
+    fn the_identity_sealing_key_is_written_once_and_deleted_with_a_checkpoint() {
+        let (_dir, mut vault) = vault();
+        assert!(vault.read(|tx| tx.identity_sealing_key()).expect("read").is_none());
+        let record = IdentitySealingKeyRecord { public: [0x5e; 32], wrapped: vec![0x5f; 74] };
+        vault.transaction(|tx| tx.insert_identity_sealing_key(&record)).expect("insert");
+        assert!(vault.transaction(|tx| tx.insert_identity_sealing_key(&record)).is_err());
+        assert!(
+            vault
+                .transaction(|tx| Ok(tx.tx.execute("UPDATE identity_sealing_key SET wrapped = zeroblob(74)", [])?))
+                .is_err()
+        );
+        let stored = vault.read(|tx| tx.identity_sealing_key()).expect("read").expect("held");
+        assert_eq!((stored.public, stored.wrapped), ([0x5e; 32], vec![0x5f; 74]));
+        vault.transaction(|tx| tx.delete_identity_sealing_key()).expect("delete");
+        assert!(vault.read(|tx| tx.identity_sealing_key()).expect("read").is_none());
+        assert!(!vault.erasure_pending(), "the deleting commit checkpointed the WAL");
+        let pages = crate::testing::decrypted_pages(&vault).expect("pages");
+        let wrapped = [0x5f; 74];
+        assert!(
+            !pages.iter().any(|page| page.plaintext.windows(wrapped.len()).any(|window| window == wrapped)),
+            "no page or WAL frame keeps the wrapped key"
+        );
     }
 }

@@ -3,9 +3,11 @@
 //! or merge a text field by typing one), vocabularies.
 //!
 //! DTOs carry what the views render. A person's identity fields are not part of the case
-//! view: only which of them are recorded. `reveal_identity` returns them, separately
-//! permissioned, when the worker asks to see them; the person edit form loads them the same
-//! way and sends back only the identity fields the worker changed.
+//! view: only which of them are recorded, and which are sealed for HQ (this device cannot open
+//! them: a field device, once enrolled). `reveal_identity` returns the ones this device opens,
+//! separately permissioned, when the worker asks to see them; the person edit form loads them
+//! the same way and sends back only the identity fields the worker changed (a sealed field can
+//! be replaced or cleared, never read).
 
 use cairn_core::cases::{
     ActEdit, CaseField, CaseView, DocumentKind, EventEdit, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, PersonEdit,
@@ -133,6 +135,9 @@ pub(crate) struct PersonDto {
     roles: Vec<String>,
     /// Names of the identity fields that hold a value (the values are not sent).
     identity_recorded: Vec<&'static str>,
+    /// Names of the recorded identity fields sealed for HQ: this device cannot open them
+    /// ("sealed for HQ", distinct from empty); they can be replaced or cleared.
+    identity_sealed: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -228,6 +233,7 @@ pub(crate) struct CaseDto {
 
 fn case_dto(view: CaseView) -> CaseDto {
     let record = view.record;
+    let identity_sealed = view.identity_sealed;
     let mut notes: Vec<NoteDto> =
         record.notes.into_iter().map(|(id, note)| NoteDto { id, at: note.at, by: note.by, text: note.text }).collect();
     notes.sort_by_key(|note| note.at);
@@ -278,16 +284,17 @@ fn case_dto(view: CaseView) -> CaseDto {
         .persons
         .into_iter()
         .map(|(id, person)| PersonDto {
-            id,
-            pseudonym: person.pseudonym,
-            roles: person.roles,
             identity_recorded: person
                 .identity
                 .fields()
                 .into_iter()
                 .filter(|(_, value)| value.is_set())
-                .map(|(name, _)| name)
+                .map(|(field, _)| field.name())
                 .collect(),
+            identity_sealed: identity_sealed.get(&id).into_iter().flatten().map(|field| field.name()).collect(),
+            id,
+            pseudonym: person.pseudonym,
+            roles: person.roles,
         })
         .collect();
     persons.sort_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
@@ -399,24 +406,41 @@ pub(crate) async fn add_person(
     in_session(&state, move |session| Ok(id_to_hex(&session.add_person(&case_id, &person)?))).await
 }
 
-/// Shows a person's identity fields (only when the worker asks: "Show identity").
+/// A person's identity fields as this device can show them. No `Debug`: it holds identity
+/// values.
+#[derive(Serialize, TS)]
+#[ts(rename = "RevealedIdentity")]
+pub(crate) struct RevealedIdentityDto {
+    /// The fields this device opens (a field that is empty or sealed for HQ is empty here).
+    identity: IdentityDto,
+    /// Names of the recorded fields sealed for HQ: this device cannot open them.
+    sealed: Vec<&'static str>,
+}
+
+/// Shows a person's identity fields (only when the worker asks: "Show identity"): the ones
+/// this device opens; the ones sealed for HQ are only named (a field device never reads them).
 #[tauri::command]
 pub(crate) async fn reveal_identity(
     state: DesktopState<'_>,
     case_id: String,
     person_id: String,
-) -> CommandResult<IdentityDto> {
-    let case_id = id(&case_id)?;
+) -> CommandResult<RevealedIdentityDto> {
+    let (case_id, person_id) = (id(&case_id)?, id(&person_id)?);
     in_session(&state, move |session| {
-        let view = session.open_case(&case_id)?;
-        let person = view.record.persons.get(&person_id).ok_or(cairn_core::CoreError::NotFound("person"))?;
-        let identity = &person.identity;
-        Ok(IdentityDto {
-            real_name: identity.real_name.expose().to_owned(),
-            birth_date: identity.birth_date.expose().to_owned(),
-            home_town: identity.home_town.expose().to_owned(),
-            family: identity.family.expose().to_owned(),
-            contact: identity.contact.expose().to_owned(),
+        if session.case_of(&person_id)? != case_id {
+            return Err(cairn_core::CoreError::NotFound("person"));
+        }
+        let revealed = session.reveal_identity(&person_id)?;
+        let identity = &revealed.identity;
+        Ok(RevealedIdentityDto {
+            identity: IdentityDto {
+                real_name: identity.real_name.expose().to_owned(),
+                birth_date: identity.birth_date.expose().to_owned(),
+                home_town: identity.home_town.expose().to_owned(),
+                family: identity.family.expose().to_owned(),
+                contact: identity.contact.expose().to_owned(),
+            },
+            sealed: revealed.sealed.iter().map(|field| field.name()).collect(),
         })
     })
     .await
@@ -746,11 +770,14 @@ pub(crate) async fn edit_note(state: DesktopState<'_>, note_id: String, text: St
 #[derive(Debug, Serialize, TS)]
 #[ts(rename = "ConflictValue")]
 pub(crate) struct ConflictValueDto {
+    /// The value as text (empty when `sealed`).
     value: String,
     is_object: bool,
     by: String,
     at: i64,
     shown: bool,
+    /// A sealed identity value this device cannot open: shown as "sealed for HQ".
+    sealed: bool,
 }
 
 /// Which document of a case a conflict is in.
@@ -785,6 +812,9 @@ pub(crate) struct ConflictDto {
     /// Whether the conflict is on a single text field, so it can also be merged by typing a
     /// value (`merge_conflict`).
     mergeable: bool,
+    /// Whether a value is sealed for HQ: only HQ resolves the conflict (keep and merge are
+    /// refused here with `identity_sealed`).
+    sealed: bool,
     values: Vec<ConflictValueDto>,
 }
 
@@ -800,18 +830,20 @@ pub(crate) async fn case_conflicts(state: DesktopState<'_>, case_id: String) -> 
                 let case_field = (conflict.document_kind == DocumentKind::Case)
                     .then(|| CaseField::parse(&conflict.conflict.path).ok().map(CaseField::name))
                     .flatten();
-                let mergeable = conflict.mergeable();
+                let (mergeable, sealed) = (conflict.mergeable(), conflict.sealed());
                 ConflictDto {
                     document_id: id_to_hex(&conflict.document_id),
                     document_kind: conflict.document_kind.into(),
                     path: conflict.conflict.path,
                     case_field,
                     mergeable,
+                    sealed,
                     values: conflict
                         .conflict
                         .values
                         .into_iter()
                         .map(|value| ConflictValueDto {
+                            sealed: value.sealed.is_some(),
                             value: value.value,
                             is_object: value.is_object,
                             by: value.by,

@@ -16,13 +16,13 @@ function detail(): CaseDetail {
   };
 }
 
-const value = (text: string, by: string, shown: boolean, isObject = false) => ({ value: text, is_object: isObject, by, at: 1_700_000_000_000, shown });
+const value = (text: string, by: string, shown: boolean, isObject = false, sealed = false) => ({ value: text, is_object: isObject, by, at: 1_700_000_000_000, shown, sealed });
 
 function conflicts(): Conflict[] {
   return [
-    { document_id: CASE_ID, document_kind: 'case', path: 'persons/p1/pseudonym', case_field: null, mergeable: true, values: [value('A-17', 'Kim', true), value('A-18', 'Lee', false)] },
-    { document_id: TESTIMONY_ID, document_kind: 'testimony', path: 'interviewer', case_field: null, mergeable: true, values: [value('Kim', 'Kim', true), value('Lee', 'Lee', false)] },
-    { document_id: CASE_ID, document_kind: 'case', path: 'persons/p2', case_field: null, mergeable: false, values: [value('(map)', 'Kim', true, true), value('(map)', 'Lee', false, true)] },
+    { document_id: CASE_ID, document_kind: 'case', path: 'persons/p1/pseudonym', case_field: null, mergeable: true, sealed: false, values: [value('A-17', 'Kim', true), value('A-18', 'Lee', false)] },
+    { document_id: TESTIMONY_ID, document_kind: 'testimony', path: 'interviewer', case_field: null, mergeable: true, sealed: false, values: [value('Kim', 'Kim', true), value('Lee', 'Lee', false)] },
+    { document_id: CASE_ID, document_kind: 'case', path: 'persons/p2', case_field: null, mergeable: false, sealed: false, values: [value('(map)', 'Kim', true, true), value('(map)', 'Lee', false, true)] },
   ];
 }
 
@@ -67,5 +67,19 @@ describe('conflict merge', () => {
     await user.click(within(articles[0]).getByTestId('conflict-merge-save'));
     expect((await screen.findByTestId('error')).textContent).toMatch(/꼭 필요한 항목이 비어 있습니다/);
     expect(screen.getAllByTestId('conflict')).toHaveLength(3);
+  });
+
+  it('shows sealed identity values as sealed for HQ and offers no action on them', async () => {
+    setLanguage('ko');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    shell.handlers.case_conflicts = () => [
+      { document_id: CASE_ID, document_kind: 'case', path: 'persons/p1/identity/real_name', case_field: null, mergeable: false, sealed: true, values: [value('', 'Kim', true, false, true), value('', 'Lee', false, false, true)] },
+    ];
+    render(Conflicts, { detail: detail(), reload: vi.fn(async () => {}) });
+    const [article] = await screen.findAllByTestId('conflict');
+    expect(within(article).getAllByTestId('conflict-sealed-value').map((v) => v.textContent)).toEqual(['🔒 봉인됨 (본부만 열람)', '🔒 봉인됨 (본부만 열람)']);
+    expect(within(article).getByTestId('conflict-sealed').textContent).toMatch(/본부가 비교하여/);
+    expect(within(article).queryByRole('button')).toBeNull();
+    expect(within(article).queryByTestId('conflict-merge-input')).toBeNull();
   });
 });

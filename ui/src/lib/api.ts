@@ -31,6 +31,7 @@ import type {
   EventEdit,
   RecoveredRecording,
   RecoveryCode,
+  RevealedIdentity,
   Roster,
   RosterImported,
   RosterPreview,
@@ -133,7 +134,9 @@ export const cases = {
   setField: (caseId: string, field: string, value: string) => call<void>('set_case_field', { caseId, field, value }),
   addPerson: (caseId: string, pseudonym: string, roles: string[], identity: Identity) =>
     call<string>('add_person', { caseId, pseudonym, roles, identity }),
-  revealIdentity: (caseId: string, personId: string) => call<Identity>('reveal_identity', { caseId, personId }),
+  // The fields this device opens, and the names of those sealed for HQ (never readable here).
+  revealIdentity: (caseId: string, personId: string) =>
+    call<RevealedIdentity>('reveal_identity', { caseId, personId }),
   addTestimony: (caseId: string, testimony: NewTestimony) => call<string>('add_testimony', { caseId, testimony }),
   // `base`: the heads of the version the editor's text was made on; the answer is the next base.
   setNarrative: (testimonyId: string, base: string[], text: string) =>

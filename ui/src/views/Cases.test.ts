@@ -26,7 +26,7 @@ function summary(id: string, title: string, overrides: Partial<CaseSummary> = {}
 function detail(id: string, title: string): CaseDetail {
   return {
     id, title, status: 'draft', risk: 'high', team: '', tags: [], created_at: 1, created_by: 'worker', updated_at: 1,
-    persons: [{ id: 'p1', pseudonym: '제보자-17', roles: ['source'], identity_recorded: ['real_name'] }],
+    persons: [{ id: 'p1', pseudonym: '제보자-17', roles: ['source'], identity_recorded: ['real_name'], identity_sealed: [] }],
     testimonies: [], events: [], notes: [], attachments: [], conflicts: 0,
   };
 }
@@ -75,7 +75,7 @@ describe('case list', () => {
       return id;
     };
     shell.handlers.open_case = () => detail(id, 'Case 1');
-    shell.handlers.reveal_identity = () => ({ real_name: '김영희', birth_date: '', home_town: '', family: '', contact: '' });
+    shell.handlers.reveal_identity = () => ({ identity: { real_name: '김영희', birth_date: '', home_town: '', family: '', contact: '' }, sealed: [] });
     const user = userEvent.setup();
     render(Cases);
     expect(await screen.findByTestId('no-cases')).toBeTruthy();

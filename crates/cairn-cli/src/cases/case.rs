@@ -24,8 +24,10 @@ pub(super) fn run(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
             let case_id = id_arg(id)?;
             let mut session = session(cli)?;
             let view = session.open_case(&case_id)?;
+            // Identity fields are sealed: only the ones this device opens are shown.
+            let revealed = if *show_sensitive { Some(session.reveal_identities(&case_id)?) } else { None };
             session.lock();
-            let value = render::case_view(&view, *show_sensitive);
+            let value = render::case_view(&view, revealed.as_ref());
             output::result(*json, &value, || render::case_view_text(&value))
         }
         CaseSub::Set { id, field, value, json } => {

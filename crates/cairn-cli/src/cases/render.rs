@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `case new --title T` | `{"id"}` (without `--json`: the id alone on a line) |
 //! | `case list` | `{"cases": [{"id","title","status","risk","created_at","updated_at","persons","testimonies","events","notes","attachments","acts","conflicts","tags":[…],"act_types":[…],"first_date","last_date","deleted"}]}` (`conflicts` counts every document of the case; `deleted`: archived at HQ after a team member deleted it) |
-//! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`],"arriving_testimonies":[…]}` (`identity` is null unless `--show-sensitive`; `arriving_testimonies`: ids of testimonies whose document has not fully arrived from a peer yet) |
+//! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null,"identity_recorded":[…],"identity_sealed":[…]}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`],"arriving_testimonies":[…]}` (`identity` is null unless `--show-sensitive`, and then holds what this device can open: a field sealed for HQ is null and listed in `identity_sealed`, which is always present, as is `identity_recorded`; `arriving_testimonies`: ids of testimonies whose document has not fully arrived from a peer yet) |
 //! | `case set ID FIELD VALUE` | `{"id","field","value"}` |
 //! | `case delete ID` | `{"id","deleted":true}` |
 //! | `person add`, `testimony add`, `event add`, `act add`, `note add` | `{"id","case_id"}` |
@@ -17,7 +17,7 @@
 //! | `attach CASE FILE` | `{"id","case_id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","removed_parts"}` |
 //! | `attachment get ID --out F` | `{"id","case_id","path","size","sha256"}` |
 //! | `search QUERY` | `{"query","hits":[{"case_id","title","status","fields":[…],"snippet"}]}` |
-//! | `conflicts CASE` | `{"case_id","conflicts":[{"document_id","document","path","mergeable","values":[{"choice","value","by","at","shown","object"}]}]}` |
+//! | `conflicts CASE` | `{"case_id","conflicts":[{"document_id","document","path","mergeable","sealed","values":[{"choice","value","by","at","shown","object","sealed"}]}]}` (a `sealed` value is an identity value this device cannot open: `value` is empty and only HQ resolves the conflict) |
 //! | `conflicts CASE --resolve PATH --choose N` | `{"case_id","document_id","path","resolved":true}` |
 //! | `conflicts CASE --merge PATH --value V` | `{"case_id","document_id","path","merged":true}` |
 //! | `vocab list [KIND]` | `{"vocabularies":[{"kind","terms":[{"code","en","ko"}]}]}` |
@@ -25,8 +25,11 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use cairn_core::cases::{
-    ApproxDate, AttachmentInfo, CaseConflict, CaseSummary, CaseView, ObjectId, SearchHit, Vocabulary, id_to_hex,
+    ApproxDate, AttachmentInfo, CaseConflict, CaseSummary, CaseView, IdentityField, ObjectId, RevealedIdentity, SearchHit,
+    Vocabulary, id_to_hex,
 };
 use serde_json::{Value, json};
 
@@ -180,6 +183,7 @@ fn conflict_list(conflicts: &[CaseConflict]) -> Value {
                     "document": c.document_kind.as_str(),
                     "path": c.conflict.path,
                     "mergeable": c.mergeable(),
+                    "sealed": c.sealed(),
                     "values": c.conflict.values.iter().enumerate().map(|(choice, v)| json!({
                         "choice": choice,
                         "value": v.value,
@@ -187,6 +191,7 @@ fn conflict_list(conflicts: &[CaseConflict]) -> Value {
                         "at": v.at,
                         "shown": v.shown,
                         "object": v.is_object,
+                        "sealed": v.sealed.is_some(),
                     })).collect::<Vec<_>>(),
                 })
             })
@@ -205,7 +210,14 @@ pub(super) fn conflicts_text(conflicts: &[CaseConflict]) -> String {
         lines.push(format!("{} {} / {}:", c.document_kind, id_to_hex(&c.document_id), c.conflict.path));
         for (choice, v) in c.conflict.values.iter().enumerate() {
             let shown = if v.shown { "  (shown)" } else { "" };
-            lines.push(format!("  [{choice}] {:?} by {} at {}{shown}", v.value, v.by, v.at));
+            if v.sealed.is_some() {
+                lines.push(format!("  [{choice}] (sealed for HQ) by {} at {}{shown}", v.by, v.at));
+            } else {
+                lines.push(format!("  [{choice}] {:?} by {} at {}{shown}", v.value, v.by, v.at));
+            }
+        }
+        if c.sealed() {
+            lines.push("  These values are sealed for HQ: HQ resolves this conflict.".to_owned());
         }
     }
     lines.push("Resolve with: cairn conflicts CASE --resolve PATH --choose N [--document ID]".to_owned());
@@ -213,25 +225,42 @@ pub(super) fn conflicts_text(conflicts: &[CaseConflict]) -> String {
     lines.join("\n")
 }
 
-/// `case show`: the whole case. Identity fields are `null` unless `show_sensitive`.
-pub(super) fn case_view(view: &CaseView, show_sensitive: bool) -> Value {
+/// `case show`: the whole case. Identity fields are `null` unless `revealed` (with
+/// `--show-sensitive`) holds what this device opened; a field sealed for others is `null`
+/// there too, and named in `identity_sealed`.
+pub(super) fn case_view(view: &CaseView, revealed: Option<&BTreeMap<String, RevealedIdentity>>) -> Value {
     let record = &view.record;
     let persons: Vec<Value> = record
         .persons
         .iter()
         .map(|(id, person)| {
-            let identity = if show_sensitive {
-                let fields: serde_json::Map<String, Value> = person
-                    .identity
-                    .fields()
-                    .iter()
-                    .map(|(name, value)| ((*name).to_owned(), json!(value.expose())))
-                    .collect();
-                Value::Object(fields)
-            } else {
-                Value::Null
+            let sealed = view.identity_sealed.get(id).cloned().unwrap_or_default();
+            let identity = match revealed.and_then(|revealed| revealed.get(id)) {
+                Some(opened) => Value::Object(
+                    IdentityField::ALL
+                        .iter()
+                        .map(|field| {
+                            let value = if opened.sealed.contains(field) {
+                                Value::Null
+                            } else {
+                                json!(opened.identity.get(*field).expose())
+                            };
+                            (field.name().to_owned(), value)
+                        })
+                        .collect(),
+                ),
+                None => Value::Null,
             };
-            json!({"id": id, "pseudonym": person.pseudonym, "roles": person.roles, "identity": identity})
+            let recorded: Vec<&str> =
+                person.identity.fields().iter().filter(|(_, value)| value.is_set()).map(|(field, _)| field.name()).collect();
+            json!({
+                "id": id,
+                "pseudonym": person.pseudonym,
+                "roles": person.roles,
+                "identity": identity,
+                "identity_recorded": recorded,
+                "identity_sealed": sealed.iter().map(|field| field.name()).collect::<Vec<_>>(),
+            })
         })
         .collect();
     let testimonies: Vec<Value> = view
@@ -334,6 +363,9 @@ pub(super) fn case_view_text(value: &Value) -> String {
                     out.push(format!("    {name}: {}", s(field)));
                 }
             }
+        }
+        for name in person["identity_sealed"].as_array().into_iter().flatten() {
+            out.push(format!("    {}: sealed for HQ", s(name)));
         }
     }
     for t in list("testimonies") {

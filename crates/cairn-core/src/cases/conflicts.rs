@@ -16,7 +16,9 @@ impl Session {
     }
 
     /// Resolves a conflict by keeping value number `choice` of [`Conflict::values`](cairn_model::Conflict::values). The
-    /// choice is saved as an ordinary edit, so it reaches other devices like any other.
+    /// choice is saved as an ordinary edit, so it reaches other devices like any other. A
+    /// conflict between sealed identity values is refused (`identity_sealed`) unless this
+    /// device opens every value (HQ).
     pub fn resolve_conflict(
         &mut self,
         case_id: &ObjectId,
@@ -25,6 +27,9 @@ impl Session {
         choice: usize,
     ) -> Result<(), CoreError> {
         if document_id == case_id {
+            // Keeping a sealed identity value writes its bytes back as they are; only a device
+            // that opens every value may choose between them (HQ).
+            self.check_identity_conflict(case_id, path)?;
             return self.edit_case(case_id, |doc, _, now| doc.resolve_conflict(path, choice, now));
         }
         let belongs = read(self.vault_mut(), |tx| Ok(owner(tx, document_id, ObjectKind::Testimony)? == *case_id))?;
@@ -46,7 +51,8 @@ impl Session {
         value: &str,
     ) -> Result<(), CoreError> {
         if document_id == case_id {
-            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, now));
+            let keys = self.check_identity_conflict(case_id, path)?;
+            return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, &mut keys.sealer(case_id), now));
         }
         let author = self.worker_name()?;
         let now = now_ms();

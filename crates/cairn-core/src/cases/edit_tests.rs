@@ -73,6 +73,17 @@ fn edit_on_device_b<R: DocRoot>(
     (*case, *doc_id, other.take_changes().expect("chunk"))
 }
 
+/// The identity keys device B seals with in these tests: this vault's own (no organisation),
+/// so this device opens what B wrote.
+fn keys_of(session: &mut Session) -> super::IdentityKeys {
+    session.identity_keys(true).expect("identity keys")
+}
+
+/// The identity text of a person as this device opens it.
+fn shown(session: &mut Session, person: &ObjectId, field: IdentityField) -> String {
+    session.reveal_identity(person).expect("reveal").identity.get(field).expose().to_owned()
+}
+
 /// Appends a chunk from [`edit_on_device_b`] the way sync will append it.
 fn deliver(session: &mut Session, (case, doc_id, chunk): (ObjectId, ObjectId, Vec<u8>)) {
     transact(session.vault_mut(), |tx| {
@@ -130,7 +141,7 @@ fn edits_round_trip_and_refresh_the_summary() {
     assert_eq!(person.pseudonym, "K-02");
     assert_eq!(person.roles, ["witness", "source"]);
     assert!(!person.identity.real_name.is_set());
-    assert_eq!(person.identity.home_town.expose(), "청진");
+    assert_eq!(shown(&mut session, &s.person, IdentityField::HomeTown), "청진");
     let event = &record.events[&id_to_hex(&s.event)];
     assert_eq!(
         (event.title.as_str(), event.description.as_str(), event.date_start.as_str(), event.date_end.as_str()),
@@ -220,8 +231,10 @@ fn concurrent_edits_of_different_fields_merge_cleanly() {
     let (_dir, mut session) = session();
     let s = sample(&mut session);
     let (person, event) = (s.person, s.event);
+    let keys = keys_of(&mut session);
     let from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
-        doc.edit_person(&person, &PersonEdit { home_town: Some(Sensitive("무산".into())), ..PersonEdit::default() }, 1_000)?;
+        let edit = PersonEdit { home_town: Some(Sensitive("무산".into())), ..PersonEdit::default() };
+        doc.edit_person(&person, &edit, &mut keys.sealer(&s.case), 1_000)?;
         doc.edit_event(&event, &EventEdit { place: Some("Musan".into()), ..EventEdit::default() }, 1_000)
     });
     // This device saves the whole form of each, having changed other fields.
@@ -247,8 +260,9 @@ fn concurrent_edits_of_different_fields_merge_cleanly() {
     let view = session.open_case(&s.case).expect("open");
     assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
     let person = view.record.person(&s.person).expect("person");
-    assert_eq!((person.pseudonym.as_str(), person.identity.home_town.expose()), ("K-03", "무산"));
-    assert_eq!(person.identity.real_name.expose(), "박은비밀");
+    assert_eq!(person.pseudonym, "K-03");
+    assert_eq!(shown(&mut session, &s.person, IdentityField::HomeTown), "무산");
+    assert_eq!(shown(&mut session, &s.person, IdentityField::RealName), "박은비밀");
     let event = &view.record.events[&id_to_hex(&s.event)];
     assert_eq!((event.title.as_str(), event.place.as_str()), ("Detention", "Musan"));
 }
@@ -258,10 +272,11 @@ fn typed_merges_settle_person_and_testimony_conflicts() {
     let (_dir, mut session) = session();
     let s = sample(&mut session);
     let person = s.person;
+    let keys = keys_of(&mut session);
     let case_from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
         let edit =
             PersonEdit { pseudonym: Some("K-B".into()), contact: Some(Sensitive("010-B".into())), ..Default::default() };
-        doc.edit_person(&person, &edit, 1_000)
+        doc.edit_person(&person, &edit, &mut keys.sealer(&s.case), 1_000)
     });
     let testimony_from_b = edit_on_device_b(&mut session, &s.case, &s.testimony, |doc: &mut TestimonyDoc| {
         let edit = TestimonyEdit { interviewer: Some("Worker B".into()), ..TestimonyEdit::default() };
@@ -299,7 +314,8 @@ fn typed_merges_settle_person_and_testimony_conflicts() {
     assert_eq!(session.list_cases().expect("list")[0].conflicts, 0);
     let view = session.open_case(&s.case).expect("open");
     let person = view.record.person(&s.person).expect("person");
-    assert_eq!((person.pseudonym.as_str(), person.identity.contact.expose()), ("K-AB", "010-A / 010-B"));
+    assert_eq!(person.pseudonym, "K-AB");
+    assert_eq!(shown(&mut session, &s.person, IdentityField::Contact), "010-A / 010-B");
     assert_eq!(view.testimonies[0].1.interviewer, "Kim, Worker B");
     // The testimony must be named under its own case.
     let other = session.create_case("Other").expect("other");
@@ -315,11 +331,11 @@ fn typed_merge_of_an_object_is_refused() {
     let twin = [9u8; 16];
     let mut base: CaseDoc = read(session.vault_mut(), |tx| load_doc(tx, &s.case, &s.case, "Worker A")).expect("load");
     let mut chunks = Vec::new();
+    let keys = keys_of(&mut session);
     for worker in ["Worker A", "Worker B"] {
         let mut device = base.fork(worker);
-        device
-            .add_person(&twin, &NewPerson { pseudonym: format!("X {worker}"), ..NewPerson::default() }, 1_000)
-            .expect("add");
+        let new = NewPerson { pseudonym: format!("X {worker}"), ..NewPerson::default() };
+        device.add_person(&twin, &new, &mut keys.sealer(&s.case), 1_000).expect("add");
         chunks.push(device.take_changes().expect("chunk"));
     }
     transact(session.vault_mut(), |tx| {
@@ -368,8 +384,10 @@ fn search_follows_edits_and_never_holds_identity_values() {
     }
     // Identity values, written by an edit or by a typed merge, are never searchable.
     let person = s.person;
+    let keys = keys_of(&mut session);
     let from_b = edit_on_device_b(&mut session, &s.case, &s.case, |doc: &mut CaseDoc| {
-        doc.edit_person(&person, &PersonEdit { home_town: Some(Sensitive("비밀고향B".into())), ..Default::default() }, 1_000)
+        let edit = PersonEdit { home_town: Some(Sensitive("비밀고향B".into())), ..Default::default() };
+        doc.edit_person(&person, &edit, &mut keys.sealer(&s.case), 1_000)
     });
     session
         .edit_person(&s.person, &PersonEdit { home_town: Some(Sensitive("비밀고향A".into())), ..Default::default() })

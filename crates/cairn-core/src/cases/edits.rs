@@ -9,10 +9,14 @@ use super::pipeline::{commit_doc, load_doc, new_id, now_ms, owner, read, transac
 use crate::{CoreError, Session};
 
 impl Session {
-    /// Adds a person and returns their id.
+    /// Adds a person and returns their id. Identity fields are sealed before they are
+    /// written (to HQ and the roster's identity readers; before enrollment to this vault's own
+    /// key): see `identity.rs`.
     pub fn add_person(&mut self, case_id: &ObjectId, person: &NewPerson) -> Result<ObjectId, CoreError> {
         let id = new_id();
-        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, now))?;
+        let recorded = person.identity.fields().iter().any(|(_, value)| value.is_set());
+        let keys = self.identity_keys(recorded)?;
+        self.edit_case(case_id, |doc, _, now| doc.add_person(&id, person, &mut keys.sealer(case_id), now))?;
         Ok(id)
     }
 
@@ -88,11 +92,13 @@ impl Session {
         Ok(id)
     }
 
-    /// Edits a person (found by id alone): pseudonym, roles, identity fields (an empty value
-    /// clears one). Only fields that change are written, so concurrent edits of other fields
-    /// on another device merge without conflict.
+    /// Edits a person (found by id alone): pseudonym, roles, identity fields (keep: `None`;
+    /// clear: an empty value; replace: a new value, sealed). Only fields that change are
+    /// written, so concurrent edits of other fields on another device merge without conflict.
+    /// An identity field whose sealed values conflict is refused (`identity_sealed`) unless
+    /// this device opens them all (HQ).
     pub fn edit_person(&mut self, person_id: &ObjectId, edit: &PersonEdit) -> Result<(), CoreError> {
-        self.edit_case_object(person_id, ObjectKind::Person, |doc, now| doc.edit_person(person_id, edit, now))
+        self.edit_person_sealed(person_id, edit)
     }
 
     /// Edits an event (found by id alone); checked like [`Session::add_event`].

@@ -30,6 +30,11 @@ pub enum CaseError {
     /// The worker stopped the import or export (see [`Cancelled`]); nothing was kept.
     #[error("the work was cancelled; nothing was kept")]
     Cancelled,
+    /// An identity field is sealed for HQ: this device cannot read it, so it cannot settle a
+    /// conflict between its sealed values (HQ does); it can still replace or clear a field
+    /// that is not in conflict.
+    #[error("this identity field is sealed for HQ: this device cannot read it, and HQ resolves its conflicts")]
+    IdentitySealed,
 }
 
 impl CaseError {
@@ -43,6 +48,7 @@ impl CaseError {
             CaseError::HashMismatch => "attachment_hash_mismatch",
             CaseError::NotArrived => "attachment_not_arrived",
             CaseError::Cancelled => "cancelled",
+            CaseError::IdentitySealed => "identity_sealed",
         }
     }
 }

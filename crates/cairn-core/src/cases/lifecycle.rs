@@ -1,5 +1,7 @@
 //! Creating, listing, opening and deleting cases.
 
+use std::collections::BTreeMap;
+
 use cairn_model::{CaseDoc, CaseField, Document, DocumentKind, ObjectId, TestimonyRecord, parse_id};
 use cairn_store::DocDigest;
 use cairn_store::VaultTx;
@@ -43,9 +45,12 @@ impl Session {
         Ok(rows.into_iter().map(summary_from_row).collect())
     }
 
-    /// Opens a whole case: the case document, its testimonies and its conflicts.
+    /// Opens a whole case: the case document, its testimonies and its conflicts. Conflicting
+    /// identity values this device opens are shown as text; the others stay sealed (see
+    /// [`CaseConflict::sealed`]).
     pub fn open_case(&mut self, case_id: &ObjectId) -> Result<CaseView, CoreError> {
         let author = self.worker_name()?;
+        let keys = self.identity_keys(false)?;
         read(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let record = doc.record()?;
@@ -82,9 +87,21 @@ impl Session {
                 }
             }
             let updated_at = tx.case_summary(case_id)?.map_or(record.created_at, |summary| summary.updated_at);
+            for conflict in &mut conflicts {
+                keys.open_conflict(case_id, conflict)?;
+            }
+            let mut identity_sealed = BTreeMap::new();
+            for (key, person) in &record.persons {
+                let Ok(person_id) = parse_id(key) else { continue };
+                let sealed = keys.reveal(case_id, &person_id, &person.identity)?.sealed;
+                if !sealed.is_empty() {
+                    identity_sealed.insert(key.clone(), sealed);
+                }
+            }
             Ok(CaseView {
                 id: *case_id,
                 record,
+                identity_sealed,
                 testimonies,
                 conflicts,
                 arriving_testimonies,

@@ -19,7 +19,7 @@
 //!
 //! Layout: `pipeline` holds the write path every edit goes through (load, edit, save,
 //! digest, re-index); `lifecycle` creates, lists, opens and deletes cases; `edits` adds and
-//! edits their parts; `attachments` imports and exports files; `search`, `conflicts` and
+//! edits their parts; `identity` seals identity fields for HQ and opens them where allowed; `attachments` imports and exports files; `search`, `conflicts` and
 //! `compaction` do what they say; `views` are the types front ends render; `error` the
 //! case errors.
 
@@ -28,6 +28,7 @@ mod compaction;
 mod conflicts;
 mod edits;
 mod error;
+mod identity;
 mod lifecycle;
 mod peer;
 mod pipeline;
@@ -41,16 +42,19 @@ mod test_support;
 
 pub use cairn_model::{
     ActEdit, ApproxDate, AttachmentRef, CaseCounts, CaseField, CaseRecord, Certainty, Conflict, ConflictValue, DocumentKind,
-    EventEdit, Identity, MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony, ObjectId, ObjectKind, PersonEdit,
-    Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind, Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
+    EventEdit, Identity, IdentityField, IdentityValue, MetadataHandling, NewAct, NewEvent, NewPerson, NewTestimony,
+    ObjectId, ObjectKind, PersonEdit, SealedIdentity, Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind,
+    Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
 pub use error::{Cancelled, CaseError};
+pub use identity::RevealedIdentity;
 pub use peer::{MAX_PEER_CHANGES, RECENT_HASHES, document_item_id, tombstone_item_id};
 pub use pipeline::{heads_hash, now_ms};
 pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 
 // The write path, shared with recordings (which add attachments to cases).
 pub(crate) use attachments::{address_new_blob, attachment_reference};
+pub(crate) use identity::IdentityKeys;
 pub(crate) use pipeline::{apply_remote_changes, commit_doc, hex32, load_doc, read, rebuild_stale_summaries, transact};
 
 /// A document's log is compacted into one snapshot when it reaches this many chunks.

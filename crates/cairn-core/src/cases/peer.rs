@@ -164,7 +164,9 @@ mod tests {
         let mut other: CaseDoc = replica(&mut session, &doc, "Worker B");
         let base = other.heads();
         let person = cairn_crypto::random_id();
-        other.add_person(&person, &NewPerson { pseudonym: "PEER-7".into(), ..NewPerson::default() }, 5).expect("person");
+        let keys = session.identity_keys(false).expect("keys");
+        let new = NewPerson { pseudonym: "PEER-7".into(), ..NewPerson::default() };
+        other.add_person(&person, &new, &mut keys.sealer(&case), 5).expect("person");
         let changes = other.changes_since(&base);
         assert!(session.apply_peer_changes(&doc, &changes).expect("apply"));
         // Found by id alone, counted, searchable, editable: the object index and the summary

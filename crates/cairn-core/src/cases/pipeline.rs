@@ -185,6 +185,23 @@ pub(crate) fn apply_remote_changes<R: DocRoot>(
     Ok(moved)
 }
 
+/// Replaces a document's whole log with `doc`, a rewrite of it without history
+/// (`Document::rewritten`): one chunk, the old chunks deleted (the commit checkpoints the
+/// WAL), the digest and every derived row brought up to date. Only for a document no other
+/// device holds (see `identity.rs`).
+pub(crate) fn replace_doc<R: DocRoot>(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    doc: &mut Document<R>,
+    now: Millis,
+) -> Result<(), CoreError> {
+    let snapshot = doc.snapshot();
+    tx.rewrite_records(case_id, doc_id, &snapshot)?;
+    tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
+    R::rebuild_derived(tx, case_id, doc_id, doc, now)
+}
+
 /// The mark a schema migration leaves when the case summaries need rebuilding from the
 /// documents (see `migrations/0005_sync_ready.sql` in cairn-store).
 const SETTING_SUMMARIES_STALE: &str = "summaries_stale";
@@ -270,10 +287,11 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
         first_date: dates.first().map(|date| (*date).clone()).unwrap_or_default(),
         last_date: dates.last().map(|date| (*date).clone()).unwrap_or_default(),
     })?;
+    // Identity fields are never indexed (sealed or not): `search_entries` leaves them out.
     let entries = record.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, case_id, &rows)?;
-    Ok(())
+    super::identity::note_plain_identity(tx, &record)
 }
 
 /// The attachment rows of a case document: every reference with an address. References

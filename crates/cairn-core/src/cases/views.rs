@@ -1,6 +1,10 @@
 //! What front ends render: a case as listed, opened, searched; its conflicts; an attachment.
 
-use cairn_model::{AttachmentRef, CaseCounts, CaseRecord, Conflict, DocumentKind, Millis, ObjectId, TestimonyRecord};
+use std::collections::BTreeMap;
+
+use cairn_model::{
+    AttachmentRef, CaseCounts, CaseRecord, Conflict, DocumentKind, IdentityField, Millis, ObjectId, TestimonyRecord,
+};
 use cairn_store::CaseSummaryRow;
 
 /// A case as listed.
@@ -39,8 +43,12 @@ pub struct CaseSummary {
 pub struct CaseView {
     /// Case id.
     pub id: ObjectId,
-    /// The case document.
+    /// The case document. Its persons' identity fields are sealed bytes: read them with
+    /// [`crate::Session::reveal_identity`], and see [`CaseView::identity_sealed`].
     pub record: CaseRecord,
+    /// Per person (id in hex), the recorded identity fields this device cannot open: "sealed
+    /// for HQ", not empty. A person with none sealed for others is not listed.
+    pub identity_sealed: BTreeMap<String, Vec<IdentityField>>,
     /// The testimonies, by id.
     pub testimonies: Vec<(ObjectId, TestimonyRecord)>,
     /// Unresolved conflicts in any of the case's documents.
@@ -72,8 +80,16 @@ pub struct CaseConflict {
 impl CaseConflict {
     /// Whether the conflict is on a single text field, so it can also be settled by typing a
     /// value ([`crate::Session::merge_conflict`]) rather than only by keeping one of the values.
+    /// Not when a value is sealed for others: HQ settles that one.
     pub fn mergeable(&self) -> bool {
-        self.document_kind.can_merge(&self.conflict.path)
+        !self.sealed() && self.document_kind.can_merge(&self.conflict.path)
+    }
+
+    /// Whether a value is a sealed identity value this device cannot open: only a device that
+    /// opens them all (HQ) may resolve the conflict (elsewhere it is refused with
+    /// `identity_sealed`). Opened values are shown as text in [`Conflict::values`].
+    pub fn sealed(&self) -> bool {
+        self.conflict.values.iter().any(|value| value.sealed.is_some())
     }
 }
 

@@ -14,4 +14,9 @@ case_field: string | null,
  * Whether the conflict is on a single text field, so it can also be merged by typing a
  * value (`merge_conflict`).
  */
-mergeable: boolean, values: Array<ConflictValue>, };
+mergeable: boolean, 
+/**
+ * Whether a value is sealed for HQ: only HQ resolves the conflict (keep and merge are
+ * refused here with `identity_sealed`).
+ */
+sealed: boolean, values: Array<ConflictValue>, };

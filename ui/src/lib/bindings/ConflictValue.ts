@@ -3,4 +3,12 @@
 /**
  * One value of a conflicting field.
  */
-export type ConflictValue = { value: string, is_object: boolean, by: string, at: number, shown: boolean, };
+export type ConflictValue = { 
+/**
+ * The value as text (empty when `sealed`).
+ */
+value: string, is_object: boolean, by: string, at: number, shown: boolean, 
+/**
+ * A sealed identity value this device cannot open: shown as "sealed for HQ".
+ */
+sealed: boolean, };

@@ -4,4 +4,9 @@ export type Person = { id: string, pseudonym: string, roles: Array<string>,
 /**
  * Names of the identity fields that hold a value (the values are not sent).
  */
-identity_recorded: Array<string>, };
+identity_recorded: Array<string>, 
+/**
+ * Names of the recorded identity fields sealed for HQ: this device cannot open them
+ * ("sealed for HQ", distinct from empty); they can be replaced or cleared.
+ */
+identity_sealed: Array<string>, };

@@ -39,6 +39,7 @@ export type { QrMatrix } from "./QrMatrix";
 export type { RecoveredRecording } from "./RecoveredRecording";
 export type { RecoveryCode } from "./RecoveryCode";
 export type { RefusedBundle } from "./RefusedBundle";
+export type { RevealedIdentity } from "./RevealedIdentity";
 export type { RevokedDevice } from "./RevokedDevice";
 export type { Roster } from "./Roster";
 export type { RosterImported } from "./RosterImported";
