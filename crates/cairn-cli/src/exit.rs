@@ -9,7 +9,8 @@ use crate::output;
 pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   0  success
   1  unexpected failure (I/O error, full disk, internal error)
-  2  usage error (bad arguments, no passphrase available without a terminal)
+  2  usage error (bad arguments, no passphrase available without a terminal, a wipe not
+     confirmed, an unlock limit out of range)
   3  wrong passphrase or recovery code (or a mistyped recovery code)
   4  vault damaged, truncated, or written by a newer Cairn
   5  no vault at the location (or, for init, one exists already)
@@ -91,6 +92,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::VaultDamaged(_) | CoreError::NewerFormat) => 4,
         Some(CoreError::VaultNotFound | CoreError::VaultExists) => 5,
         Some(CoreError::WeakPassphrase { .. }) => 6,
+        Some(CoreError::UnlockLimitOutOfRange { .. }) => 2,
         Some(CoreError::Bundle(BundleRefusal::UnknownRecipient)) => 2,
         Some(CoreError::Bundle(_)) => 9,
         Some(CoreError::Team(error)) if error.is_usage() => 2,

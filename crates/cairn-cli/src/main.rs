@@ -13,6 +13,7 @@ mod secrets;
 mod sync_commands;
 mod team_commands;
 mod vault_commands;
+mod wipe_commands;
 
 /// Cairn: encrypted, offline-first case documentation for human-rights field work.
 #[derive(Debug, Parser)]
@@ -56,6 +57,19 @@ enum Command {
     /// The code comes from a prompt or CAIRN_RECOVERY_CODE; the new passphrase from a prompt
     /// (twice) or CAIRN_NEW_PASSPHRASE.
     Recover,
+    /// Panic wipe: destroy every keyslot (neither the passphrase nor the recovery code opens
+    /// the vault again), then remove the vault's files. Needs no passphrase. Without --yes,
+    /// asks you to type WIPE on a terminal (and refuses without one).
+    Wipe {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Wipe the vault after N failed unlocks in a row, or not (`set N`, `off`).
+    UnlockLimit {
+        #[command(subcommand)]
+        command: wipe_commands::UnlockLimitCommand,
+    },
     #[command(flatten)]
     Team(team_commands::TeamCommand),
     #[command(flatten)]
@@ -98,6 +112,8 @@ fn main() -> ExitCode {
         Command::Status { json, check } => vault_commands::status(&cli, *json, *check),
         Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
         Command::Recover => vault_commands::recover(&cli),
+        Command::Wipe { yes } => wipe_commands::wipe(&cli, *yes),
+        Command::UnlockLimit { command } => wipe_commands::unlock_limit(&cli, command),
         Command::Team(command) => team_commands::run(&cli, command),
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),

@@ -78,6 +78,7 @@ pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
         "vault_id": status.vault_id,
         "device_id": status.device_id,
         "cases": status.case_count,
+        "unlock_limit": status.unlock_limit,
         "integrity_checked": check,
     });
     output::result(json, &value, || {
@@ -93,6 +94,10 @@ pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
             format!("Vault id:          {}", status.vault_id),
             format!("Device id:         {}", status.device_id),
             format!("Cases:             {}", status.case_count),
+            match status.unlock_limit {
+                Some(limit) => format!("Unlock limit:      wipe after {limit} failed unlocks"),
+                None => "Unlock limit:      off".to_owned(),
+            },
         ];
         if check {
             lines.push("Integrity:         ok".to_owned());

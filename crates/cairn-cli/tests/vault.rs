@@ -50,7 +50,8 @@ fn init_then_status_reports_the_test_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
     init(dir.path());
     let status = status_json(dir.path(), PASSPHRASE);
-    assert_eq!(status["format_version"], 2, "vault header v2: K_wrap kept in vault.keys");
+    assert_eq!(status["format_version"], 3, "vault header v3: K_wrap and the unlock guard kept in vault.keys");
+    assert_eq!(status["unlock_limit"], serde_json::Value::Null);
     assert_eq!(status["kdf"]["algorithm"], "argon2id");
     assert_eq!(status["kdf"]["insecure_test_profile"], true);
     assert_eq!(status["cases"], 0);
@@ -167,4 +168,73 @@ fn output_that_cannot_be_written_is_a_clean_error_not_a_crash() {
     assert_eq!(exit_code(&output), 1, "{}", stderr(&output));
     assert!(stderr(&output).contains("[output_unwritable]"), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"));
+}
+
+#[test]
+fn a_failed_unlock_wipe_looks_exactly_like_a_wrong_passphrase() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vault = dir.path().join("vault");
+    let code = init(&vault);
+    // A well-formed code that is not this vault's: another vault's.
+    let wrong_code = init(&dir.path().join("other"));
+    fn with(passphrase: &str) -> [(&'static str, &str); 1] {
+        [("CAIRN_PASSPHRASE", passphrase)]
+    }
+    // The limit needs the passphrase, and a sensible value.
+    let refused = cairn(&vault, &with("wrong passphrase here"), &["unlock-limit", "set", "3"]);
+    assert_eq!(exit_code(&refused), 3);
+    for bad in ["2", "101"] {
+        let refused = cairn(&vault, &with(PASSPHRASE), &["unlock-limit", "set", bad]);
+        assert_eq!(exit_code(&refused), 2, "{bad}");
+        assert!(stderr(&refused).contains("[unlock_limit_out_of_range]"), "{}", stderr(&refused));
+    }
+    let ordinary = cairn(&vault, &with("wrong passphrase here"), &["status"]);
+    assert_eq!(exit_code(&ordinary), 3);
+    let set = cairn(&vault, &with(PASSPHRASE), &["unlock-limit", "set", "3"]);
+    assert_eq!(exit_code(&set), 0, "{}", stderr(&set));
+    assert!(stdout(&set).contains("not on a copy of the files"));
+    assert_eq!(status_json(&vault, PASSPHRASE)["unlock_limit"], 3);
+    // N - 1 failures, then the passphrase still opens (and the count starts again).
+    for _ in 0..2 {
+        let failed = cairn(&vault, &with("wrong passphrase here"), &["status"]);
+        assert_eq!((exit_code(&failed), stderr(&failed)), (3, stderr(&ordinary)));
+    }
+    status_json(&vault, PASSPHRASE);
+    // N failures (a wrong recovery code counts too): every answer is the ordinary one.
+    let recover = |code: &str| {
+        cairn(&vault, &[("CAIRN_RECOVERY_CODE", code), ("CAIRN_NEW_PASSPHRASE", "another long passphrase")], &["recover"])
+    };
+    let ordinary_recovery = recover(&wrong_code);
+    assert_eq!(exit_code(&ordinary_recovery), 3);
+    for _ in 0..2 {
+        let failed = cairn(&vault, &with("wrong passphrase here"), &["status"]);
+        assert_eq!((exit_code(&failed), stderr(&failed)), (3, stderr(&ordinary)));
+    }
+    // Wiped: the right passphrase and the recovery code now fail exactly as wrong ones do.
+    let after = cairn(&vault, &with(PASSPHRASE), &["status"]);
+    assert_eq!((exit_code(&after), stderr(&after)), (3, stderr(&ordinary)));
+    let after = recover(&code);
+    assert_eq!((exit_code(&after), stderr(&after)), (3, stderr(&ordinary_recovery)));
+    assert!(vault.join("vault.keys").exists(), "a failed-unlock wipe keeps vault.keys");
+}
+
+#[test]
+fn wipe_asks_for_confirmation_and_then_leaves_nothing_that_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vault = dir.path().join("vault");
+    let code = init(&vault);
+    // No terminal to confirm on, no --yes: refused, nothing touched.
+    let refused = cairn(&vault, &[], &["wipe"]);
+    assert_eq!(exit_code(&refused), 2, "{}", stderr(&refused));
+    status_json(&vault, PASSPHRASE);
+    let wiped = cairn(&vault, &[], &["wipe", "--yes"]);
+    assert_eq!(exit_code(&wiped), 0, "{}", stderr(&wiped));
+    assert!(stdout(&wiped).contains("Vault wiped"));
+    assert!(!vault.exists(), "the vault folder is gone");
+    let status = cairn(&vault, &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
+    assert_eq!(exit_code(&status), 5);
+    let recover =
+        cairn(&vault, &[("CAIRN_RECOVERY_CODE", &code), ("CAIRN_NEW_PASSPHRASE", "another long passphrase")], &["recover"]);
+    assert_eq!(exit_code(&recover), 5);
+    assert_eq!(exit_code(&cairn(&vault, &[], &["wipe", "--yes"])), 5, "nothing left to wipe");
 }

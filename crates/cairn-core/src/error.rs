@@ -33,6 +33,14 @@ pub enum CoreError {
         /// Minimum number of characters.
         min: usize,
     },
+    /// A failed-unlock limit outside the allowed range was asked for.
+    #[error("the failed-unlock limit must be between {min} and {max}")]
+    UnlockLimitOutOfRange {
+        /// Smallest allowed limit.
+        min: u32,
+        /// Largest allowed limit.
+        max: u32,
+    },
     /// The disk is full; nothing was half-written.
     #[error("the disk is full; the change was not saved")]
     DiskFull,
@@ -74,6 +82,7 @@ impl CoreError {
             CoreError::VaultDamaged(_) => "vault_damaged",
             CoreError::NewerFormat => "vault_newer_format",
             CoreError::WeakPassphrase { .. } => "weak_passphrase",
+            CoreError::UnlockLimitOutOfRange { .. } => "unlock_limit_out_of_range",
             CoreError::DiskFull => "disk_full",
             CoreError::Io(_) => "io",
             CoreError::NotFound(_) => "not_found",

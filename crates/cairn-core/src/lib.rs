@@ -18,16 +18,16 @@ pub mod team;
 pub mod testing;
 
 pub use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode, random_id};
-pub use cairn_store::KdfChoice;
 /// Crash-safe whole-file writes and size-limited reads, for every file that leaves the vault
 /// or comes from outside (front ends use these, never `fs::write`).
 pub use cairn_store::fsutil as files;
+pub use cairn_store::{KdfChoice, WipeReport};
 pub use error::CoreError;
 pub use hardening::harden_process;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 pub use session::{
-    INSECURE_KDF_ALLOWED, Session, VaultStatus, create_vault, recover_vault, unlock_vault, vault_exists,
-    vault_uses_insecure_kdf,
+    INSECURE_KDF_ALLOWED, Session, UNLOCK_LIMIT_MAX, UNLOCK_LIMIT_MIN, VaultStatus, create_vault, recover_vault,
+    unlock_vault, vault_exists, vault_uses_insecure_kdf, wipe_vault,
 };
 
 /// Re-exported so front ends can hold secrets without depending on `secrecy` themselves.

@@ -1,7 +1,7 @@
 use std::path::Path;
 
-use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode};
-use cairn_store::{KdfChoice, Vault};
+use cairn_crypto::{KdfParams, KdfProfile, RecoveryCode, UnlockGuard};
+use cairn_store::{KdfChoice, Vault, WipeReport};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{CoreError, check_new_passphrase};
@@ -32,7 +32,15 @@ pub struct VaultStatus {
     pub device_id: String,
     /// Number of cases in the vault.
     pub case_count: u64,
+    /// Failed unlocks (passphrase or recovery code) after which the keys are destroyed, when
+    /// that is on.
+    pub unlock_limit: Option<u32>,
 }
+
+/// The smallest failed-unlock limit [`Session::set_unlock_limit`] accepts.
+pub const UNLOCK_LIMIT_MIN: u32 = UnlockGuard::MIN_LIMIT;
+/// The largest failed-unlock limit [`Session::set_unlock_limit`] accepts.
+pub const UNLOCK_LIMIT_MAX: u32 = UnlockGuard::MAX_LIMIT;
 
 /// Whether `dir` holds a vault.
 pub fn vault_exists(dir: &Path) -> bool {
@@ -60,19 +68,52 @@ pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Re
     Ok((session, recovery))
 }
 
-/// Unlocks the vault in `dir`.
+/// Unlocks the vault in `dir`. With a failed-unlock limit set, the attempt is counted (on
+/// disk, before the key derivation) and the failure that reaches the limit destroys every
+/// keyslot; it answers [`CoreError::WrongPassphrase`] exactly as any wrong passphrase does.
 pub fn unlock_vault(dir: &Path, passphrase: &SecretString) -> Result<Session, CoreError> {
     Session::opened(Vault::unlock(dir, passphrase)?)
 }
 
-/// Opens the vault with the recovery code (as typed) and sets `new_passphrase`.
+/// Opens the vault with the recovery code (as typed) and sets `new_passphrase`. Counts
+/// against the failed-unlock limit as [`unlock_vault`] does.
 pub fn recover_vault(dir: &Path, recovery_code: &SecretString, new_passphrase: &SecretString) -> Result<Session, CoreError> {
     let code = RecoveryCode::parse(recovery_code.expose_secret()).map_err(|_| CoreError::MalformedRecoveryCode)?;
     check_new_passphrase(new_passphrase.expose_secret())?;
     Session::opened(Vault::recover(dir, &code, new_passphrase)?)
 }
 
+/// Panic wipe of the vault in `dir`, without any secret: every keyslot is overwritten in place
+/// and flushed (from then on neither the passphrase nor the recovery code opens anything),
+/// then the vault's files and folder are removed. Asking for a secret would slow a worker
+/// under pressure and protect nothing: whoever can run this could delete the files anyway.
+/// Cases already handed over are safe at HQ; nothing else survives.
+pub fn wipe_vault(dir: &Path) -> Result<WipeReport, CoreError> {
+    Ok(cairn_store::wipe(dir)?)
+}
+
 impl Session {
+    /// Panic wipe of this session's vault (see [`wipe_vault`]): the keyslots are destroyed
+    /// before the database is closed, then the files are removed.
+    pub fn wipe(self) -> Result<WipeReport, CoreError> {
+        let Session { vault, recordings } = self;
+        let report = vault.wipe();
+        drop(recordings);
+        Ok(report?)
+    }
+
+    /// Sets the failed-unlock limit ([`UNLOCK_LIMIT_MIN`]..=[`UNLOCK_LIMIT_MAX`]), or turns it
+    /// off with `None`; the counter starts again at 0. The limit is stored in the clear in
+    /// `vault.keys`: it takes the unlocked vault to set here, but anyone who can write the
+    /// files can reset it, and someone who copies them first is not limited at all.
+    pub fn set_unlock_limit(&mut self, limit: Option<u32>) -> Result<(), CoreError> {
+        let limit = limit.unwrap_or(0);
+        if limit != 0 && !(UNLOCK_LIMIT_MIN..=UNLOCK_LIMIT_MAX).contains(&limit) {
+            return Err(CoreError::UnlockLimitOutOfRange { min: UNLOCK_LIMIT_MIN, max: UNLOCK_LIMIT_MAX });
+        }
+        Ok(self.vault.set_unlock_limit(limit)?)
+    }
+
     /// A session over a vault just opened: brings derived data up to date after an upgrade.
     fn opened(vault: Vault) -> Result<Session, CoreError> {
         let mut session = Session { vault, recordings: Default::default() };
@@ -94,6 +135,7 @@ impl Session {
             vault_id: hex_id(&info.vault_id),
             device_id: hex_id(&info.device_id),
             case_count: self.vault.case_count()?,
+            unlock_limit: Some(info.unlock_limit).filter(|&limit| limit > 0),
         })
     }
 

@@ -109,6 +109,30 @@ fn vault_header_v2() {
 }
 
 #[test]
+fn vault_header_v3() {
+    let kdf = KdfParams::INSECURE_TEST;
+    let master_key = VaultMasterKey::from_bytes([0x77; 32]);
+    let v1 = VaultHeader::fixed_for_golden(kdf, [0x88; 16], [0x99; 16], &master_key, "한강 golden passphrase");
+    let wrap_key = crate::CaseWrapKey::fixed_for_golden(7, 0x3b);
+    let guard = crate::UnlockGuard { limit: 5, failures: 2 };
+    let fresh = v1.fixed_v2_for_golden(&master_key, &wrap_key).with_unlock_guard(guard).expect("guard");
+    let committed = check_fixture("vault_header_v3.bin", &fresh.to_bytes());
+    let header = VaultHeader::parse(&committed).expect("parse");
+    assert_eq!((header.format_version(), header.unlock_guard()), (3, guard));
+    let unlocked = header.unlock("한강 golden passphrase").expect("unlock");
+    assert_eq!(unlocked.master_key.bytes(), master_key.bytes());
+    let held = header.case_wrap_keys(&unlocked.master_key);
+    assert_eq!((held[0].generation(), held[0].key().bytes()), (7, wrap_key.key().bytes()));
+    // v3 is v2 (version field aside) followed by the guard: upgrading rewrites no slot.
+    let v2_committed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v2.bin")).expect("v2 fixture");
+    assert_eq!(committed[2..VaultHeader::GUARD_OFFSET], v2_committed[2..], "v3 starts with v2's fields and slots");
+    assert_eq!(committed[VaultHeader::GUARD_OFFSET..], [5, 0, 0, 0, 2, 0, 0, 0]);
+    let upgraded = VaultHeader::parse(&v2_committed).expect("v2").with_unlock_guard(guard).expect("upgrade");
+    assert_eq!(upgraded.to_bytes(), committed);
+}
+
+#[test]
 fn blob_part_v1_and_attachment_address_v1() {
     let key = test_keys::case_key(0x5a);
     let address = crate::attachment_address(&key, &[0xc7; 32], 70_000);

@@ -1,10 +1,11 @@
 //! The vault header: KDF parameters, a fixed number of keyslots wrapping the vault master key,
-//! and (format v2) the rotatable key that wraps the vault's case keys.
+//! (format v2) the rotatable key that wraps the vault's case keys, and (format v3) the
+//! unlock guard: the failed-unlock limit and counter.
 //!
-//! Format v2, the one written (all integers little-endian), [`VaultHeader::LEN`] bytes:
+//! Format v3, the one written (all integers little-endian), [`VaultHeader::LEN`] bytes:
 //!
 //! ```text
-//! 0   u16  format version (2)
+//! 0   u16  format version (3)
 //! 2   u16  flags (bit 0: insecure test KDF profile; other bits must be 0)
 //! 4   u32  Argon2id memory KiB      8  u32 passes      12 u32 lanes
 //! 16  [16] Argon2id salt
@@ -16,8 +17,26 @@
 //! 400 WRAP_SLOT_COUNT × 80-byte wrap slots: nonce[24] ‖ XChaCha20-Poly1305(K_seal, plaintext)
 //!     plaintext (40 bytes): generation u64 ‖ K_wrap[32]
 //!     K_seal = HKDF-SHA256(salt = vault id, VMK, info = "cairn/v2/case-wrap-slots")
-//!     AAD    = "cairn/case-wrap/v2" ‖ header[0..48] ‖ j
+//!     AAD    = "cairn/case-wrap/v2" ‖ header[0..48] with the version field read as 2 ‖ j
+//! 560 unlock guard (8 bytes, in the clear, in no AAD):
+//!     u32 failed-unlock limit (0: off, else UnlockGuard::MIN_LIMIT..=UnlockGuard::MAX_LIMIT)
+//!     u32 failed unlocks counted since the last successful one
 //! ```
+//!
+//! ## The unlock guard (v3)
+//!
+//! Every v3 vault has the guard block, so a vault with the failed-unlock wipe on differs from
+//! one with it off only in these 8 bytes. They cannot be sealed: they are read and written
+//! before anything is unlocked. So the limit and the counter are readable by anyone with the
+//! file, and anyone who can write the file can reset them (or truncate the header back to v2,
+//! whose version field is not authenticated as such either). The guard stops someone guessing
+//! on this device through Cairn; it does not stop someone who copies the files first. It is in
+//! no slot's AAD, because the counter changes at every attempt and the store writes it in
+//! place at [`VaultHeader::GUARD_OFFSET`]. When the limit is reached the store overwrites
+//! [`VaultHeader::key_material`] (every keyslot and wrap slot) in place with random bytes: the
+//! file keeps its size and layout, and every later attempt is an ordinary wrong passphrase.
+//! Format v2 is the first 560 bytes alone (version field 2); the store upgrades it to v3 (by
+//! appending a guard that is off) at the next successful unlock.
 //!
 //! Format v1 is the first 400 bytes alone (version field 1): its K_wrap was derived from the
 //! VMK, so it lived as long as the passphrase did, and a deleted case's wrapped key left in
@@ -55,6 +74,7 @@ pub const KEYSLOT_COUNT: usize = 4;
 pub const WRAP_SLOT_COUNT: usize = 2;
 const FORMAT_V1: u16 = 1;
 const FORMAT_V2: u16 = 2;
+const FORMAT_V3: u16 = 3;
 const FLAG_INSECURE_KDF: u16 = 1;
 const PREFIX_LEN: usize = 48;
 const SLOT_PLAINTEXT_LEN: usize = 48;
@@ -62,6 +82,62 @@ const SLOT_LEN: usize = 24 + SLOT_PLAINTEXT_LEN + 16;
 const WRAP_PLAINTEXT_LEN: usize = 8 + 32;
 const WRAP_SLOT_LEN: usize = 24 + WRAP_PLAINTEXT_LEN + 16;
 const WRAP_SEAL_LABEL: &[u8] = b"cairn/v2/case-wrap-slots";
+
+/// The unlock guard of a v3 header: the failed-unlock limit and the failed unlocks counted
+/// since the last successful one. Stored in the clear (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnlockGuard {
+    /// Failed unlocks after which the keyslots are destroyed; 0 when the guard is off.
+    pub limit: u32,
+    /// Failed unlocks counted since the last successful one.
+    pub failures: u32,
+}
+
+impl UnlockGuard {
+    /// Length of the guard block in bytes.
+    pub const LEN: usize = 8;
+    /// The smallest limit that may be set (a typo or two must never wipe a vault).
+    pub const MIN_LIMIT: u32 = 3;
+    /// The largest limit that may be set.
+    pub const MAX_LIMIT: u32 = 100;
+
+    /// A guard that is off.
+    pub const OFF: UnlockGuard = UnlockGuard { limit: 0, failures: 0 };
+
+    /// Whether the limit is on.
+    pub fn is_on(&self) -> bool {
+        self.limit > 0
+    }
+
+    /// Whether the limit is on and the counted failures have reached it.
+    pub fn is_reached(&self) -> bool {
+        self.is_on() && self.failures >= self.limit
+    }
+
+    /// Whether `limit` may be stored (0, or `MIN_LIMIT..=MAX_LIMIT`).
+    pub fn limit_is_valid(limit: u32) -> bool {
+        limit == 0 || (Self::MIN_LIMIT..=Self::MAX_LIMIT).contains(&limit)
+    }
+
+    /// The guard with one more failure counted (saturating).
+    pub fn counted(&self) -> UnlockGuard {
+        UnlockGuard { limit: self.limit, failures: self.failures.saturating_add(1) }
+    }
+
+    /// Its stored bytes.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..4].copy_from_slice(&self.limit.to_le_bytes());
+        out[4..].copy_from_slice(&self.failures.to_le_bytes());
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Option<UnlockGuard> {
+        let limit = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
+        let failures = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+        Self::limit_is_valid(limit).then_some(UnlockGuard { limit, failures })
+    }
+}
 
 /// What kind of secret a keyslot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +207,8 @@ pub struct VaultHeader {
     slots: [[u8; SLOT_LEN]; KEYSLOT_COUNT],
     /// Random filler in a v1 header (not written).
     wrap_slots: [[u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+    /// Off in a v1 or v2 header (not written).
+    guard: UnlockGuard,
 }
 
 /// The result of opening a keyslot.
@@ -145,18 +223,22 @@ pub struct UnlockedHeader {
 }
 
 impl VaultHeader {
-    /// Length of a v2 header (the format written) in bytes.
-    pub const LEN: usize = Self::LEN_V1 + WRAP_SLOT_COUNT * WRAP_SLOT_LEN;
+    /// Length of a v3 header (the format written) in bytes.
+    pub const LEN: usize = Self::LEN_V2 + UnlockGuard::LEN;
+    /// Length of a v2 header in bytes (still read, and upgraded by the store).
+    pub const LEN_V2: usize = Self::LEN_V1 + WRAP_SLOT_COUNT * WRAP_SLOT_LEN;
     /// Length of a v1 header in bytes (still read, and upgraded by the store).
     pub const LEN_V1: usize = PREFIX_LEN + KEYSLOT_COUNT * SLOT_LEN;
+    /// Where the unlock guard starts in a v3 header (it ends the file).
+    pub const GUARD_OFFSET: usize = Self::LEN_V2;
     /// The format version this build writes.
-    pub const FORMAT: u16 = FORMAT_V2;
+    pub const FORMAT: u16 = FORMAT_V3;
     /// The slot that holds the passphrase.
     pub const PASSPHRASE_SLOT: usize = 0;
     /// The slot that holds the recovery code.
     pub const RECOVERY_SLOT: usize = 1;
 
-    /// A new v2 header with a fresh master key, opened by `passphrase` (slot 0) and by
+    /// A new v3 header (unlock guard off) with a fresh master key, opened by `passphrase` (slot 0) and by
     /// `recovery` (slot 1), holding a fresh K_wrap of generation 1 ([`Self::case_wrap_keys`]);
     /// the other slots are random filler.
     pub fn create(
@@ -177,6 +259,7 @@ impl VaultHeader {
             vault_id: random_array(),
             slots: [[0u8; SLOT_LEN]; KEYSLOT_COUNT],
             wrap_slots: [[0u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+            guard: UnlockGuard::OFF,
         };
         header.kdf.validate(profile)?;
         for slot in header.slots.iter_mut() {
@@ -184,11 +267,12 @@ impl VaultHeader {
         }
         header.seal_slot(Self::PASSPHRASE_SLOT, SlotKind::Passphrase, &master_key, passphrase, random_array())?;
         header.seal_slot(Self::RECOVERY_SLOT, SlotKind::Recovery, &master_key, recovery.canonical(), random_array())?;
-        let header = header.with_case_wrap_keys(&master_key, &[&CaseWrapKey::generate(1)])?;
+        let mut header = header.with_case_wrap_keys(&master_key, &[&CaseWrapKey::generate(1)])?;
+        header.format = FORMAT_V3;
         Ok((header, master_key))
     }
 
-    /// Parses and sanity-checks a header (v1 or v2); does not unlock it.
+    /// Parses and sanity-checks a header (v1, v2 or v3); does not unlock it.
     pub fn parse(bytes: &[u8]) -> Result<VaultHeader, CryptoError> {
         let malformed = CryptoError::Malformed { what: "vault header" };
         if bytes.len() < 2 {
@@ -197,7 +281,8 @@ impl VaultHeader {
         let version = u16::from_le_bytes([bytes[0], bytes[1]]);
         let len = match version {
             FORMAT_V1 => Self::LEN_V1,
-            FORMAT_V2 => Self::LEN,
+            FORMAT_V2 => Self::LEN_V2,
+            FORMAT_V3 => Self::LEN,
             _ => return Err(CryptoError::UnsupportedVersion { what: "vault header", version }),
         };
         if bytes.len() != len {
@@ -216,17 +301,21 @@ impl VaultHeader {
             vault_id: bytes[32..48].try_into().map_err(|_| malformed.clone())?,
             slots: [[0u8; SLOT_LEN]; KEYSLOT_COUNT],
             wrap_slots: [[0u8; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+            guard: UnlockGuard::OFF,
         };
         header.kdf.validate(header.kdf_profile())?;
         for (i, slot) in header.slots.iter_mut().enumerate() {
             let start = PREFIX_LEN + i * SLOT_LEN;
             slot.copy_from_slice(&bytes[start..start + SLOT_LEN]);
         }
-        if version == FORMAT_V2 {
+        if version >= FORMAT_V2 {
             for (j, slot) in header.wrap_slots.iter_mut().enumerate() {
                 let start = Self::LEN_V1 + j * WRAP_SLOT_LEN;
                 slot.copy_from_slice(&bytes[start..start + WRAP_SLOT_LEN]);
             }
+        }
+        if version == FORMAT_V3 {
+            header.guard = UnlockGuard::parse(&bytes[Self::GUARD_OFFSET..]).ok_or(malformed)?;
         }
         Ok(header)
     }
@@ -237,15 +326,56 @@ impl VaultHeader {
         for slot in &self.slots {
             out.extend_from_slice(slot);
         }
-        if self.format == FORMAT_V2 {
+        if self.format >= FORMAT_V2 {
             for slot in &self.wrap_slots {
                 out.extend_from_slice(slot);
             }
         }
+        if self.format == FORMAT_V3 {
+            out.extend_from_slice(&self.guard.to_bytes());
+        }
         out
     }
 
-    /// The header's format version (1: K_wrap derived from the VMK; 2: K_wrap kept here).
+    /// The unlock guard (off for a v1 or v2 header, which has none).
+    pub fn unlock_guard(&self) -> UnlockGuard {
+        self.guard
+    }
+
+    /// A v3 copy of this header holding `guard` (a v2 header is upgraded: nothing else
+    /// changes). Refused for a v1 header (the store upgrades it to v2 first, with its master
+    /// key) and for a limit outside `0` and `MIN_LIMIT..=MAX_LIMIT`.
+    pub fn with_unlock_guard(&self, guard: UnlockGuard) -> Result<VaultHeader, CryptoError> {
+        if self.format == FORMAT_V1 || !UnlockGuard::limit_is_valid(guard.limit) {
+            return Err(CryptoError::Malformed { what: "unlock guard" });
+        }
+        let mut next = self.clone();
+        next.format = FORMAT_V3;
+        next.guard = guard;
+        Ok(next)
+    }
+
+    /// Where every keyslot and wrap slot lies in the stored bytes of this header: what a
+    /// wipe overwrites (the prefix and the guard stay, so a wiped header still parses).
+    pub fn key_material(&self) -> std::ops::Range<usize> {
+        if self.format == FORMAT_V1 { PREFIX_LEN..Self::LEN_V1 } else { PREFIX_LEN..Self::LEN_V2 }
+    }
+
+    /// A copy of this header whose keyslots and wrap slots are all fresh random bytes: the
+    /// same size and layout, and nothing opens it any more.
+    pub fn destroyed(&self) -> VaultHeader {
+        let mut next = self.clone();
+        for slot in next.slots.iter_mut() {
+            fill_random(slot);
+        }
+        for slot in next.wrap_slots.iter_mut() {
+            fill_random(slot);
+        }
+        next
+    }
+
+    /// The header's format version (1: K_wrap derived from the VMK; 2: K_wrap kept here;
+    /// 3: v2 with the unlock guard).
     pub fn format_version(&self) -> u16 {
         self.format
     }
@@ -297,7 +427,7 @@ impl VaultHeader {
     /// The case-key wrapping keys this header holds, opened with its master key (none for a
     /// v1 header; a slot that does not open is filler). Sorted by generation.
     pub fn case_wrap_keys(&self, master_key: &VaultMasterKey) -> Vec<CaseWrapKey> {
-        if self.format != FORMAT_V2 {
+        if self.format == FORMAT_V1 {
             return Vec::new();
         }
         let seal = WrapKey::from_bytes(*master_key.derive(&self.vault_id, WRAP_SEAL_LABEL));
@@ -306,8 +436,8 @@ impl VaultHeader {
         keys
     }
 
-    /// A v2 copy of this header (a v1 header is upgraded: its keyslots stay valid as they
-    /// are) holding exactly `keys`, each in its own wrap slot, and random filler in the rest.
+    /// A copy of this header (a v1 header is upgraded to v2: its keyslots stay valid as they
+    /// are; a v3 header stays v3 with its guard) holding exactly `keys`, each in its own wrap slot, and random filler in the rest.
     /// At most [`WRAP_SLOT_COUNT`] keys of distinct generations.
     pub fn with_case_wrap_keys(
         &self,
@@ -334,7 +464,7 @@ impl VaultHeader {
             return Err(CryptoError::Malformed { what: "case wrap keys" });
         }
         let mut next = self.clone();
-        next.format = FORMAT_V2;
+        next.format = next.format.max(FORMAT_V2);
         next.wrap_slots = filler;
         let seal = WrapKey::from_bytes(*master_key.derive(&next.vault_id, WRAP_SEAL_LABEL));
         for (j, key) in keys.iter().enumerate() {
@@ -460,6 +590,7 @@ impl VaultHeader {
             vault_id,
             slots: [[0x5a; SLOT_LEN]; KEYSLOT_COUNT],
             wrap_slots: [[0x6c; WRAP_SLOT_LEN]; WRAP_SLOT_COUNT],
+            guard: UnlockGuard::OFF,
         };
         header.seal_slot(0, SlotKind::Passphrase, master_key, passphrase, [0x01; 24]).expect("seal");
         header
@@ -515,7 +646,7 @@ mod tests {
     #[test]
     fn wrap_keys_rotate_without_touching_the_keyslots() {
         let (header, key, recovery) = test_header();
-        assert_eq!(header.format_version(), 2);
+        assert_eq!(header.format_version(), 3);
         let first = header.case_wrap_keys(&key);
         assert_eq!(first.iter().map(CaseWrapKey::generation).collect::<Vec<_>>(), [1], "a new vault starts at 1");
         let next = CaseWrapKey::generate(2);
@@ -577,7 +708,7 @@ mod tests {
         // Across many headers, no byte position of any slot is fixed: a slot's kind, whether
         // it is used, or how many slots are used is not written in the clear anywhere.
         let headers: Vec<Vec<u8>> = (0..48).map(|_| test_header().0.to_bytes()).collect();
-        for offset in PREFIX_LEN..VaultHeader::LEN {
+        for offset in PREFIX_LEN..VaultHeader::LEN_V2 {
             let first = headers[0][offset];
             assert!(
                 headers.iter().any(|header| header[offset] != first),
@@ -586,6 +717,64 @@ mod tests {
                 (offset - PREFIX_LEN) / SLOT_LEN
             );
         }
+    }
+
+    #[test]
+    fn the_unlock_guard_is_outside_every_aad_and_destroyed_slots_open_nothing() {
+        let (header, key, recovery) = test_header();
+        assert_eq!(header.unlock_guard(), UnlockGuard::OFF);
+        let bytes = header.to_bytes();
+        assert_eq!(bytes[VaultHeader::GUARD_OFFSET..], [0u8; UnlockGuard::LEN], "a new vault's guard is off");
+        // Any counter, any valid limit: the slots still open (the guard is in no AAD).
+        for guard in [UnlockGuard { limit: 3, failures: 0 }, UnlockGuard { limit: 100, failures: u32::MAX }] {
+            let guarded = header.with_unlock_guard(guard).expect("guard");
+            let parsed = VaultHeader::parse(&guarded.to_bytes()).expect("parse");
+            assert_eq!(parsed.unlock_guard(), guard);
+            assert_eq!(parsed.to_bytes()[..VaultHeader::GUARD_OFFSET], bytes[..VaultHeader::GUARD_OFFSET]);
+            assert_eq!(parsed.unlock("correct horse battery staple").expect("unlock").master_key.bytes(), key.bytes());
+            assert_eq!(parsed.case_wrap_keys(&key).len(), 1);
+        }
+        // Limits outside 0 and MIN..=MAX are refused when set and when read.
+        for limit in [1, 2, UnlockGuard::MAX_LIMIT + 1, u32::MAX] {
+            assert!(header.with_unlock_guard(UnlockGuard { limit, failures: 0 }).is_err(), "limit {limit}");
+            let mut forged = bytes.clone();
+            forged[VaultHeader::GUARD_OFFSET..VaultHeader::GUARD_OFFSET + 4].copy_from_slice(&limit.to_le_bytes());
+            assert!(matches!(VaultHeader::parse(&forged), Err(CryptoError::Malformed { .. })), "limit {limit}");
+        }
+        assert_eq!(UnlockGuard { limit: 3, failures: 2 }.counted(), UnlockGuard { limit: 3, failures: 3 });
+        assert!(UnlockGuard { limit: 3, failures: 3 }.is_reached());
+        assert!(!UnlockGuard { limit: 0, failures: 9 }.is_reached());
+        // Destroyed: same size and layout, prefix and guard unchanged, nothing opens.
+        let guarded = header.with_unlock_guard(UnlockGuard { limit: 5, failures: 5 }).expect("guard");
+        let destroyed = guarded.destroyed();
+        let (before, after) = (guarded.to_bytes(), destroyed.to_bytes());
+        assert_eq!(after.len(), VaultHeader::LEN);
+        assert_eq!(guarded.key_material(), PREFIX_LEN..VaultHeader::LEN_V2);
+        assert_eq!(before[..PREFIX_LEN], after[..PREFIX_LEN]);
+        assert_eq!(before[VaultHeader::GUARD_OFFSET..], after[VaultHeader::GUARD_OFFSET..]);
+        assert_ne!(before[guarded.key_material()], after[guarded.key_material()]);
+        let reparsed = VaultHeader::parse(&after).expect("a destroyed header still parses");
+        assert_eq!(reparsed.unlock("correct horse battery staple").err(), Some(CryptoError::WrongSecret));
+        assert_eq!(reparsed.unlock(recovery.canonical()).err(), Some(CryptoError::WrongSecret));
+        assert!(reparsed.case_wrap_keys(&key).is_empty());
+    }
+
+    #[test]
+    fn a_v2_header_gains_a_guard_and_nothing_else() {
+        let (header, key, _) = test_header();
+        let mut v2 = header.to_bytes()[..VaultHeader::LEN_V2].to_vec();
+        v2[..2].copy_from_slice(&2u16.to_le_bytes());
+        let parsed = VaultHeader::parse(&v2).expect("v2");
+        assert_eq!((parsed.format_version(), parsed.unlock_guard()), (2, UnlockGuard::OFF));
+        assert_eq!(parsed.to_bytes(), v2, "a v2 header is written back as v2");
+        assert_eq!(parsed.key_material(), PREFIX_LEN..VaultHeader::LEN_V2);
+        let upgraded = parsed.with_unlock_guard(UnlockGuard::OFF).expect("upgrade");
+        assert_eq!(upgraded.to_bytes(), header.to_bytes());
+        assert_eq!(upgraded.unlock("correct horse battery staple").expect("unlock").master_key.bytes(), key.bytes());
+        // A rotation keeps v3 and its guard.
+        let guarded = header.with_unlock_guard(UnlockGuard { limit: 4, failures: 1 }).expect("guard");
+        let rotated = guarded.with_case_wrap_keys(&key, &[&CaseWrapKey::generate(2)]).expect("rotate");
+        assert_eq!((rotated.format_version(), rotated.unlock_guard()), (3, guarded.unlock_guard()));
     }
 
     #[test]

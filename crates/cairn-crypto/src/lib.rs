@@ -70,7 +70,7 @@ pub use identity::{
 };
 pub use kdf::{KdfParams, KdfProfile, calibrate_kdf, time_kdf};
 pub use keys::{CaseKey, DbKey, DeviceWrapKey, VaultMasterKey, WrapKey, unwrap_case_key, wrap_case_key};
-pub use keyslots::{CaseWrapKey, KEYSLOT_COUNT, SlotKind, UnlockedHeader, VaultHeader, WRAP_SLOT_COUNT};
+pub use keyslots::{CaseWrapKey, KEYSLOT_COUNT, SlotKind, UnlockGuard, UnlockedHeader, VaultHeader, WRAP_SLOT_COUNT};
 pub use noise::{
     NOISE_MAX_MESSAGE_LEN, NOISE_MAX_PAYLOAD_LEN, NOISE_PROTOCOL, NOISE_PSK_LEN, NOISE_TAG_LEN, NoiseError, NoiseHandshake,
     NoisePsk, NoiseTransport,

@@ -15,7 +15,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
 
     #[test]
-    fn header_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+    fn header_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..640)) {
         if let Ok(header) = VaultHeader::parse(&bytes) {
             // Parsed headers have capped parameters, so trying to unlock is bounded.
             prop_assert!(header.kdf_params().validate(header.kdf_profile()).is_ok());
@@ -23,9 +23,15 @@ proptest! {
     }
 
     #[test]
-    fn header_shaped_garbage_never_unlocks(slots in proptest::collection::vec(any::<u8>(), VaultHeader::LEN - 48), v2 in any::<bool>()) {
-        // Both formats still read: v1 (keyslots only) and v2 (keyslots and wrap slots).
-        let (version, len) = if v2 { (2u8, VaultHeader::LEN) } else { (1u8, VaultHeader::LEN_V1) };
+    fn header_shaped_garbage_never_unlocks(
+        slots in proptest::collection::vec(any::<u8>(), VaultHeader::LEN - 48),
+        version in 1u8..=3,
+        limit in prop_oneof![Just(0u32), 3u32..=100],
+    ) {
+        // Every format still reads: v1 (keyslots only), v2 (and wrap slots), v3 (and the guard).
+        let len = [VaultHeader::LEN_V1, VaultHeader::LEN_V2, VaultHeader::LEN][usize::from(version) - 1];
+        let mut slots = slots;
+        slots[VaultHeader::GUARD_OFFSET - 48..][..4].copy_from_slice(&limit.to_le_bytes());
         let mut bytes = vec![version, 0, 1, 0];
         for value in [KdfParams::INSECURE_TEST.memory_kib, KdfParams::INSECURE_TEST.iterations, KdfParams::INSECURE_TEST.parallelism] {
             bytes.extend_from_slice(&value.to_le_bytes());

@@ -2,10 +2,11 @@
 //!
 //! A vault is a folder holding two files:
 //!
-//! - `vault.keys`: the [`VaultHeader`](cairn_crypto::VaultHeader) (KDF parameters, keyslots and
-//!   the key that wraps case keys, replaced after every case deletion), replaced atomically
-//!   (write, fsync, rename, fsync folder), so a crash leaves the old or the new header, never
-//!   a torn one;
+//! - `vault.keys`: the [`VaultHeader`](cairn_crypto::VaultHeader) (KDF parameters, keyslots,
+//!   the key that wraps case keys, replaced after every case deletion, and the unlock guard),
+//!   replaced atomically (write, fsync, rename, fsync folder), so a crash leaves the old or the
+//!   new header, never a torn one. Two writes are made in place instead: the failed-unlock
+//!   counter (8 bytes) and the wipe that overwrites every keyslot (see `wipe.rs`);
 //! - `vault.db` (and SQLite's `-wal`/`-shm`): a SQLCipher database whose every page is
 //!   encrypted with K_db. Inside it, case content is sealed a second time with per-case keys
 //!   (record envelopes, blob streams), so it can travel and be crypto-shredded.
@@ -27,6 +28,7 @@ pub mod testing;
 mod transfers;
 mod uploads;
 mod vault;
+mod wipe;
 
 pub use blobs::BlobInfo;
 pub use bundles::BundlePeerRow;
@@ -37,6 +39,7 @@ pub use team::{DeviceIdentityRecord, IdentitySealingKeyRecord, OrganisationRecor
 pub use transfers::{AttachmentBlobRow, MissingAttachment, ReceivedPart, part_count};
 pub use uploads::{BlobUpload, UnfinishedUpload};
 pub use vault::{KdfChoice, Vault, VaultInfo, VaultTx};
+pub use wipe::{WipeReport, wipe};
 
 /// The `vault.keys` file name inside a vault folder.
 pub const HEADER_FILE: &str = "vault.keys";

@@ -7,8 +7,8 @@ use std::{
 };
 
 use cairn_crypto::{
-    CaseKey, CryptoError, DeviceWrapKey, KdfParams, KdfProfile, RecoveryCode, SlotKind, VaultHeader, VaultMasterKey,
-    WrapKey, calibrate_kdf,
+    CaseKey, CryptoError, DeviceWrapKey, KdfParams, KdfProfile, RecoveryCode, SlotKind, UnlockGuard, VaultHeader,
+    VaultMasterKey, WrapKey, calibrate_kdf,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use secrecy::{ExposeSecret, SecretString};
@@ -18,6 +18,7 @@ use crate::{
     DATABASE_FILE, HEADER_FILE, Id, StoreError,
     erasure::{self, Erasure, WrapState},
     fsutil, schema,
+    wipe::{self, WipeReport},
 };
 
 /// How to choose Argon2id parameters for a new vault.
@@ -46,6 +47,8 @@ pub struct VaultInfo {
     pub vault_id: Id,
     /// This device's random identifier.
     pub device_id: Id,
+    /// Failed unlocks after which the keys are destroyed; 0 when off (see `wipe.rs`).
+    pub unlock_limit: u32,
 }
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) closes the database and zeroizes keys.
@@ -131,30 +134,21 @@ impl Vault {
         Ok((vault, recovery))
     }
 
-    /// Unlocks the vault in `dir` with its passphrase.
+    /// Unlocks the vault in `dir` with its passphrase. The attempt counts against the
+    /// failed-unlock limit when one is set, and a failure that reaches it destroys the keys
+    /// while answering [`StoreError::WrongPassphrase`] like any other (see `wipe.rs`). The
+    /// recovery code is refused here (it is for [`Vault::recover`]).
     pub fn unlock(dir: &Path, passphrase: &SecretString) -> Result<Vault, StoreError> {
-        let header = read_header(dir)?;
-        let unlocked = header.unlock(passphrase.expose_secret()).map_err(|error| match error {
-            CryptoError::WrongSecret => StoreError::WrongPassphrase,
-            other => other.into(),
-        })?;
-        if unlocked.kind != SlotKind::Passphrase {
-            // The recovery code is for `recover`, which forces a new passphrase.
-            return Err(StoreError::WrongPassphrase);
-        }
+        let (header, unlocked) =
+            wipe::unlock_guarded(dir, SlotKind::Passphrase, |header| header.unlock(passphrase.expose_secret()))?;
         Self::open(dir, header, unlocked.master_key, Some(unlocked.slot))
     }
 
-    /// Opens the vault with its recovery code and sets a new passphrase.
+    /// Opens the vault with its recovery code and sets a new passphrase. Counts against the
+    /// failed-unlock limit as [`Vault::unlock`] does.
     pub fn recover(dir: &Path, code: &RecoveryCode, new_passphrase: &SecretString) -> Result<Vault, StoreError> {
-        let header = read_header(dir)?;
-        let unlocked = header.unlock_with_recovery_code(code).map_err(|error| match error {
-            CryptoError::WrongSecret => StoreError::WrongRecoveryCode,
-            other => other.into(),
-        })?;
-        if unlocked.kind != SlotKind::Recovery {
-            return Err(StoreError::WrongRecoveryCode);
-        }
+        let (header, unlocked) =
+            wipe::unlock_guarded(dir, SlotKind::Recovery, |header| header.unlock_with_recovery_code(code))?;
         let mut vault = Self::open(dir, header, unlocked.master_key, Some(VaultHeader::PASSPHRASE_SLOT))?;
         vault.change_passphrase(new_passphrase)?;
         Ok(vault)
@@ -179,7 +173,52 @@ impl Vault {
         // Settles what an interrupted rotation left in `vault.keys`, and upgrades a v1 vault
         // (K_wrap derived from the VMK) to a random K_wrap kept in a v2 header.
         vault.transaction(|_| Ok(()))?;
+        // A v2 header gains the unlock guard (off) of v3.
+        if vault.header.format_version() < VaultHeader::FORMAT {
+            vault.replace_header(|current| Ok(current.with_unlock_guard(current.unlock_guard())?))?;
+        }
         Ok(vault)
+    }
+
+    /// Replaces `vault.keys` with `edit` of the file as it is now, under the database's write
+    /// lock (another process's rotation may have replaced the wrapping keys since this one
+    /// read the header), atomically.
+    fn replace_header(
+        &mut self,
+        edit: impl FnOnce(&VaultHeader) -> Result<VaultHeader, StoreError>,
+    ) -> Result<(), StoreError> {
+        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = erasure::read_own_header(&self.dir, &self.header.vault_id())?;
+        let next = edit(&current)?;
+        fsutil::write_atomically(&self.dir.join(HEADER_FILE), &next.to_bytes())?;
+        tx.commit()?;
+        self.header = next;
+        Ok(())
+    }
+
+    /// Sets the failed-unlock limit (`UnlockGuard::MIN_LIMIT..=UnlockGuard::MAX_LIMIT`), or
+    /// turns it off with 0, and resets the counter. Stored in the clear in `vault.keys`:
+    /// setting it needs the vault unlocked, but anyone who can write the file can change it
+    /// (see `wipe.rs`).
+    pub fn set_unlock_limit(&mut self, limit: u32) -> Result<(), StoreError> {
+        if !UnlockGuard::limit_is_valid(limit) {
+            return Err(CryptoError::Malformed { what: "unlock limit" }.into());
+        }
+        self.replace_header(|current| Ok(current.with_unlock_guard(UnlockGuard { limit, failures: 0 })?))
+    }
+
+    /// Destroys every keyslot in place, then removes the vault's files and folder: the panic
+    /// wipe of `wipe.rs`, from an unlocked vault. The keys go first, before the database is
+    /// closed (closing may checkpoint the WAL, which takes time the wipe does not wait for).
+    pub fn wipe(self) -> Result<WipeReport, StoreError> {
+        let dir = self.dir.clone();
+        let start = std::time::Instant::now();
+        let destroyed = wipe::destroy_keys(&dir);
+        let unrecoverable_after = start.elapsed();
+        drop(self);
+        destroyed?;
+        let report = wipe::wipe(&dir)?;
+        Ok(WipeReport { unrecoverable_after, total: start.elapsed(), folder_removed: report.folder_removed })
     }
 
     /// Replaces the passphrase. Only the keyslot is re-wrapped; the header file is replaced
@@ -216,6 +255,7 @@ impl Vault {
             kdf_profile: self.header.kdf_profile(),
             vault_id: self.header.vault_id(),
             device_id,
+            unlock_limit: self.header.unlock_guard().limit,
         })
     }
 
@@ -480,7 +520,7 @@ impl VaultTx<'_> {
 }
 
 fn database_files(dir: &Path) -> [PathBuf; 3] {
-    [dir.join(DATABASE_FILE), dir.join(format!("{DATABASE_FILE}-wal")), dir.join(format!("{DATABASE_FILE}-shm"))]
+    wipe::database_files(dir)
 }
 
 pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
@@ -491,7 +531,7 @@ pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
     };
     VaultHeader::parse(&bytes).map_err(|error| match error {
         // A small higher number is a newer Cairn; anything else is damage.
-        CryptoError::UnsupportedVersion { version, .. } if (3..=64).contains(&version) => {
+        CryptoError::UnsupportedVersion { version, .. } if (4..=64).contains(&version) => {
             StoreError::NewerFormat { what: "vault header", version: version.into() }
         }
         _ => StoreError::Damaged { what: "vault header" },
