@@ -578,32 +578,35 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
         .await?;
 
     report
-        .step("unlock again: the case, its testimony and the settings are still there; the identity is sealed for HQ", async {
-            w.type_into("unlock-passphrase", PASSPHRASE).await?;
-            w.click("unlock").await?;
-            w.get("shell").await?;
-            w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
-            w.type_into("case-search", "공안에").await?;
-            w.click("case-search-submit").await?;
-            w.wait_text("search-snippet", "공안에", DEFAULT_WAIT).await?;
-            w.click("case-row").await?;
-            w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
-            // Enrolled in a team, the identity typed before enrollment is sealed for HQ: named,
-            // never readable here again, and not in the page.
-            w.wait_text("identity-sealed", "본부용으로 봉인됨", DEFAULT_WAIT).await?;
-            ensure!(!w.present("reveal-identity").await, "a field device offers to reveal a sealed identity");
-            ensure!(!w.page_text().await?.contains(REAL_NAME), "the real name is on screen after enrollment");
-            both_languages(w, "21-identity-sealed-for-hq").await?;
-            w.click("tab-testimonies").await?;
-            let narrative = w.get("narrative").await?.prop("value").await?.unwrap_or_default();
-            ensure!(narrative == format!("{NARRATIVE}{NARRATIVE_MORE}"), "the narrative reads {narrative:?}");
-            w.click("nav-settings").await?;
-            let minutes = w.get("autolock-minutes").await?.prop("value").await?;
-            if minutes.as_deref() != Some("1") {
-                bail!("auto-lock shows {minutes:?} minutes after unlock");
-            }
-            Ok(())
-        })
+        .step(
+            "unlock again: the case, its testimony and the settings are still there; the identity is sealed for HQ",
+            async {
+                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.wait_text("case-list", CASE_TITLE, DEFAULT_WAIT).await?;
+                w.type_into("case-search", "공안에").await?;
+                w.click("case-search-submit").await?;
+                w.wait_text("search-snippet", "공안에", DEFAULT_WAIT).await?;
+                w.click("case-row").await?;
+                w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
+                // Enrolled in a team, the identity typed before enrollment is sealed for HQ: named,
+                // never readable here again, and not in the page.
+                w.wait_text("identity-sealed", "본부용으로 봉인됨", DEFAULT_WAIT).await?;
+                ensure!(!w.present("reveal-identity").await, "a field device offers to reveal a sealed identity");
+                ensure!(!w.page_text().await?.contains(REAL_NAME), "the real name is on screen after enrollment");
+                both_languages(w, "21-identity-sealed-for-hq").await?;
+                w.click("tab-testimonies").await?;
+                let narrative = w.get("narrative").await?.prop("value").await?.unwrap_or_default();
+                ensure!(narrative == format!("{NARRATIVE}{NARRATIVE_MORE}"), "the narrative reads {narrative:?}");
+                w.click("nav-settings").await?;
+                let minutes = w.get("autolock-minutes").await?.prop("value").await?;
+                if minutes.as_deref() != Some("1") {
+                    bail!("auto-lock shows {minutes:?} minutes after unlock");
+                }
+                Ok(())
+            },
+        )
         .await?;
     Ok(())
 }
