@@ -87,7 +87,7 @@ impl Session {
     pub fn cases_for_export(&mut self, case_id: Option<&ObjectId>) -> Result<Vec<ExportedCase>, CoreError> {
         self.check_export_allowed()?;
         let mut summaries = self.list_cases()?;
-        summaries.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        summaries.sort_by_key(|summary| (summary.created_at, summary.id));
         let chosen: Vec<_> = match case_id {
             Some(case_id) => {
                 let summary = summaries.into_iter().find(|summary| summary.id == *case_id);

@@ -534,6 +534,27 @@ mod tests {
         );
     }
 
+    /// docs/uwazi.md is the template HQ builds in Uwazi: it must name every column and list
+    /// every thesaurus value with its Korean translation.
+    #[test]
+    fn the_documented_templates_match_the_export() {
+        let doc = include_str!("../../../../docs/uwazi.md");
+        for (folder, template, columns) in UWAZI_TEMPLATES {
+            assert!(doc.contains(&format!("### {template} (`{folder}`)")), "{template} is not documented");
+            for column in columns {
+                assert!(doc.contains(&format!("`{column}`")), "{template}: {column} is not documented");
+            }
+        }
+        for vocabulary in cairn_model::vocabularies().expect("vocabularies") {
+            for term in &vocabulary.terms {
+                assert!(doc.contains(&format!("| {} | {} |", term.en, term.ko)), "{} is not documented", term.code);
+            }
+        }
+        for (_, en, ko) in CERTAINTY_LABELS {
+            assert!(doc.contains(&format!("| {en} | {ko} |")));
+        }
+    }
+
     #[test]
     fn labels_come_from_the_vocabularies() {
         assert_eq!(label(VocabKind::ActType, "torture"), ("Torture".to_owned(), "고문".to_owned()));
