@@ -17,7 +17,8 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   6  new passphrase refused (too weak, or the two entries differ)
   7  refused by the team rules: bad signature, replayed or older roster, another
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
-     truncated or malformed roster or request; a sync peer not on the roster or revoked
+     truncated or malformed roster or request; a sync peer not on the roster or revoked;
+     an export on a device that is not HQ (export_not_allowed)
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
      (nothing half-applied: whole messages only; sync again)
   9  bundle refused: damaged, truncated or altered, or its signature or sender does not
@@ -97,6 +98,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::Bundle(_)) => 9,
         Some(CoreError::Team(error)) if error.is_usage() => 2,
         Some(CoreError::Team(_)) => 7,
+        Some(CoreError::Export(_)) => 7,
         _ => 1,
     }
 }

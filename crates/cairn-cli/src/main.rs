@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bundle_commands;
 mod cases;
 mod exit;
+mod export_commands;
 mod output;
 mod secrets;
 mod sync_commands;
@@ -84,6 +85,12 @@ enum Command {
         #[command(subcommand)]
         command: bundle_commands::BundleCommand,
     },
+    /// Plaintext exports for HQ's tools (JSON, Uwazi CSV); only on an HQ device or a vault
+    /// outside any organisation. Identity fields are never exported.
+    Export {
+        #[command(subcommand)]
+        command: export_commands::ExportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +125,7 @@ fn main() -> ExitCode {
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),
         Command::Bundle { command } => bundle_commands::run(&cli, command),
+        Command::Export { command } => export_commands::run(&cli, command),
     };
     // A result that could not be written is a failure, whatever the command did.
     let outcome = outcome.and_then(|()| if output::failed() { Err(output::Unwritable.into()) } else { Ok(()) });

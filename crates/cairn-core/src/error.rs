@@ -65,6 +65,9 @@ pub enum CoreError {
     /// A store-and-forward bundle was refused (see [`crate::bundle::BundleRefusal`]).
     #[error(transparent)]
     Bundle(crate::bundle::BundleRefusal),
+    /// An export was refused (see [`crate::export::ExportError`]).
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// A bug: an invariant did not hold.
     #[error("internal error ({0})")]
     Internal(&'static str),
@@ -91,6 +94,7 @@ impl CoreError {
             CoreError::Recording(error) => error.code(),
             CoreError::Sync(refusal) => refusal.code(),
             CoreError::Bundle(refusal) => refusal.code(),
+            CoreError::Export(error) => error.code(),
             CoreError::Internal(_) => "internal",
         }
     }

@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod cases;
 mod error;
+pub mod export;
 mod hardening;
 mod passphrase;
 pub mod recordings;
