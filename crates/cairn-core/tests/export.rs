@@ -14,7 +14,8 @@ use cairn_core::{
     testing::{TestTeam, TestVault},
 };
 use cairn_model::types::{
-    Act, AttachmentRef, CaseRecord, CollabText, Consent, Event, Note, Perpetrator, Person, TestimonyRecord, TestimonyRef,
+    Act, AttachmentRef, CaseRecord, CollabText, Consent, Event, IdentityValue, Note, Perpetrator, Person, SealedIdentity,
+    TestimonyRecord, TestimonyRef,
 };
 use serde_json::Value;
 
@@ -24,13 +25,27 @@ const HOME_TOWN: &str = "혜산시비밀동";
 const FAMILY: &str = "어머니박비밀";
 const CONTACT: &str = "+82-10-5555-0199";
 
-fn identity() -> Identity {
+/// The identity a worker types.
+fn typed_identity() -> Identity {
     Identity {
         real_name: Sensitive(REAL_NAME.into()),
         birth_date: Sensitive(BIRTH_DATE.into()),
         home_town: Sensitive(HOME_TOWN.into()),
         family: Sensitive(FAMILY.into()),
         contact: Sensitive(CONTACT.into()),
+    }
+}
+
+/// Identity values as plain text (as an older version left them): the strongest case, since
+/// nothing but the export's own rule keeps them out.
+fn identity() -> SealedIdentity {
+    let plain = |text: &str| IdentityValue::Plain(Sensitive(text.into()));
+    SealedIdentity {
+        real_name: plain(REAL_NAME),
+        birth_date: plain(BIRTH_DATE),
+        home_town: plain(HOME_TOWN),
+        family: plain(FAMILY),
+        contact: plain(CONTACT),
     }
 }
 
@@ -147,6 +162,7 @@ fn fixed_case(case_byte: u8, title: &str, created_at: i64) -> CaseView {
         conflicts: Vec::new(),
         arriving_testimonies: Vec::new(),
         arriving_attachments: Vec::new(),
+        identity_sealed: BTreeMap::new(),
         document_heads: Vec::new(),
         updated_at: created_at,
     }
@@ -203,7 +219,10 @@ fn no_identity_value_reaches_an_export() {
 fn documented_case(session: &mut Session, title: &str) -> [u8; 16] {
     let case_id = session.create_case(title).expect("case");
     let person = session
-        .add_person(&case_id, &NewPerson { pseudonym: "P-1".into(), roles: vec!["victim".into()], identity: identity() })
+        .add_person(
+            &case_id,
+            &NewPerson { pseudonym: "P-1".into(), roles: vec!["victim".into()], identity: typed_identity() },
+        )
         .expect("person");
     let person = id_to_hex(&person);
     let event = session
