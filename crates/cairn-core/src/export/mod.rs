@@ -11,7 +11,7 @@
 //! - a person's identity fields (real name, birth date, home town, family, contact) are never
 //!   exported, on any device;
 //! - files are written only where the caller points, each through
-//!   [`AtomicFile`](crate::files::AtomicFile) (temporary file, fsync, rename), and an existing
+//!   [`AtomicFile`] (temporary file, fsync, rename), and an existing
 //!   file is replaced only when the caller allows it.
 //!
 //! Free text (titles, descriptions, narratives, transcripts, notes) is exported as written.
