@@ -205,13 +205,18 @@ pub struct BundleWritten {
     pub len: u64,
 }
 
-fn stanza_cipher(
+const STANZA_LABEL: &[u8] = b"cairn/bundle/stanza/v1";
+
+/// The key and nonce of an age-style recipient stanza (bundles and sealed values, each under
+/// its own `label`): HKDF of the X25519 secret, salted with both public keys.
+pub(crate) fn stanza_cipher(
+    label: &[u8],
     shared: &[u8; 32],
     ephemeral: &AgreementPublicKey,
     recipient: &AgreementPublicKey,
 ) -> (XChaCha20Poly1305, XNonce) {
     let salt = [ephemeral.as_bytes().as_slice(), recipient.as_bytes()].concat();
-    let okm = hkdf_expand::<56>(Some(&salt), shared, b"cairn/bundle/stanza/v1");
+    let okm = hkdf_expand::<56>(Some(&salt), shared, label);
     let key: &[u8; 32] = (&okm[..32]).try_into().expect("32 bytes");
     let cipher = XChaCha20Poly1305::new(key.into());
     let nonce = XNonce::try_from(&okm[32..]).expect("24 bytes");
@@ -332,7 +337,7 @@ impl<'a, S: BundlePartSink> BundleWriter<'a, S> {
             let ephemeral = AgreementSecretKey::from_bytes(ephemeral);
             let ephemeral_public = ephemeral.public_key();
             let shared = ephemeral.diffie_hellman(recipient)?;
-            let (cipher, nonce) = stanza_cipher(&shared, &ephemeral_public, recipient);
+            let (cipher, nonce) = stanza_cipher(STANZA_LABEL, &shared, &ephemeral_public, recipient);
             let mut body = Zeroizing::new(Vec::with_capacity(37));
             body.push(FORMAT_V1);
             body.extend_from_slice(&(recipients.len() as u32).to_le_bytes());
@@ -508,7 +513,7 @@ fn find_stanza(recipient: &AgreementSecretKey, bytes: &[u8]) -> Option<(Zeroizin
         ephemeral[31] &= 0x7f;
         let Ok(ephemeral) = AgreementPublicKey::from_bytes(ephemeral) else { continue };
         let Ok(shared) = recipient.diffie_hellman(&ephemeral) else { continue };
-        let (cipher, nonce) = stanza_cipher(&shared, &ephemeral, &public);
+        let (cipher, nonce) = stanza_cipher(STANZA_LABEL, &shared, &ephemeral, &public);
         let Ok(body) = cipher.decrypt(&nonce, &stanza[32..]) else { continue };
         let body = Zeroizing::new(body);
         if body.len() != 37 || body[0] != FORMAT_V1 {

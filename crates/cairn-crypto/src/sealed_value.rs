@@ -37,7 +37,10 @@ use chacha20poly1305::{
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{AgreementPublicKey, AgreementSecretKey, CryptoError, padding::padded_len, random_array, team_key::hkdf_expand};
+use crate::{
+    AgreementPublicKey, AgreementSecretKey, CryptoError, bundle::stanza_cipher, padding::padded_len, random_array,
+    team_key::hkdf_expand,
+};
 
 /// Most recipients of one sealed value (HQ's intake key and the identity readers' devices).
 pub const MAX_SEALED_VALUE_RECIPIENTS: usize = 256;
@@ -55,6 +58,7 @@ const TAG_LEN: usize = 16;
 const LENGTH_PREFIX: usize = 4;
 const PAD_STEP: usize = 32;
 const WHAT: &str = "sealed value";
+const STANZA_LABEL: &[u8] = b"cairn/sealed-value/stanza/v1";
 
 /// Where a sealed value belongs. Every field is authenticated: a value opens only in the
 /// place it was sealed for.
@@ -87,17 +91,6 @@ fn padded_value_len(len: usize) -> usize {
     let body = LENGTH_PREFIX + len;
     let target = if body <= 256 { body } else { padded_len(body) };
     target.div_ceil(PAD_STEP).max(1) * PAD_STEP
-}
-
-fn stanza_cipher(
-    shared: &[u8; 32],
-    ephemeral: &AgreementPublicKey,
-    recipient: &AgreementPublicKey,
-) -> (XChaCha20Poly1305, XNonce) {
-    let salt = [ephemeral.as_bytes().as_slice(), recipient.as_bytes()].concat();
-    let okm = hkdf_expand::<56>(Some(&salt), shared, b"cairn/sealed-value/stanza/v1");
-    let key: &[u8; 32] = (&okm[..32]).try_into().expect("32 bytes");
-    (XChaCha20Poly1305::new(key.into()), XNonce::try_from(&okm[32..]).expect("24 bytes"))
 }
 
 fn payload_cipher(content_key: &[u8; 32]) -> (XChaCha20Poly1305, XNonce) {
@@ -141,7 +134,7 @@ pub(crate) fn seal_value_with(
         let ephemeral = AgreementSecretKey::from_bytes(ephemeral);
         let ephemeral_public = ephemeral.public_key();
         let shared = ephemeral.diffie_hellman(recipient)?;
-        let (cipher, nonce) = stanza_cipher(&shared, &ephemeral_public, recipient);
+        let (cipher, nonce) = stanza_cipher(STANZA_LABEL, &shared, &ephemeral_public, recipient);
         let sealed = cipher
             .encrypt(&nonce, Payload { msg: content_key, aad: &stanza_aad })
             .map_err(|_| CryptoError::TooLarge { what: WHAT })?;
@@ -224,7 +217,7 @@ fn find_stanza(key: &AgreementSecretKey, aad: &[u8], stanzas: &[u8], count: usiz
     stanzas.chunks_exact(SEALED_VALUE_STANZA_LEN).take(count).find_map(|stanza| {
         let ephemeral = AgreementPublicKey::from_bytes(stanza[..32].try_into().expect("32 bytes")).ok()?;
         let shared = key.diffie_hellman(&ephemeral).ok()?;
-        let (cipher, nonce) = stanza_cipher(&shared, &ephemeral, &public);
+        let (cipher, nonce) = stanza_cipher(STANZA_LABEL, &shared, &ephemeral, &public);
         let opened = Zeroizing::new(cipher.decrypt(&nonce, Payload { msg: &stanza[32..], aad }).ok()?);
         let mut content_key = Zeroizing::new([0u8; 32]);
         content_key.copy_from_slice(opened.get(..32)?);

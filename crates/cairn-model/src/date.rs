@@ -83,12 +83,12 @@ impl ApproxDate {
     }
 
     /// The earliest day this date may mean, as (year, month, day), for ordering ranges.
-    fn earliest(&self) -> (u16, u8, u8) {
+    pub fn earliest(&self) -> (u16, u8, u8) {
         (self.year, self.month.unwrap_or(1), self.day.unwrap_or(1))
     }
 
-    /// The latest day this date may mean.
-    fn latest(&self) -> (u16, u8, u8) {
+    /// The latest day this date may mean, as (year, month, day).
+    pub fn latest(&self) -> (u16, u8, u8) {
         let month = self.month.unwrap_or(12);
         (self.year, month, self.day.unwrap_or_else(|| days_in_month(self.year, month)))
     }

@@ -438,9 +438,7 @@ fn range(start: &str, end: &str) -> String {
     let Ok(start) = ApproxDate::parse(start) else { return String::new() };
     let end = if end.trim().is_empty() { Ok(start) } else { ApproxDate::parse(end) };
     let Ok(end) = end else { return String::new() };
-    let first = (start.year, start.month.unwrap_or(1), start.day.unwrap_or(1));
-    let last_month = end.month.unwrap_or(12);
-    let last = (end.year, last_month, end.day.unwrap_or_else(|| days_in_month(end.year, last_month)));
+    let (first, last) = (start.earliest(), end.latest());
     format!("{:04}/{:02}/{:02}:{:04}/{:02}/{:02}", first.0, first.1, first.2, last.0, last.1, last.2)
 }
 
@@ -452,31 +450,13 @@ fn as_told(start: &str, end: &str) -> String {
     }
 }
 
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
 /// (year, month, day, hour, minute) in UTC of a time in ms since the Unix epoch.
 fn civil(ms: i64) -> (i64, u32, u32, u32, u32) {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, (of_day / 3600) as u32, (of_day % 3600 / 60) as u32)
+    let (year, month, day) = crate::recordings::civil_from_days(days);
+    (year, month as u32, day as u32, (of_day / 3600) as u32, (of_day % 3600 / 60) as u32)
 }
 
 /// `YYYY/MM/DD` (UTC) of a time in ms; empty for an unset time (0).
