@@ -57,6 +57,8 @@ pub enum SignaturePurpose {
     CaseDeletion,
     /// A device's signature on the manifest of a store-and-forward bundle (`bundle.rs`).
     BundleManifest,
+    /// An HQ device's signature on a handover receipt (cairn-team `receipt.rs`).
+    HandoverReceipt,
 }
 
 impl SignaturePurpose {
@@ -66,6 +68,7 @@ impl SignaturePurpose {
             SignaturePurpose::Roster => b"roster/v1",
             SignaturePurpose::CaseDeletion => b"case-deletion/v1",
             SignaturePurpose::BundleManifest => b"bundle-manifest/v1",
+            SignaturePurpose::HandoverReceipt => b"handover-receipt/v1",
         }
     }
 }

@@ -48,6 +48,12 @@ pub enum TeamError {
     /// A tombstone's signature does not verify under its signer's key.
     #[error("the case deletion's signature is not valid: it was altered or forged")]
     BadTombstoneSignature,
+    /// A handover receipt's signature does not verify under its signer's key.
+    #[error("the handover receipt's signature is not valid: it was altered or forged")]
+    BadReceiptSignature,
+    /// A handover receipt is signed by a member that is not an HQ device.
+    #[error("the handover receipt is not signed by an HQ device")]
+    ReceiptNotFromHq,
     /// The roster is signed by another organisation's root key.
     #[error("the roster belongs to another organisation")]
     WrongOrganisation,
@@ -140,6 +146,8 @@ impl TeamError {
             TeamError::BadRequestSignature => "bad_request_signature",
             TeamError::BadRosterSignature => "bad_roster_signature",
             TeamError::BadTombstoneSignature => "bad_tombstone_signature",
+            TeamError::BadReceiptSignature => "bad_receipt_signature",
+            TeamError::ReceiptNotFromHq => "receipt_not_from_hq",
             TeamError::WrongOrganisation => "wrong_organisation",
             TeamError::Replay => "roster_replay",
             TeamError::Inconsistent { .. } => "roster_inconsistent",

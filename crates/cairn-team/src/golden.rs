@@ -272,3 +272,52 @@ fn golden_tombstone_v1() {
     }
     assert!(Tombstone::from_bytes(&[committed.as_slice(), &[0]].concat()).is_err());
 }
+
+#[test]
+fn golden_receipt_v1() {
+    use crate::{Receipt, ReceiptCoverage, TeamError};
+    let (hq, hq_signing, _) = fixed_device(0x40);
+    let coverage = ReceiptCoverage {
+        // Given unsorted: signing normalises.
+        documents: vec![([0xd2; 16], vec![[0x22; 32], [0x21; 32]]), ([0xca; 16], vec![[0x11; 32]])],
+        attachments: vec![[0xa2; 32], [0xa1; 32]],
+    };
+    let receipt = Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 1_700_000_000_000, coverage, &hq_signing)
+        .expect("sign");
+    let fresh = receipt.to_bytes();
+    let committed = check_fixture("receipt_v1.bin", &fresh);
+    let root = test_vectors::signing_key([0x0f; 32]);
+    let pin = Pin { org_id: OrgId([0x0a; 16]), root: root.public_key() };
+    let roster_bytes = std::fs::read(fixture_path("roster_v1.bin")).expect("roster fixture");
+    let roster = Roster::parse(&roster_bytes, Some(&pin)).expect("roster");
+    let parsed = Receipt::from_bytes(&committed).expect("parse");
+    assert_eq!(parsed, receipt);
+    parsed.verify(&roster).expect("signed by an HQ member");
+    assert_eq!(parsed.coverage().heads_of(&[0xd2; 16]), Some(&[[0x21; 32], [0x22; 32]][..]));
+    assert!(parsed.coverage().has_attachment(&[0xa1; 32]) && !parsed.coverage().has_attachment(&[0xa3; 32]));
+    let sign_as = |byte: u8, org: u8| {
+        let (device, signing, _) = fixed_device(byte);
+        Receipt::sign(OrgId([org; 16]), [0xca; 16], device.device_id, 0, ReceiptCoverage::default(), &signing)
+            .expect("sign")
+    };
+    // A field member, the revoked device, a stranger, another organisation: refused.
+    assert_eq!(sign_as(0x50, 0x0a).verify(&roster), Err(TeamError::ReceiptNotFromHq));
+    assert_eq!(sign_as(0x70, 0x0a).verify(&roster), Err(TeamError::DeviceRevoked));
+    assert_eq!(sign_as(0x99, 0x0a).verify(&roster), Err(TeamError::UnknownDevice));
+    assert_eq!(sign_as(0x40, 0x0b).verify(&roster), Err(TeamError::WrongOrganisation));
+    // HQ's id with another key's signature.
+    let (_, stranger_signing, _) = fixed_device(0x99);
+    let forged = Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 0, ReceiptCoverage::default(), &stranger_signing)
+        .expect("sign");
+    assert_eq!(forged.verify(&roster), Err(TeamError::BadReceiptSignature));
+    for index in 0..committed.len() {
+        let mut tampered = committed.clone();
+        tampered[index] ^= 0x01;
+        let outcome = Receipt::from_bytes(&tampered).and_then(|receipt| receipt.verify(&roster));
+        assert!(outcome.is_err(), "byte {index}");
+    }
+    for len in 0..committed.len() {
+        assert!(Receipt::from_bytes(&committed[..len]).is_err(), "truncated to {len}");
+    }
+    assert!(Receipt::from_bytes(&[committed.as_slice(), &[0]].concat()).is_err());
+}

@@ -23,6 +23,7 @@ pub mod org;
 mod policy;
 mod request;
 mod roster;
+mod receipt;
 mod tombstone;
 
 #[cfg(test)]
@@ -38,5 +39,8 @@ pub use request::{EnrollmentRequest, MAX_REQUEST_LEN, MAX_REQUEST_TEXT_LEN, MIN_
 pub use roster::{
     DraftMember, DraftRevocation, EarlierEpoch, MAX_EARLIER_EPOCHS, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member,
     Pin, Revocation, Roster, RosterDraft, UnverifiedRoster,
+};
+pub use receipt::{
+    MAX_RECEIPT_ATTACHMENTS, MAX_RECEIPT_DOCUMENTS, MAX_RECEIPT_HEADS, MAX_RECEIPT_LEN, Receipt, ReceiptCoverage,
 };
 pub use tombstone::{TOMBSTONE_LEN, Tombstone};
