@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cairn_core::{CoreError, bundle::BundleRefusal};
+use cairn_core::{CoreError, bundle::BundleRefusal, cases::CaseError};
 
 use crate::output;
 
@@ -10,7 +10,8 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   0  success
   1  unexpected failure (I/O error, full disk, internal error)
   2  usage error (bad arguments, no passphrase available without a terminal, a wipe not
-     confirmed, an unlock limit out of range)
+     confirmed, an unlock limit out of range, a handover whose missing consent to sharing
+     with HQ was not confirmed)
   3  wrong passphrase or recovery code (or a mistyped recovery code)
   4  vault damaged, truncated, or written by a newer Cairn
   5  no vault at the location (or, for init, one exists already)
@@ -18,7 +19,7 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   7  refused by the team rules: bad signature, replayed or older roster, another
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
      truncated or malformed roster or request; a sync peer not on the roster or revoked;
-     an export on a device that is not HQ (export_not_allowed)
+     an export on a device that is not HQ (export_not_allowed); a handover from HQ's vault
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
      (nothing half-applied: whole messages only; sync again)
   9  bundle refused: damaged, truncated or altered, or its signature or sender does not
@@ -99,6 +100,8 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::Team(error)) if error.is_usage() => 2,
         Some(CoreError::Team(_)) => 7,
         Some(CoreError::Export(_)) => 7,
+        Some(CoreError::Case(CaseError::HandoverConsentUnconfirmed)) => 2,
+        Some(CoreError::Case(CaseError::HandoverAtHq)) => 7,
         _ => 1,
     }
 }

@@ -9,6 +9,7 @@ mod bundle_commands;
 mod cases;
 mod exit;
 mod export_commands;
+mod handover_commands;
 mod output;
 mod secrets;
 mod sync_commands;
@@ -85,6 +86,12 @@ enum Command {
         #[command(subcommand)]
         command: bundle_commands::BundleCommand,
     },
+    /// Handover to HQ: each case's state, the receipts held, HQ's purge policy. Mark a case
+    /// ready with `cairn case ready`.
+    Handover {
+        #[command(subcommand)]
+        command: handover_commands::HandoverCommand,
+    },
     /// Plaintext exports for HQ's tools (JSON, Uwazi CSV); only on an HQ device or a vault
     /// outside any organisation. Identity fields are never exported.
     Export {
@@ -125,6 +132,7 @@ fn main() -> ExitCode {
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),
         Command::Bundle { command } => bundle_commands::run(&cli, command),
+        Command::Handover { command } => handover_commands::run(&cli, command),
         Command::Export { command } => export_commands::run(&cli, command),
     };
     // A result that could not be written is a failure, whatever the command did.

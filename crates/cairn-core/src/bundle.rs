@@ -669,6 +669,8 @@ pub struct ImportReport {
     pub refused: Vec<RefusedFile>,
     /// What was applied, over every imported bundle.
     pub applied: BundleApplied,
+    /// Receipts issued (HQ) or cases purged after a verified receipt, once the bundles applied.
+    pub handover: crate::handover::HandoverSettled,
 }
 
 /// What `inspect` tells of one file.
@@ -787,7 +789,14 @@ impl Session {
                 }
             }
         }
-        state.attachments = read(self.vault_mut(), |tx| Ok(tx.held_attachments()?))?.into_iter().collect();
+        // A purged case's attachments are declared held: no peer sends them again.
+        state.attachments = read(self.vault_mut(), |tx| {
+            let mut held = tx.held_attachments()?;
+            held.extend(tx.purged_attachments()?);
+            Ok(held)
+        })?
+        .into_iter()
+        .collect();
         Ok(state)
     }
 
@@ -818,8 +827,12 @@ impl Session {
         };
         let mut docs = Vec::new();
         let mut keys_sent = BTreeSet::new();
+        let purged: BTreeSet<[u8; 16]> =
+            read(self.vault_mut(), |tx| Ok(tx.purged_cases()?))?.into_iter().map(|(case_id, _)| case_id).collect();
+        let mut store = self.sync_store()?;
         for (doc, heads) in ours.documents.values() {
-            if their_tombstones.contains(&doc.case_id) {
+            // A purged case is declared (so nothing of it comes back) but has nothing to send.
+            if their_tombstones.contains(&doc.case_id) || purged.contains(&doc.case_id) {
                 continue;
             }
             let their_heads = theirs.as_ref().and_then(|state| state.documents.get(&doc.doc_id)).map(|(_, h)| h.clone());
@@ -1212,6 +1225,9 @@ impl Session {
             report.applied.state_updated |= applied.state_updated;
         }
         report.skipped = not_ours.iter().zip(&used).filter(|(not_ours, used)| **not_ours && !**used).count() as u64;
+        if report.imported > 0 {
+            report.handover = self.settle_handovers()?;
+        }
         Ok(report)
     }
 

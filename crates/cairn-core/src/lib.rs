@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cases;
 mod error;
 pub mod export;
+pub mod handover;
 mod hardening;
 mod passphrase;
 pub mod recordings;

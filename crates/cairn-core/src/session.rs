@@ -121,6 +121,8 @@ impl Session {
         crate::cases::rebuild_stale_summaries(&mut session.vault, &author)?;
         // Identity text from before sealing, or an enrollment interrupted before its reseal.
         session.settle_identity_sealing()?;
+        // Receipts that arrived while the vault was closed, or a purge the policy made due.
+        session.settle_handovers()?;
         Ok(session)
     }
 

@@ -20,7 +20,7 @@ use cairn_crypto::{
     AgreementSecretKey, BlobPartContext, ChangeContext, NoisePsk, TeamKey, blob_part_key_id, change_key_id, open_blob_part,
     open_change, seal_blob_part, seal_change,
 };
-use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
+use cairn_model::ObjectId;
 use cairn_store::{MissingAttachment, ReceivedPart, StoreError, SyncPeerRow, VaultTx};
 use cairn_sync::{
     BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore,
@@ -357,12 +357,20 @@ impl SyncStore for VaultSync<'_> {
                 _ => None,
             })
         })?;
-        let Some(digest) = held else { return Ok(None) };
+        let Some(digest) = held else {
+            // A purged document still counts as held at the heads HQ confirmed.
+            let purged = read(self.session.vault_mut(), |tx| Ok(tx.purged_document(doc_id)?))?;
+            return Ok(purged.map(|purged| (DocRef { case_id: purged.case_id, doc_id: *doc_id }, purged.heads)));
+        };
         let doc = DocRef { case_id: digest.case_id, doc_id: digest.doc_id };
         Ok(self.session.document_heads(&doc)?.map(|heads| (doc, heads)))
     }
 
     fn changes_since(&mut self, doc: &DocRef, their_heads: &[ChangeHash]) -> Result<Vec<SealedChange>, CoreError> {
+        if read(self.session.vault_mut(), |tx| Ok(tx.is_purged(&doc.case_id)?))? {
+            // Nothing of a purged case is left to send.
+            return Ok(Vec::new());
+        }
         let changes = self.session.document_changes_since(doc, their_heads)?;
         let (key_id, key) = read(self.session.vault_mut(), |tx| Ok(tx.case_key_with_id(&doc.case_id)?))?;
         let context = ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
@@ -405,7 +413,7 @@ impl SyncStore for VaultSync<'_> {
         let now = now_ms();
         transact(self.session.vault_mut(), |tx| {
             for wrap in &incoming.case_keys {
-                if tx.tombstone(&wrap.case_id)?.is_some() {
+                if tx.tombstone(&wrap.case_id)?.is_some() || tx.is_purged(&wrap.case_id)? {
                     continue;
                 }
                 let (epoch, _) = TeamKey::shared_case_key_header(&wrap.wrapped).map_err(|_| SyncRefusal::PeerDataRefused)?;
@@ -420,22 +428,11 @@ impl SyncStore for VaultSync<'_> {
                     Some(held) if held.case_id != doc.case_id => return Err(SyncRefusal::DocumentMisplaced.into()),
                     _ => {}
                 }
-                if sealed.is_empty() || tx.tombstone(&doc.case_id)?.is_some() {
+                if sealed.is_empty() || tx.tombstone(&doc.case_id)?.is_some() || tx.is_purged(&doc.case_id)? {
                     continue;
                 }
                 let changes = open_changes(tx, doc, sealed)?;
-                if doc.doc_id == doc.case_id {
-                    crate::cases::apply_remote_changes::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &changes, &author, now)?;
-                } else {
-                    crate::cases::apply_remote_changes::<TestimonyRecord>(
-                        tx,
-                        &doc.case_id,
-                        &doc.doc_id,
-                        &changes,
-                        &author,
-                        now,
-                    )?;
-                }
+                crate::cases::apply_remote_any(tx, &doc.case_id, &doc.doc_id, &changes, &author, now)?;
             }
             for (case_id, bytes) in &tombstones {
                 tx.put_tombstone(case_id, bytes)?;
@@ -567,7 +564,10 @@ impl SyncStore for VaultSync<'_> {
             bytes_sent: summary.bytes_sent,
             bytes_received: summary.bytes_received,
         };
-        transact(self.session.vault_mut(), |tx| Ok(tx.put_sync_peer(&row)?))
+        transact(self.session.vault_mut(), |tx| Ok(tx.put_sync_peer(&row)?))?;
+        // What arrived may be a receipt to verify (a field device) or a case to confirm (HQ).
+        self.session.settle_handovers()?;
+        Ok(())
     }
 }
 

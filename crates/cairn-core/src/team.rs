@@ -342,6 +342,18 @@ impl Session {
         Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
     }
 
+    /// HQ: issues the next roster with `purge` as what field devices do with a case once HQ's
+    /// receipt covers it (keep it, purge it at once, or purge it after N days). Devices apply
+    /// it once they hold the new roster.
+    pub fn set_handover_purge(&mut self, purge: HandoverPurge) -> Result<RosterIssued, CoreError> {
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let policy = cairn_team::RosterPolicy { handover_purge: purge, ..*hq.roster.policy() };
+        let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
+        vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
+        Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
     /// The signed roster this vault holds, to write to a file and carry to devices.
     pub fn roster_bytes(&mut self) -> Result<Vec<u8>, CoreError> {
         let record = self.vault_mut().read(|tx| tx.roster())?.ok_or(TeamError::NoRoster)?;
@@ -537,6 +549,22 @@ impl Session {
         }))
     }
 
+    /// What handover needs (the organisation, the roster, this device's id and signing key,
+    /// whether this vault is HQ's); `None` before the first roster.
+    pub(crate) fn handover_keys(&mut self) -> Result<Option<HandoverKeys>, CoreError> {
+        let vault = self.vault_mut();
+        let (Some(pin), Some(roster)) = load_pin_and_roster(vault)? else { return Ok(None) };
+        let identity = load_identity(vault)?;
+        let is_hq = vault.read(|tx| Ok(tx.organisation()?.is_some()))?;
+        Ok(Some(HandoverKeys {
+            org_id: pin.org_id,
+            roster,
+            device_id: identity.keys.device_id,
+            signing: identity.signing,
+            is_hq,
+        }))
+    }
+
     /// Whether this vault holds the organisation's keys (HQ).
     pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
         Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)
@@ -654,6 +682,15 @@ pub(crate) struct BundleIdentity {
 }
 
 /// This device's private keys, unwrapped for one operation and zeroized on drop.
+/// What handover needs from the team (see [`Session::handover_keys`]).
+pub(crate) struct HandoverKeys {
+    pub(crate) org_id: cairn_team::OrgId,
+    pub(crate) roster: Roster,
+    pub(crate) device_id: DeviceId,
+    pub(crate) signing: SigningSecretKey,
+    pub(crate) is_hq: bool,
+}
+
 struct Identity {
     keys: DeviceKeys,
     signing: SigningSecretKey,

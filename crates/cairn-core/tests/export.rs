@@ -136,6 +136,7 @@ fn fixed_case(case_byte: u8, title: &str, created_at: i64) -> CaseView {
         events,
         notes,
         attachments,
+        handover_ready_at: 0,
     };
     let testimony_record = TestimonyRecord {
         schema: 1,

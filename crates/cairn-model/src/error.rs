@@ -53,6 +53,9 @@ pub enum ModelError {
     /// A field name given to `set` is not editable.
     #[error("this field cannot be set (editable: title, status, risk, team, tags)")]
     UnknownField,
+    /// A handover receipt handed to the receipts document is empty or too long.
+    #[error("the handover receipt is empty or too long")]
+    ReceiptInvalid,
     /// An identifier is not 32 hexadecimal characters.
     #[error("an identifier must be 32 hexadecimal characters")]
     InvalidId,
@@ -123,6 +126,7 @@ impl ModelError {
             ModelError::UnknownTerm { .. } => "unknown_term",
             ModelError::UnknownVocabulary => "unknown_vocabulary",
             ModelError::VocabularyInvalid => "vocabulary_invalid",
+            ModelError::ReceiptInvalid => "receipt_invalid",
             ModelError::InvalidDate => "invalid_date",
             ModelError::DateRangeReversed => "date_range_reversed",
             ModelError::InvalidCertainty => "invalid_certainty",

@@ -10,6 +10,8 @@ pub enum DocumentKind {
     Case,
     /// One testimony (interview), its own document.
     Testimony,
+    /// HQ's handover receipts for the case (see `handover.rs`); never edited by a worker.
+    Receipts,
 }
 
 impl DocumentKind {
@@ -18,6 +20,7 @@ impl DocumentKind {
         match self {
             DocumentKind::Case => "case",
             DocumentKind::Testimony => "testimony",
+            DocumentKind::Receipts => "receipts",
         }
     }
 
@@ -27,6 +30,7 @@ impl DocumentKind {
         match self {
             DocumentKind::Case => crate::CaseDoc::can_merge(path),
             DocumentKind::Testimony => crate::TestimonyDoc::can_merge(path),
+            DocumentKind::Receipts => false,
         }
     }
 }

@@ -260,6 +260,9 @@ pub struct CaseRecord {
     /// Attachments, by id.
     #[autosurgeon(missing = "Default::default")]
     pub attachments: BTreeMap<String, AttachmentRef>,
+    /// When a worker marked the case ready for handover to HQ (ms; 0: not marked).
+    #[autosurgeon(missing = "Default::default")]
+    pub handover_ready_at: i64,
 }
 
 /// A person in a case, shown everywhere by pseudonym.

@@ -64,6 +64,11 @@ pub struct CaseSummaryRow {
     pub first_date: String,
     /// The latest event date, empty if none.
     pub last_date: String,
+    /// When a worker marked the case ready for handover to HQ (ms; 0: not marked).
+    pub handover_ready_at: i64,
+    /// When a handover receipt was found to cover the case as held here (read from the
+    /// handover rows, ignored when writing a summary; see `handover.rs`).
+    pub handover_covered_at: Option<i64>,
 }
 
 /// Joins single-line values for one text column. The model validates tags, codes and dates as
@@ -147,6 +152,8 @@ impl VaultTx<'_> {
                      modified_at = excluded.modified_at, change_seq = excluded.change_seq",
             )?
             .execute(params![case_id.as_slice(), doc_id.as_slice(), heads_hash.as_slice(), modified_at, seq])?;
+        // A receipt was checked against the heads held before: it must be checked again.
+        self.tx.prepare_cached("DELETE FROM handover_covered WHERE case_id = ?1")?.execute([case_id.as_slice()])?;
         u64::try_from(seq).map_err(|_| StoreError::Damaged { what: "change sequence" })
     }
 
@@ -306,8 +313,8 @@ impl VaultTx<'_> {
             .prepare_cached(
                 "INSERT OR REPLACE INTO case_summaries
                  (case_id, title, status, risk, created_at, updated_at, persons, testimonies, events, notes, attachments,
-                  conflicts, acts, tags, act_types, first_date, last_date)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?15, ?16)",
+                  conflicts, acts, tags, act_types, first_date, last_date, handover_ready_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 row.case_id.as_slice(),
@@ -326,6 +333,7 @@ impl VaultTx<'_> {
                 join_lines(&row.act_types),
                 row.first_date,
                 row.last_date,
+                row.handover_ready_at,
             ])?;
         Ok(())
     }
@@ -350,7 +358,9 @@ impl VaultTx<'_> {
         events, notes, attachments,
         (SELECT COALESCE(SUM(d.conflicts), 0) FROM doc_digests AS d WHERE d.case_id = case_summaries.case_id),
         acts, tags, act_types, first_date, last_date,
-        EXISTS (SELECT 1 FROM tombstones AS t WHERE t.case_id = case_summaries.case_id)";
+        EXISTS (SELECT 1 FROM tombstones AS t WHERE t.case_id = case_summaries.case_id),
+        handover_ready_at,
+        (SELECT h.covered_at FROM handover_covered AS h WHERE h.case_id = case_summaries.case_id)";
 
     fn summary_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, CaseSummaryRow)> {
         Ok((
@@ -374,6 +384,8 @@ impl VaultTx<'_> {
                 first_date: row.get(15)?,
                 last_date: row.get(16)?,
                 deleted: row.get(17)?,
+                handover_ready_at: row.get(18)?,
+                handover_covered_at: row.get(19)?,
             },
         ))
     }
@@ -647,6 +659,8 @@ mod tests {
                         act_types: Vec::new(),
                         first_date: String::new(),
                         last_date: String::new(),
+                        handover_ready_at: 0,
+                        handover_covered_at: None,
                     };
                     tx.put_case_summary(&summary)?;
                 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_attachment_sync.sql"),
     include_str!("../migrations/0007_bundle_peers.sql"),
     include_str!("../migrations/0008_identity_sealing.sql"),
+    include_str!("../migrations/0009_handover.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -282,8 +282,8 @@ fn golden_receipt_v1() {
         documents: vec![([0xd2; 16], vec![[0x22; 32], [0x21; 32]]), ([0xca; 16], vec![[0x11; 32]])],
         attachments: vec![[0xa2; 32], [0xa1; 32]],
     };
-    let receipt = Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 1_700_000_000_000, coverage, &hq_signing)
-        .expect("sign");
+    let receipt =
+        Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 1_700_000_000_000, coverage, &hq_signing).expect("sign");
     let fresh = receipt.to_bytes();
     let committed = check_fixture("receipt_v1.bin", &fresh);
     let root = test_vectors::signing_key([0x0f; 32]);
@@ -297,8 +297,7 @@ fn golden_receipt_v1() {
     assert!(parsed.coverage().has_attachment(&[0xa1; 32]) && !parsed.coverage().has_attachment(&[0xa3; 32]));
     let sign_as = |byte: u8, org: u8| {
         let (device, signing, _) = fixed_device(byte);
-        Receipt::sign(OrgId([org; 16]), [0xca; 16], device.device_id, 0, ReceiptCoverage::default(), &signing)
-            .expect("sign")
+        Receipt::sign(OrgId([org; 16]), [0xca; 16], device.device_id, 0, ReceiptCoverage::default(), &signing).expect("sign")
     };
     // A field member, the revoked device, a stranger, another organisation: refused.
     assert_eq!(sign_as(0x50, 0x0a).verify(&roster), Err(TeamError::ReceiptNotFromHq));
@@ -307,8 +306,9 @@ fn golden_receipt_v1() {
     assert_eq!(sign_as(0x40, 0x0b).verify(&roster), Err(TeamError::WrongOrganisation));
     // HQ's id with another key's signature.
     let (_, stranger_signing, _) = fixed_device(0x99);
-    let forged = Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 0, ReceiptCoverage::default(), &stranger_signing)
-        .expect("sign");
+    let forged =
+        Receipt::sign(OrgId([0x0a; 16]), [0xca; 16], hq.device_id, 0, ReceiptCoverage::default(), &stranger_signing)
+            .expect("sign");
     assert_eq!(forged.verify(&roster), Err(TeamError::BadReceiptSignature));
     for index in 0..committed.len() {
         let mut tampered = committed.clone();

@@ -21,9 +21,9 @@ mod error;
 mod ids;
 pub mod org;
 mod policy;
+mod receipt;
 mod request;
 mod roster;
-mod receipt;
 mod tombstone;
 
 #[cfg(test)]
@@ -35,12 +35,12 @@ pub use device::{AcceptedRoster, DeviceView, Standing, accept_roster, preview_fi
 pub use error::TeamError;
 pub use ids::{DeviceId, DeviceKeys, ID_LEN, OrgId, Role, check_name};
 pub use policy::{HandoverPurge, RoleSet, RosterPolicy, Validity};
+pub use receipt::{
+    MAX_RECEIPT_ATTACHMENTS, MAX_RECEIPT_DOCUMENTS, MAX_RECEIPT_HEADS, MAX_RECEIPT_LEN, Receipt, ReceiptCoverage,
+};
 pub use request::{EnrollmentRequest, MAX_REQUEST_LEN, MAX_REQUEST_TEXT_LEN, MIN_REQUEST_LEN, REQUEST_TEXT_PREFIX};
 pub use roster::{
     DraftMember, DraftRevocation, EarlierEpoch, MAX_EARLIER_EPOCHS, MAX_MEMBERS, MAX_REVOCATIONS, MAX_ROSTER_LEN, Member,
     Pin, Revocation, Roster, RosterDraft, UnverifiedRoster,
-};
-pub use receipt::{
-    MAX_RECEIPT_ATTACHMENTS, MAX_RECEIPT_DOCUMENTS, MAX_RECEIPT_HEADS, MAX_RECEIPT_LEN, Receipt, ReceiptCoverage,
 };
 pub use tombstone::{TOMBSTONE_LEN, Tombstone};

@@ -56,7 +56,7 @@ impl ReceiptCoverage {
             heads.dedup();
         }
         self.documents.retain(|(_, heads)| !heads.is_empty());
-        self.documents.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.documents.sort_unstable_by_key(|(doc_id, _)| *doc_id);
         self.documents.dedup_by(|a, b| a.0 == b.0);
         self.attachments.sort_unstable();
         self.attachments.dedup();

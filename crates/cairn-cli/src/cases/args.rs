@@ -147,6 +147,23 @@ pub(crate) enum CaseSub {
         #[arg(long)]
         json: bool,
     },
+    /// Mark a case ready for handover to HQ (or take the mark back with --undo). Once HQ's
+    /// signed receipt covers everything this device holds of it, the roster's policy may purge
+    /// it here (see `cairn handover status`).
+    Ready {
+        /// The case id.
+        id: String,
+        /// Take the mark back.
+        #[arg(long)]
+        undo: bool,
+        /// Hand over even though a testimony's consent lacks sharing with HQ (asked first
+        /// otherwise: the command refuses with handover_consent_unconfirmed).
+        #[arg(long)]
+        confirm_consent: bool,
+        /// JSON: {"id","ready"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a case for good: its key, documents, attachments and index entries are
     /// destroyed (crypto-shredding).
     Delete {

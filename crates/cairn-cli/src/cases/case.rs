@@ -38,6 +38,16 @@ pub(super) fn run(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
             session.lock();
             output::result(*json, &render::case_field_set(&case_id, field.name(), value), || format!("{} set", field.name()))
         }
+        CaseSub::Ready { id, undo, confirm_consent, json } => {
+            let case_id = id_arg(id)?;
+            let mut session = session(cli)?;
+            session.set_ready_for_handover(&case_id, !undo, *confirm_consent)?;
+            session.lock();
+            let value = serde_json::json!({ "id": id_to_hex(&case_id), "ready": !undo });
+            output::result(*json, &value, || {
+                if *undo { "no longer ready for handover".to_owned() } else { "ready for handover to HQ".to_owned() }
+            })
+        }
         CaseSub::Delete { id, json } => {
             let case_id = id_arg(id)?;
             let mut session = session(cli)?;

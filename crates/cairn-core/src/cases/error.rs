@@ -35,6 +35,13 @@ pub enum CaseError {
     /// that is not in conflict.
     #[error("this identity field is sealed for HQ: this device cannot read it, and HQ resolves its conflicts")]
     IdentitySealed,
+    /// A testimony of the case lacks the person's consent to sharing with HQ: the worker must
+    /// confirm the handover knowingly.
+    #[error("a testimony of this case lacks consent to sharing with HQ: confirm the handover to go on")]
+    HandoverConsentUnconfirmed,
+    /// HQ's own vault does not hand cases over (it receives them).
+    #[error("this vault is HQ's: cases are handed over to it, not from it")]
+    HandoverAtHq,
 }
 
 impl CaseError {
@@ -49,6 +56,8 @@ impl CaseError {
             CaseError::NotArrived => "attachment_not_arrived",
             CaseError::Cancelled => "cancelled",
             CaseError::IdentitySealed => "identity_sealed",
+            CaseError::HandoverConsentUnconfirmed => "handover_consent_unconfirmed",
+            CaseError::HandoverAtHq => "handover_at_hq",
         }
     }
 }

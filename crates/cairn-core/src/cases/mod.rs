@@ -55,7 +55,9 @@ pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 // The write path, shared with recordings (which add attachments to cases).
 pub(crate) use attachments::{address_new_blob, attachment_reference};
 pub(crate) use identity::IdentityKeys;
-pub(crate) use pipeline::{apply_remote_changes, commit_doc, hex32, load_doc, read, rebuild_stale_summaries, transact};
+pub(crate) use pipeline::{
+    DocRoot, apply_remote_any, commit_doc, hex32, load_doc, load_held, read, rebuild_stale_summaries, transact,
+};
 
 /// A document's log is compacted into one snapshot when it reaches this many chunks.
 pub const COMPACT_AFTER_CHUNKS: u64 = 32;

@@ -4,13 +4,13 @@
 //! from a peer is listed, indexed and searchable exactly like one made here.
 
 use cairn_crypto::ContentHasher;
-use cairn_model::{CaseRecord, ObjectId, TestimonyRecord};
+use cairn_model::{CaseRecord, ObjectId};
 use cairn_store::StoreError;
 use cairn_sync::{DocRef, Item, ItemId, ItemKind};
 
 use super::{
     CaseError,
-    pipeline::{apply_remote_changes, load_held, now_ms, read, transact},
+    pipeline::{apply_remote_any, load_held, now_ms, read, transact},
 };
 use crate::{CoreError, Session};
 
@@ -55,7 +55,8 @@ impl Session {
     /// from the stored digests and tombstones (no document is opened). The documents of a
     /// deleted case an HQ vault keeps archived are not offered.
     pub fn sync_items(&mut self) -> Result<Vec<Item>, CoreError> {
-        let (digests, deleted) = read(self.vault_mut(), |tx| Ok((tx.digests()?, tx.tombstoned_cases()?)))?;
+        let (digests, deleted, purged) =
+            read(self.vault_mut(), |tx| Ok((tx.digests()?, tx.tombstoned_cases()?, tx.purged_documents()?)))?;
         let documents =
             digests.into_iter().filter(|digest| deleted.binary_search(&digest.case_id).is_err()).map(|digest| Item {
                 id: document_item_id(&digest.case_id, &digest.doc_id, &digest.heads_hash),
@@ -64,7 +65,13 @@ impl Session {
         let tombstones = deleted
             .iter()
             .map(|case_id| Item { id: tombstone_item_id(case_id), kind: ItemKind::Tombstone { case_id: *case_id } });
-        Ok(documents.chain(tombstones).collect())
+        // A purged case's documents count as held at the heads HQ confirmed, so a peer that
+        // holds no more offers nothing and one that holds more is not asked for it.
+        let purged = purged.into_iter().map(|purged| Item {
+            id: document_item_id(&purged.case_id, &purged.doc_id, &purged.heads_hash),
+            kind: ItemKind::Document(DocRef { case_id: purged.case_id, doc_id: purged.doc_id }),
+        });
+        Ok(documents.chain(purged).chain(tombstones).collect())
     }
 
     /// The vault-wide change sequence number of the latest document write.
@@ -76,7 +83,10 @@ impl Session {
     pub fn document_heads(&mut self, doc: &DocRef) -> Result<Option<Vec<[u8; 32]>>, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
-            Ok(load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)?.map(|mut loaded| loaded.heads()))
+            Ok(match load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)? {
+                Some(mut loaded) => Some(loaded.heads()),
+                None => tx.purged_document(&doc.doc_id)?.map(|purged| purged.heads),
+            })
         })
     }
 
@@ -87,7 +97,7 @@ impl Session {
         read(self.vault_mut(), |tx| {
             Ok(match load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)? {
                 Some(mut loaded) => loaded.heads_and_recent(RECENT_HASHES),
-                None => Vec::new(),
+                None => tx.purged_document(&doc.doc_id)?.map(|purged| purged.heads).unwrap_or_default(),
             })
         })
     }
@@ -99,7 +109,11 @@ impl Session {
         read(self.vault_mut(), |tx| {
             Ok(match load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)? {
                 Some(mut loaded) => loaded.holds(heads),
-                None => false,
+                // A purged document holds exactly the heads it was purged at (their ancestors
+                // are unknown here, so anything else counts as not held).
+                None => {
+                    tx.purged_document(&doc.doc_id)?.is_some_and(|purged| heads.iter().all(|h| purged.heads.contains(h)))
+                }
             })
         })
     }
@@ -130,11 +144,7 @@ impl Session {
                 Err(StoreError::NotFound { .. }) => return Err(CoreError::NotFound("case")),
                 Err(error) => return Err(error.into()),
             }
-            if doc.doc_id == doc.case_id {
-                apply_remote_changes::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, changes, &author, now)
-            } else {
-                apply_remote_changes::<TestimonyRecord>(tx, &doc.case_id, &doc.doc_id, changes, &author, now)
-            }
+            apply_remote_any(tx, &doc.case_id, &doc.doc_id, changes, &author, now)
         })
     }
 }

@@ -185,6 +185,25 @@ pub(crate) fn apply_remote_changes<R: DocRoot>(
     Ok(moved)
 }
 
+/// [`apply_remote_changes`] for a document of any kind: the case document, the receipts
+/// document or a testimony (see `handover::document_kind`).
+pub(crate) fn apply_remote_any(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    changes: &[Vec<u8>],
+    author: &str,
+    now: Millis,
+) -> Result<bool, CoreError> {
+    match crate::handover::document_kind(case_id, doc_id) {
+        DocumentKind::Case => apply_remote_changes::<CaseRecord>(tx, case_id, doc_id, changes, author, now),
+        DocumentKind::Receipts => {
+            apply_remote_changes::<cairn_model::ReceiptsRecord>(tx, case_id, doc_id, changes, author, now)
+        }
+        DocumentKind::Testimony => apply_remote_changes::<TestimonyRecord>(tx, case_id, doc_id, changes, author, now),
+    }
+}
+
 /// Replaces a document's whole log with `doc`, a rewrite of it without history
 /// (`Document::rewritten`): one chunk, the old chunks deleted (the commit checkpoints the
 /// WAL), the digest and every derived row brought up to date. Only for a document no other
@@ -215,12 +234,16 @@ pub(crate) fn rebuild_stale_summaries(vault: &mut Vault, author: &str) -> Result
     transact(vault, |tx| {
         for digest in tx.digests()? {
             let (case_id, doc_id) = (digest.case_id, digest.doc_id);
-            if case_id == doc_id {
-                let mut doc: CaseDoc = load_doc(tx, &case_id, &doc_id, author)?;
-                CaseRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
-            } else {
-                let mut doc: TestimonyDoc = load_doc(tx, &case_id, &doc_id, author)?;
-                TestimonyRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+            match crate::handover::document_kind(&case_id, &doc_id) {
+                DocumentKind::Case => {
+                    let mut doc: CaseDoc = load_doc(tx, &case_id, &doc_id, author)?;
+                    CaseRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+                }
+                DocumentKind::Testimony => {
+                    let mut doc: TestimonyDoc = load_doc(tx, &case_id, &doc_id, author)?;
+                    TestimonyRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+                }
+                DocumentKind::Receipts => {}
             }
         }
         tx.delete_case_setting(SETTING_SUMMARIES_STALE)?;
@@ -286,6 +309,8 @@ fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: 
         act_types: act_types.into_iter().collect(),
         first_date: dates.first().map(|date| (*date).clone()).unwrap_or_default(),
         last_date: dates.last().map(|date| (*date).clone()).unwrap_or_default(),
+        handover_ready_at: record.handover_ready_at,
+        handover_covered_at: None,
     })?;
     // Identity fields are never indexed (sealed or not): `search_entries` leaves them out.
     let entries = record.search_entries();
