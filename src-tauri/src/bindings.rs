@@ -21,7 +21,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::{
     command_names::COMMANDS,
-    commands::{attachments, bundles, cases, recording, sync, team, vault},
+    commands::{attachments, bundles, cases, handover, recording, sync, team, vault},
     error::CommandError,
     events,
     settings::Language,
@@ -164,6 +164,7 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<vault::VaultStatusDto>();
     collect.visit::<cases::CaseSummaryDto>();
     collect.visit::<cases::SearchHitDto>();
+    collect.visit::<handover::HandoverStatusDto>();
     collect.visit::<cases::CaseDto>();
     collect.visit::<cases::IdentityDto>();
     collect.visit::<cases::RevealedIdentityDto>();

@@ -19,6 +19,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "search_cases",
     "create_case",
     "delete_case",
+    "set_ready_for_handover",
+    "handover_status",
     "open_case",
     "set_case_field",
     "add_person",

@@ -90,6 +90,8 @@ fn main() -> ExitCode {
             commands::cases::search_cases,
             commands::cases::create_case,
             commands::cases::delete_case,
+            commands::handover::set_ready_for_handover,
+            commands::handover::handover_status,
             commands::cases::open_case,
             commands::cases::set_case_field,
             commands::cases::add_person,

@@ -95,6 +95,15 @@ pub enum HandoverState {
 }
 
 impl HandoverState {
+    /// The state a summary's ready mark and covered time give.
+    pub(crate) fn of(ready_at: Millis, covered_at: Option<Millis>) -> HandoverState {
+        match (covered_at, ready_at) {
+            (Some(_), _) => HandoverState::ReceivedByHq,
+            (None, 0) => HandoverState::Draft,
+            (None, _) => HandoverState::Ready,
+        }
+    }
+
     /// The stable name: `draft`, `ready` or `received`.
     pub fn code(self) -> &'static str {
         match self {
@@ -445,11 +454,7 @@ impl Session {
             .into_iter()
             .filter(|summary| !summary.deleted)
             .map(|summary| {
-                let state = match (summary.handover_covered_at, summary.handover_ready_at) {
-                    (Some(_), _) => HandoverState::ReceivedByHq,
-                    (None, 0) => HandoverState::Draft,
-                    (None, _) => HandoverState::Ready,
-                };
+                let state = HandoverState::of(summary.handover_ready_at, summary.handover_covered_at);
                 let purge_due_at = match (is_hq, policy, summary.handover_covered_at) {
                     (false, Some(HandoverPurge::AfterDays(days)), Some(since)) => {
                         Some(since.saturating_add(i64::from(days.get()) * DAY_MS))

@@ -108,6 +108,10 @@ pub(crate) struct ImportDto {
     tombstones: u64,
     attachments: u64,
     roster_updated: bool,
+    /// Cases purged after HQ's receipt arrived (a field device).
+    cases_purged: u32,
+    /// Receipts issued for cases handed over (HQ).
+    receipts_issued: u32,
 }
 
 impl From<ImportReport> for ImportDto {
@@ -125,6 +129,8 @@ impl From<ImportReport> for ImportDto {
             tombstones: count(report.applied.tombstones),
             attachments: count(report.applied.attachments),
             roster_updated: report.applied.roster_updated,
+            cases_purged: report.handover.cases_purged,
+            receipts_issued: report.handover.receipts_issued,
         }
     }
 }

@@ -44,6 +44,8 @@ pub(crate) struct CaseSummaryDto {
     /// Earliest and latest event dates (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), for the date filter.
     first_date: Option<String>,
     last_date: Option<String>,
+    /// Handover to HQ: `draft`, `ready` or `received`.
+    handover: String,
 }
 
 /// Every case, most recently changed first.
@@ -74,6 +76,7 @@ pub(crate) async fn list_cases(state: DesktopState<'_>) -> CommandResult<Vec<Cas
                     act_types: summary.act_types,
                     first_date: summary.first_date,
                     last_date: summary.last_date,
+                    handover: summary.handover.code().to_owned(),
                 })
                 .collect())
         })
@@ -794,7 +797,9 @@ pub(crate) enum DocumentKindDto {
 impl From<DocumentKind> for DocumentKindDto {
     fn from(kind: DocumentKind) -> Self {
         match kind {
-            DocumentKind::Case => DocumentKindDto::Case,
+            // The receipts document has no conflicts to show (nothing derived, never edited by
+            // a worker); it belongs with the case.
+            DocumentKind::Case | DocumentKind::Receipts => DocumentKindDto::Case,
             DocumentKind::Testimony => DocumentKindDto::Testimony,
         }
     }

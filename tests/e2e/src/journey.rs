@@ -608,5 +608,81 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
             },
         )
         .await?;
+
+    report
+        .step(
+            "handover: mark the case ready, sync with HQ (its receipt comes back: received by HQ); HQ's purge policy arrives and the case is purged here, kept at HQ",
+            async {
+                let hq_state = |title: &str| -> Result<String> {
+                    let status = peer.json(&hq, &["handover", "status", "--json"])?;
+                    Ok(status["cases"]
+                        .as_array()
+                        .and_then(|cases| cases.iter().find(|case| case["title"] == title))
+                        .and_then(|case| case["state"].as_str())
+                        .unwrap_or("absent")
+                        .to_owned())
+                };
+                let sync_with_hq = || async {
+                    let serving = peer.serve_once(&hq)?;
+                    w.click("nav-sync").await?;
+                    w.type_into("sync-connect-address", &serving.address).await?;
+                    w.click("sync-connect").await?;
+                    w.wait_for(&crate::driver::tid("sync-summary"), Duration::from_secs(60)).await?;
+                    let (summary, _) = serving.server.finish()?;
+                    ensure!(summary.starts_with("Synced: "), "HQ's summary: {summary:?}");
+                    anyhow::Ok(())
+                };
+                let open_the_case = || async {
+                    w.click("nav-cases").await?;
+                    w.type_into("case-search", "공안에").await?;
+                    w.click("case-search-submit").await?;
+                    w.wait_text("search-snippet", "공안에", DEFAULT_WAIT).await?;
+                    w.click("case-row").await?;
+                    w.wait_text("case-title", CASE_TITLE, DEFAULT_WAIT).await?;
+                    anyhow::Ok(())
+                };
+                open_the_case().await?;
+                w.click("handover-ready").await?;
+                // The testimony's consent may lack sharing with HQ: the app asks first.
+                let either = format!("{}, {}", crate::driver::tid("handover-consent-warning"), crate::driver::tid("handover-unready"));
+                w.wait_for(&either, DEFAULT_WAIT).await?;
+                if w.present("handover-consent-warning").await {
+                    both_languages(w, "22a-handover-consent").await?;
+                    w.click("handover-confirm").await?;
+                }
+                w.get("handover-unready").await?;
+                let marked = w.get("handover-state").await?.attr("data-state").await?;
+                ensure!(marked.as_deref() == Some("ready"), "the case shows {marked:?} after marking it ready");
+                both_languages(w, "22b-handover-ready").await?;
+
+                // The case reaches HQ, which issues its receipt once the session ends.
+                sync_with_hq().await?;
+                let at_hq = hq_state(CASE_TITLE)?;
+                ensure!(at_hq == "received", "HQ's handover state of the case: {at_hq}");
+                // The receipt comes back; HQ's policy is still "keep", so the case stays here.
+                sync_with_hq().await?;
+                open_the_case().await?;
+                let shown = w.get("handover-state").await?.attr("data-state").await?;
+                ensure!(shown.as_deref() == Some("received"), "the case shows {shown:?} after HQ's receipt arrived");
+                both_languages(w, "22c-handover-received").await?;
+
+                // HQ now purges handed-over cases at once; its roster reaches the app with the
+                // next sync, and the case is purged: gone from the list, kept at HQ.
+                peer.run(&hq, &["handover", "policy", "immediately"])?;
+                sync_with_hq().await?;
+                w.click("nav-cases").await?;
+                w.get("cases-purged").await?;
+                w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
+                ensure!(!w.page_text().await?.contains(CASE_TITLE), "the purged case is still listed");
+                both_languages(w, "22d-handover-purged").await?;
+                let at_hq = peer.json(&hq, &["case", "list", "--json"])?;
+                ensure!(
+                    at_hq["cases"].as_array().is_some_and(|cases| cases.iter().any(|case| case["title"] == CASE_TITLE)),
+                    "HQ no longer lists the case: {at_hq}"
+                );
+                Ok(())
+            },
+        )
+        .await?;
     Ok(())
 }

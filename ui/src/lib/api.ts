@@ -42,6 +42,7 @@ import type {
   SyncOutcome,
   SyncOverview,
   FoundDevice,
+  HandoverStatus,
   SyncProgress,
   TestimonyEdit,
   VaultStatus,
@@ -130,6 +131,11 @@ export const cases = {
   search: (query: string) => call<SearchHit[]>('search_cases', { query }),
   create: (title: string) => call<string>('create_case', { title }),
   remove: (caseId: string) => call<void>('delete_case', { caseId }),
+  // Refused with `handover_consent_unconfirmed` until the worker confirms a missing consent.
+  setReady: (caseId: string, ready: boolean, consentConfirmed: boolean) =>
+    call<void>('set_ready_for_handover', { caseId, ready, consentConfirmed }),
+  // Verifies receipts that arrived and purges what HQ's policy says first.
+  handoverStatus: () => call<HandoverStatus>('handover_status'),
   open: (caseId: string) => call<CaseDetail>('open_case', { caseId }),
   setField: (caseId: string, field: string, value: string) => call<void>('set_case_field', { caseId, field, value }),
   addPerson: (caseId: string, pseudonym: string, roles: string[], identity: Identity) =>

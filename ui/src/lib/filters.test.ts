@@ -5,7 +5,7 @@ import type { CaseSummary } from './api';
 function summary(overrides: Partial<CaseSummary>): CaseSummary {
   return {
     id: 'c1', title: 't', status: 'draft', risk: 'high', created_at: 0, updated_at: 0, persons: 0, testimonies: 0, events: 0,
-    notes: 0, attachments: 0, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, ...overrides,
+    notes: 0, attachments: 0, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, handover: 'draft', ...overrides,
   };
 }
 

@@ -19,7 +19,7 @@ const VOCABS = [
 function summary(id: string, title: string, overrides: Partial<CaseSummary> = {}): CaseSummary {
   return {
     id, title, status: 'draft', risk: 'high', created_at: 1, updated_at: 1, persons: 0, testimonies: 0, events: 0, notes: 0,
-    attachments: 0, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, ...overrides,
+    attachments: 0, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, handover: 'draft', ...overrides,
   };
 }
 

@@ -195,7 +195,7 @@ describe('sync', () => {
     shell.handlers.sync_overview = () => overview();
     const report: BundleImport = {
       files: 4, imported: 1, skipped: 2, refused: [{ file_name: 'ab'.repeat(16), code: 'bundle_damaged' }],
-      documents: 3, tombstones: 0, attachments: 1, roster_updated: true,
+      documents: 3, tombstones: 0, attachments: 1, roster_updated: true, cases_purged: 0, receipts_issued: 0,
     };
     shell.handlers.import_bundles = () => report;
     const user = userEvent.setup();

@@ -8,7 +8,7 @@
 //! | command | JSON |
 //! |---|---|
 //! | `case new --title T` | `{"id"}` (without `--json`: the id alone on a line) |
-//! | `case list` | `{"cases": [{"id","title","status","risk","created_at","updated_at","persons","testimonies","events","notes","attachments","acts","conflicts","tags":[…],"act_types":[…],"first_date","last_date","deleted"}]}` (`conflicts` counts every document of the case; `deleted`: archived at HQ after a team member deleted it) |
+//! | `case list` | `{"cases": [{"id","title","status","risk","created_at","updated_at","persons","testimonies","events","notes","attachments","acts","conflicts","tags":[…],"act_types":[…],"first_date","last_date","deleted","handover"}]}` (`conflicts` counts every document of the case; `deleted`: archived at HQ after a team member deleted it; `handover`: draft, ready or received) |
 //! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null,"identity_recorded":[…],"identity_sealed":[…]}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`],"arriving_testimonies":[…]}` (`identity` is null unless `--show-sensitive`, and then holds what this device can open: a field sealed for HQ is null and listed in `identity_sealed`, which is always present, as is `identity_recorded`; `arriving_testimonies`: ids of testimonies whose document has not fully arrived from a peer yet) |
 //! | `case set ID FIELD VALUE` | `{"id","field","value"}` |
 //! | `case delete ID` | `{"id","deleted":true}` |
@@ -60,6 +60,7 @@ pub(super) fn case_list(cases: &[CaseSummary]) -> Value {
             "first_date": case.first_date,
             "last_date": case.last_date,
             "deleted": case.deleted,
+            "handover": case.handover.code(),
         })).collect::<Vec<_>>(),
     })
 }

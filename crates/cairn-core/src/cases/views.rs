@@ -36,6 +36,8 @@ pub struct CaseSummary {
     pub first_date: Option<String>,
     /// The latest event date, if any.
     pub last_date: Option<String>,
+    /// Where the case stands in its handover to HQ.
+    pub handover: crate::handover::HandoverState,
 }
 
 /// A whole case, opened.
@@ -143,5 +145,6 @@ pub(super) fn summary_from_row(row: CaseSummaryRow) -> CaseSummary {
         act_types: row.act_types,
         first_date: Some(row.first_date).filter(|date| !date.is_empty()),
         last_date: Some(row.last_date).filter(|date| !date.is_empty()),
+        handover: crate::handover::HandoverState::of(row.handover_ready_at, row.handover_covered_at),
     }
 }

@@ -8,4 +8,12 @@ export type BundleImport = { files: number, imported: number,
 /**
  * Files for other devices, left on the stick for them.
  */
-skipped: number, refused: Array<RefusedBundle>, documents: number, tombstones: number, attachments: number, roster_updated: boolean, };
+skipped: number, refused: Array<RefusedBundle>, documents: number, tombstones: number, attachments: number, roster_updated: boolean, 
+/**
+ * Cases purged after HQ's receipt arrived (a field device).
+ */
+cases_purged: number, 
+/**
+ * Receipts issued for cases handed over (HQ).
+ */
+receipts_issued: number, };

@@ -7,4 +7,8 @@ export type CaseSummary = { id: string, title: string, status: string, risk: str
 /**
  * Earliest and latest event dates (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), for the date filter.
  */
-first_date: string | null, last_date: string | null, };
+first_date: string | null, last_date: string | null, 
+/**
+ * Handover to HQ: `draft`, `ready` or `received`.
+ */
+handover: string, };

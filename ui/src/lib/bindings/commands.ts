@@ -16,6 +16,8 @@ export type CommandName =
   | "search_cases"
   | "create_case"
   | "delete_case"
+  | "set_ready_for_handover"
+  | "handover_status"
   | "open_case"
   | "set_case_field"
   | "add_person"

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import Handover from './Handover.svelte';
+import { setLanguage } from '../lib/i18n.svelte';
+import { baseState, fakeShell } from '../lib/test-ipc';
+import type { HandoverStatus } from '../lib/api';
+
+const CASE_ID = 'c'.repeat(32);
+
+function status(state: string | null, overrides: Partial<HandoverStatus> = {}): HandoverStatus {
+  return {
+    is_hq: false, policy: 'keep', policy_days: null, purged: 0,
+    cases: state ? [{ id: CASE_ID, title: 'Case', state, received_at: state === 'received' ? 1 : null, purge_due_at: null }] : [],
+    ...overrides,
+  };
+}
+
+describe('handover', () => {
+  it('asks the worker to confirm a missing consent before marking the case ready', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    let ready = false;
+    shell.handlers.handover_status = () => status(ready ? 'ready' : null);
+    shell.handlers.set_ready_for_handover = (args) => {
+      if (!args.consentConfirmed) throw { code: 'handover_consent_unconfirmed', message: 'x' };
+      ready = args.ready as boolean;
+      return null;
+    };
+    const user = userEvent.setup();
+    render(Handover, { caseId: CASE_ID });
+    await user.click(await screen.findByTestId('handover-ready'));
+    expect(await screen.findByTestId('handover-consent-warning')).toBeTruthy();
+    expect(ready).toBe(false);
+    await user.click(screen.getByTestId('handover-confirm'));
+    expect((await screen.findByTestId('handover-unready')).textContent).toContain('Not ready');
+    expect(screen.getByTestId('handover-state').dataset.state).toBe('ready');
+    const sent = shell.calls.filter((call) => call.cmd === 'set_ready_for_handover').map((call) => call.args);
+    expect(sent).toEqual([
+      { caseId: CASE_ID, ready: true, consentConfirmed: false },
+      { caseId: CASE_ID, ready: true, consentConfirmed: true },
+    ]);
+  });
+
+  it('shows a received case with HQ policy, and offers nothing to mark on HQ', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('received', { policy: 'immediately' });
+    render(Handover, { caseId: CASE_ID });
+    expect((await screen.findByTestId('handover-state')).textContent).toContain('Received by HQ');
+    expect(screen.getByTestId('handover-policy').textContent).toContain('as soon as');
+    expect(screen.queryByTestId('handover-ready')).toBeNull();
+  });
+
+  it('on HQ shows the issued receipt and no button', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('received', { is_hq: true });
+    render(Handover, { caseId: CASE_ID });
+    expect((await screen.findByTestId('handover-state')).textContent).toContain('Receipt issued');
+    expect(screen.queryByTestId('handover-ready')).toBeNull();
+  });
+});
