@@ -231,3 +231,31 @@ fn sealed_value_v1() {
     assert_eq!(opened.expect("unwrap").public_key(), local.public_key());
     assert!(AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::Device, &[0xd1; 16], &committed).is_err());
 }
+
+#[test]
+fn change_envelope_v2() {
+    use crate::{ChangeContext, ChangeCustody, SigningSecretKey, change::seal_change_with_nonce, open_change};
+    let case_key = test_keys::case_key(0x76);
+    let context = ChangeContext { case_id: [0xca; 16], doc_id: [0xd0; 16], key_id: [0x1d; 16] };
+    let change = "2019년 6월 신의주. A change with its chain of custody.".as_bytes();
+    let signing = SigningSecretKey::from_seed(&[0x5c; 32]);
+    let change_hash = [0xa7; 32];
+    let custody = ChangeCustody::sign(&signing, [0xde; 16], &context.case_id, &context.doc_id, &change_hash);
+    // A signed change, then one without a signature (written before custody existed).
+    let mut fresh = seal_change_with_nonce(&case_key, &context, change, Some(&custody), [0x7a; 24]).expect("seal");
+    fresh.extend_from_slice(&seal_change_with_nonce(&case_key, &context, change, None, [0x7b; 24]).expect("seal"));
+    let committed = check_fixture("change_envelope_v2.bin", &fresh);
+    let (signed, unsigned) = committed.split_at(committed.len() / 2);
+    assert_eq!((signed[0], unsigned[0]), (2, 2));
+    let opened = open_change(&case_key, &context, signed).expect("open signed");
+    assert_eq!((opened.change.as_slice(), opened.custody), (change, Some(custody)));
+    let opened_custody = opened.custody.expect("custody");
+    // Ed25519 is deterministic: the signature pins the purpose label and the message layout.
+    assert_eq!(opened_custody.verify(&signing.public_key(), &context.case_id, &context.doc_id, &change_hash), Ok(()));
+    let opened = open_change(&case_key, &context, unsigned).expect("open unsigned");
+    assert_eq!((opened.change.as_slice(), opened.custody), (change, None));
+    // The v1 vector (`identity_golden.rs`) still opens, without custody.
+    let v1 = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/change_envelope_v1.bin")).expect("v1");
+    let opened = open_change(&case_key, &context, &v1).expect("open v1");
+    assert!(opened.custody.is_none());
+}

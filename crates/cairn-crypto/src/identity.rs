@@ -59,6 +59,9 @@ pub enum SignaturePurpose {
     BundleManifest,
     /// An HQ device's signature on a handover receipt (cairn-team `receipt.rs`).
     HandoverReceipt,
+    /// A device's signature on an Automerge change it wrote: its chain of custody
+    /// (`change.rs`).
+    ChangeCustody,
 }
 
 impl SignaturePurpose {
@@ -69,6 +72,7 @@ impl SignaturePurpose {
             SignaturePurpose::CaseDeletion => b"case-deletion/v1",
             SignaturePurpose::BundleManifest => b"bundle-manifest/v1",
             SignaturePurpose::HandoverReceipt => b"handover-receipt/v1",
+            SignaturePurpose::ChangeCustody => b"change-custody/v1",
         }
     }
 }

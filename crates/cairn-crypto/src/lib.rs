@@ -60,7 +60,7 @@ pub use bundle::{
     MAX_BUNDLE_PART_LEN, MAX_BUNDLE_RECIPIENTS, OpenedBundle, UnverifiedBundle, UnverifiedBundleStream,
     VerifiedBundleStream, bundle_file_name, bundle_part_file_name, open_bundle, open_bundle_stream, seal_bundle,
 };
-pub use change::{ChangeContext, MAX_CHANGE_LEN, change_key_id, open_change, seal_change};
+pub use change::{ChangeContext, ChangeCustody, MAX_CHANGE_LEN, OpenedChange, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};
 pub use error::CryptoError;
 pub use fingerprint::{FINGERPRINT_GROUP_DIGITS, FINGERPRINT_GROUPS, Fingerprint};
