@@ -35,6 +35,24 @@ impl<R> std::fmt::Debug for Document<R> {
 /// Milliseconds since the Unix epoch (the unit of every time in the documents).
 pub type Millis = i64;
 
+/// What [`Document::apply_changes_hashed`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedChanges {
+    /// Whether the document's heads moved.
+    pub moved: bool,
+    /// One entry per change given, in the order given.
+    pub changes: Vec<AppliedChange>,
+}
+
+/// One change given to [`Document::apply_changes_hashed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedChange {
+    /// Its Automerge hash.
+    pub hash: [u8; 32],
+    /// Whether this replica held it before (then nothing new arrived with it).
+    pub held_before: bool,
+}
+
 impl<R: Hydrate + Reconcile> Document<R> {
     /// A new document holding `root`, written as one change by `author` at `now`.
     pub(crate) fn create(root: &R, author: &str, now: Millis) -> Result<Self, ModelError> {
@@ -186,8 +204,15 @@ impl<R: Hydrate + Reconcile> Document<R> {
     /// applied; changes already held are skipped, and changes whose dependencies have not
     /// arrived wait inside the document until they do. Returns whether the heads moved.
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool, ModelError> {
+        Ok(self.apply_changes_hashed(changes)?.moved)
+    }
+
+    /// [`Document::apply_changes`], also reporting each change's hash and whether this
+    /// replica held it already (what a chain of custody records on first receipt).
+    pub fn apply_changes_hashed(&mut self, changes: &[Vec<u8>]) -> Result<AppliedChanges, ModelError> {
         let mut total = 0usize;
         let mut parsed = Vec::with_capacity(changes.len());
+        let mut reported = Vec::with_capacity(changes.len());
         for bytes in changes {
             total = total.saturating_add(bytes.len());
             if total > MAX_DOCUMENT_BYTES {
@@ -200,11 +225,39 @@ impl<R: Hydrate + Reconcile> Document<R> {
             if bytes.get(4..8) != Some(&change.hash().0[..4]) {
                 return Err(ModelError::DocumentUnreadable);
             }
+            let hash = change.hash();
+            reported.push(AppliedChange { hash: hash.0, held_before: self.doc.get_change_by_hash(&hash).is_some() });
             parsed.push(change);
         }
         let before = self.doc.get_heads();
         self.doc.apply_changes(parsed).map_err(|_| ModelError::DocumentUnreadable)?;
-        Ok(self.doc.get_heads() != before)
+        Ok(AppliedChanges { moved: self.doc.get_heads() != before, changes: reported })
+    }
+
+    /// The hash of every change in the document's history, in causal order (a change after
+    /// every change it depends on).
+    pub fn change_hashes(&mut self) -> Vec<[u8; 32]> {
+        self.doc.get_changes(&[]).into_iter().map(|change| change.hash().0).collect()
+    }
+
+    /// The hashes of the changes made since the document was loaded or last saved: what the
+    /// next [`Document::take_changes`] returns.
+    pub fn unsaved_change_hashes(&mut self) -> Vec<[u8; 32]> {
+        let saved = self.saved_heads.clone();
+        if self.doc.get_heads() == saved {
+            return Vec::new();
+        }
+        self.doc.get_changes(&saved).into_iter().map(|change| change.hash().0).collect()
+    }
+
+    /// [`Document::changes_since`], each change with its hash.
+    pub fn hashed_changes_since(&mut self, their_heads: &[[u8; 32]]) -> Vec<([u8; 32], Vec<u8>)> {
+        let known: Vec<ChangeHash> = their_heads
+            .iter()
+            .map(|head| ChangeHash(*head))
+            .filter(|head| self.doc.get_change_by_hash(head).is_some())
+            .collect();
+        self.doc.get_changes(&known).into_iter().map(|change| (change.hash().0, change.raw_bytes().to_vec())).collect()
     }
 
     /// The heads, then the hashes of up to `recent` of the latest changes before them (in

@@ -34,7 +34,7 @@ pub use case::{
 };
 pub use conflicts::{Conflict, ConflictValue};
 pub use date::{ApproxDate, Certainty, DatePrecision, check_range};
-pub use document::{Document, MAX_DOCUMENT_BYTES, Millis};
+pub use document::{AppliedChange, AppliedChanges, Document, MAX_DOCUMENT_BYTES, Millis};
 pub use edit::{ActEdit, EventEdit, PersonEdit, TestimonyEdit};
 pub use error::ModelError;
 pub use handover::{MAX_RECEIPT_BYTES, ReceiptsDoc, ReceiptsRecord};

@@ -1081,3 +1081,35 @@ fn plain_identity_text_from_an_older_version_is_resealed_and_its_history_can_be_
     assert!(!offered.contains(&IdentityField::RealName));
     assert!(conflicted.rewritten("worker-a", T0 + 41).expect("rewrite").is_none());
 }
+
+#[test]
+fn change_hashes_name_every_change_and_what_is_new() {
+    let mut a = sample_case();
+    let history = a.change_hashes();
+    assert_eq!(history.len(), a.change_count());
+    assert_eq!(a.unsaved_change_hashes(), history, "nothing saved yet: every change is new");
+    a.take_changes().expect("saved");
+    assert!(a.unsaved_change_hashes().is_empty());
+    let base = a.heads();
+    a.set_field(CaseField::Title, "one", T0 + 1).expect("one");
+    a.set_field(CaseField::Risk, "low", T0 + 2).expect("two");
+    let new = a.unsaved_change_hashes();
+    assert_eq!(new.len(), 2);
+    assert_eq!(a.change_hashes()[history.len()..], new[..], "in causal order, after the history");
+    // The hashed form of what a replica lacks names the same changes.
+    let hashed = a.hashed_changes_since(&base);
+    assert_eq!(hashed.iter().map(|(hash, _)| *hash).collect::<Vec<_>>(), new);
+    assert_eq!(hashed.iter().map(|(_, bytes)| bytes.clone()).collect::<Vec<_>>(), a.changes_since(&base));
+    // Applying reports each change's hash and whether it was held already.
+    let mut b = CaseDoc::empty("worker-b");
+    let mut c = a.fork("worker-c");
+    let changes: Vec<Vec<u8>> = hashed.iter().map(|(_, bytes)| bytes.clone()).collect();
+    let applied = c.apply_changes_hashed(&changes).expect("held");
+    assert!(!applied.moved);
+    assert!(applied.changes.iter().all(|change| change.held_before));
+    let all = a.changes_since(&[]);
+    let applied = b.apply_changes_hashed(&all).expect("apply");
+    assert_eq!(applied.changes.iter().map(|change| change.hash).collect::<Vec<_>>(), a.change_hashes());
+    assert!(applied.changes.iter().all(|change| !change.held_before), "an empty replica held nothing");
+    assert!(applied.moved);
+}
