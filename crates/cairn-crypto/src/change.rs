@@ -171,6 +171,7 @@ pub(crate) fn seal_change_with_nonce(
 
 /// The v1 sealing this version no longer does: for the v1 golden vector and for tests that
 /// prove v1 envelopes still open.
+#[cfg(any(test, feature = "test-vectors"))]
 pub(crate) fn seal_change_v1_with_nonce(
     key: &CaseKey,
     context: &ChangeContext,
