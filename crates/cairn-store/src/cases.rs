@@ -513,8 +513,9 @@ impl VaultTx<'_> {
         Ok(texts)
     }
 
-    /// Removes everything derived from a case: digests, summary, object index and search
-    /// rows (the shredding trigger does the same when the case's last key is deleted).
+    /// Removes everything derived from a case: digests, summary, object index, search rows,
+    /// attachment rows and custody (the shredding triggers do the same when the case's last
+    /// key is deleted).
     pub fn forget_case(&mut self, case_id: &Id) -> Result<(), StoreError> {
         let id = case_id.as_slice();
         // Titles, summaries and search text are under K_db only: the commit checkpoints the
@@ -526,6 +527,7 @@ impl VaultTx<'_> {
             "DELETE FROM case_objects WHERE case_id = ?1",
             "DELETE FROM search_docs WHERE case_id = ?1",
             "DELETE FROM attachment_blobs WHERE case_id = ?1",
+            "DELETE FROM change_custody WHERE case_id = ?1",
         ] {
             self.tx.prepare_cached(sql)?.execute([id])?;
         }

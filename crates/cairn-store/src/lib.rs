@@ -17,6 +17,7 @@
 mod blobs;
 mod bundles;
 mod cases;
+mod custody;
 mod erasure;
 mod error;
 pub mod fsutil;
@@ -34,6 +35,7 @@ mod wipe;
 pub use blobs::BlobInfo;
 pub use bundles::BundlePeerRow;
 pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow};
+pub use custody::CustodyRow;
 pub use error::StoreError;
 pub use handover::{CaseBlobs, PurgedDocument};
 pub use records::StoredRecord;

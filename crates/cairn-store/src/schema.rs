@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_bundle_peers.sql"),
     include_str!("../migrations/0008_identity_sealing.sql"),
     include_str!("../migrations/0009_handover.sql"),
+    include_str!("../migrations/0010_custody.sql"),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
