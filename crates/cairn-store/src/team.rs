@@ -262,6 +262,13 @@ impl VaultTx<'_> {
         .transpose()
     }
 
+    /// The current roster's version, if any (without reading the roster).
+    pub fn roster_version(&self) -> Result<Option<u64>, StoreError> {
+        let version: Option<i64> =
+            self.tx.prepare_cached("SELECT version FROM roster")?.query_row([], |row| row.get(0)).optional()?;
+        version.map(|version| u64::try_from(version).map_err(|_| StoreError::Damaged { what: "roster version" })).transpose()
+    }
+
     /// Replaces the roster whose version the caller read (`previous`, `None` if there was
     /// none) with `next`. If the stored roster is no longer `previous` (another process
     /// wrote one meanwhile), nothing is written and an error rolls the transaction back; a
@@ -339,8 +346,10 @@ mod tests {
     #[test]
     fn the_roster_only_moves_forward_by_compare_and_swap() {
         let (_dir, mut vault) = vault();
+        assert_eq!(vault.read(|tx| tx.roster_version()).expect("none yet"), None);
         vault.transaction(|tx| tx.replace_roster(None, &roster(1, 1))).expect("first");
         vault.transaction(|tx| tx.replace_roster(Some(1), &roster(3, 1))).expect("forward");
+        assert_eq!(vault.read(|tx| tx.roster_version()).expect("version"), Some(3));
         // Stale reads (another writer got there first) and backward moves are refused, and
         // the transaction leaves the stored roster as it was.
         assert!(vault.transaction(|tx| tx.replace_roster(None, &roster(4, 1))).is_err());
