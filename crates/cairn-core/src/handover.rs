@@ -295,6 +295,7 @@ impl Session {
             return Err(CaseError::HandoverAtHq.into());
         }
         let author = self.worker_name()?;
+        let change_signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
@@ -317,7 +318,7 @@ impl Session {
                 return Ok(());
             }
             doc.set_ready_for_handover(ready, now)?;
-            commit_doc(tx, case_id, case_id, &mut doc, now)?;
+            commit_doc(tx, &change_signer, case_id, case_id, &mut doc, now)?;
             Ok(())
         })
     }
@@ -333,6 +334,7 @@ impl Session {
 
     fn issue_receipts(&mut self, keys: &HandoverKeys) -> Result<HandoverSettled, CoreError> {
         let author = self.worker_name()?;
+        let change_signer = self.change_signer()?;
         let candidates: Vec<ObjectId> = read(self.vault_mut(), |tx| {
             Ok(tx
                 .case_summaries()?
@@ -368,7 +370,7 @@ impl Session {
                         &keys.signing,
                     )?;
                     doc.put_receipt(&signer, &receipt.to_bytes(), now)?;
-                    commit_doc(tx, &case_id, &receipts_id, &mut doc, now)?;
+                    commit_doc(tx, &change_signer, &case_id, &receipts_id, &mut doc, now)?;
                     issued = true;
                 }
                 // Until every attachment the case references is here, a later receipt is owed.
@@ -532,6 +534,7 @@ mod tests {
         tamper: impl Fn(&mut Vec<u8>),
     ) {
         let author = field.worker_name().expect("author");
+        let change_signer = field.change_signer().expect("signer");
         transact(field.vault_mut(), |tx| {
             let coverage = ReceiptCoverage {
                 documents: held_documents(tx, case, &author)?,
@@ -544,7 +547,7 @@ mod tests {
             let mut doc: ReceiptsDoc =
                 crate::cases::load_held(tx, case, &receipts_id, &author)?.unwrap_or_else(|| Document::empty(&author));
             doc.put_receipt(&id_to_hex(&signer.device_id.0), &bytes, 1)?;
-            commit_doc(tx, case, &receipts_id, &mut doc, 1)?;
+            commit_doc(tx, &change_signer, case, &receipts_id, &mut doc, 1)?;
             Ok(())
         })
         .expect("plant");

@@ -145,6 +145,7 @@ fn attach_blob(
     media_type: &str,
     handling: MetadataHandling,
     author: &str,
+    signer: &crate::cases::ChangeSigner,
 ) -> Result<AttachmentInfo, CoreError> {
     let case_id = blob.case_id;
     let now = now_ms();
@@ -165,7 +166,7 @@ fn attach_blob(
         address,
     };
     doc.add_attachment(attachment_id, reference.clone(), now)?;
-    commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
+    commit_doc(tx, signer, &case_id, &case_id, &mut doc, now)?;
     Ok(AttachmentInfo { id: *attachment_id, case_id, reference, removed_parts: 0 })
 }
 
@@ -214,13 +215,14 @@ impl Session {
     /// Stops a recording and adds it to its case as an attachment.
     pub fn finish_recording(&mut self, recording_id: &ObjectId) -> Result<AttachmentInfo, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let (vault, recordings) = self.vault_and_recordings();
         let ActiveRecording { upload, media_type, extension, started_at } =
             recordings.0.remove(recording_id).ok_or(RecordingError::NotRecording)?;
         let file_name = recording_file_name(started_at, extension, false);
         transact(vault, |tx| {
             let blob = upload.finish(tx)?;
-            attach_blob(tx, recording_id, &blob, file_name, media_type, MetadataHandling::Recorded, &author)
+            attach_blob(tx, recording_id, &blob, file_name, media_type, MetadataHandling::Recorded, &author, &signer)
         })
     }
 
@@ -242,6 +244,7 @@ impl Session {
     /// after unlocking. Recordings too short to have a complete chunk are removed.
     pub fn recover_recordings(&mut self) -> Result<Vec<AttachmentInfo>, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let (vault, recordings) = self.vault_and_recordings();
         let active: Vec<ObjectId> = recordings.0.values().map(|recording| recording.upload.blob_id()).collect();
         let unfinished = read(vault, |tx| Ok(tx.unfinished_uploads()?))?;
@@ -261,6 +264,7 @@ impl Session {
                     media_type,
                     MetadataHandling::RecordedInterrupted,
                     &author,
+                    &signer,
                 )
                 .map(Some),
                 None => Ok(None),

@@ -2,7 +2,10 @@
 //!
 //! What travels is sealed here and opened here, never in the engine or a transport:
 //! - every Automerge change leaves sealed under its case key in a change envelope
-//!   (`cairn_crypto::seal_change`: bound to case, document and key id, not to a local row);
+//!   (`cairn_crypto::seal_change`, format v2: bound to case, document and key id, not to a
+//!   local row), with the custody recorded for it inside (its author's signature; a relaying
+//!   device forwards it and never signs another's change); what arrives keeps the custody it
+//!   came with, unchecked: the chain of custody (`cases/custody.rs`) judges it when read;
 //! - a case key leaves shared under the team key of the current epoch (format v2, named by
 //!   its random key id) and is kept, on arrival, wrapped only under this vault's own key;
 //! - everything one message brings is applied in **one transaction**, through the same write
@@ -17,8 +20,8 @@
 use std::collections::BTreeMap;
 
 use cairn_crypto::{
-    AgreementSecretKey, BlobPartContext, ChangeContext, NoisePsk, TeamKey, blob_part_key_id, change_key_id, open_blob_part,
-    open_change, seal_blob_part, seal_change,
+    AgreementSecretKey, BlobPartContext, ChangeContext, ChangeCustody, NoisePsk, TeamKey, blob_part_key_id, change_key_id,
+    open_blob_part, open_change, seal_blob_part, seal_change,
 };
 use cairn_model::ObjectId;
 use cairn_store::{MissingAttachment, ReceivedPart, StoreError, SyncPeerRow, VaultTx};
@@ -281,10 +284,17 @@ impl VaultSync<'_> {
     }
 }
 
-/// Opens the sealed changes of one document with the case keys this vault holds.
-fn open_changes(tx: &VaultTx<'_>, doc: &DocRef, sealed: &[SealedChange]) -> Result<Vec<Vec<u8>>, CoreError> {
+/// Opens the sealed changes of one document with the case keys this vault holds: each change
+/// with the custody it came with.
+#[allow(clippy::type_complexity)]
+fn open_changes(
+    tx: &VaultTx<'_>,
+    doc: &DocRef,
+    sealed: &[SealedChange],
+) -> Result<(Vec<Vec<u8>>, Vec<Option<ChangeCustody>>), CoreError> {
     let mut keys: BTreeMap<[u8; 16], cairn_crypto::CaseKey> = BTreeMap::new();
     let mut opened = Vec::with_capacity(sealed.len());
+    let mut custody = Vec::with_capacity(sealed.len());
     for SealedChange(envelope) in sealed {
         let key_id = change_key_id(envelope).map_err(|_| SyncRefusal::PeerDataRefused)?;
         let key = match keys.entry(key_id) {
@@ -295,9 +305,10 @@ fn open_changes(tx: &VaultTx<'_>, doc: &DocRef, sealed: &[SealedChange]) -> Resu
         };
         let context = ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
         let change = open_change(key, &context, envelope).map_err(|_| SyncRefusal::PeerDataRefused)?;
-        opened.push(change.to_vec());
+        opened.push(change.change.to_vec());
+        custody.push(change.custody);
     }
-    Ok(opened)
+    Ok((opened, custody))
 }
 
 /// Opens one received attachment part with the case key it names.
@@ -371,13 +382,15 @@ impl SyncStore for VaultSync<'_> {
             // Nothing of a purged case is left to send.
             return Ok(Vec::new());
         }
-        let changes = self.session.document_changes_since(doc, their_heads)?;
+        let changes = self.session.document_changes_with_custody(doc, their_heads)?;
         let (key_id, key) = read(self.session.vault_mut(), |tx| Ok(tx.case_key_with_id(&doc.case_id)?))?;
         let context = ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
         changes
             .iter()
-            .map(|change| {
-                seal_change(&key, &context, change).map(SealedChange).map_err(|_| CoreError::Internal("seal change"))
+            .map(|(change, custody)| {
+                seal_change(&key, &context, change, custody.as_ref())
+                    .map(SealedChange)
+                    .map_err(|_| CoreError::Internal("seal change"))
             })
             .collect()
     }
@@ -431,8 +444,8 @@ impl SyncStore for VaultSync<'_> {
                 if sealed.is_empty() || tx.tombstone(&doc.case_id)?.is_some() || tx.is_purged(&doc.case_id)? {
                     continue;
                 }
-                let changes = open_changes(tx, doc, sealed)?;
-                crate::cases::apply_remote_any(tx, &doc.case_id, &doc.doc_id, &changes, &author, now)?;
+                let (changes, custody) = open_changes(tx, doc, sealed)?;
+                crate::cases::apply_remote_any(tx, &doc.case_id, &doc.doc_id, &changes, &custody, &author, now)?;
             }
             for (case_id, bytes) in &tombstones {
                 tx.put_tombstone(case_id, bytes)?;

@@ -565,6 +565,53 @@ impl Session {
         }))
     }
 
+    /// This device's signing key, to sign the changes it writes (chain of custody). Every
+    /// vault has one from its creation (an older vault gets it here).
+    pub(crate) fn change_signer(&mut self) -> Result<crate::cases::ChangeSigner, CoreError> {
+        let vault = self.vault_mut();
+        let keys = ensure_identity(vault)?;
+        let record = vault.read(|tx| tx.device_identity())?.ok_or(CoreError::VaultDamaged("device identity missing"))?;
+        let signing = SigningSecretKey::unwrap(
+            &vault.device_wrap_key(),
+            SigningKeyUse::Device,
+            &keys.device_id.0,
+            &record.signing_wrapped,
+        )
+        .map_err(damaged("device identity"))?;
+        if signing.public_key() != keys.signing {
+            return Err(CoreError::VaultDamaged("device identity"));
+        }
+        Ok(crate::cases::ChangeSigner::new(keys.device_id.0, signing))
+    }
+
+    /// Every device whose signature on a change this vault can check: the roster's members and
+    /// revoked devices (with the version that revoked them and, if this device reads names,
+    /// their names), and this device itself (its own changes before it joined a team).
+    pub(crate) fn custody_signers(&mut self) -> Result<BTreeMap<[u8; 16], crate::cases::KnownSigner>, CoreError> {
+        let own = ensure_identity(self.vault_mut())?;
+        let (_, roster) = load_pin_and_roster(self.vault_mut())?;
+        let mut known = BTreeMap::new();
+        known.insert(own.device_id.0, crate::cases::KnownSigner { key: own.signing, revoked_at: None, name: None });
+        let Some(roster) = roster else { return Ok(known) };
+        let team_key = self.held_team_key(roster.epoch())?;
+        let name = |id: DeviceId| team_key.as_ref().and_then(|key| roster.device_name(id, key).ok());
+        for member in roster.members() {
+            let signer =
+                crate::cases::KnownSigner { key: member.keys.signing, revoked_at: None, name: name(member.keys.device_id) };
+            known.insert(member.keys.device_id.0, signer);
+        }
+        for revocation in roster.revocations() {
+            let id = revocation.keys.device_id;
+            let signer = crate::cases::KnownSigner {
+                key: revocation.keys.signing,
+                revoked_at: Some(revocation.revoked_at),
+                name: name(id),
+            };
+            known.insert(id.0, signer);
+        }
+        Ok(known)
+    }
+
     /// Whether this vault holds the organisation's keys (HQ).
     pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
         Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)

@@ -128,6 +128,7 @@ impl Session {
     ) -> Result<AttachmentInfo, CoreError> {
         let file_name = validate::optional_line("file name", file_name)?;
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         let id = new_id();
         transact(self.vault_mut(), |tx| {
@@ -186,7 +187,7 @@ impl Session {
                 address,
             };
             doc.add_attachment(&id, reference.clone(), now)?;
-            commit_doc(tx, case_id, case_id, &mut doc, now)?;
+            commit_doc(tx, &signer, case_id, case_id, &mut doc, now)?;
             Ok(AttachmentInfo { id, case_id: *case_id, reference, removed_parts })
         })
     }

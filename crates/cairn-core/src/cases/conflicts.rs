@@ -55,6 +55,7 @@ impl Session {
             return self.edit_case(case_id, |doc, _, now| doc.merge_conflict(path, value, &mut keys.sealer(case_id), now));
         }
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             if owner(tx, document_id, ObjectKind::Testimony)? != *case_id {
@@ -62,7 +63,7 @@ impl Session {
             }
             let mut doc: TestimonyDoc = load_doc(tx, case_id, document_id, &author)?;
             doc.merge_conflict(path, value, now)?;
-            commit_doc(tx, case_id, document_id, &mut doc, now)?;
+            commit_doc(tx, &signer, case_id, document_id, &mut doc, now)?;
             Ok(())
         })
     }

@@ -23,14 +23,15 @@ impl Session {
     /// Adds a testimony (its own document) and returns its id.
     pub fn add_testimony(&mut self, case_id: &ObjectId, testimony: &NewTestimony) -> Result<ObjectId, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         let testimony_id = new_id();
         transact(self.vault_mut(), |tx| {
             let mut case: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let mut doc = TestimonyDoc::new_testimony(case_id, &case.record()?, testimony, &author, now)?;
             case.add_testimony_ref(&testimony_id, now)?;
-            commit_doc(tx, case_id, &testimony_id, &mut doc, now)?;
-            commit_doc(tx, case_id, case_id, &mut case, now)?;
+            commit_doc(tx, &signer, case_id, &testimony_id, &mut doc, now)?;
+            commit_doc(tx, &signer, case_id, case_id, &mut case, now)?;
             Ok(())
         })?;
         Ok(testimony_id)
@@ -120,6 +121,7 @@ impl Session {
     /// person, consent). The narrative and transcript have their own setters.
     pub fn edit_testimony_metadata(&mut self, testimony_id: &ObjectId, edit: &TestimonyEdit) -> Result<(), CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
@@ -127,7 +129,7 @@ impl Session {
             let case: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
             let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             doc.edit_metadata(&case.record()?, edit, now)?;
-            commit_doc(tx, &case_id, testimony_id, &mut doc, now)?;
+            commit_doc(tx, &signer, &case_id, testimony_id, &mut doc, now)?;
             Ok(())
         })
     }

@@ -276,6 +276,7 @@ impl Session {
     ) -> Result<(), CoreError> {
         let keys = self.identity_keys(edit.changes_identity())?;
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, person_id, ObjectKind::Person)?;
@@ -287,7 +288,7 @@ impl Session {
                 }
             }
             doc.edit_person(person_id, edit, &mut keys.sealer(&case_id), now)?;
-            commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
+            commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
             Ok(())
         })
     }
@@ -328,6 +329,7 @@ impl Session {
         }
         let keys = self.identity_keys(pending)?;
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let deleted = tx.tombstoned_cases()?;
@@ -367,10 +369,10 @@ impl Session {
                     && !in_team
                     && let Some(mut fresh) = doc.rewritten(&author, now)?
                 {
-                    replace_doc(tx, &case_id, &case_id, &mut fresh, now)?;
+                    replace_doc(tx, &signer, &case_id, &case_id, &mut fresh, now)?;
                     continue;
                 }
-                commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
+                commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
             }
             if enrolling {
                 tx.delete_identity_sealing_key()?;

@@ -28,12 +28,13 @@ impl Session {
     /// Creates a case (status draft, risk high) and returns its id.
     pub fn create_case(&mut self, title: &str) -> Result<ObjectId, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         let mut doc = CaseDoc::new_case(title, &author, now)?;
         let case_id = new_id();
         transact(self.vault_mut(), |tx| {
             tx.create_case_key(&case_id)?;
-            commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
+            commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
             Ok(())
         })?;
         Ok(case_id)

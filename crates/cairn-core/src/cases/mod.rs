@@ -26,6 +26,7 @@
 mod attachments;
 mod compaction;
 mod conflicts;
+mod custody;
 mod edits;
 mod error;
 mod identity;
@@ -46,6 +47,7 @@ pub use cairn_model::{
     ObjectId, ObjectKind, PersonEdit, SealedIdentity, Sensitive, Term, TestimonyEdit, TestimonyRecord, VocabKind,
     Vocabulary, id_to_hex, parse_id, vocabularies, vocabulary,
 };
+pub use custody::{CustodyEntry, CustodyVerdict};
 pub use error::{Cancelled, CaseError};
 pub use identity::RevealedIdentity;
 pub use peer::{MAX_PEER_CHANGES, RECENT_HASHES, document_item_id, tombstone_item_id};
@@ -54,6 +56,7 @@ pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 
 // The write path, shared with recordings (which add attachments to cases).
 pub(crate) use attachments::{address_new_blob, attachment_reference};
+pub(crate) use custody::{ChangeSigner, KnownSigner};
 pub(crate) use identity::IdentityKeys;
 pub(crate) use pipeline::{
     DocRoot, apply_remote_any, commit_doc, hex32, load_doc, load_held, read, rebuild_stale_summaries, transact,

@@ -121,17 +121,33 @@ impl Session {
     /// The changes of one document that a peer holding `their_heads` lacks, as raw Automerge
     /// changes (heads unknown here are ignored, so the result may be a superset).
     pub fn document_changes_since(&mut self, doc: &DocRef, their_heads: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, CoreError> {
+        let changes = self.document_changes_with_custody(doc, their_heads)?;
+        Ok(changes.into_iter().map(|(change, _)| change).collect())
+    }
+
+    /// [`Session::document_changes_since`], each change with the custody recorded for it (what
+    /// leaves with it: the author's signature, never this relaying device's).
+    pub(crate) fn document_changes_with_custody(
+        &mut self,
+        doc: &DocRef,
+        their_heads: &[[u8; 32]],
+    ) -> Result<Vec<(Vec<u8>, Option<cairn_crypto::ChangeCustody>)>, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
             let mut loaded =
                 load_held::<CaseRecord>(tx, &doc.case_id, &doc.doc_id, &author)?.ok_or(CoreError::NotFound("document"))?;
-            Ok(loaded.changes_since(their_heads))
+            loaded
+                .hashed_changes_since(their_heads)
+                .into_iter()
+                .map(|(hash, change)| Ok((change, super::custody::recorded(tx, &doc.doc_id, &hash)?)))
+                .collect()
         })
     }
 
     /// Applies changes of one document received from a peer, in one transaction, through the
     /// write path every local edit takes. The case must be held here (its key arrives before
-    /// its changes). Returns whether the document changed.
+    /// its changes). Raw changes carry no custody: the trail lists them as unsigned. Returns
+    /// whether the document changed.
     pub fn apply_peer_changes(&mut self, doc: &DocRef, changes: &[Vec<u8>]) -> Result<bool, CoreError> {
         if changes.len() > MAX_PEER_CHANGES {
             return Err(CaseError::Invalid(cairn_model::ModelError::DocumentUnreadable).into());
@@ -144,7 +160,7 @@ impl Session {
                 Err(StoreError::NotFound { .. }) => return Err(CoreError::NotFound("case")),
                 Err(error) => return Err(error.into()),
             }
-            apply_remote_any(tx, &doc.case_id, &doc.doc_id, changes, &author, now)
+            apply_remote_any(tx, &doc.case_id, &doc.doc_id, changes, &[], &author, now)
         })
     }
 }

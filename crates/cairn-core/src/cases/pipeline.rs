@@ -16,7 +16,10 @@ use cairn_model::{
 };
 use cairn_store::{AttachmentBlobRow, CaseSummaryRow, StoreError, Vault, VaultTx};
 
-use super::COMPACT_AFTER_CHUNKS;
+use super::{
+    COMPACT_AFTER_CHUNKS,
+    custody::{self, ChangeSigner},
+};
 use crate::{CoreError, Session};
 
 /// Where the worker name is kept among the vault's case settings.
@@ -135,17 +138,19 @@ pub(crate) fn load_held<R: Hydrate + Reconcile>(
     }
 }
 
-/// The one write path for a local edit: saves what changed in `doc` (see [`save_doc`]) and
-/// rebuilds every derived row from its state, in the caller's transaction. Returns whether
-/// anything changed (an edit that changes nothing writes nothing).
+/// The one write path for a local edit: saves what changed in `doc` (see [`save_doc`]; each
+/// new change signed by `signer`) and rebuilds every derived row from its state, in the
+/// caller's transaction. Returns whether anything changed (an edit that changes nothing writes
+/// nothing).
 pub(crate) fn commit_doc<R: DocRoot>(
     tx: &mut VaultTx<'_>,
+    signer: &ChangeSigner,
     case_id: &ObjectId,
     doc_id: &ObjectId,
     doc: &mut Document<R>,
     now: Millis,
 ) -> Result<bool, CoreError> {
-    if !save_doc(tx, case_id, doc_id, doc, now)? {
+    if !save_doc(tx, signer, case_id, doc_id, doc, now)? {
         return Ok(false);
     }
     R::rebuild_derived(tx, case_id, doc_id, doc, now)?;
@@ -156,23 +161,28 @@ pub(crate) fn commit_doc<R: DocRoot>(
 /// document of a case this vault holds): applied to the stored document (a new document of
 /// the case starts empty), stored as received in one sealed chunk (so changes still waiting
 /// for their dependencies survive a restart and apply when those arrive), then the digest,
-/// the change sequence and every derived row are brought up to date. Damaged changes are
-/// refused before anything is written. Returns whether the document's heads moved.
+/// the change sequence and every derived row are brought up to date. The custody each change
+/// came with (`custody[i]` with `changes[i]`; none when missing) is recorded for the changes
+/// this vault did not hold yet, as it came (see `custody.rs`). Damaged changes are refused
+/// before anything is written. Returns whether the document's heads moved.
 pub(crate) fn apply_remote_changes<R: DocRoot>(
     tx: &mut VaultTx<'_>,
     case_id: &ObjectId,
     doc_id: &ObjectId,
     changes: &[Vec<u8>],
+    custody: &[Option<cairn_crypto::ChangeCustody>],
     author: &str,
     now: Millis,
 ) -> Result<bool, CoreError> {
     let mut doc: Document<R> = load_held(tx, case_id, doc_id, author)?.unwrap_or_else(|| Document::empty(author));
-    let moved = doc.apply_changes(changes)?;
+    let applied = doc.apply_changes_hashed(changes)?;
+    let moved = applied.moved;
     let waiting = doc.has_missing_dependencies();
     if !moved && !waiting {
         return Ok(false);
     }
     tx.append_record(case_id, doc_id, &changes.concat())?;
+    custody::record_received(tx, case_id, doc_id, &applied.changes, custody, now)?;
     doc.mark_saved();
     if moved {
         tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
@@ -192,31 +202,39 @@ pub(crate) fn apply_remote_any(
     case_id: &ObjectId,
     doc_id: &ObjectId,
     changes: &[Vec<u8>],
+    custody: &[Option<cairn_crypto::ChangeCustody>],
     author: &str,
     now: Millis,
 ) -> Result<bool, CoreError> {
     match crate::handover::document_kind(case_id, doc_id) {
-        DocumentKind::Case => apply_remote_changes::<CaseRecord>(tx, case_id, doc_id, changes, author, now),
+        DocumentKind::Case => apply_remote_changes::<CaseRecord>(tx, case_id, doc_id, changes, custody, author, now),
         DocumentKind::Receipts => {
-            apply_remote_changes::<cairn_model::ReceiptsRecord>(tx, case_id, doc_id, changes, author, now)
+            apply_remote_changes::<cairn_model::ReceiptsRecord>(tx, case_id, doc_id, changes, custody, author, now)
         }
-        DocumentKind::Testimony => apply_remote_changes::<TestimonyRecord>(tx, case_id, doc_id, changes, author, now),
+        DocumentKind::Testimony => {
+            apply_remote_changes::<TestimonyRecord>(tx, case_id, doc_id, changes, custody, author, now)
+        }
     }
 }
 
 /// Replaces a document's whole log with `doc`, a rewrite of it without history
 /// (`Document::rewritten`): one chunk, the old chunks deleted (the commit checkpoints the
 /// WAL), the digest and every derived row brought up to date. Only for a document no other
-/// device holds (see `identity.rs`).
+/// device holds (see `identity.rs`). The rewrite is a new change this device wrote: it is
+/// signed by `signer`, and the custody of the replaced changes goes with them.
 pub(crate) fn replace_doc<R: DocRoot>(
     tx: &mut VaultTx<'_>,
+    signer: &ChangeSigner,
     case_id: &ObjectId,
     doc_id: &ObjectId,
     doc: &mut Document<R>,
     now: Millis,
 ) -> Result<(), CoreError> {
+    let hashes = doc.change_hashes();
     let snapshot = doc.snapshot();
     tx.rewrite_records(case_id, doc_id, &snapshot)?;
+    tx.forget_document_custody(case_id, doc_id)?;
+    signer.record(tx, case_id, doc_id, &hashes, now)?;
     tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
     R::rebuild_derived(tx, case_id, doc_id, doc, now)
 }
@@ -251,17 +269,21 @@ pub(crate) fn rebuild_stale_summaries(vault: &mut Vault, author: &str) -> Result
     })
 }
 
-/// Appends a document's new changes as a sealed chunk, compacts its log when it is long, and
-/// updates its digest. Does nothing if the document did not change.
+/// Appends a document's new changes as a sealed chunk, records each one's custody (signed by
+/// `signer`, this device), compacts its log when it is long, and updates its digest. Does
+/// nothing if the document did not change.
 pub(crate) fn save_doc<R: DocRoot>(
     tx: &mut VaultTx<'_>,
+    signer: &ChangeSigner,
     case_id: &ObjectId,
     doc_id: &ObjectId,
     doc: &mut Document<R>,
     now: Millis,
 ) -> Result<bool, CoreError> {
+    let hashes = doc.unsaved_change_hashes();
     let Some(chunk) = doc.take_changes() else { return Ok(false) };
     tx.append_record(case_id, doc_id, &chunk)?;
+    signer.record(tx, case_id, doc_id, &hashes, now)?;
     let stats = tx.record_stats(case_id, doc_id)?;
     if stats.count >= COMPACT_AFTER_CHUNKS {
         let snapshot = doc.snapshot();
@@ -391,11 +413,12 @@ impl Session {
         edit: impl FnOnce(&mut CaseDoc, &str, Millis) -> Result<T, ModelError>,
     ) -> Result<T, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let value = edit(&mut doc, &author, now)?;
-            commit_doc(tx, case_id, case_id, &mut doc, now)?;
+            commit_doc(tx, &signer, case_id, case_id, &mut doc, now)?;
             Ok(value)
         })
     }
@@ -406,12 +429,13 @@ impl Session {
         edit: impl FnOnce(&mut TestimonyDoc, Millis) -> Result<T, ModelError>,
     ) -> Result<T, CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
             let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
             let value = edit(&mut doc, now)?;
-            commit_doc(tx, &case_id, testimony_id, &mut doc, now)?;
+            commit_doc(tx, &signer, &case_id, testimony_id, &mut doc, now)?;
             Ok(value)
         })
     }
@@ -426,12 +450,13 @@ impl Session {
         edit: impl FnOnce(&mut CaseDoc, Millis) -> Result<(), ModelError>,
     ) -> Result<(), CoreError> {
         let author = self.worker_name()?;
+        let signer = self.change_signer()?;
         let now = now_ms();
         transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, object_id, kind)?;
             let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
             edit(&mut doc, now)?;
-            commit_doc(tx, &case_id, &case_id, &mut doc, now)?;
+            commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
             Ok(())
         })
     }
