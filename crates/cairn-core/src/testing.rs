@@ -293,6 +293,54 @@ pub fn wrapped_case_keys(session: &mut Session, case_id: &crate::cases::ObjectId
     session.vault_mut().read(|tx| tx.wrapped_case_keys(case_id)).expect("read the wrapped case keys")
 }
 
+/// Every custody record of a case exactly as the vault stores it (to look for its signatures'
+/// bytes in raw pages after the case is deleted).
+#[cfg(feature = "testing")]
+pub fn custody_records(session: &mut Session, case_id: &crate::cases::ObjectId) -> Vec<cairn_store::CustodyRow> {
+    session.vault_mut().read(|tx| tx.case_custody(case_id)).expect("read the custody records")
+}
+
+/// One change envelope of `doc` as `session` (which holds the case key) sent or would send
+/// it, opened and sealed again with its custody replaced by what `custody` makes of the one it
+/// carried: what a device holding the case key could forge or strip.
+#[cfg(feature = "testing")]
+pub fn reseal_change(
+    session: &mut Session,
+    doc: &cairn_sync::DocRef,
+    sealed: &cairn_sync::SealedChange,
+    custody: impl FnOnce(Option<cairn_crypto::ChangeCustody>) -> Option<cairn_crypto::ChangeCustody>,
+) -> cairn_sync::SealedChange {
+    let (key, context, opened) = open_for_test(session, doc, sealed);
+    let custody = custody(opened.custody);
+    let resealed = cairn_crypto::seal_change(&key, &context, &opened.change, custody.as_ref()).expect("reseal");
+    cairn_sync::SealedChange(resealed)
+}
+
+/// One change envelope of `doc` sealed again in format v1 (no custody), as a device running a
+/// version from before custody sends it.
+#[cfg(feature = "testing")]
+pub fn reseal_change_v1(
+    session: &mut Session,
+    doc: &cairn_sync::DocRef,
+    sealed: &cairn_sync::SealedChange,
+) -> cairn_sync::SealedChange {
+    let (key, context, opened) = open_for_test(session, doc, sealed);
+    cairn_sync::SealedChange(cairn_crypto::test_vectors::seal_change_v1(&key, &context, &opened.change).expect("seal v1"))
+}
+
+#[cfg(feature = "testing")]
+fn open_for_test(
+    session: &mut Session,
+    doc: &cairn_sync::DocRef,
+    sealed: &cairn_sync::SealedChange,
+) -> (cairn_crypto::CaseKey, cairn_crypto::ChangeContext, cairn_crypto::OpenedChange) {
+    let key_id = cairn_crypto::change_key_id(&sealed.0).expect("key id");
+    let key = session.vault_mut().read(|tx| tx.case_key_by_id(&doc.case_id, &key_id)).expect("read").expect("case key");
+    let context = cairn_crypto::ChangeContext { case_id: doc.case_id, doc_id: doc.doc_id, key_id };
+    let opened = cairn_crypto::open_change(&key, &context, &sealed.0).expect("open");
+    (key, context, opened)
+}
+
 /// Whether the vault still owes the erasure of something deleted (see
 /// `cairn_store::Vault::erasure_pending`).
 #[cfg(feature = "testing")]

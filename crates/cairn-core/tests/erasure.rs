@@ -1,14 +1,14 @@
 //! Deleting a case erases it (issue 12): with the session still open, as the desktop app keeps
 //! it for hours, nothing of a deleted case is left in any page of `vault.db` or frame of its
 //! WAL, decrypted with the vault's own K_db (what a seized disk and a coerced passphrase give):
-//! not its title, a person's pseudonym or real name, its narrative, its search rows, nor the
-//! bytes of its wrapped case key. The same holds when the deletion arrives from a peer as a
+//! not its title, a person's pseudonym or real name, its narrative, its search rows, the
+//! bytes of its wrapped case key, nor the signatures of its chain of custody. The same holds when the deletion arrives from a peer as a
 //! tombstone.
 
 use cairn_core::{
     Session,
     cases::{Identity, NewPerson, NewTestimony, ObjectId, id_to_hex},
-    testing::{TestTeam, TestVault, decrypted_vault_pages, erasure_pending, sync_pair, wrapped_case_keys},
+    testing::{TestTeam, TestVault, custody_records, decrypted_vault_pages, erasure_pending, sync_pair, wrapped_case_keys},
 };
 use cairn_model::Sensitive;
 use cairn_store::testing::PageSource;
@@ -71,10 +71,17 @@ fn residue(session: &Session, needles: &[(&'static str, Vec<u8>)]) -> Vec<String
     found
 }
 
-/// The needles of a case: its markers and the bytes of every wrapped key it had.
+/// The needles of a case: its markers, the bytes of every wrapped key it had and the
+/// signatures of its chain of custody.
 fn needles_of(session: &mut Session, case: &ObjectId, markers: &Markers) -> Vec<(&'static str, Vec<u8>)> {
     let mut needles = markers.all();
     needles.extend(wrapped_case_keys(session, case).into_iter().map(|wrapped| ("wrapped case key", wrapped)));
+    let signatures: Vec<Vec<u8>> = custody_records(session, case)
+        .into_iter()
+        .filter_map(|row| row.custody.map(|custody| custody.signature.to_bytes().to_vec()))
+        .collect();
+    assert!(!signatures.is_empty(), "every change is signed");
+    needles.extend(signatures.into_iter().map(|signature| ("custody signature", signature)));
     needles
 }
 

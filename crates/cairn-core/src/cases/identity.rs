@@ -405,7 +405,10 @@ mod tests {
     use cairn_sync::DocRef;
 
     use super::*;
-    use crate::testing::{TestTeam, TestVault, decrypted_vault_pages, document_contents};
+    use crate::{
+        cases::CustodyVerdict,
+        testing::{TestTeam, TestVault, decrypted_vault_pages, document_contents},
+    };
 
     const LEGACY: &str = "LEGACY-NAME-5d1e 옛이름";
 
@@ -449,6 +452,9 @@ mod tests {
         let (vault, mut session) = TestVault::create();
         let (case, person) = legacy_person(&mut session);
         assert!(pending(&mut session), "the arrival marked the vault");
+        // The legacy change came as a raw change, without custody: the trail flags it.
+        let trail = session.custody_trail(&case).expect("trail");
+        assert_eq!(trail.iter().filter(|entry| entry.verdict == CustodyVerdict::Unsigned).count(), 1);
         assert_eq!(session.reveal_identity(&person).expect("reveal").identity.real_name.expose(), LEGACY);
         assert!(in_document(&mut session, &case));
         session.lock();
@@ -459,6 +465,12 @@ mod tests {
         assert!(value.sealed().is_some(), "sealed at unlock");
         assert_eq!(session.reveal_identity(&person).expect("reveal").identity.real_name.expose(), LEGACY);
         assert!(!in_document(&mut session, &case), "a vault never shared drops the history that held it");
+        // The rewrite is one change this device wrote, signed; the replaced changes' custody
+        // went with them.
+        let trail = session.custody_trail(&case).expect("trail");
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].verdict, CustodyVerdict::Signed);
+        assert_eq!(crate::testing::custody_records(&mut session, &case).len(), 1);
         assert!(!in_pages(&session), "no page or WAL frame keeps it");
         assert_eq!(session.search("L-1", 5).expect("search").len(), 1, "derived rows rebuilt");
     }

@@ -19,9 +19,11 @@
 //!
 //! Layout: `pipeline` holds the write path every edit goes through (load, edit, save,
 //! digest, re-index); `lifecycle` creates, lists, opens and deletes cases; `edits` adds and
-//! edits their parts; `identity` seals identity fields for HQ and opens them where allowed; `attachments` imports and exports files; `search`, `conflicts` and
-//! `compaction` do what they say; `views` are the types front ends render; `error` the
-//! case errors.
+//! edits their parts; `identity` seals identity fields for HQ and opens them where allowed;
+//! `custody` signs every change written here and judges the chain of custody of what arrived
+//! (see [`Session::custody_trail`](crate::Session::custody_trail)); `attachments` imports and
+//! exports files; `search`, `conflicts` and `compaction` do what they say; `views` are the
+//! types front ends render; `error` the case errors.
 
 mod attachments;
 mod compaction;
