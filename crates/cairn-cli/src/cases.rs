@@ -9,7 +9,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`args`] | clap definitions |
-//! | [`case`] | `case new/list/show/set/delete` |
+//! | [`case`] | `case new/list/show/set/delete/custody` |
 //! | [`items`] | persons, testimonies, events, acts, notes |
 //! | [`attachments`] | `attach`, `attachment get` |
 //! | [`search`] | `search` |

@@ -209,3 +209,37 @@ fn a_bundle_split_into_parts_round_trips_and_a_truncated_part_is_refused_with_th
     ok(b, &["attachment", "get", &attachment, "--out", s(&copy)]);
     assert_eq!(std::fs::read(&copy).expect("copy"), content);
 }
+
+#[test]
+fn hq_sees_who_signed_every_change_that_came_by_stick() {
+    let site = Site::new();
+    let (hq, devices) = team(&site, &["a"]);
+    let a = &devices[0];
+    let case = ok(a, &["case", "new", "--title", "Custody by stick"]).trim().to_owned();
+    ok(a, &["person", "add", &case, "--pseudonym", "CS-1"]);
+    let own = json(a, &["case", "custody", &case, "--json"]);
+    let changes = own["changes"].as_array().expect("changes").len();
+    assert!(changes >= 2, "{own}");
+
+    let to_hq = stick(&site, "custody-stick");
+    ok(a, &["bundle", "export", "--out", s(&to_hq), "--to", &device_id(&hq)]);
+    ok(&hq, &["bundle", "import", s(&to_hq)]);
+    let trail = json(&hq, &["case", "custody", &case, "--json"]);
+    assert_eq!((trail["case_id"].as_str(), trail["flagged"].as_u64()), (Some(case.as_str()), Some(0)));
+    let entries = trail["changes"].as_array().expect("changes");
+    assert_eq!(entries.len(), changes);
+    let a_id = device_id(a);
+    for entry in entries {
+        assert_eq!(entry["verdict"], "signed", "{entry}");
+        assert_eq!(entry["flagged"], false);
+        assert_eq!(entry["signer"].as_str(), Some(a_id.as_str()));
+        assert_eq!(entry["signer_name"], "a");
+        assert_eq!(entry["change_hash"].as_str().map(str::len), Some(64));
+        assert!(entry["first_seen_ms"].as_i64().is_some() && entry["first_roster_version"].as_u64().is_some());
+    }
+    let text = ok(&hq, &["case", "custody", &case]);
+    assert!(text.starts_with(&format!("{changes} changes, 0 flagged")), "{text}");
+    // An unknown case is refused like every case command refuses it.
+    let unknown = "0".repeat(32);
+    assert_ne!(exit_code(&cairn(&hq, &["case", "custody", &unknown])), 0);
+}

@@ -173,6 +173,16 @@ pub(crate) enum CaseSub {
         #[arg(long)]
         json: bool,
     },
+    /// Show a case's chain of custody: every change of its documents, the device that signed
+    /// it and when this vault first had it. A change without a valid signature from a device
+    /// on the roster, or first received after its device was revoked, is flagged.
+    Custody {
+        /// The case id.
+        id: String,
+        /// JSON: {"case_id","changes":[{"document_id","change_hash","signer","signer_name","first_seen_ms","first_roster_version","verdict","flagged"}],"flagged"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A person's identity fields as flags: on `add` a missing one is not recorded; on `edit` a

@@ -1,4 +1,5 @@
-//! `case new`, `case list`, `case show`, `case set`, `case delete`: whole cases.
+//! `case new`, `case list`, `case show`, `case set`, `case delete`, `case custody`: whole
+//! cases.
 
 use cairn_core::cases::{CaseField, id_to_hex};
 
@@ -54,6 +55,13 @@ pub(super) fn run(cli: &Cli, command: &CaseSub) -> anyhow::Result<()> {
             session.delete_case(&case_id)?;
             session.lock();
             output::result(*json, &render::case_deleted(&case_id), || "case deleted".to_owned())
+        }
+        CaseSub::Custody { id, json } => {
+            let case_id = id_arg(id)?;
+            let mut session = session(cli)?;
+            let trail = session.custody_trail(&case_id)?;
+            session.lock();
+            output::result(*json, &render::custody_trail(&case_id, &trail), || render::custody_trail_text(&trail))
         }
     }
 }

@@ -12,6 +12,7 @@
 //! | `case show ID` | `{"id","title","status","risk","team","tags":[…],"created_at","created_by","updated_at","persons":[{"id","pseudonym","roles":[…],"identity":{"real_name",…}|null,"identity_recorded":[…],"identity_sealed":[…]}],"testimonies":[{"id","source_person","date","place","interviewer","interpreter","language","consent":{"given","scopes":[…],"conditions"},"narrative","transcript"}],"events":[{"id","title","description","date_start","date_end","date_precision","certainty","place","acts":[{"id","type","victim","perpetrator":{"agency","unit","facility"},"consequences"}]}],"notes":[{"id","at","by","text"}],"attachments":[{"id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","added_at","added_by"}],"conflicts":[…as in `conflicts`],"arriving_testimonies":[…]}` (`identity` is null unless `--show-sensitive`, and then holds what this device can open: a field sealed for HQ is null and listed in `identity_sealed`, which is always present, as is `identity_recorded`; `arriving_testimonies`: ids of testimonies whose document has not fully arrived from a peer yet) |
 //! | `case set ID FIELD VALUE` | `{"id","field","value"}` |
 //! | `case delete ID` | `{"id","deleted":true}` |
+//! | `case custody ID` | `{"case_id","changes":[{"document_id","change_hash","signer","signer_name","first_seen_ms","first_roster_version","verdict","flagged"}],"flagged"}` (one entry per change of every document of the case, the case document first; `change_hash` is 64 hex characters; `signer` is the device id the change names, null when unsigned; `signer_name` its roster name, if known; `first_seen_ms` and `first_roster_version` say when this vault first had the change, null for changes held from before custody existed; `verdict` is `signed`, `unsigned`, `bad_signature`, `unknown_signer` or `received_after_revocation`; every verdict but `signed` is `flagged`; the top-level `flagged` counts them) |
 //! | `person add`, `testimony add`, `event add`, `act add`, `note add` | `{"id","case_id"}` |
 //! | `person edit`, `event edit`, `act edit`, `testimony edit`, `note edit` (by the item's id) | `{"id","case_id"}` |
 //! | `attach CASE FILE` | `{"id","case_id","file_name","media_type","original_size","stored_size","original_hash","stored_hash","metadata","removed_parts"}` |
@@ -28,8 +29,8 @@ use std::path::Path;
 use std::collections::BTreeMap;
 
 use cairn_core::cases::{
-    ApproxDate, AttachmentInfo, CaseConflict, CaseSummary, CaseView, IdentityField, ObjectId, RevealedIdentity, SearchHit,
-    Vocabulary, id_to_hex,
+    ApproxDate, AttachmentInfo, CaseConflict, CaseSummary, CaseView, CustodyEntry, IdentityField, ObjectId,
+    RevealedIdentity, SearchHit, Vocabulary, id_to_hex,
 };
 use serde_json::{Value, json};
 
@@ -88,6 +89,50 @@ pub(super) fn case_field_set(case_id: &ObjectId, field: &str, value: &str) -> Va
 /// `case delete`: `{"id","deleted":true}`.
 pub(super) fn case_deleted(case_id: &ObjectId) -> Value {
     json!({"id": id_to_hex(case_id), "deleted": true})
+}
+
+/// `case custody`: every change of the case with its signer and verdict.
+pub(super) fn custody_trail(case_id: &ObjectId, trail: &[CustodyEntry]) -> Value {
+    json!({
+        "case_id": id_to_hex(case_id),
+        "changes": trail.iter().map(|entry| json!({
+            "document_id": id_to_hex(&entry.document_id),
+            "change_hash": hash_hex(&entry.change_hash),
+            "signer": entry.signer,
+            "signer_name": entry.signer_name,
+            "first_seen_ms": entry.first_seen_ms,
+            "first_roster_version": entry.first_roster_version,
+            "verdict": entry.verdict.as_str(),
+            "flagged": entry.verdict.is_flagged(),
+        })).collect::<Vec<_>>(),
+        "flagged": trail.iter().filter(|entry| entry.verdict.is_flagged()).count(),
+    })
+}
+
+/// A change hash as 64 lower-case hex characters.
+fn hash_hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `case custody` as text: a count, then one line per change (flagged ones marked `!`).
+pub(super) fn custody_trail_text(trail: &[CustodyEntry]) -> String {
+    let flagged = trail.iter().filter(|entry| entry.verdict.is_flagged()).count();
+    let mut lines = vec![format!("{} changes, {flagged} flagged", trail.len())];
+    for entry in trail {
+        let mark = if entry.verdict.is_flagged() { "!" } else { " " };
+        let signer = match (&entry.signer_name, &entry.signer) {
+            (Some(name), _) => name.clone(),
+            (None, Some(id)) => id.clone(),
+            (None, None) => "-".to_owned(),
+        };
+        lines.push(format!(
+            "{mark} {:<25} {}  {}  {signer}",
+            entry.verdict.as_str(),
+            &id_to_hex(&entry.document_id)[..8],
+            &hash_hex(&entry.change_hash)[..16],
+        ));
+    }
+    lines.join("\n")
 }
 
 /// A person, testimony, event, act or note added or edited: `{"id","case_id"}`.
