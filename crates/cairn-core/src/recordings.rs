@@ -136,7 +136,8 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// Adds a finished blob to its case as an attachment, in the caller's transaction.
+/// Adds a finished blob to its case as an attachment, in the caller's transaction, written
+/// by `author` and signed by `signer` (this device).
 fn attach_blob(
     tx: &mut cairn_store::VaultTx<'_>,
     attachment_id: &ObjectId,
@@ -144,8 +145,7 @@ fn attach_blob(
     file_name: String,
     media_type: &str,
     handling: MetadataHandling,
-    author: &str,
-    signer: &crate::cases::ChangeSigner,
+    (author, signer): (&str, &crate::cases::ChangeSigner),
 ) -> Result<AttachmentInfo, CoreError> {
     let case_id = blob.case_id;
     let now = now_ms();
@@ -222,7 +222,7 @@ impl Session {
         let file_name = recording_file_name(started_at, extension, false);
         transact(vault, |tx| {
             let blob = upload.finish(tx)?;
-            attach_blob(tx, recording_id, &blob, file_name, media_type, MetadataHandling::Recorded, &author, &signer)
+            attach_blob(tx, recording_id, &blob, file_name, media_type, MetadataHandling::Recorded, (&author, &signer))
         })
     }
 
@@ -263,8 +263,7 @@ impl Session {
                     file_name,
                     media_type,
                     MetadataHandling::RecordedInterrupted,
-                    &author,
-                    &signer,
+                    (&author, &signer),
                 )
                 .map(Some),
                 None => Ok(None),

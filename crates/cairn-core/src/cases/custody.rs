@@ -28,6 +28,9 @@ use cairn_store::{CustodyRow, StoreError, VaultTx};
 use super::pipeline::{load_held, read};
 use crate::{CoreError, Session};
 
+/// A raw change with the custody recorded for it (what leaves with it).
+pub(crate) type CustodiedChange = (Vec<u8>, Option<ChangeCustody>);
+
 /// This device's signing key and id, unwrapped for one write (zeroized when dropped): what
 /// signs the changes it writes.
 pub(crate) struct ChangeSigner {

@@ -131,7 +131,7 @@ impl Session {
         &mut self,
         doc: &DocRef,
         their_heads: &[[u8; 32]],
-    ) -> Result<Vec<(Vec<u8>, Option<cairn_crypto::ChangeCustody>)>, CoreError> {
+    ) -> Result<Vec<super::custody::CustodiedChange>, CoreError> {
         let author = self.worker_name()?;
         read(self.vault_mut(), |tx| {
             let mut loaded =
