@@ -8,7 +8,7 @@ use cairn_core::{
     cases::{CaseError, Identity, NewPerson, NewTestimony, ObjectId, id_to_hex},
     handover::{HandoverState, ReceiptVerdict},
     team::HandoverPurge,
-    testing::{PairOutcome, TestTeam, decrypted_vault_pages, sync_pair, wrapped_case_keys},
+    testing::{PairOutcome, TestTeam, custody_records, decrypted_vault_pages, sync_pair, wrapped_case_keys},
 };
 use cairn_model::{Sensitive, parse_id};
 
@@ -102,7 +102,14 @@ fn a_case_handed_over_by_live_sync_is_purged_and_leaves_nothing() {
     assert_eq!(state_of(team.device(0), &case), Some(HandoverState::Draft));
     team.device(0).set_ready_for_handover(&case, true, true).expect("ready");
     assert_eq!(state_of(team.device(0), &case), Some(HandoverState::Ready));
-    let needles: Vec<Vec<u8>> = markers().into_iter().chain(wrapped_case_keys(team.device(0), &case)).collect();
+    // The needles: the markers, the wrapped case keys and the signatures of every change.
+    let signatures: Vec<Vec<u8>> = custody_records(team.device(0), &case)
+        .into_iter()
+        .filter_map(|row| row.custody.map(|custody| custody.signature.to_bytes().to_vec()))
+        .collect();
+    assert!(!signatures.is_empty());
+    let needles: Vec<Vec<u8>> =
+        markers().into_iter().chain(wrapped_case_keys(team.device(0), &case)).chain(signatures).collect();
 
     // First exchange: the case reaches HQ, which issues its receipt once the session ends.
     let TestTeam { hq, devices, .. } = &mut team;
@@ -119,7 +126,13 @@ fn a_case_handed_over_by_live_sync_is_purged_and_leaves_nothing() {
     assert!(field.open_case(&case).is_err());
     let left = residue(field, &needles);
     assert!(left.is_empty(), "the purged case left: {left:?}");
+    assert!(custody_records(field, &case).is_empty(), "nor its chain of custody");
     hq_holds_everything(&mut hq.session, &case, &attachment);
+    // HQ keeps the chain of custody: the field device's changes and its own receipt, all signed.
+    let trail = hq.session.custody_trail(&case).expect("HQ's trail");
+    assert!(trail.iter().all(|entry| entry.verdict == cairn_core::cases::CustodyVerdict::Signed), "{trail:?}");
+    let signers: std::collections::BTreeSet<_> = trail.iter().map(|entry| entry.signer.clone()).collect();
+    assert_eq!(signers.len(), 2, "the field device and HQ (the receipt)");
 
     // A purge is not a deletion: HQ keeps the case live, and further exchanges bring nothing of
     // it back to the field device nor send anything of it.
