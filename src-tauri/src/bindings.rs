@@ -165,6 +165,7 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<cases::CaseSummaryDto>();
     collect.visit::<cases::SearchHitDto>();
     collect.visit::<handover::HandoverStatusDto>();
+    collect.visit::<handover::CustodyTrailDto>();
     collect.visit::<cases::CaseDto>();
     collect.visit::<cases::IdentityDto>();
     collect.visit::<cases::RevealedIdentityDto>();

@@ -21,6 +21,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "delete_case",
     "set_ready_for_handover",
     "handover_status",
+    "custody_trail",
     "open_case",
     "set_case_field",
     "add_person",

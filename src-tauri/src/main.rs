@@ -92,6 +92,7 @@ fn main() -> ExitCode {
             commands::cases::delete_case,
             commands::handover::set_ready_for_handover,
             commands::handover::handover_status,
+            commands::handover::custody_trail,
             commands::cases::open_case,
             commands::cases::set_case_field,
             commands::cases::add_person,

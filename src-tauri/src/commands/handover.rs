@@ -93,3 +93,79 @@ pub(crate) async fn handover_status(state: DesktopState<'_>) -> CommandResult<Ha
     })
     .await
 }
+
+/// One device that signed changes of a case.
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "CustodySigner")]
+pub(crate) struct CustodySignerDto {
+    /// Its device id (hex); null for changes that carry no signature.
+    device_id: Option<String>,
+    /// Its name on the roster, when known.
+    name: Option<String>,
+    changes: u32,
+    first_seen_ms: Option<i64>,
+    last_seen_ms: Option<i64>,
+}
+
+/// A change the custody trail cannot vouch for.
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "FlaggedChange")]
+pub(crate) struct FlaggedChangeDto {
+    document_id: String,
+    /// The change's hash (hex).
+    change_hash: String,
+    signer: Option<String>,
+    /// `unsigned`, `bad_signature`, `unknown_signer` or `received_after_revocation`.
+    verdict: String,
+}
+
+/// Who recorded what in a case, as this vault holds it (HQ keeps every signature).
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "CustodyTrail")]
+pub(crate) struct CustodyTrailDto {
+    total: u32,
+    signers: Vec<CustodySignerDto>,
+    flagged: Vec<FlaggedChangeDto>,
+}
+
+/// The custody trail of a case: each signing device with its number of changes, and every
+/// change that is flagged.
+#[tauri::command]
+pub(crate) async fn custody_trail(state: DesktopState<'_>, case_id: String) -> CommandResult<CustodyTrailDto> {
+    let case_id = id(&case_id)?;
+    in_session(&state, move |session| {
+        let entries = session.custody_trail(&case_id)?;
+        let mut signers: Vec<CustodySignerDto> = Vec::new();
+        let mut flagged = Vec::new();
+        for entry in &entries {
+            let seen = entry.first_seen_ms;
+            match signers.iter_mut().find(|signer| signer.device_id == entry.signer) {
+                Some(signer) => {
+                    signer.changes += 1;
+                    signer.first_seen_ms = match (signer.first_seen_ms, seen) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    signer.last_seen_ms = signer.last_seen_ms.max(seen);
+                }
+                None => signers.push(CustodySignerDto {
+                    device_id: entry.signer.clone(),
+                    name: entry.signer_name.clone(),
+                    changes: 1,
+                    first_seen_ms: seen,
+                    last_seen_ms: seen,
+                }),
+            }
+            if entry.verdict.is_flagged() {
+                flagged.push(FlaggedChangeDto {
+                    document_id: id_to_hex(&entry.document_id),
+                    change_hash: hex::encode(entry.change_hash),
+                    signer: entry.signer.clone(),
+                    verdict: entry.verdict.as_str().to_owned(),
+                });
+            }
+        }
+        Ok(CustodyTrailDto { total: u32::try_from(entries.len()).unwrap_or(u32::MAX), signers, flagged })
+    })
+    .await
+}

@@ -61,3 +61,36 @@ describe('handover', () => {
     expect(screen.queryByTestId('handover-ready')).toBeNull();
   });
 });
+
+describe('custody trail', () => {
+  it('on HQ lists each signing device and every flagged change', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('received', { is_hq: true });
+    shell.handlers.custody_trail = () => ({
+      total: 5,
+      signers: [
+        { device_id: 'a'.repeat(32), name: 'field-1', changes: 4, first_seen_ms: 1_700_000_000_000, last_seen_ms: 1_700_000_100_000 },
+        { device_id: 'b'.repeat(32), name: null, changes: 1, first_seen_ms: 1_700_000_200_000, last_seen_ms: 1_700_000_200_000 },
+      ],
+      flagged: [{ document_id: CASE_ID, change_hash: 'f'.repeat(64), signer: 'b'.repeat(32), verdict: 'unknown_signer' }],
+    });
+    render(Handover, { caseId: CASE_ID });
+    const signers = await screen.findByTestId('custody-signers');
+    expect(signers.textContent).toContain('field-1: 4 changes');
+    expect(signers.textContent).toContain('Unknown device bbbbbbbb');
+    expect(screen.getByTestId('custody-flagged').textContent).toContain('1 changes');
+    expect(screen.getByTestId('custody').textContent).toContain('never on the roster');
+    expect(shell.calls.some((call) => call.cmd === 'custody_trail' && call.args.caseId === CASE_ID)).toBe(true);
+  });
+
+  it('is not shown on a field device', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('ready');
+    render(Handover, { caseId: CASE_ID });
+    await screen.findByTestId('handover-state');
+    expect(screen.queryByTestId('custody')).toBeNull();
+    expect(shell.calls.some((call) => call.cmd === 'custody_trail')).toBe(false);
+  });
+});

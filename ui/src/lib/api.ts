@@ -13,6 +13,7 @@ import type {
   CaseDetail,
   CaseSummary,
   CommandError,
+  CustodyTrail,
   Conflict,
   Device,
   EnrollmentPreview,
@@ -136,6 +137,8 @@ export const cases = {
     call<void>('set_ready_for_handover', { caseId, ready, consentConfirmed }),
   // Verifies receipts that arrived and purges what HQ's policy says first.
   handoverStatus: () => call<HandoverStatus>('handover_status'),
+  // Who signed the case's changes, and every change the trail cannot vouch for.
+  custodyTrail: (caseId: string) => call<CustodyTrail>('custody_trail', { caseId }),
   open: (caseId: string) => call<CaseDetail>('open_case', { caseId }),
   setField: (caseId: string, field: string, value: string) => call<void>('set_case_field', { caseId, field, value }),
   addPerson: (caseId: string, pseudonym: string, roles: string[], identity: Identity) =>

@@ -32,6 +32,41 @@ function detail(id: string, title: string): CaseDetail {
 }
 
 describe('case list', () => {
+  it('shows handover badges, the purged count, and on HQ the intake list', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    clearVocabularies();
+    shell.handlers.vocabularies = () => VOCABS;
+    shell.handlers.list_cases = () => [
+      summary('a'.repeat(32), 'Ready case', { handover: 'ready' }),
+      summary('b'.repeat(32), 'Received case', { handover: 'received' }),
+      summary('c'.repeat(32), 'Draft case'),
+    ];
+    shell.handlers.handover_status = () => ({
+      is_hq: false, policy: 'keep', policy_days: null, purged: 2,
+      cases: [
+        { id: 'a'.repeat(32), title: 'Ready case', state: 'ready', received_at: null, purge_due_at: null },
+        { id: 'b'.repeat(32), title: 'Received case', state: 'received', received_at: 1, purge_due_at: null },
+      ],
+    });
+    const { unmount } = render(Cases);
+    const list = await screen.findByTestId('case-list');
+    const badges = within(list).getAllByTestId('handover-badge').map((badge) => badge.textContent);
+    expect(badges).toEqual(['Ready for handover', 'Received by HQ']);
+    expect(screen.getByTestId('cases-purged').textContent).toContain('2 case(s)');
+    expect(screen.queryByTestId('intake')).toBeNull();
+    unmount();
+
+    shell.handlers.handover_status = () => ({
+      is_hq: true, policy: 'keep', policy_days: null, purged: 0,
+      cases: [{ id: 'b'.repeat(32), title: 'Received case', state: 'received', received_at: 1, purge_due_at: null }],
+    });
+    render(Cases);
+    const intake = await screen.findByTestId('intake');
+    expect(within(intake).getAllByTestId('intake-row').map((row) => row.textContent)).toEqual(['Received case Receipt issued']);
+    expect(screen.queryByTestId('cases-purged')).toBeNull();
+  });
+
   it('lists, searches and filters cases in Korean', async () => {
     const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
     applyState(shell.state);

@@ -18,6 +18,7 @@ export type CommandName =
   | "delete_case"
   | "set_ready_for_handover"
   | "handover_status"
+  | "custody_trail"
   | "open_case"
   | "set_case_field"
   | "add_person"
