@@ -21,7 +21,7 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 use crate::{
     command_names::COMMANDS,
-    commands::{attachments, bundles, cases, handover, recording, sync, team, vault},
+    commands::{attachments, bundles, cases, exports, handover, recording, sync, team, vault},
     error::CommandError,
     events,
     settings::Language,
@@ -166,6 +166,8 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<cases::SearchHitDto>();
     collect.visit::<handover::HandoverStatusDto>();
     collect.visit::<handover::CustodyTrailDto>();
+    collect.visit::<exports::ExportWrittenDto>();
+    collect.visit::<exports::ExportKindDto>();
     collect.visit::<cases::CaseDto>();
     collect.visit::<cases::IdentityDto>();
     collect.visit::<cases::RevealedIdentityDto>();

@@ -22,6 +22,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "set_ready_for_handover",
     "handover_status",
     "custody_trail",
+    "export_case",
     "open_case",
     "set_case_field",
     "add_person",

@@ -93,6 +93,7 @@ fn main() -> ExitCode {
             commands::handover::set_ready_for_handover,
             commands::handover::handover_status,
             commands::handover::custody_trail,
+            commands::exports::export_case,
             commands::cases::open_case,
             commands::cases::set_case_field,
             commands::cases::add_person,

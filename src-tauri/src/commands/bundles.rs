@@ -170,7 +170,7 @@ fn observer(app: &tauri::AppHandle, desktop: &Desktop) -> WindowObserver {
 /// Asks for a folder (the stick). `None` when the worker closed the dialog. Debug builds
 /// started with `--pick-folder-for-tests DIR` answer DIR instead: WebDriver cannot drive a
 /// native dialog, and everything after the choice is the real work.
-fn pick_folder(app: &tauri::AppHandle, desktop: &Desktop) -> CommandResult<Option<PathBuf>> {
+pub(super) fn pick_folder(app: &tauri::AppHandle, desktop: &Desktop) -> CommandResult<Option<PathBuf>> {
     if let Some(folder) = &desktop.options.folder_for_tests {
         return Ok(Some(folder.clone()));
     }

@@ -24,6 +24,7 @@
 pub(crate) mod attachments;
 pub(crate) mod bundles;
 pub(crate) mod cases;
+pub(crate) mod exports;
 pub(crate) mod handover;
 pub(crate) mod recording;
 pub(crate) mod sync;
@@ -67,6 +68,7 @@ mod tests {
             ("attachments.rs", include_str!("attachments.rs")),
             ("bundles.rs", include_str!("bundles.rs")),
             ("cases.rs", include_str!("cases.rs")),
+            ("exports.rs", include_str!("exports.rs")),
             ("handover.rs", include_str!("handover.rs")),
             ("recording.rs", include_str!("recording.rs")),
             ("sync.rs", include_str!("sync.rs")),

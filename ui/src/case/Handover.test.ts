@@ -94,3 +94,27 @@ describe('custody trail', () => {
     expect(shell.calls.some((call) => call.cmd === 'custody_trail')).toBe(false);
   });
 });
+
+describe('exports', () => {
+  it('are offered on HQ and write into the folder the worker picks', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('received', { is_hq: true });
+    shell.handlers.custody_trail = () => ({ total: 0, signers: [], flagged: [] });
+    shell.handlers.export_case = (args) => ({ files: args.kind === 'json' ? ['case.json'] : ['uwazi/1_cases/import.csv', 'uwazi/2_persons/import.csv'] });
+    const user = userEvent.setup();
+    render(Handover, { caseId: CASE_ID });
+    await user.click(await screen.findByTestId('export-uwazi'));
+    expect((await screen.findByTestId('export-written')).textContent).toContain('2 file(s)');
+    expect(shell.calls.filter((call) => call.cmd === 'export_case').map((call) => call.args)).toEqual([{ caseId: CASE_ID, kind: 'uwazi' }]);
+  });
+
+  it('are not offered on a field device', async () => {
+    setLanguage('en');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.handover_status = () => status('ready');
+    render(Handover, { caseId: CASE_ID });
+    await screen.findByTestId('handover-state');
+    expect(screen.queryByTestId('exports')).toBeNull();
+  });
+});

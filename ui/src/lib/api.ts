@@ -30,6 +30,8 @@ import type {
   PersonEdit,
   ActEdit,
   EventEdit,
+  ExportKind,
+  ExportWritten,
   RecoveredRecording,
   RecoveryCode,
   RevealedIdentity,
@@ -139,6 +141,8 @@ export const cases = {
   handoverStatus: () => call<HandoverStatus>('handover_status'),
   // Who signed the case's changes, and every change the trail cannot vouch for.
   custodyTrail: (caseId: string) => call<CustodyTrail>('custody_trail', { caseId }),
+  // Picks a folder in a native dialog (null: closed); HQ or a vault outside any organisation.
+  exportCase: (caseId: string, kind: ExportKind) => call<ExportWritten | null>('export_case', { caseId, kind }),
   open: (caseId: string) => call<CaseDetail>('open_case', { caseId }),
   setField: (caseId: string, field: string, value: string) => call<void>('set_case_field', { caseId, field, value }),
   addPerson: (caseId: string, pseudonym: string, roles: string[], identity: Identity) =>

@@ -19,6 +19,7 @@ export type CommandName =
   | "set_ready_for_handover"
   | "handover_status"
   | "custody_trail"
+  | "export_case"
   | "open_case"
   | "set_case_field"
   | "add_person"

@@ -22,6 +22,8 @@ export type { DocumentKind } from "./DocumentKind";
 export type { EnrollmentPreview } from "./EnrollmentPreview";
 export type { EnrollmentRequest } from "./EnrollmentRequest";
 export type { EventEdit } from "./EventEdit";
+export type { ExportKind } from "./ExportKind";
+export type { ExportWritten } from "./ExportWritten";
 export type { ExportedBundle } from "./ExportedBundle";
 export type { FlaggedChange } from "./FlaggedChange";
 export type { FoundDevice } from "./FoundDevice";

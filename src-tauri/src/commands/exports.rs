@@ -1,0 +1,68 @@
+//! Exports for HQ's own tools, from the app (DESIGN §6): the JSON of a case and the Uwazi CSVs,
+//! written into a folder the worker picks in a native dialog opened from Rust (no path or file
+//! content passes through the webview). Only HQ's vault or a vault outside any organisation
+//! exports (core refuses elsewhere with `export_not_allowed`); identity fields are never
+//! exported. The files are plaintext: the page says so before the button.
+
+use cairn_core::cases::id_to_hex;
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{DesktopState, blocking, bundles::pick_folder, cases::id};
+use crate::error::{CommandError, CommandResult};
+
+/// What an export wrote.
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "ExportWritten")]
+pub(crate) struct ExportWrittenDto {
+    /// The files written (names only, inside the chosen folder).
+    files: Vec<String>,
+}
+
+/// Which export.
+#[derive(Debug, Clone, Copy, serde::Deserialize, TS)]
+#[ts(rename = "ExportKind")]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ExportKindDto {
+    /// `case-<id>.json`.
+    Json,
+    /// One folder per Uwazi template, each with `import.csv`.
+    Uwazi,
+}
+
+/// Asks for a folder and writes one case's export into it (an existing file is not
+/// replaced: `target_exists`). `None` when the worker closed the dialog.
+#[tauri::command]
+pub(crate) async fn export_case(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    case_id: String,
+    kind: ExportKindDto,
+) -> CommandResult<Option<ExportWrittenDto>> {
+    let case_id = id(&case_id)?;
+    let desktop = state.inner().clone();
+    blocking(move || {
+        // Refused before the dialog opens on a device that may not export.
+        desktop.with_session(|session| session.check_export_allowed())?;
+        desktop.activity();
+        let Some(folder) = pick_folder(&app, &desktop)? else { return Ok(None) };
+        desktop.activity();
+        let report = desktop.with_session(|session| match kind {
+            ExportKindDto::Json => {
+                session.export_json_to(Some(&case_id), &folder.join(format!("case-{}.json", id_to_hex(&case_id))), false)
+            }
+            ExportKindDto::Uwazi => session.export_uwazi_to(Some(&case_id), &folder.join("uwazi"), false),
+        })?;
+        let files = report
+            .files
+            .iter()
+            .map(|(path, _)| {
+                path.strip_prefix(&folder)
+                    .map(|relative| relative.display().to_string())
+                    .map_err(|_| CommandError::invalid("an export wrote outside its folder"))
+            })
+            .collect::<CommandResult<Vec<String>>>()?;
+        Ok(Some(ExportWrittenDto { files }))
+    })
+    .await
+}
