@@ -684,5 +684,32 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
             },
         )
         .await?;
+
+    report
+        .step(
+            "Ctrl+Shift+L locks from anywhere in the page; then no file the app wrote (vault, WebKit's data and cache, /tmp) holds the typed title, narrative or real name",
+            async {
+                // The vault is open, as the app keeps it: its WAL is there to be scanned.
+                let vault = folder.join("vault");
+                ensure!(vault.join("vault.db-wal").exists(), "no WAL beside the open vault: the scan would prove less");
+                w.click("nav-cases").await?;
+                // Ctrl and Shift held (WebDriver keeps modifiers down until NULL), then L, typed
+                // into the search field: the page-wide shortcut, not a button.
+                w.get("case-search").await?.send_keys("\u{E009}\u{E008}l\u{E000}").await?;
+                w.wait_for(&crate::driver::tid("unlock-passphrase"), DEFAULT_WAIT).await?;
+                ensure!(!w.present("shell").await, "the app is still open after Ctrl+Shift+L");
+                let mut roots = vec![folder.to_path_buf(), std::env::temp_dir()];
+                if let Some(scratch) = std::env::var_os("CAIRN_E2E_SCRATCH") {
+                    roots.push(scratch.into());
+                }
+                for needle in [CASE_TITLE, NARRATIVE, REAL_NAME] {
+                    let (files, hits) = crate::scan::scan_for(&roots, needle.as_bytes())?;
+                    ensure!(files > 10, "only {files} files were scanned");
+                    ensure!(hits.is_empty(), "{needle:?} in plaintext in: {hits:?}");
+                }
+                Ok(())
+            },
+        )
+        .await?;
     Ok(())
 }
