@@ -937,3 +937,38 @@ pub(crate) async fn worker_name(state: DesktopState<'_>) -> CommandResult<String
 pub(crate) async fn set_worker_name(state: DesktopState<'_>, name: String) -> CommandResult<()> {
     in_session(&state, move |session| session.set_worker_name(&name)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use cairn_core::{
+        cases::{Identity, NewPerson, Sensitive},
+        testing::TestVault,
+    };
+
+    use super::*;
+
+    /// What the page receives when it opens a case holds no identity value, only which fields
+    /// are recorded: the values cross only through the separately granted `reveal_identity`.
+    #[test]
+    fn no_identity_value_crosses_to_the_page_when_a_case_is_opened() {
+        let (_vault, mut session) = TestVault::create();
+        let case = session.create_case("사건 identity probe").expect("case");
+        let identity = Identity {
+            real_name: Sensitive("REALNAME-DTO-5b1e".into()),
+            home_town: Sensitive("HOMETOWN-DTO-77c0".into()),
+            contact: Sensitive("CONTACT-DTO-a9d2".into()),
+            ..Identity::default()
+        };
+        let person = session
+            .add_person(&case, &NewPerson { pseudonym: "P-1".into(), identity, ..NewPerson::default() })
+            .expect("person");
+        let opened = serde_json::to_string(&case_dto(session.open_case(&case).expect("open"))).expect("json");
+        for secret in ["REALNAME-DTO-5b1e", "HOMETOWN-DTO-77c0", "CONTACT-DTO-a9d2"] {
+            assert!(!opened.contains(secret), "{secret} in the case the page receives");
+        }
+        assert!(opened.contains("P-1"), "the pseudonym is shown");
+        // The control: the separately granted reveal does carry them (this vault opens them).
+        let revealed = session.reveal_identity(&person).expect("reveal");
+        assert_eq!(revealed.identity.real_name.expose(), "REALNAME-DTO-5b1e");
+    }
+}
