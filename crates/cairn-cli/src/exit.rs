@@ -11,7 +11,8 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   1  unexpected failure (I/O error, full disk, internal error)
   2  usage error (bad arguments, no passphrase available without a terminal, a wipe not
      confirmed, an unlock limit out of range, a handover whose missing consent to sharing
-     with HQ was not confirmed)
+     with HQ was not confirmed, a file whose metadata Cairn cannot remove attached without
+     --keep-metadata)
   3  wrong passphrase or recovery code (or a mistyped recovery code)
   4  vault damaged, truncated, or written by a newer Cairn
   5  no vault at the location (or, for init, one exists already)
@@ -100,7 +101,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::Team(error)) if error.is_usage() => 2,
         Some(CoreError::Team(_)) => 7,
         Some(CoreError::Export(_)) => 7,
-        Some(CoreError::Case(CaseError::HandoverConsentUnconfirmed)) => 2,
+        Some(CoreError::Case(CaseError::HandoverConsentUnconfirmed | CaseError::MetadataUnremovable { .. })) => 2,
         Some(CoreError::Case(CaseError::HandoverAtHq)) => 7,
         _ => 1,
     }

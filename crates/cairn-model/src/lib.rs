@@ -42,7 +42,7 @@ pub use identity::{IdentitySealer, check_identity};
 pub use ids::{ObjectId, id_to_hex, parse_id};
 pub use kinds::{DocumentKind, ObjectKind};
 pub use search::{SearchEntry, SearchTerm, normalize, parse_query, snippet};
-pub use strip::{ImageFormat, StripReport, Stripper, StrippingReader};
+pub use strip::{ImageFormat, StripReport, Stripper, StrippingReader, unremovable_metadata_format};
 pub use types::{
     Act, AttachmentRef, CaseRecord, CollabText, Consent, Event, Identity, IdentityField, IdentityValue, MetadataHandling,
     Note, Perpetrator, Person, SCHEMA_VERSION, SealedIdentity, Sensitive, TestimonyRecord, TestimonyRef,

@@ -57,6 +57,35 @@ impl ImageFormat {
     }
 }
 
+/// Formats that can carry location and other identifying metadata that Cairn cannot remove
+/// (it strips only JPEG and PNG): HEIF/HEIC/AVIF photos, MP4/MOV/M4A media (phones record the
+/// place in them), WebP, TIFF (also most camera raw files) and PDF. Recognised from the first
+/// bytes (at least 12); `None` for anything else. A front end must not import such a file as it
+/// is without the worker choosing to.
+pub fn unremovable_metadata_format(head: &[u8]) -> Option<&'static str> {
+    const HEIF_BRANDS: [&[u8; 4]; 11] =
+        [b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif"];
+    const QUICKTIME_BOXES: [&[u8; 4]; 5] = [b"moov", b"mdat", b"wide", b"free", b"skip"];
+    let box_type = head.get(4..8);
+    if box_type == Some(b"ftyp") {
+        let brand = head.get(8..12).unwrap_or_default();
+        return Some(if HEIF_BRANDS.iter().any(|heif| heif.as_slice() == brand) { "heif" } else { "mp4" });
+    }
+    if box_type.is_some_and(|kind| QUICKTIME_BOXES.iter().any(|quicktime| quicktime.as_slice() == kind)) {
+        return Some("quicktime");
+    }
+    if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        return Some("webp");
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        return Some("tiff");
+    }
+    if head.starts_with(b"%PDF-") {
+        return Some("pdf");
+    }
+    None
+}
+
 /// What was removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StripReport {

@@ -39,7 +39,9 @@ pub(crate) enum CaseCommand {
         command: NoteSub,
     },
     /// Attach a file to a case, encrypted. Photo metadata (EXIF, GPS, XMP, comments) is
-    /// removed from JPEG and PNG files unless --keep-metadata is given.
+    /// removed from JPEG and PNG files unless --keep-metadata is given. HEIF/HEIC, MP4/MOV/M4A,
+    /// WebP, TIFF and PDF files can carry location data Cairn cannot remove: they are refused
+    /// (exit 2, metadata_unremovable) unless --keep-metadata is given.
     Attach {
         /// The case id.
         case: String,

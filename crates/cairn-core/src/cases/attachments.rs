@@ -127,6 +127,20 @@ impl Session {
         keep_metadata: bool,
     ) -> Result<AttachmentInfo, CoreError> {
         let file_name = validate::optional_line("file name", file_name)?;
+        // Read the first bytes before anything is stored: a file whose metadata cannot be
+        // removed is refused unless the worker chose to keep metadata.
+        let mut head = Vec::with_capacity(16);
+        let mut peek = source.take(16);
+        let peeked = peek.read_to_end(&mut head);
+        if let Err(error) = peeked {
+            return Err(if Cancelled::caused(&error) { CaseError::Cancelled } else { CaseError::SourceUnreadable }.into());
+        }
+        let unremovable = cairn_model::unremovable_metadata_format(&head);
+        if let (Some(format), false) = (unremovable, keep_metadata) {
+            return Err(CaseError::MetadataUnremovable { format }.into());
+        }
+        let mut rest = std::io::Cursor::new(head).chain(source);
+        let source: &mut dyn Read = &mut rest;
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
@@ -148,7 +162,7 @@ impl Session {
                 }
                 let blob = imported?;
                 let handling = match ImageFormat::sniff(&hashing.head) {
-                    ImageFormat::Other => MetadataHandling::NotAnImage,
+                    ImageFormat::Other if unremovable.is_none() => MetadataHandling::NotAnImage,
                     _ => MetadataHandling::Kept,
                 };
                 (blob, handling, 0)
@@ -265,6 +279,32 @@ impl Session {
 mod tests {
     use super::*;
     use crate::cases::test_support::{chunk_count, digest_of, session};
+
+    #[test]
+    fn a_file_whose_metadata_cannot_be_removed_is_attached_only_by_choice() {
+        let (_dir, mut session) = session();
+        let case = session.create_case("metadata").expect("case");
+        let heic = [b"\0\0\0\x18ftypheic\0\0\0\0".as_slice(), &[7u8; 5000]].concat();
+        let pdf = [b"%PDF-1.7\n".as_slice(), b"GPS 39.0392 125.7625"].concat();
+        for (bytes, format) in [(&heic, "heif"), (&pdf, "pdf")] {
+            let before = session.open_case(&case).expect("open").record.attachments.len();
+            let refused = session.attach_reader(&case, "from-phone", &mut bytes.as_slice(), false);
+            assert!(
+                matches!(refused, Err(CoreError::Case(CaseError::MetadataUnremovable { format: f })) if f == format),
+                "{refused:?}"
+            );
+            assert_eq!(session.open_case(&case).expect("open").record.attachments.len(), before, "nothing was stored");
+            let kept = session.attach_reader(&case, "from-phone", &mut bytes.as_slice(), true).expect("kept by choice");
+            assert_eq!(kept.reference.metadata, "kept");
+            let mut back = Vec::new();
+            session.export_attachment(&kept.id, &mut back).expect("export");
+            assert_eq!(&back, bytes, "stored byte for byte, the first bytes included");
+        }
+        // Files of other kinds still attach without a choice.
+        let text = b"notes, not a photo".to_vec();
+        let plain = session.attach_reader(&case, "notes.txt", &mut text.as_slice(), false).expect("plain");
+        assert_eq!(plain.reference.metadata, "not_an_image");
+    }
 
     /// Yields `left` bytes, then stops with `error` (as a front end's Cancel does).
     struct StopReading {

@@ -39,6 +39,16 @@ pub enum CaseError {
     /// confirm the handover knowingly.
     #[error("a testimony of this case lacks consent to sharing with HQ: confirm the handover to go on")]
     HandoverConsentUnconfirmed,
+    /// The file is of a kind that can carry location and other metadata Cairn cannot remove
+    /// (HEIF, MP4/MOV, WebP, TIFF, PDF): it is attached only if the worker chooses to keep its
+    /// metadata.
+    #[error(
+        "this kind of file ({format}) can carry location data that Cairn cannot remove: attach it only by choosing to keep its metadata"
+    )]
+    MetadataUnremovable {
+        /// The kind of file (a fixed label: heif, mp4, quicktime, webp, tiff, pdf).
+        format: &'static str,
+    },
     /// HQ's own vault does not hand cases over (it receives them).
     #[error("this vault is HQ's: cases are handed over to it, not from it")]
     HandoverAtHq,
@@ -58,6 +68,7 @@ impl CaseError {
             CaseError::IdentitySealed => "identity_sealed",
             CaseError::HandoverConsentUnconfirmed => "handover_consent_unconfirmed",
             CaseError::HandoverAtHq => "handover_at_hq",
+            CaseError::MetadataUnremovable { .. } => "metadata_unremovable",
         }
     }
 }

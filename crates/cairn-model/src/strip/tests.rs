@@ -249,3 +249,23 @@ fn fuzz_seeds_are_current() {
         assert_eq!(std::fs::read(&path).expect("seed"), seed, "{name} is stale: regenerate the seeds");
     }
 }
+
+#[test]
+fn formats_whose_metadata_cannot_be_removed_are_recognised() {
+    use crate::unremovable_metadata_format as kind;
+    assert_eq!(kind(b"\0\0\0\x18ftypheic\0\0\0\0"), Some("heif"));
+    assert_eq!(kind(b"\0\0\0\x1cftypavif\0\0\0\0"), Some("heif"));
+    assert_eq!(kind(b"\0\0\0\x20ftypisom\0\0\x02\0"), Some("mp4"));
+    assert_eq!(kind(b"\0\0\0\x1cftypM4A \0\0\0\0"), Some("mp4"));
+    assert_eq!(kind(b"\0\0\0\x08wide\0\0\0\0"), Some("quicktime"));
+    assert_eq!(kind(b"RIFF\x24\0\0\0WEBPVP8 "), Some("webp"));
+    assert_eq!(kind(b"II*\0\x08\0\0\0"), Some("tiff"));
+    assert_eq!(kind(b"MM\0*\0\0\0\x08"), Some("tiff"));
+    assert_eq!(kind(b"%PDF-1.7\n"), Some("pdf"));
+    // What Cairn strips, and what holds no such metadata, are not.
+    assert_eq!(kind(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), None);
+    assert_eq!(kind(b"\x89PNG\r\n\x1a\n\0\0\0\x0d"), None);
+    assert_eq!(kind(b"RIFF\x24\0\0\0WAVEfmt "), None);
+    assert_eq!(kind(b"plain text notes"), None);
+    assert_eq!(kind(b""), None);
+}
