@@ -297,7 +297,15 @@ mod tests {
     }
 
     impl FakeDesktop {
+        /// A logind that refuses every sleep delay.
         fn on(address: &str) -> Self {
+            Self::granting(address, None)
+        }
+
+        /// A logind that grants one sleep delay: the write end of `delay` (the test keeps the
+        /// read end, which reaches end-of-file once the last holder closes it).
+        fn granting(address: &str, delay: Option<std::io::PipeWriter>) -> Self {
+            let delay = Mutex::new(delay);
             let connection = connect(&Bus::Address(address.to_owned())).expect("connect");
             connection.request_name(LOGIND, false, false, true).expect("own logind's name");
             let calls = Arc::new(Mutex::new(Vec::new()));
@@ -306,9 +314,18 @@ mod tests {
                 MatchRule::new_method_call(),
                 Box::new(move |call: Message, connection: &Connection| {
                     let member = call.member().map(|member| member.to_string()).unwrap_or_default();
+                    let granted = if member == "Inhibit" { delay.lock().expect("delay").take() } else { None };
                     let reply = if member == "GetSessionByPID" {
                         seen.lock().expect("calls").push(format!("{member} {}", call.read1::<u32>().unwrap_or(0)));
                         call.method_return().append1(Path::from(OUR_SESSION))
+                    } else if let Some(writer) = granted {
+                        seen.lock().expect("calls").push(format!("{member} {} granted", call.read1::<&str>().unwrap_or("")));
+                        let raw = std::os::fd::IntoRawFd::into_raw_fd(std::os::fd::OwnedFd::from(writer));
+                        // SAFETY: `raw` was just released by an `OwnedFd`, so the descriptor is
+                        // open and owned by nothing else; dbus's `OwnedFd` takes that ownership.
+                        #[allow(unsafe_code)]
+                        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
+                        call.method_return().append1(fd)
                     } else {
                         seen.lock().expect("calls").push(format!("{member} {}", call.read1::<&str>().unwrap_or("")));
                         call.error(&"org.freedesktop.DBus.Error.NotSupported".into(), c"not in this test")
@@ -451,6 +468,58 @@ mod tests {
         barrier();
         assert_eq!(locks.try_recv(), Err(mpsc::TryRecvError::Empty));
         assert_eq!(desktop.last_lock(), Some(LockReason::User));
+    }
+
+    #[test]
+    fn the_sleep_delay_is_held_until_the_vault_is_locked_and_a_spoofed_logind_is_ignored() {
+        let bus = PrivateBus::start();
+        let (mut delay_read, delay_write) = std::io::pipe().expect("pipe");
+        let fake = FakeDesktop::granting(&bus.address, Some(delay_write));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = open_desktop(dir.path());
+        let (locked, locks) = mpsc::channel();
+        let on_lock: OnLock = Arc::new(move |reason| locked.send(reason).expect("send"));
+        let (ready, started) = mpsc::channel();
+        let address = Bus::Address(bus.address.clone());
+        spawn_listener(address, Announcements::Logind, desktop.clone(), on_lock, Some(ready)).expect("spawn");
+        let listener = started.recv_timeout(Duration::from_secs(20)).expect("the listener started");
+        assert_eq!(fake.calls(), [format!("GetSessionByPID {}", std::process::id()), "Inhibit sleep granted".to_owned()]);
+        // The delay ends when its last holder closes it: note the phase the vault was in then.
+        let (released, release) = mpsc::channel();
+        let watched = desktop.clone();
+        thread::spawn(move || {
+            let mut rest = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut delay_read, &mut rest);
+            let _ = released.send(watched.phase_name());
+        });
+
+        // Another process on the bus (not logind's name owner) announcing sleep or this
+        // session's lock: nothing locks and the delay is kept.
+        let spoofer = connect(&Bus::Address(bus.address.clone())).expect("connect");
+        for (path, interface, member, argument) in
+            [(LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", Some(true)), (OUR_SESSION, LOGIND_SESSION, "Lock", None)]
+        {
+            let mut signal = Message::new_signal(path, interface, member).expect("signal");
+            if let Some(argument) = argument {
+                signal = signal.append1(argument);
+            }
+            dbus::channel::Sender::send(&spoofer, signal).expect("send");
+        }
+        // Answered only after the listener handled what the spoofer sent before.
+        let ping: Result<(), dbus::Error> = spoofer.with_proxy(listener.as_str(), "/", Duration::from_secs(20)).method_call(
+            "org.freedesktop.DBus.Peer",
+            "Ping",
+            (),
+        );
+        ping.expect("the listener answered");
+        assert_eq!(locks.try_recv(), Err(mpsc::TryRecvError::Empty));
+        assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
+        assert_eq!(release.try_recv(), Err(mpsc::TryRecvError::Empty), "the delay is still held");
+
+        // logind announces sleep: the vault locks, and only then is the delay let go.
+        fake.announce(LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep", Some(true));
+        assert_eq!(locks.recv_timeout(Duration::from_secs(10)), Ok(LockReason::Sleep));
+        assert_eq!(release.recv_timeout(Duration::from_secs(10)), Ok(PhaseName::Locked));
     }
 
     #[test]
