@@ -14,6 +14,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "activity",
     "vault_status",
     "change_passphrase",
+    "set_unlock_limit",
     "set_settings",
     "list_cases",
     "search_cases",

@@ -85,6 +85,7 @@ fn main() -> ExitCode {
             commands::vault::activity,
             commands::vault::vault_status,
             commands::vault::change_passphrase,
+            commands::vault::set_unlock_limit,
             commands::vault::set_settings,
             commands::cases::list_cases,
             commands::cases::search_cases,

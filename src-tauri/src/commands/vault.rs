@@ -186,6 +186,12 @@ pub(crate) struct VaultStatusDto {
     insecure_kdf: bool,
     device_id: String,
     case_count: u64,
+    /// The failed-unlock wipe: after this many wrong passphrases in a row the keys are
+    /// destroyed (null: off).
+    unlock_limit: Option<u32>,
+    /// The lowest and highest limit that may be set.
+    unlock_limit_min: u32,
+    unlock_limit_max: u32,
 }
 
 /// Format, key derivation, device and number of cases.
@@ -200,7 +206,29 @@ pub(crate) async fn vault_status(state: DesktopState<'_>) -> CommandResult<Vault
         insecure_kdf: status.insecure_kdf,
         device_id: status.device_id,
         case_count: status.case_count,
+        unlock_limit: status.unlock_limit,
+        unlock_limit_min: cairn_core::UNLOCK_LIMIT_MIN,
+        unlock_limit_max: cairn_core::UNLOCK_LIMIT_MAX,
     })
+}
+
+/// Turns the failed-unlock wipe on (after `limit` wrong passphrases in a row the keys are
+/// destroyed) or off (`None`). The current passphrase is asked for, as for a passphrase
+/// change: someone who finds the laptop unlocked must not be able to arm a wipe.
+#[tauri::command]
+pub(crate) async fn set_unlock_limit(state: DesktopState<'_>, current: String, limit: Option<u32>) -> CommandResult<()> {
+    let current = SecretString::from(current);
+    let desktop = state.inner().clone();
+    blocking(move || {
+        if desktop.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        // Proves the current passphrase by opening the vault with it a second time (an attempt
+        // the failed-unlock limit counts, like any other).
+        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        desktop.with_session(|session| session.set_unlock_limit(limit))
+    })
+    .await
 }
 
 /// Changes the passphrase. The current one is asked for again, so that someone who finds the

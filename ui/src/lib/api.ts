@@ -123,6 +123,8 @@ export const api = {
   vaultStatus: () => call<VaultStatus>('vault_status'),
   changePassphrase: (current: string, passphrase: string, passphraseAgain: string) =>
     call<void>('change_passphrase', { current, passphrase, passphraseAgain }),
+  // Null turns it off. The current passphrase proves the worker is the owner.
+  setUnlockLimit: (current: string, limit: number | null) => call<void>('set_unlock_limit', { current, limit }),
   setSettings: (language: Lang | null, autoLockMinutes: number) =>
     call<AppState>('set_settings', { language, autoLockMinutes }),
 };

@@ -31,4 +31,34 @@ describe('settings', () => {
     expect((await screen.findByTestId('error')).textContent).toMatch(/passphrase is wrong/);
     expect((screen.getByTestId('current-passphrase') as HTMLInputElement).value).toBe('');
   });
+
+  it('turns the failed-unlock wipe on only with the current passphrase, and explains what it does not stop', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    let limit: number | null = null;
+    shell.handlers.vault_status = () => ({
+      format_version: 3, schema_version: 10, kdf_memory_mib: 256, kdf_iterations: 3, insecure_kdf: false,
+      device_id: 'd'.repeat(32), case_count: 2, unlock_limit: limit, unlock_limit_min: 3, unlock_limit_max: 100,
+    });
+    shell.handlers.set_unlock_limit = (args) => {
+      if (args.current !== 'right passphrase') throw { code: 'wrong_passphrase', message: 'x' };
+      limit = args.limit as number | null;
+      return null;
+    };
+    const user = userEvent.setup();
+    render(Settings);
+    const card = await screen.findByTestId('unlock-limit');
+    expect(card.textContent).toContain('copies the vault');
+    expect((screen.getByTestId('unlock-limit-choice') as HTMLSelectElement).value).toBe('off');
+    await user.selectOptions(screen.getByTestId('unlock-limit-choice'), '5');
+    await user.type(screen.getByTestId('unlock-limit-passphrase'), 'wrong one');
+    await user.click(screen.getByTestId('unlock-limit-save'));
+    expect((await screen.findByTestId('error')).textContent).toMatch(/passphrase is wrong/);
+    expect(limit).toBeNull();
+    await user.type(screen.getByTestId('unlock-limit-passphrase'), 'right passphrase');
+    await user.click(screen.getByTestId('unlock-limit-save'));
+    expect((await screen.findByTestId('unlock-limit-saved')).textContent).toContain('after 5 failed unlocks');
+    expect(limit).toBe(5);
+    expect((screen.getByTestId('unlock-limit-passphrase') as HTMLInputElement).value).toBe('');
+  });
 });

@@ -11,6 +11,7 @@ export type CommandName =
   | "activity"
   | "vault_status"
   | "change_passphrase"
+  | "set_unlock_limit"
   | "set_settings"
   | "list_cases"
   | "search_cases"
