@@ -35,6 +35,22 @@ pub(crate) fn on_locked(app: &tauri::AppHandle, reason: LockReason) {
     }
 }
 
+/// The panic lock (`cairn lock`): the window disappears at once, the session closes (keys
+/// zeroized; a running import is cancelled and rolled back), the page reloads, and the window
+/// comes back minimized on the unlock screen.
+pub(crate) fn panic_lock(app: &tauri::AppHandle, desktop: &state::Desktop) {
+    let window = app.get_webview_window("main");
+    if let Some(window) = &window {
+        let _ = window.hide();
+    }
+    desktop.lock(LockReason::Panic);
+    on_locked(app, LockReason::Panic);
+    if let Some(window) = &window {
+        let _ = window.minimize();
+        let _ = window.show();
+    }
+}
+
 /// Opens the main window. Its web data is ephemeral (nothing kept on disk: no cache, no
 /// storage), except under WebDriver automation, which WebKitGTK does not allow on an
 /// ephemeral context (`TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver for the E2E tests).
@@ -152,7 +168,10 @@ fn main() -> ExitCode {
             let handle = app.handle().clone();
             idle::spawn_watcher(watcher_state.clone(), move |reason| on_locked(&handle, reason))?;
             let handle = app.handle().clone();
-            os_lock::spawn_watchers(watcher_state, move |reason| on_locked(&handle, reason))?;
+            let panic_handle = app.handle().clone();
+            let panic_state = watcher_state.clone();
+            let on_panic: os_lock::OnPanic = Arc::new(move || panic_lock(&panic_handle, &panic_state));
+            os_lock::spawn_watchers(watcher_state, move |reason| on_locked(&handle, reason), on_panic)?;
             Ok(())
         })
         .build(context());

@@ -6,6 +6,11 @@
 //! - session bus, from the desktop's screensaver: `org.freedesktop.ScreenSaver.ActiveChanged(true)`
 //!   and `org.gnome.ScreenSaver.ActiveChanged(true)`.
 //!
+//! The session-bus thread also answers `cairn lock` (the panic lock from outside the app, e.g.
+//! bound to a desktop keyboard shortcut, which works on X11 and Wayland alike): it owns the name
+//! [`PANIC_LOCK_NAME`] and on its `Lock` method hides the window, locks and reloads the page (the
+//! `on_panic` callback) before it answers. Any process of this user may call it: it can only lock.
+//!
 //! Each bus has its own thread holding its connection, like the idle watcher it needs nothing
 //! from the webview. A missing bus (a headless machine, a container without logind) is not an
 //! error: the thread tries again now and then, and the idle lock works regardless.
@@ -40,6 +45,11 @@ const LOGIND_SESSION: &str = "org.freedesktop.login1.Session";
 /// desktops own these names from different processes, and a false alarm can only lock.
 const SCREENSAVERS: [&str; 2] = ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"];
 
+#[cfg(test)]
+use cairn_core::panic_lock::OBJECT_PATH as PANIC_LOCK_PATH;
+/// The session-bus name the app owns for `cairn lock`, its object and interface.
+use cairn_core::panic_lock::{BUS_NAME as PANIC_LOCK_NAME, INTERFACE as PANIC_LOCK_INTERFACE, LOCK_METHOD};
+
 /// How long to wait for logind to answer a method call.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one wait for a message lasts (any message, or none, ends it).
@@ -71,9 +81,14 @@ pub(crate) enum Announcements {
 /// What the lock callback is.
 type OnLock = Arc<dyn Fn(LockReason) + Send + Sync>;
 
+/// The panic lock: hide the window, lock, reload (the desktop's `main.rs`).
+pub(crate) type OnPanic = Arc<dyn Fn() + Send + Sync>;
+
 /// An announcement heard, decoded by a match callback and acted on by the listening loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 enum Heard {
+    /// `cairn lock` called `Lock`: lock, then answer this call.
+    PanicLock(dbus::Message),
     /// `PrepareForSleep`: true before sleeping, false after waking.
     PrepareForSleep(bool),
     /// The session or screen was locked, or the screensaver started.
@@ -85,11 +100,22 @@ enum Heard {
 pub(crate) fn spawn_watchers(
     desktop: Arc<Desktop>,
     on_lock: impl Fn(LockReason) + Send + Sync + 'static,
+    on_panic: OnPanic,
 ) -> std::io::Result<()> {
     let on_lock: OnLock = Arc::new(on_lock);
-    spawn_listener(Bus::System, Announcements::Logind, desktop.clone(), on_lock.clone(), None)?;
-    spawn_listener(Bus::Session, Announcements::ScreenSaver, desktop, on_lock, None)?;
+    let hooks = Hooks { on_lock: on_lock.clone(), on_panic: on_panic.clone() };
+    spawn_listener(Bus::System, Announcements::Logind, desktop.clone(), hooks, None)?;
+    spawn_listener(Bus::Session, Announcements::ScreenSaver, desktop, Hooks { on_lock, on_panic }, None)?;
     Ok(())
+}
+
+/// What a listener calls: after a lock, and for the panic lock.
+#[derive(Clone)]
+pub(crate) struct Hooks {
+    /// Called after the vault was locked by an announcement (if anything was open).
+    pub(crate) on_lock: OnLock,
+    /// Called for `cairn lock`.
+    pub(crate) on_panic: OnPanic,
 }
 
 /// Starts one listener thread. Once it listens, it sends its connection's unique bus name to
@@ -98,7 +124,7 @@ pub(crate) fn spawn_listener(
     bus: Bus,
     announcements: Announcements,
     desktop: Arc<Desktop>,
-    on_lock: OnLock,
+    hooks: Hooks,
     mut ready: Option<mpsc::Sender<String>>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     let name = match announcements {
@@ -110,7 +136,7 @@ pub(crate) fn spawn_listener(
             // Errors are not reported: there is nothing to tell the worker, and nothing to
             // log that would help (the bus is missing, or went away).
             if let Ok(connection) = connect(&bus) {
-                let _ = listen(&connection, announcements, &desktop, &on_lock, &mut ready);
+                let _ = listen(&connection, announcements, &desktop, &hooks, &mut ready);
             }
             thread::sleep(RETRY);
         }
@@ -137,9 +163,10 @@ fn listen(
     connection: &Connection,
     announcements: Announcements,
     desktop: &Desktop,
-    on_lock: &OnLock,
+    hooks: &Hooks,
     ready: &mut Option<mpsc::Sender<String>>,
 ) -> Result<(), dbus::Error> {
+    let on_lock = &hooks.on_lock;
     let (heard, hearing) = mpsc::channel();
     let mut inhibitor = None;
     match announcements {
@@ -163,6 +190,19 @@ fn listen(
             inhibitor = delay_sleep(connection);
         }
         Announcements::ScreenSaver => {
+            // `cairn lock`: owning the name is best effort (a second app instance keeps
+            // listening for the screensaver without it).
+            if connection.request_name(PANIC_LOCK_NAME, false, true, false).is_ok() {
+                let sender = heard.clone();
+                dbus::channel::MatchingReceiver::start_receive(
+                    connection,
+                    MatchRule::new_method_call().with_interface(PANIC_LOCK_INTERFACE).with_member(LOCK_METHOD),
+                    Box::new(move |call: dbus::Message, _: &Connection| {
+                        let _ = sender.send(Heard::PanicLock(call));
+                        true
+                    }),
+                );
+            }
             for interface in SCREENSAVERS {
                 let sender = heard.clone();
                 connection.add_match(
@@ -198,6 +238,11 @@ fn listen(
                     }
                 }
                 Heard::ScreenLocked => lock(desktop, on_lock, LockReason::ScreenLocked),
+                Heard::PanicLock(call) => {
+                    (hooks.on_panic)();
+                    // Answered once the keys are gone, so `cairn lock` reports what happened.
+                    let _ = dbus::channel::Sender::send(connection, call.method_return());
+                }
             }
         }
     }
@@ -430,7 +475,8 @@ mod tests {
         for announcements in [Announcements::Logind, Announcements::ScreenSaver] {
             let (ready, started) = mpsc::channel();
             let bus = Bus::Address(bus.address.clone());
-            spawn_listener(bus, announcements, desktop.clone(), on_lock.clone(), Some(ready)).expect("spawn");
+            let hooks = Hooks { on_lock: on_lock.clone(), on_panic: Arc::new(|| {}) };
+            spawn_listener(bus, announcements, desktop.clone(), hooks, Some(ready)).expect("spawn");
             listeners.push(started.recv_timeout(Duration::from_secs(20)).expect("the listener started"));
         }
         let (session, inhibit) = (format!("GetSessionByPID {}", std::process::id()), "Inhibit sleep".to_owned());
@@ -481,7 +527,8 @@ mod tests {
         let on_lock: OnLock = Arc::new(move |reason| locked.send(reason).expect("send"));
         let (ready, started) = mpsc::channel();
         let address = Bus::Address(bus.address.clone());
-        spawn_listener(address, Announcements::Logind, desktop.clone(), on_lock, Some(ready)).expect("spawn");
+        let hooks = Hooks { on_lock, on_panic: Arc::new(|| {}) };
+        spawn_listener(address, Announcements::Logind, desktop.clone(), hooks, Some(ready)).expect("spawn");
         let listener = started.recv_timeout(Duration::from_secs(20)).expect("the listener started");
         assert_eq!(fake.calls(), [format!("GetSessionByPID {}", std::process::id()), "Inhibit sleep granted".to_owned()]);
         // The delay ends when its last holder closes it: note the phase the vault was in then.
@@ -523,14 +570,47 @@ mod tests {
     }
 
     #[test]
+    fn cairn_lock_over_the_session_bus_runs_the_panic_lock_before_it_answers() {
+        let bus = PrivateBus::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = open_desktop(dir.path());
+        let (panicked, panics) = mpsc::channel();
+        let locking = desktop.clone();
+        let on_panic: OnPanic = Arc::new(move || {
+            locking.lock(LockReason::Panic);
+            panicked.send(locking.phase_name()).expect("send");
+        });
+        let (ready, started) = mpsc::channel();
+        let hooks = Hooks { on_lock: Arc::new(|_| {}), on_panic };
+        spawn_listener(Bus::Address(bus.address.clone()), Announcements::ScreenSaver, desktop.clone(), hooks, Some(ready))
+            .expect("spawn");
+        started.recv_timeout(Duration::from_secs(20)).expect("the listener started");
+        assert_eq!(desktop.phase_name(), PhaseName::Unlocked);
+        // What `cairn lock` does, from another connection: the answer comes after the lock.
+        let caller = connect(&Bus::Address(bus.address.clone())).expect("connect");
+        let answer: Result<(), dbus::Error> = caller
+            .with_proxy(PANIC_LOCK_NAME, PANIC_LOCK_PATH, Duration::from_secs(20))
+            .method_call(PANIC_LOCK_INTERFACE, LOCK_METHOD, ());
+        answer.expect("the app answered");
+        assert_eq!(panics.try_recv(), Ok(PhaseName::Locked), "the panic lock ran before the answer");
+        assert_eq!(desktop.last_lock(), Some(LockReason::Panic));
+    }
+
+    #[test]
     fn a_missing_bus_is_tolerated() {
         assert!(connect(&Bus::Address("unix:path=/nonexistent/cairn-test-bus".to_owned())).is_err());
         let dir = tempfile::tempdir().expect("tempdir");
         let desktop = open_desktop(dir.path());
         let bus = Bus::Address("unix:path=/nonexistent/cairn-test-bus".to_owned());
         let (ready, started) = mpsc::channel();
-        let listener =
-            spawn_listener(bus, Announcements::Logind, desktop.clone(), Arc::new(|_| {}), Some(ready)).expect("spawn");
+        let listener = spawn_listener(
+            bus,
+            Announcements::Logind,
+            desktop.clone(),
+            Hooks { on_lock: Arc::new(|_| {}), on_panic: Arc::new(|| {}) },
+            Some(ready),
+        )
+        .expect("spawn");
         assert_eq!(started.recv_timeout(Duration::from_millis(500)), Err(mpsc::RecvTimeoutError::Timeout));
         assert!(!listener.is_finished(), "the listener waits to try again; it did not panic");
         assert_eq!(desktop.phase_name(), PhaseName::Unlocked);

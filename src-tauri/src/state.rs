@@ -30,6 +30,9 @@ pub(crate) enum LockReason {
     Sleep,
     /// The screen was locked, or the screensaver started (logind `Lock`, `ActiveChanged`).
     ScreenLocked,
+    /// The panic lock (`cairn lock`, e.g. bound to a desktop keyboard shortcut): the window
+    /// was hidden first.
+    Panic,
 }
 
 /// Where the vault is.

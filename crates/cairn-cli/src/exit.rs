@@ -113,7 +113,8 @@ pub(crate) fn report(error: &anyhow::Error) -> ExitCode {
         .downcast_ref::<SyncFailed>()
         .map(|failed| failed.code)
         .or_else(|| error.downcast_ref::<CoreError>().map(CoreError::code))
-        .or_else(|| error.downcast_ref::<output::Unwritable>().map(|_| "output_unwritable"));
+        .or_else(|| error.downcast_ref::<output::Unwritable>().map(|_| "output_unwritable"))
+        .or_else(|| error.downcast_ref::<crate::lock_commands::LockFailed>().map(crate::lock_commands::LockFailed::code));
     output::error(error, code);
     ExitCode::from(exit_code_for(error))
 }

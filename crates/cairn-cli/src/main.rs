@@ -10,6 +10,7 @@ mod cases;
 mod exit;
 mod export_commands;
 mod handover_commands;
+mod lock_commands;
 mod output;
 mod secrets;
 mod sync_commands;
@@ -67,6 +68,10 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Panic lock: the running desktop app locks now (window hidden, keys zeroized) over the
+    /// session D-Bus. Needs no passphrase. Bind it to a desktop keyboard shortcut for a lock
+    /// that works whatever has the focus (X11 and Wayland).
+    Lock,
     /// Wipe the vault after N failed unlocks in a row, or not (`set N`, `off`).
     UnlockLimit {
         #[command(subcommand)]
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
         Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
         Command::Recover => vault_commands::recover(&cli),
         Command::Wipe { yes } => wipe_commands::wipe(&cli, *yes),
+        Command::Lock => lock_commands::lock(),
         Command::UnlockLimit { command } => wipe_commands::unlock_limit(&cli, command),
         Command::Team(command) => team_commands::run(&cli, command),
         Command::Case(command) => cases::run(&cli, command),

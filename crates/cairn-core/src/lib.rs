@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 pub mod handover;
 mod hardening;
+pub mod panic_lock;
 mod passphrase;
 pub mod recordings;
 mod session;
