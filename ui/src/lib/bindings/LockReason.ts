@@ -3,4 +3,4 @@
 /**
  * Why the vault was last locked (shown on the unlock screen).
  */
-export type LockReason = "user" | "idle" | "sleep" | "screen_locked";
+export type LockReason = "user" | "idle" | "sleep" | "screen_locked" | "panic";
