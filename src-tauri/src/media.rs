@@ -53,6 +53,25 @@ impl MediaStreams {
 
 /// Whether the E2E tests asked for WebKit's mock microphone (debug builds only: a release
 /// build always records from a real device).
+/// What a webview permission request asks for, as far as capture goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CaptureRequest {
+    /// A `getUserMedia` request (not location, notifications, screen capture or anything else).
+    user_media: bool,
+    /// It wants an audio device.
+    audio: bool,
+    /// It wants a video device (a camera).
+    video: bool,
+}
+
+/// Whether a permission request is granted: a microphone-only `getUserMedia`, nothing else.
+///
+/// (WebKit's mock capture devices, which the E2E tests use, grant every request without asking
+/// this handler, so this decision is tested here rather than in the E2E journey.)
+fn capture_allowed(request: CaptureRequest) -> bool {
+    request.user_media && request.audio && !request.video
+}
+
 fn mock_capture_requested() -> bool {
     cfg!(debug_assertions) && std::env::var("CAIRN_MOCK_CAPTURE").is_ok_and(|value| value == "1")
 }
@@ -73,10 +92,15 @@ pub(crate) fn configure_webview(window: &tauri::WebviewWindow) -> tauri::Result<
             settings.set_enable_mock_capture_devices(mock);
         }
         webview.connect_permission_request(|_, request| {
-            let microphone_only = request
-                .downcast_ref::<UserMediaPermissionRequest>()
-                .is_some_and(|media| media.is_for_audio_device() && !media.is_for_video_device());
-            if microphone_only {
+            let asked = match request.downcast_ref::<UserMediaPermissionRequest>() {
+                Some(media) => CaptureRequest {
+                    user_media: true,
+                    audio: media.is_for_audio_device(),
+                    video: media.is_for_video_device(),
+                },
+                None => CaptureRequest { user_media: false, audio: false, video: false },
+            };
+            if capture_allowed(asked) {
                 request.allow()
             } else {
                 request.deny()
@@ -95,6 +119,17 @@ pub(crate) fn configure_webview(_window: &tauri::WebviewWindow) -> tauri::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_microphone_alone_is_granted() {
+        let ask = |user_media, audio, video| capture_allowed(CaptureRequest { user_media, audio, video });
+        assert!(ask(true, true, false), "the microphone");
+        assert!(!ask(true, false, true), "a camera");
+        assert!(!ask(true, true, true), "a camera with the microphone");
+        assert!(!ask(true, false, false), "neither (screen capture asks for no device)");
+        assert!(!ask(false, true, false), "any other permission (location, notifications…)");
+        assert!(!ask(false, false, false));
+    }
 
     #[test]
     fn tokens_name_one_attachment_until_cleared() {

@@ -85,32 +85,6 @@ const done = arguments[arguments.length - 1];
 })().catch((error) => done({ signature: '', error: String(error) }));
 "#;
 
-/// Asks the webview for each kind of capture and answers what each request came to: the
-/// microphone alone must be granted, anything with a camera or the screen refused (WebKit's
-/// mock devices, on in debug builds for the tests, include a camera, so only the permission
-/// handler can refuse it).
-const CAPTURE_REQUESTS: &str = r#"
-const done = arguments[arguments.length - 1];
-const attempt = async (request) => {
-  try {
-    const stream = await request();
-    stream.getTracks().forEach((track) => track.stop());
-    return 'granted';
-  } catch (error) {
-    return 'refused: ' + (error && error.name);
-  }
-};
-(async () => {
-  const media = navigator.mediaDevices;
-  done({
-    microphone: await attempt(() => media.getUserMedia({ audio: true })),
-    camera: await attempt(() => media.getUserMedia({ video: true })),
-    camera_and_microphone: await attempt(() => media.getUserMedia({ audio: true, video: true })),
-    screen: await attempt(() => (media.getDisplayMedia ? media.getDisplayMedia({ video: true }) : Promise.reject({ name: 'NotSupported' }))),
-  });
-})().catch((error) => done({ error: String(error) }));
-"#;
-
 /// Steps passed and failed.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
@@ -388,22 +362,6 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
             println!("      ({files} files scanned for {signature:?}: none holds it)");
             Ok(())
         })
-        .await?;
-
-    report
-        .step(
-            "the webview grants the microphone and nothing else: camera, camera with microphone, and screen are refused",
-            async {
-                let answers = w.client.execute_async(CAPTURE_REQUESTS, vec![]).await?;
-                ensure!(answers["microphone"] == "granted", "the microphone: {answers}");
-                for kind in ["camera", "camera_and_microphone", "screen"] {
-                    let answer = answers[kind].as_str().unwrap_or_default();
-                    ensure!(answer.starts_with("refused"), "{kind}: {answer} ({answers})");
-                }
-                println!("      ({answers})");
-                Ok(())
-            },
-        )
         .await?;
 
     report
