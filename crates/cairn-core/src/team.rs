@@ -290,6 +290,7 @@ impl Session {
             &confirmed,
             role,
             name,
+            hq.roster.policy().validity,
         )?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued {
@@ -315,6 +316,7 @@ impl Session {
             &hq.root,
             device,
             hq.device_id,
+            hq.roster.policy().validity,
         )?;
         let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
         vault.transaction(|tx| {
