@@ -157,6 +157,9 @@ impl<S> Watched<'_, S> {
 impl<S: cairn_sync::SyncStore> cairn_sync::SyncStore for Watched<'_, S> {
     type Error = S::Error;
 
+    fn session_scope(&mut self, peer: &cairn_sync::PeerId) -> Result<cairn_sync::SessionScope, S::Error> {
+        self.store.session_scope(peer)
+    }
     fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, S::Error> {
         self.store.roster()
     }
