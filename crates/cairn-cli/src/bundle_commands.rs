@@ -8,15 +8,15 @@
 use std::path::{Path, PathBuf};
 
 use cairn_core::{
-    Session,
+    CoreError, Session,
     bundle::{BundleContents, BundleObserver, BundleStep},
     cases::id_to_hex,
-    unlock_vault,
+    sync::SyncRefusal,
 };
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::{Cli, exit, output, secrets};
+use crate::{Cli, exit, output};
 
 /// `cairn bundle …`
 #[derive(Debug, Subcommand)]
@@ -63,7 +63,7 @@ pub(crate) fn run(cli: &Cli, command: &BundleCommand) -> anyhow::Result<()> {
 }
 
 fn open(cli: &Cli) -> anyhow::Result<Session> {
-    Ok(unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?)
+    crate::vault_commands::open(cli)
 }
 
 fn contents_json(contents: &BundleContents) -> Value {
@@ -178,6 +178,7 @@ fn import(cli: &Cli, path: &Path, json: bool) -> anyhow::Result<()> {
         "tombstones": total.tombstones,
         "attachments": total.attachments,
         "roster_updated": total.roster_updated,
+        "roster_only": report.roster_only,
     });
     // One bad file on a stick does not stop the others; the command still fails.
     for file in &report.refused {
@@ -194,8 +195,15 @@ fn import(cli: &Cli, path: &Path, json: bool) -> anyhow::Result<()> {
             if total.roster_updated { ", a newer roster" } else { "" }
         )
     })?;
+    if report.roster_only > 0 {
+        output::notice(format_args!(
+            "warning: {} bundle(s) from team members other than HQ gave only their roster: this device's roster has expired; import them again once it holds a newer one",
+            report.roster_only
+        ));
+    }
     match report.refused.into_iter().last() {
         Some(file) => Err(file.error.into()),
+        None if report.roster_only > 0 => Err(CoreError::Sync(SyncRefusal::RosterExpiredSyncLimited).into()),
         None => Ok(()),
     }
 }

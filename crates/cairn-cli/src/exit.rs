@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cairn_core::{CoreError, bundle::BundleRefusal, cases::CaseError};
+use cairn_core::{CoreError, bundle::BundleRefusal, cases::CaseError, sync::SyncRefusal};
 
 use crate::output;
 
@@ -20,7 +20,9 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   7  refused by the team rules: bad signature, replayed or older roster, another
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
      truncated or malformed roster or request; a sync peer not on the roster or revoked;
-     an export on a device that is not HQ (export_not_allowed); a handover from HQ's vault
+     an export on a device that is not HQ (export_not_allowed); a handover from HQ's vault;
+     a sync or bundle with a team member other than HQ while this device's roster has expired
+     (roster_expired_sync_limited: only the roster moved)
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
      (nothing half-applied: whole messages only; sync again)
   9  bundle refused: damaged, truncated or altered, or its signature or sender does not
@@ -101,6 +103,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::Team(error)) if error.is_usage() => 2,
         Some(CoreError::Team(_)) => 7,
         Some(CoreError::Export(_)) => 7,
+        Some(CoreError::Sync(SyncRefusal::RosterExpiredSyncLimited)) => 7,
         Some(CoreError::Case(CaseError::HandoverConsentUnconfirmed | CaseError::MetadataUnremovable { .. })) => 2,
         Some(CoreError::Case(CaseError::HandoverAtHq)) => 7,
         _ => 1,

@@ -12,9 +12,9 @@ use std::{
 
 use anyhow::Context;
 use cairn_core::{
-    Session,
+    CoreError, Session,
     cases::id_to_hex,
-    sync::{AgreementPublicKey, PeerRefusal, SyncCredentials},
+    sync::{AgreementPublicKey, PeerRefusal, SyncCredentials, SyncRefusal},
 };
 use cairn_net::{AuthorizedPeer, NetConfig, Refusal, SecureChannel};
 use cairn_sync::SyncSummary;
@@ -123,7 +123,15 @@ async fn one_session(session: &mut Session, channel: &mut SecureChannel, initiat
     };
     progress.finish();
     let summary = outcome.map_err(crate::exit::SyncFailed::from_session)?;
-    print_summary(&id_to_hex(&channel.peer()), &fingerprint, &summary, started.elapsed().as_millis(), json)
+    print_summary(&id_to_hex(&channel.peer()), &fingerprint, &summary, started.elapsed().as_millis(), json)?;
+    if summary.roster_only {
+        // Never silent: the session moved no case because this device's roster has expired.
+        if summary.roster_updated {
+            output::notice("A newer roster arrived: sync again to exchange cases.");
+        }
+        return Err(CoreError::Sync(SyncRefusal::RosterExpiredSyncLimited).into());
+    }
+    Ok(())
 }
 
 /// What a session has moved so far, as the progress line shows it.
@@ -157,6 +165,9 @@ impl<S> Watched<'_, S> {
 impl<S: cairn_sync::SyncStore> cairn_sync::SyncStore for Watched<'_, S> {
     type Error = S::Error;
 
+    fn session_scope(&mut self, peer: &cairn_sync::PeerId) -> Result<cairn_sync::SessionScope, S::Error> {
+        self.store.session_scope(peer)
+    }
     fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, S::Error> {
         self.store.roster()
     }
@@ -252,6 +263,7 @@ fn print_summary(peer: &str, fingerprint: &str, summary: &SyncSummary, millis: u
             "bytes_received": summary.bytes_received,
             "round_trips": summary.round_trips,
             "roster_updated": summary.roster_updated,
+            "roster_only": summary.roster_only,
             "millis": millis,
         }
     });

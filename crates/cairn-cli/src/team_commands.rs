@@ -6,13 +6,15 @@
 
 use std::{
     io::IsTerminal,
+    num::NonZeroU16,
     path::{Path, PathBuf},
+    str::FromStr,
 };
 
 use anyhow::Context;
 use cairn_core::{
     CoreError, Session, files,
-    team::{self, Role, RosterView, Standing, TeamError},
+    team::{self, Role, RosterExpiry, RosterView, Standing, TeamError},
 };
 use clap::{Subcommand, ValueEnum};
 
@@ -87,11 +89,28 @@ pub(crate) enum OrgCommand {
         #[arg(long, value_name = "FINGERPRINT")]
         expect_fingerprint: Option<String>,
     },
-    /// Write the current signed roster to FILE, to carry to every device.
+    /// Write the current signed roster to FILE, to carry to every device. With --valid-days
+    /// or --renew, first issue the next roster (same members) valid from now.
     Roster {
         /// Where to write the roster.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Make this roster and every later one valid for N days (1–65535) from its issue (see
+        /// `org validity`).
+        #[arg(long, value_name = "N", conflicts_with = "renew")]
+        valid_days: Option<NonZeroU16>,
+        /// Issue a renewed roster (same members, a fresh validity period) before writing it.
+        #[arg(long)]
+        renew: bool,
+    },
+    /// How long each roster HQ issues is valid: N days (1–65535) from its issue, or `off` (no
+    /// end). Issues the next roster so at once; without a value, shows the setting. A device
+    /// warns in the last 7 days; once its roster has expired it syncs cases only with HQ
+    /// devices until a newer roster arrives.
+    Validity {
+        /// N days, or `off`.
+        #[arg(value_name = "N|off")]
+        days: Option<ValidityArg>,
     },
     /// Revoke a device (32 hex digits, see `roster show`): the new roster rotates the team
     /// key to a new epoch sealed to the remaining devices only.
@@ -129,6 +148,23 @@ pub(crate) enum RosterCommand {
     },
 }
 
+/// A roster validity as typed: a number of days, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValidityArg(Option<NonZeroU16>);
+
+impl FromStr for ValidityArg {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "off" {
+            return Ok(ValidityArg(None));
+        }
+        text.parse::<NonZeroU16>()
+            .map(|days| ValidityArg(Some(days)))
+            .map_err(|_| "a number of days from 1 to 65535, or off")
+    }
+}
+
 /// A device role, as typed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum RoleArg {
@@ -159,7 +195,10 @@ pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
         TeamCommand::Org { command: OrgCommand::Enroll { file, role, name, expect_fingerprint } } => {
             org_enroll(cli, file, (*role).into(), name, expect_fingerprint.as_deref())
         }
-        TeamCommand::Org { command: OrgCommand::Roster { out } } => org_roster(cli, out),
+        TeamCommand::Org { command: OrgCommand::Roster { out, valid_days, renew } } => {
+            org_roster(cli, out, *valid_days, *renew)
+        }
+        TeamCommand::Org { command: OrgCommand::Validity { days } } => org_validity(cli, *days),
         TeamCommand::Org { command: OrgCommand::Revoke { device_id } } => org_revoke(cli, device_id),
         TeamCommand::Org { command: OrgCommand::IdentityReaders { roles } } => {
             org_identity_readers(cli, &roles.iter().map(|role| (*role).into()).collect::<Vec<Role>>())
@@ -278,14 +317,130 @@ fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&st
     Ok(())
 }
 
-/// `org roster`: writes the current signed roster.
-fn org_roster(cli: &Cli, out: &Path) -> anyhow::Result<()> {
+/// `org roster`: writes the current signed roster, after issuing a renewed one if asked.
+fn org_roster(cli: &Cli, out: &Path, valid_days: Option<NonZeroU16>, renew: bool) -> anyhow::Result<()> {
     let mut session = open(cli)?;
+    let issued = match (valid_days, renew) {
+        (Some(days), _) => Some(session.set_roster_validity(Some(days))?),
+        (None, true) => Some(session.reissue_roster()?),
+        (None, false) => None,
+    };
     let bytes = session.roster_bytes()?;
+    let until = session.roster()?.and_then(|view| view.valid_until_ms);
     session.lock();
     write_file(out, &bytes, "roster")?;
+    if let Some(issued) = issued {
+        output::line(format_args!("Roster version {} issued.", issued.roster_version));
+    }
     output::line(format_args!("Roster written ({} bytes).", bytes.len()));
+    match until {
+        Some(until) => output::line(format_args!("Valid until {}.", utc(until))),
+        None => output::line("Valid without an end."),
+    }
     Ok(())
+}
+
+/// `org validity`: shows or sets how long each roster HQ issues is valid.
+fn org_validity(cli: &Cli, days: Option<ValidityArg>) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let Some(ValidityArg(days)) = days else {
+        let days = session.roster_validity_days()?;
+        session.lock();
+        match days {
+            Some(days) => output::line(format_args!("Each roster HQ issues is valid for {days} days from its issue.")),
+            None => output::line("Rosters HQ issues are valid without an end."),
+        }
+        return Ok(());
+    };
+    let issued = session.set_roster_validity(days)?;
+    let until = session.roster()?.and_then(|view| view.valid_until_ms);
+    session.lock();
+    match (days, until) {
+        (Some(days), Some(until)) => {
+            output::line(format_args!(
+                "Each roster HQ issues is now valid for {days} days from its issue; roster version {} is valid until {}.",
+                issued.roster_version,
+                utc(until)
+            ));
+            output::line("Devices warn in the last 7 days; once its roster has expired, a device syncs cases only with");
+            output::line("HQ devices until a newer roster arrives (renew with `cairn org roster --renew --out FILE`).");
+        }
+        _ => output::line(format_args!(
+            "Rosters HQ issues are now valid without an end (roster version {}).",
+            issued.roster_version
+        )),
+    }
+    output::line("Carry the new roster to every device: cairn org roster --out FILE");
+    Ok(())
+}
+
+/// A time (ms since the Unix epoch) as a UTC date and time, `2025-03-01 14:05 UTC`.
+pub(crate) fn utc(ms: u64) -> String {
+    let minutes = ms / 60_000;
+    let (days, minute_of_day) = (minutes / (24 * 60), minutes % (24 * 60));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), in unsigned arithmetic.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", minute_of_day / 60, minute_of_day % 60)
+}
+
+/// Warns on standard error when the roster this device holds expires within the warning
+/// window or has expired: every command that opens the vault does.
+pub(crate) fn warn_roster_expiry(session: &mut Session) -> anyhow::Result<()> {
+    let now = u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0);
+    let expiry = session.roster_expiry(now)?;
+    if expiry == RosterExpiry::Valid {
+        return Ok(());
+    }
+    let hq = session.roster()?.is_some_and(|view| view.is_hq_vault);
+    if let Some(warning) = expiry_warning(expiry, hq, now) {
+        output::notice(warning);
+    }
+    Ok(())
+}
+
+/// The warning for a roster's standing at `now` (`None` while it is valid).
+fn expiry_warning(expiry: RosterExpiry, hq: bool, now: u64) -> Option<String> {
+    let renew = "renew it with `cairn org roster --renew --out FILE` and carry it to every device";
+    Some(match (expiry, hq) {
+        (RosterExpiry::Valid, _) => return None,
+        (RosterExpiry::ExpiresSoon { at }, false) => format!(
+            "warning: this device's roster expires {} ({}): sync with HQ or import a newer roster before then [roster_expires_soon]",
+            utc(at),
+            time_left(at.saturating_sub(now))
+        ),
+        (RosterExpiry::Expired { at }, false) => format!(
+            "warning: this device's roster expired {}: until a newer roster arrives it syncs cases only with HQ devices (a sync with a team member still brings one) [roster_expired]",
+            utc(at)
+        ),
+        (RosterExpiry::ExpiresSoon { at }, true) => {
+            format!(
+                "warning: the roster this HQ issued expires {} ({}): {renew} [roster_expires_soon]",
+                utc(at),
+                time_left(at.saturating_sub(now))
+            )
+        }
+        (RosterExpiry::Expired { at }, true) => format!(
+            "warning: the roster this HQ issued expired {}: devices holding it sync cases only with HQ; {renew} [roster_expired]",
+            utc(at)
+        ),
+    })
+}
+
+/// A duration before an expiry, in whole days (rounded down) or "less than a day".
+fn time_left(ms: u64) -> String {
+    match ms / team::Validity::DAY_MS {
+        0 => "in less than a day".to_owned(),
+        1 => "in 1 day".to_owned(),
+        days => format!("in {days} days"),
+    }
 }
 
 /// `org revoke`: revokes a device and rotates the team key.
@@ -353,12 +508,25 @@ fn standing_json(standing: Standing) -> serde_json::Value {
 fn roster_show(cli: &Cli, json: bool) -> anyhow::Result<()> {
     let mut session = open(cli)?;
     let view = session.roster()?.ok_or(CoreError::Team(TeamError::NoRoster))?;
+    let expiry = session.roster_expiry(u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0))?;
     session.lock();
-    output::result(json, &roster_json(&view), || roster_text(&view))
+    output::result(json, &roster_json(&view, expiry), || roster_text(&view, expiry))
+}
+
+/// The validity line of `roster show`.
+fn validity_text(view: &RosterView, expiry: RosterExpiry) -> String {
+    let Some(until) = view.valid_until_ms else { return "without an end".to_owned() };
+    let standing = match expiry {
+        RosterExpiry::Valid => "",
+        RosterExpiry::ExpiresSoon { .. } => "  EXPIRES SOON",
+        RosterExpiry::Expired { .. } => "  EXPIRED: cases sync only with HQ devices until a newer roster arrives",
+    };
+    let from = view.valid_from_ms.map(|from| format!("from {} ", utc(from))).unwrap_or_default();
+    format!("{from}until {}{standing}", utc(until))
 }
 
 /// The roster as the table `roster show` prints: one line per member and per revocation.
-fn roster_text(view: &RosterView) -> String {
+fn roster_text(view: &RosterView, expiry: RosterExpiry) -> String {
     let sealed = "(sealed)";
     let mut lines = vec![format!(
         "Organisation:  {}  fingerprint {}",
@@ -383,6 +551,7 @@ fn roster_text(view: &RosterView) -> String {
     ));
     let readers: Vec<&str> = view.identity_readers.iter().map(|role| role.as_str()).collect();
     lines.push(format!("Identity:      sealed for {}", readers.join(", ")));
+    lines.push(format!("Valid:         {}", validity_text(view, expiry)));
     lines.push(String::new());
     lines.push(format!("Members ({}):", view.members.len()));
     for member in &view.members {
@@ -412,7 +581,11 @@ fn roster_text(view: &RosterView) -> String {
 }
 
 /// The JSON of `roster show`.
-fn roster_json(view: &RosterView) -> serde_json::Value {
+fn roster_json(view: &RosterView, expiry: RosterExpiry) -> serde_json::Value {
+    let expires_at = match expiry {
+        RosterExpiry::ExpiresSoon { at } | RosterExpiry::Expired { at } => Some(at),
+        RosterExpiry::Valid => None,
+    };
     serde_json::json!({
         "organisation": {
             "id": view.org_id,
@@ -424,6 +597,9 @@ fn roster_json(view: &RosterView) -> serde_json::Value {
         "held_epochs": view.held_epochs,
         "hq_vault": view.is_hq_vault,
         "identity_readers": view.identity_readers.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
+        "valid_from": view.valid_from_ms,
+        "valid_until": view.valid_until_ms,
+        "expiry": { "status": expiry.code(), "at": expires_at },
         "this_device": { "id": view.this_device, "standing": standing_json(view.standing) },
         "members": view.members.iter().map(|m| serde_json::json!({
             "device_id": m.device_id,
@@ -438,4 +614,32 @@ fn roster_json(view: &RosterView) -> serde_json::Value {
             "fingerprint": r.fingerprint,
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_as_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_735_689_599_999), "2024-12-31 23:59 UTC");
+        assert_eq!(utc(1_735_689_600_000 + 13 * 3_600_000 + 5 * 60_000), "2025-01-01 13:05 UTC");
+    }
+
+    #[test]
+    fn expiry_warnings_name_the_state_and_its_code() {
+        let day = team::Validity::DAY_MS;
+        let now = 1_735_689_600_000;
+        assert_eq!(expiry_warning(RosterExpiry::Valid, false, now), None);
+        let soon = expiry_warning(RosterExpiry::ExpiresSoon { at: now + 3 * day }, false, now).expect("warning");
+        assert!(soon.contains("2025-01-04 00:00 UTC (in 3 days)") && soon.ends_with("[roster_expires_soon]"), "{soon}");
+        let expired = expiry_warning(RosterExpiry::Expired { at: now - day }, false, now).expect("warning");
+        assert!(expired.contains("only with HQ devices") && expired.ends_with("[roster_expired]"), "{expired}");
+        let hq = expiry_warning(RosterExpiry::Expired { at: now - day }, true, now).expect("warning");
+        assert!(hq.contains("--renew") && hq.ends_with("[roster_expired]"), "{hq}");
+        assert_eq!(time_left(day - 1), "in less than a day");
+        assert_eq!(time_left(day), "in 1 day");
+    }
 }

@@ -5,12 +5,14 @@ use cairn_core::{CoreError, KdfChoice, Session, create_vault, recover_vault, unl
 use crate::{Cli, exit::Usage, output, secrets};
 
 /// Unlocks the vault for a command, warning on standard error when the vault itself says it
-/// was made with the insecure test-only key derivation (whatever flags this run was given).
+/// was made with the insecure test-only key derivation (whatever flags this run was given),
+/// and when the roster it holds expires soon or has expired.
 pub(crate) fn open(cli: &Cli) -> anyhow::Result<Session> {
-    let session = unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?;
+    let mut session = unlock_vault(&cli.vault_dir()?, &secrets::passphrase(cli)?)?;
     if session.status()?.insecure_kdf {
         output::notice(INSECURE_WARNING);
     }
+    crate::team_commands::warn_roster_expiry(&mut session)?;
     Ok(session)
 }
 

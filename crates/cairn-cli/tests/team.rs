@@ -282,3 +282,53 @@ fn hq_commands_on_a_field_vault_are_refused_and_messages_carry_no_user_data() {
     let help = ok(&hq, &["--help"]);
     assert!(help.contains("7  refused by the team rules"), "{help}");
 }
+
+#[test]
+fn hq_sets_the_roster_validity_and_devices_warn_before_it_ends() {
+    let site = Site::new();
+    let (hq, devices) = team(&site, &["field"]);
+    let field = &devices[0];
+    // Without a setting, rosters have no end and nothing warns.
+    assert_eq!(show(field)["valid_until"], serde_json::Value::Null);
+    assert_eq!(show(field)["expiry"]["status"], "valid");
+    assert!(ok(&hq, &["org", "validity"]).contains("without an end"));
+    let version = show(&hq)["version"].as_u64().expect("version");
+    // `org roster --valid-days N` issues the next roster valid for N days and keeps N.
+    let renewed = site.path("renewed.roster");
+    let printed = ok(&hq, &["org", "roster", "--out", s(&renewed), "--valid-days", "3"]);
+    assert!(printed.contains(&format!("Roster version {} issued.", version + 1)), "{printed}");
+    assert!(printed.contains("Valid until ") && printed.contains(" UTC."), "{printed}");
+    assert!(ok(&hq, &["org", "validity"]).contains("valid for 3 days"));
+    ok(field, &["roster", "import", s(&renewed)]);
+    let view = show(field);
+    assert_eq!(view["version"].as_u64(), Some(version + 1));
+    let (from, until) = (view["valid_from"].as_u64().expect("from"), view["valid_until"].as_u64().expect("until"));
+    assert_eq!(until - from, 4 * 24 * 3_600_000, "3 days from issue, valid from a day before");
+    // Three days is within the week's notice: every command that opens the vault warns, on
+    // standard error only, and `roster show` says so.
+    assert_eq!(view["expiry"]["status"], "expires_soon");
+    assert_eq!(view["expiry"]["at"].as_u64(), Some(until));
+    let output = cairn(field, &["case", "list", "--json"]);
+    assert_eq!(exit_code(&output), 0);
+    let warning = stderr(&output);
+    assert!(warning.contains("this device's roster expires") && warning.contains("[roster_expires_soon]"), "{warning}");
+    assert!(!stdout(&output).contains("roster"), "the warning stays off standard output");
+    assert!(ok(field, &["roster", "show"]).contains("EXPIRES SOON"));
+    let hq_warning = stderr(&cairn(&hq, &["status"]));
+    assert!(hq_warning.contains("the roster this HQ issued expires") && hq_warning.contains("--renew"), "{hq_warning}");
+    // --renew issues the next version under the same setting; `org validity off` ends expiry.
+    ok(&hq, &["org", "roster", "--out", s(&site.path("again.roster")), "--renew"]);
+    assert_eq!(show(&hq)["version"].as_u64(), Some(version + 2));
+    assert!(show(&hq)["valid_until"].as_u64().is_some());
+    assert!(ok(&hq, &["org", "validity", "off"]).contains("without an end"));
+    let last = site.roster(&hq, "off.roster");
+    ok(field, &["roster", "import", s(&last)]);
+    assert_eq!(show(field)["valid_until"], serde_json::Value::Null);
+    let quiet = cairn(field, &["case", "list"]);
+    assert!(!stderr(&quiet).contains("roster"), "{}", stderr(&quiet));
+    // Bad values and a field device are refused.
+    fails(&hq, &["org", "validity", "0"], 2);
+    fails(&hq, &["org", "roster", "--out", s(&site.path("x")), "--valid-days", "3", "--renew"], 2);
+    let refused = fails(field, &["org", "validity", "30"], 7);
+    assert!(refused.contains("[not_organisation]"), "{refused}");
+}

@@ -183,6 +183,10 @@ pub struct BundleApplied {
     /// Whether the sender's declared state was newer than what was known (false for a
     /// replayed older bundle).
     pub state_updated: bool,
+    /// Whether only the roster was applied: this device's roster had expired (and the bundle
+    /// did not renew it) and its sender is not an HQ device. Importing it again once a newer
+    /// roster is held applies the rest (`roster_expired_sync_limited`).
+    pub roster_only: bool,
 }
 
 /// A peer's declared state: what it holds.
@@ -667,8 +671,10 @@ pub struct ImportReport {
     pub skipped: u64,
     /// Files refused (from a folder; a single file refused is an error instead).
     pub refused: Vec<RefusedFile>,
-    /// What was applied, over every imported bundle.
+    /// What was applied, over every imported bundle (`roster_only`: of at least one).
     pub applied: BundleApplied,
+    /// Bundles of which only the roster was applied (see [`BundleApplied::roster_only`]).
+    pub roster_only: u64,
     /// Receipts issued (HQ) or cases purged after a verified receipt, once the bundles applied.
     pub handover: crate::handover::HandoverSettled,
 }
@@ -719,6 +725,11 @@ fn candidates(path: &Path) -> Result<(DiskFiles, usize), CoreError> {
     let name = path.file_name();
     found.extend(siblings.into_iter().filter(|sibling| sibling.file_name() != name));
     Ok((DiskFiles(found), 1))
+}
+
+/// This device's clock, in ms since the Unix epoch.
+fn clock() -> u64 {
+    u64::try_from(now_ms()).unwrap_or(0)
 }
 
 fn cancelled() -> CoreError {
@@ -801,13 +812,17 @@ impl Session {
     }
 
     /// Decides what the bundle for `recipient` carries: this device's state, and everything
-    /// the recipient has not acknowledged.
+    /// the recipient has not acknowledged. Refused for a recipient that is not an HQ device
+    /// while this device's roster has expired.
     fn plan_bundle(&mut self, identity: &BundleIdentity, recipient: &DeviceId) -> Result<ExportPlan, CoreError> {
         let member = identity
             .members
             .iter()
             .find(|member| member.device_id.0 == *recipient && *recipient != identity.device_id)
             .ok_or(BundleRefusal::UnknownRecipient)?;
+        if self.sync_limited_with(recipient, clock())? {
+            return Err(SyncRefusal::RosterExpiredSyncLimited.into());
+        }
         let (row, last) = read(self.vault_mut(), |tx| Ok((tx.bundle_peer(recipient)?, tx.last_bundle_counter()?)))?;
         let theirs = match &row.known_state {
             // A stored state that no longer decodes is treated as unknown: everything is sent.
@@ -1037,6 +1052,23 @@ impl Session {
         if !progress(done, total) {
             return Err(cancelled());
         }
+        // Decided after the roster: a bundle whose roster renews this device's applies whole
+        // (nothing leaves in an import, and the roster it brings is the one now held).
+        if self.sync_limited_with(&bundle.sender(), clock())? {
+            // Only the roster: nothing else of a member other than HQ is applied while this
+            // device's roster has expired. Its declared state is still kept (what it holds).
+            applied.roster_only = true;
+            if state.is_none() {
+                for item in bundle.items(files) {
+                    if let Unit::State(bytes) = parse_item(item.map_err(applying)?)? {
+                        state = Some(bytes);
+                        break;
+                    }
+                }
+            }
+            applied.state_updated = self.keep_sender_state(bundle, state)?;
+            return Ok(applied);
+        }
         // A fresh store sees the team key epoch a newer roster brought.
         let mut store = self.sync_store()?;
         let mut batch = PartBatch::default();
@@ -1077,20 +1109,25 @@ impl Session {
         }
         applied.attachments += batch.flush(&mut store)?;
         drop(store);
-        if let Some(state) = state {
-            let (sender, counter) = (bundle.sender(), bundle.counter());
-            applied.state_updated = transact(self.vault_mut(), |tx| {
-                let mut row = tx.bundle_peer(&sender)?;
-                if counter <= row.received_counter {
-                    return Ok(false);
-                }
-                row.received_counter = counter;
-                row.known_state = Some(state.clone());
-                tx.put_bundle_peer(&row)?;
-                Ok(true)
-            })?;
-        }
+        applied.state_updated = self.keep_sender_state(bundle, state)?;
         Ok(applied)
+    }
+
+    /// Keeps the sender's declared state if the bundle is newer than the last one kept;
+    /// returns whether it did.
+    fn keep_sender_state(&mut self, bundle: &VerifiedBundleStream, state: Option<Vec<u8>>) -> Result<bool, CoreError> {
+        let Some(state) = state else { return Ok(false) };
+        let (sender, counter) = (bundle.sender(), bundle.counter());
+        transact(self.vault_mut(), |tx| {
+            let mut row = tx.bundle_peer(&sender)?;
+            if counter <= row.received_counter {
+                return Ok(false);
+            }
+            row.received_counter = counter;
+            row.known_state = Some(state.clone());
+            tx.put_bundle_peer(&row)?;
+            Ok(true)
+        })
     }
 
     /// Opens and checks a bundle held in memory: `Ok(None)` when it is not addressed to this
@@ -1118,7 +1155,9 @@ impl Session {
         self.apply_stream(&bundle.stream, &bundle.bytes[..], progress)
     }
 
-    /// Writes a bundle for each of `recipients` (default: [`Session::bundle_recipients`])
+    /// Writes a bundle for each of `recipients` (default: [`Session::bundle_recipients`], only
+    /// its HQ devices while this device's roster has expired; a recipient named then that is
+    /// not HQ is refused with `roster_expired_sync_limited` before anything is written)
     /// into `dir`, an existing folder (a USB stick), item by item: into temporary files
     /// (parts below 4 GiB when it is longer, for FAT32), flushed, then renamed to their opaque
     /// names, replacing what an earlier export left for the same device (and removing the
@@ -1145,7 +1184,23 @@ impl Session {
         if !dir.is_dir() {
             return Err(CoreError::Case(crate::cases::CaseError::TargetFolder));
         }
-        let recipients = if recipients.is_empty() { self.bundle_recipients()? } else { recipients.to_vec() };
+        let now = clock();
+        let recipients = if recipients.is_empty() {
+            let mut allowed = Vec::new();
+            for recipient in self.bundle_recipients()? {
+                if !self.sync_limited_with(&recipient, now)? {
+                    allowed.push(recipient);
+                }
+            }
+            allowed
+        } else {
+            for recipient in recipients {
+                if self.sync_limited_with(recipient, now)? {
+                    return Err(SyncRefusal::RosterExpiredSyncLimited.into());
+                }
+            }
+            recipients.to_vec()
+        };
         // What an export cut off by a crash or a pulled stick left (never a bundle file).
         files::remove_stale_atomic_temporaries(dir);
         let mut written = Vec::new();
@@ -1223,6 +1278,8 @@ impl Session {
             report.applied.attachments += applied.attachments;
             report.applied.roster_updated |= applied.roster_updated;
             report.applied.state_updated |= applied.state_updated;
+            report.applied.roster_only |= applied.roster_only;
+            report.roster_only += u64::from(applied.roster_only);
         }
         report.skipped = not_ours.iter().zip(&used).filter(|(not_ours, used)| **not_ours && !**used).count() as u64;
         if report.imported > 0 {

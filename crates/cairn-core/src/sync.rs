@@ -12,6 +12,12 @@
 //!   path as a local edit (`cases::pipeline`), so a refused or interrupted message leaves
 //!   nothing behind.
 //!
+//! A device whose roster has expired (see `team::RosterExpiry`) syncs cases only with HQ
+//! devices: with any other member the session is limited to the rosters
+//! ([`cairn_sync::SessionScope::RosterOnly`], decided as the session starts), so a newer
+//! roster still arrives and the next session syncs everything. The summary says so
+//! (`roster_only`); front ends report it with [`SyncRefusal::RosterExpiredSyncLimited`]'s code.
+//!
 //! Deletions travel as tombstones, signed by the deleting device and accepted only from a
 //! current member of the roster: a field device destroys the case; an HQ vault keeps it
 //! archived and marked deleted (a captured device must not be able to erase the team's
@@ -26,8 +32,8 @@ use cairn_crypto::{
 use cairn_model::ObjectId;
 use cairn_store::{MissingAttachment, ReceivedPart, StoreError, SyncPeerRow, VaultTx};
 use cairn_sync::{
-    BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SyncStore,
-    SyncSummary,
+    BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, PeerId, SealedChange, SessionScope,
+    SyncStore, SyncSummary,
 };
 
 use crate::{
@@ -51,6 +57,12 @@ pub enum SyncRefusal {
     /// A peer named a document as part of a case it does not belong to here.
     #[error("a peer sent a document under the wrong case; nothing was applied")]
     DocumentMisplaced,
+    /// This device's roster has expired and the peer is not an HQ device: no case moves either
+    /// way until a newer roster arrives (a sync still brings one).
+    #[error(
+        "this device's roster has expired: until a newer roster arrives it exchanges cases only with HQ devices; sync with HQ, or again once a newer roster arrived"
+    )]
+    RosterExpiredSyncLimited,
 }
 
 impl SyncRefusal {
@@ -60,6 +72,7 @@ impl SyncRefusal {
             SyncRefusal::NotInTeam => "sync_not_in_team",
             SyncRefusal::PeerDataRefused => "sync_peer_data_refused",
             SyncRefusal::DocumentMisplaced => "sync_document_misplaced",
+            SyncRefusal::RosterExpiredSyncLimited => "roster_expired_sync_limited",
         }
     }
 }
@@ -344,6 +357,13 @@ fn finish(tx: &mut VaultTx<'_>, attachment: &MissingAttachment) -> Result<(), Co
 
 impl SyncStore for VaultSync<'_> {
     type Error = CoreError;
+
+    fn session_scope(&mut self, peer: &PeerId) -> Result<SessionScope, CoreError> {
+        // This device's clock, read as the session starts: a roster that expired while held
+        // limits the session to the rosters unless the peer (or this vault) is HQ.
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        Ok(if self.session.sync_limited_with(peer, now)? { SessionScope::RosterOnly } else { SessionScope::Full })
+    }
 
     fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, CoreError> {
         let Some(view) = self.session.roster()? else { return Ok(None) };

@@ -9,15 +9,15 @@
 //! Writes use optimistic concurrency: the roster version read before deciding is the one
 //! replaced (compare-and-swap), so two processes importing at once cannot interleave.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, num::NonZeroU16};
 
 use cairn_crypto::{
     AgreementKeyUse, AgreementPublicKey, AgreementSecretKey, DeviceWrapKey, Fingerprint, SigningKeyUse, SigningPublicKey,
     SigningSecretKey, TeamKey,
 };
 use cairn_store::{DeviceIdentityRecord, IdentitySealingKeyRecord, OrganisationRecord, PinRecord, RosterRecord, Vault};
-use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone, Validity};
-pub use cairn_team::{HandoverPurge, Role, Standing, TeamError};
+use cairn_team::{DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Roster, Tombstone};
+pub use cairn_team::{HandoverPurge, Role, Standing, TeamError, Validity};
 
 use crate::{CoreError, Session};
 
@@ -164,6 +164,60 @@ pub struct RosterView {
     pub next_root_committed: bool,
 }
 
+/// How long before its roster ends a device warns (7 days): time for a worker in hiding to
+/// arrange a sync with HQ or to receive a newer roster from a team member. A roster issued for
+/// a shorter period is announced as expiring soon from the start.
+pub const ROSTER_EXPIRY_WARNING_MS: u64 = 7 * Validity::DAY_MS;
+
+/// Where the roster this device holds stands at a given time (see [`Session::roster_expiry`]).
+///
+/// HQ issues every roster valid for a number of days from its issue when it has set a validity
+/// (see [`Session::set_roster_validity`]). Once the roster a device holds has expired, the
+/// device exchanges cases only with HQ devices; with any other member only the roster moves,
+/// so a device that stayed offline for months learns of revocations before it shares anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterExpiry {
+    /// No roster, a roster without an end, or one that ends more than
+    /// [`ROSTER_EXPIRY_WARNING_MS`] from now.
+    Valid,
+    /// The roster ends at `at` (ms since the Unix epoch), within [`ROSTER_EXPIRY_WARNING_MS`].
+    ExpiresSoon {
+        /// When it ends.
+        at: u64,
+    },
+    /// The roster ended at `at` (ms since the Unix epoch): until a newer one arrives, this
+    /// device syncs cases only with HQ devices (an HQ vault itself is never limited).
+    Expired {
+        /// When it ended.
+        at: u64,
+    },
+}
+
+impl RosterExpiry {
+    /// Stable machine-readable name: `valid`, `expires_soon` or `expired`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RosterExpiry::Valid => "valid",
+            RosterExpiry::ExpiresSoon { .. } => "expires_soon",
+            RosterExpiry::Expired { .. } => "expired",
+        }
+    }
+
+    /// The standing of a roster valid for `validity` at `now_ms`.
+    fn of(validity: Validity, now_ms: u64) -> RosterExpiry {
+        let at = validity.not_after_ms;
+        if !validity.is_bounded() {
+            RosterExpiry::Valid
+        } else if now_ms > at {
+            RosterExpiry::Expired { at }
+        } else if at - now_ms <= ROSTER_EXPIRY_WARNING_MS {
+            RosterExpiry::ExpiresSoon { at }
+        } else {
+            RosterExpiry::Valid
+        }
+    }
+}
+
 /// Called once right after a vault is created, inside `create_vault`: gives the vault its
 /// device identity.
 pub(crate) fn on_vault_created(session: &mut Session) -> Result<(), CoreError> {
@@ -290,6 +344,7 @@ impl Session {
             &confirmed,
             role,
             name,
+            hq.validity,
         )?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued {
@@ -315,6 +370,7 @@ impl Session {
             &hq.root,
             device,
             hq.device_id,
+            hq.validity,
         )?;
         let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
         vault.transaction(|tx| {
@@ -336,7 +392,11 @@ impl Session {
         let hq = load_hq(vault)?;
         let mut readers = roles.to_vec();
         readers.push(Role::Hq);
-        let policy = cairn_team::RosterPolicy { identity_readers: cairn_team::RoleSet::of(&readers), ..*hq.roster.policy() };
+        let policy = cairn_team::RosterPolicy {
+            identity_readers: cairn_team::RoleSet::of(&readers),
+            validity: hq.validity,
+            ..*hq.roster.policy()
+        };
         let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
@@ -348,10 +408,78 @@ impl Session {
     pub fn set_handover_purge(&mut self, purge: HandoverPurge) -> Result<RosterIssued, CoreError> {
         let vault = self.vault_mut();
         let hq = load_hq(vault)?;
-        let policy = cairn_team::RosterPolicy { handover_purge: purge, ..*hq.roster.policy() };
+        let policy = cairn_team::RosterPolicy { handover_purge: purge, validity: hq.validity, ..*hq.roster.policy() };
         let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
         Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
+    /// HQ: how many days each roster HQ issues is valid for, from its issue (`None`: rosters
+    /// do not expire). See [`Session::set_roster_validity`].
+    pub fn roster_validity_days(&mut self) -> Result<Option<NonZeroU16>, CoreError> {
+        let vault = self.vault_mut();
+        let (organisation, days) = vault.read(|tx| Ok((tx.organisation()?, tx.roster_validity_days()?)))?;
+        organisation.ok_or(TeamError::NotOrganisation)?;
+        Ok(days.and_then(NonZeroU16::new))
+    }
+
+    /// HQ: makes every roster HQ issues from now on (enrollment, revocation, policy change,
+    /// [`Session::reissue_roster`]) valid for `days` days from its issue by HQ's clock (and
+    /// from a day before, for devices whose clock is behind: `Validity::for_days`), or, with
+    /// `None`, without an end; and issues the next roster so at once (same members and policy).
+    /// A device warns in the last [`ROSTER_EXPIRY_WARNING_MS`] and, once its roster has
+    /// expired, syncs cases only with HQ devices until a newer roster arrives.
+    pub fn set_roster_validity(&mut self, days: Option<NonZeroU16>) -> Result<RosterIssued, CoreError> {
+        self.issue_same_roster(Some(days))
+    }
+
+    /// HQ: issues the next roster with the same members and policy and a validity period that
+    /// starts now (see [`Session::set_roster_validity`]): what HQ hands to devices to renew a
+    /// roster before it expires.
+    pub fn reissue_roster(&mut self) -> Result<RosterIssued, CoreError> {
+        self.issue_same_roster(None)
+    }
+
+    /// The next roster, same members and policy, valid from now by the setting (after
+    /// changing it to `setting` when given), written with the setting in one transaction.
+    fn issue_same_roster(&mut self, setting: Option<Option<NonZeroU16>>) -> Result<RosterIssued, CoreError> {
+        let vault = self.vault_mut();
+        let mut hq = load_hq(vault)?;
+        if let Some(days) = setting {
+            hq.validity = validity_for(days, issue_time());
+        }
+        let policy = cairn_team::RosterPolicy { validity: hq.validity, ..*hq.roster.policy() };
+        let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
+        vault.transaction(|tx| {
+            if let Some(days) = setting {
+                tx.set_roster_validity_days(days.map(NonZeroU16::get))?;
+            }
+            tx.replace_roster(Some(hq.roster.version()), &roster_record(&next))
+        })?;
+        Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
+    /// Where the roster this device holds stands at `now_ms` (the caller's clock, ms since the
+    /// Unix epoch): valid, expiring within [`ROSTER_EXPIRY_WARNING_MS`], or expired
+    /// ([`RosterExpiry::Valid`] without a roster). Front ends warn on the last two.
+    pub fn roster_expiry(&mut self, now_ms: u64) -> Result<RosterExpiry, CoreError> {
+        let (_, roster) = load_pin_and_roster(self.vault_mut())?;
+        Ok(roster.map_or(RosterExpiry::Valid, |roster| RosterExpiry::of(roster.policy().validity, now_ms)))
+    }
+
+    /// Whether a sync with `peer` at `now_ms` is limited to the roster: the roster this device
+    /// holds has expired, this vault is not HQ's, and `peer` is not an HQ device on that roster.
+    /// Then no case, key, deletion or attachment moves either way; a newer roster still does.
+    pub fn sync_limited_with(&mut self, peer: &[u8; 16], now_ms: u64) -> Result<bool, CoreError> {
+        let (_, roster) = load_pin_and_roster(self.vault_mut())?;
+        let Some(roster) = roster else { return Ok(false) };
+        if !matches!(RosterExpiry::of(roster.policy().validity, now_ms), RosterExpiry::Expired { .. }) {
+            return Ok(false);
+        }
+        if self.is_hq_vault()? {
+            return Ok(false);
+        }
+        Ok(roster.member(DeviceId(*peer)).is_none_or(|member| member.role != Role::Hq))
     }
 
     /// The signed roster this vault holds, to write to a file and carry to devices.
@@ -369,12 +497,22 @@ impl Session {
     /// a key already held for its epoch refuses the roster. A refusal leaves the vault
     /// unchanged.
     pub fn import_roster(&mut self, bytes: &[u8], confirmed_fingerprint: Option<&str>) -> Result<RosterImported, CoreError> {
+        // The clock is read here, not in cairn-team: verification stays a pure function.
+        let now_ms = u64::try_from(crate::cases::now_ms()).unwrap_or(0);
+        self.import_roster_with_clock(bytes, confirmed_fingerprint, now_ms)
+    }
+
+    /// [`Session::import_roster`] with the device's clock at `now_ms`.
+    fn import_roster_with_clock(
+        &mut self,
+        bytes: &[u8],
+        confirmed_fingerprint: Option<&str>,
+        now_ms: u64,
+    ) -> Result<RosterImported, CoreError> {
         let vault = self.vault_mut();
         ensure_identity(vault)?;
         let identity = load_identity(vault)?;
         let (pin, current) = load_pin_and_roster(vault)?;
-        // The clock is read here, not in cairn-team: verification stays a pure function.
-        let now_ms = u64::try_from(crate::cases::now_ms()).unwrap_or(0);
         let view = DeviceView { keys: identity.keys, pin, current: current.as_ref(), now_ms };
         let accepted = cairn_team::accept_roster(&view, &identity.agreement, bytes, confirmed_fingerprint)?;
         let org_id = accepted.roster.org_id().0;
@@ -629,6 +767,29 @@ impl Session {
 
 #[cfg(feature = "testing")]
 impl Session {
+    /// Test support (feature `testing`): HQ issues the next roster (same members and policy)
+    /// valid exactly for `validity`, which may lie wholly in the past (what a device that
+    /// stayed offline for months holds), whatever HQ's setting.
+    pub fn issue_roster_valid_for(&mut self, validity: Validity) -> Result<RosterIssued, CoreError> {
+        let vault = self.vault_mut();
+        let hq = load_hq(vault)?;
+        let policy = cairn_team::RosterPolicy { validity, ..*hq.roster.policy() };
+        let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
+        vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
+        Ok(RosterIssued { device_id: hq.device_id.to_string(), roster_version: next.version(), epoch: next.epoch() })
+    }
+
+    /// Test support (feature `testing`): [`Session::import_roster`] with the device's clock at
+    /// `now_ms`, to hold a roster that was valid when it arrived and has expired since.
+    pub fn import_roster_at(
+        &mut self,
+        bytes: &[u8],
+        confirmed_fingerprint: Option<&str>,
+        now_ms: u64,
+    ) -> Result<RosterImported, CoreError> {
+        self.import_roster_with_clock(bytes, confirmed_fingerprint, now_ms)
+    }
+
     /// Test support (feature `testing`): HQ re-issues the roster it holds, under the next
     /// version, in the old format v1 that HQ no longer writes, so tests can prove that devices
     /// holding v1 rosters still import them and move on to v2. Refused for a roster whose
@@ -850,6 +1011,8 @@ struct HqState {
     /// The keys of the epochs before the roster's, as this vault holds them: a roster issued
     /// before v2 does not carry them, so HQ's vault is where they come from.
     earlier: BTreeMap<u32, TeamKey>,
+    /// The validity period of a roster issued now, by HQ's setting.
+    validity: Validity,
 }
 
 impl HqState {
@@ -876,7 +1039,19 @@ fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
     let mut earlier = held_team_keys(vault, &org_id)?;
     let team_key = earlier.remove(&roster.epoch()).ok_or(CoreError::VaultDamaged("team key missing"))?;
     earlier.retain(|epoch, _| *epoch < roster.epoch());
-    Ok(HqState { device_id: DeviceId(device_id), root, roster, team_key, earlier })
+    let days = vault.read(|tx| tx.roster_validity_days())?.and_then(NonZeroU16::new);
+    let validity = validity_for(days, issue_time());
+    Ok(HqState { device_id: DeviceId(device_id), root, roster, team_key, earlier, validity })
+}
+
+/// HQ's clock when it issues a roster, in ms since the Unix epoch.
+fn issue_time() -> u64 {
+    u64::try_from(crate::cases::now_ms()).unwrap_or(0)
+}
+
+/// The validity period of a roster issued at `now_ms` under the setting `days`.
+fn validity_for(days: Option<NonZeroU16>, now_ms: u64) -> Validity {
+    days.map_or(Validity::ALWAYS, |days| Validity::for_days(now_ms, days))
 }
 
 #[cfg(test)]

@@ -139,7 +139,29 @@ impl TestTeam {
     pub fn device(&mut self, index: usize) -> &mut Session {
         &mut self.devices[index].session
     }
+
+    /// HQ issues the next roster (same members) valid only until [`EXPIRED_AT_MS`], long
+    /// past, and the devices `indices` import it with their clock at that time: they now hold
+    /// an expired roster, as after months offline (so does HQ, which is never limited by it).
+    /// The other devices keep the roster they hold. Returns its version.
+    #[cfg(feature = "testing")]
+    pub fn expire_roster(&mut self, indices: &[usize]) -> u64 {
+        let validity = crate::team::Validity {
+            not_before_ms: EXPIRED_AT_MS - crate::team::Validity::DAY_MS,
+            not_after_ms: EXPIRED_AT_MS,
+        };
+        let issued = self.hq.session.issue_roster_valid_for(validity).expect("issue an expired roster");
+        let roster = self.hq.session.roster_bytes().expect("roster");
+        for index in indices {
+            self.devices[*index].session.import_roster_at(&roster, None, EXPIRED_AT_MS).expect("import while it was valid");
+        }
+        issued.roster_version
+    }
 }
+
+/// When the rosters of [`TestTeam::expire_roster`] ended: 1 January 2000, in ms since the Unix
+/// epoch.
+pub const EXPIRED_AT_MS: u64 = 946_684_800_000;
 
 /// A bundle addressed from this device's roster to `recipient`, claiming `claimed_sender` as
 /// its sender but signed by a fresh key that is on no roster: what a forger holding a

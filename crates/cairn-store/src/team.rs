@@ -94,6 +94,9 @@ impl std::fmt::Debug for RosterRecord {
 /// process imported one meanwhile): the transaction is rolled back, nothing is written.
 const CHANGED_CONCURRENTLY: StoreError = StoreError::Database { code: rusqlite::ffi::SQLITE_BUSY };
 
+/// The `meta` key of HQ's roster validity setting.
+const ROSTER_VALIDITY_DAYS: &str = "roster_validity_days";
+
 fn array<const N: usize>(bytes: Vec<u8>, what: &'static str) -> Result<[u8; N], StoreError> {
     bytes.try_into().map_err(|_| StoreError::Damaged { what })
 }
@@ -291,6 +294,29 @@ impl VaultTx<'_> {
         Ok(())
     }
 
+    /// How many days each roster HQ issues is valid for (`None`: no end), as HQ set it (HQ
+    /// vault only; the `meta` row `roster_validity_days`, a u16 LE).
+    pub fn roster_validity_days(&self) -> Result<Option<u16>, StoreError> {
+        let value: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([ROSTER_VALIDITY_DAYS], |row| row.get(0))
+            .optional()?;
+        value.map(|bytes| Ok(u16::from_le_bytes(array(bytes, "roster validity setting")?))).transpose()
+    }
+
+    /// Sets (or, with `None`, clears) how many days each roster HQ issues is valid for.
+    pub fn set_roster_validity_days(&mut self, days: Option<u16>) -> Result<(), StoreError> {
+        match days {
+            Some(days) => self.tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![ROSTER_VALIDITY_DAYS, days.to_le_bytes().as_slice()],
+            )?,
+            None => self.tx.execute("DELETE FROM meta WHERE key = ?1", [ROSTER_VALIDITY_DAYS])?,
+        };
+        Ok(())
+    }
+
     /// The wrapped team key of `epoch`, if this device holds it.
     pub fn team_key(&self, org_id: &Id, epoch: u32) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
@@ -360,6 +386,19 @@ mod tests {
         let stored = vault.read(|tx| tx.roster()).expect("read");
         assert_eq!(stored, Some(roster(3, 1)));
         assert!(vault.transaction(|tx| Ok(tx.tx.execute("DELETE FROM roster", [])?)).is_err());
+    }
+
+    #[test]
+    fn the_roster_validity_setting_is_kept_changed_and_cleared() {
+        let (_dir, mut vault) = vault();
+        assert_eq!(vault.read(|tx| tx.roster_validity_days()).expect("read"), None);
+        vault.transaction(|tx| tx.set_roster_validity_days(Some(30))).expect("set");
+        assert_eq!(vault.read(|tx| tx.roster_validity_days()).expect("read"), Some(30));
+        vault.transaction(|tx| tx.set_roster_validity_days(Some(u16::MAX))).expect("change");
+        assert_eq!(vault.read(|tx| tx.roster_validity_days()).expect("read"), Some(u16::MAX));
+        vault.transaction(|tx| tx.set_roster_validity_days(None)).expect("clear");
+        vault.transaction(|tx| tx.set_roster_validity_days(None)).expect("clear again");
+        assert_eq!(vault.read(|tx| tx.roster_validity_days()).expect("read"), None);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use negentropy::{Id, Negentropy, NegentropyStorageVector};
 
 use crate::store::{
-    BlobAddress, BlobPart, BlobWant, ChangeHash, DocRef, Incoming, ItemId, ItemKind, ObjectId, PeerId, SyncStore,
-    SyncSummary,
+    BlobAddress, BlobPart, BlobWant, ChangeHash, DocRef, Incoming, ItemId, ItemKind, ObjectId, PeerId, SessionScope,
+    SyncStore, SyncSummary,
 };
 use crate::wire::{
     self, Ack, Blobs, Changes, Final, Held, Hello, HelloReply, MAX_MESSAGE_LEN, Message, Offer, OfferEntry, Payload,
@@ -129,6 +129,8 @@ type Neg = Negentropy<'static, NegentropyStorageVector>;
 /// State both sides keep.
 struct Common {
     peer: PeerId,
+    /// What this session may move (decided by the store as it starts).
+    scope: SessionScope,
     summary: SyncSummary,
     awaiting_reply: bool,
     /// This device's items by object id (the first 16 bytes of the item id).
@@ -145,6 +147,7 @@ impl Common {
     fn new(peer: PeerId) -> Self {
         Common {
             peer,
+            scope: SessionScope::Full,
             summary: SyncSummary::default(),
             awaiting_reply: false,
             items: BTreeMap::new(),
@@ -156,9 +159,22 @@ impl Common {
         }
     }
 
-    /// Loads the items, remembers them by object id, and makes the negentropy instance.
+    /// Asks the store what this session may move (before anything else is read).
+    fn decide_scope<S: SyncStore>(&mut self, store: &mut S) -> Result<(), SyncError<S::Error>> {
+        self.scope = store.session_scope(&self.peer).map_err(SyncError::Store)?;
+        self.summary.roster_only = self.roster_only();
+        Ok(())
+    }
+
+    /// Whether this session moves only the rosters.
+    fn roster_only(&self) -> bool {
+        self.scope == SessionScope::RosterOnly
+    }
+
+    /// Loads the items (none in a session limited to the rosters), remembers them by object
+    /// id, and makes the negentropy instance.
     fn load_items<S: SyncStore>(&mut self, store: &mut S) -> Result<Neg, SyncError<S::Error>> {
-        let items = store.items().map_err(SyncError::Store)?;
+        let items = if self.roster_only() { Vec::new() } else { store.items().map_err(SyncError::Store)? };
         let mut storage = NegentropyStorageVector::with_capacity(items.len());
         for item in &items {
             storage.insert(0, Id::from_byte_array(item.id)).map_err(|_| ProtocolError::Reconciliation)?;
@@ -501,6 +517,7 @@ impl Initiator {
     /// first message ([`Hello`]) to send.
     pub fn start<S: SyncStore>(store: &mut S, peer: PeerId) -> Result<(Initiator, Vec<u8>), SyncError<S::Error>> {
         let mut common = Common::new(peer);
+        common.decide_scope(store)?;
         let roster = store.roster().map_err(SyncError::Store)?;
         let mut negentropy = common.load_items(store)?;
         let reconcile = negentropy.initiate().map_err(|_| ProtocolError::Reconciliation)?;
@@ -569,6 +586,10 @@ impl Initiator {
                     }
                     _ => return Err(ProtocolError::UnexpectedRoster.into()),
                 }
+                if self.common.roster_only() {
+                    // Nothing to compare: offer nothing (the roster, if this side's is newer).
+                    return self.offer(store);
+                }
                 self.reconcile(store, &reply.reconcile)
             }
             (InitiatorState::Reconciling, Message::ReconcileReply(reply)) => self.reconcile(store, &reply.reconcile),
@@ -592,6 +613,11 @@ impl Initiator {
                     return Err(ProtocolError::TooManyRounds.into());
                 }
                 // Every document is in on both sides: what each lacks of attachments is known.
+                if self.common.roster_only() {
+                    // No attachment moves in a session limited to the rosters.
+                    self.state = InitiatorState::SendingBlobs;
+                    return self.pump_blobs(store);
+                }
                 self.blob_sender = BlobSender::new(ack.wants);
                 self.blob_wants = store.missing_blobs(MAX_BLOB_WANTS).map_err(SyncError::Store)?;
                 self.blob_wants.truncate(MAX_BLOB_WANTS);
@@ -859,6 +885,7 @@ impl Responder {
         let message = self.common.incoming(bytes)?;
         match (&self.state, message) {
             (ResponderState::AwaitHello, Message::Hello(hello)) => {
+                self.common.decide_scope(store)?;
                 let roster = store.roster().map_err(SyncError::Store)?;
                 let mine = roster.as_ref().map(|(v, _)| *v);
                 self.expect_roster = hello.roster_version > mine;
@@ -903,7 +930,7 @@ impl Responder {
                 if !*first && !blobs.wants.is_empty() || blobs.wants.len() > MAX_BLOB_WANTS {
                     return Err(ProtocolError::UnexpectedMessage.into());
                 }
-                if *first {
+                if *first && !self.common.roster_only() {
                     self.blob_sender = BlobSender::new(blobs.wants);
                 }
                 self.state = ResponderState::AwaitBlobs { first: false };
@@ -954,6 +981,15 @@ impl Responder {
     fn on_offer<S: SyncStore>(&mut self, store: &mut S, offer: Offer) -> Result<Step, SyncError<S::Error>> {
         self.state = ResponderState::CollectingOffer;
         self.common.next_part(offer.more)?;
+        if self.common.roster_only() {
+            // The peer does not know: its entries and tombstones are dropped unread, and the
+            // answer is an Ack that asks for nothing.
+            if offer.more {
+                return Ok(Step::Wait);
+            }
+            self.state = ResponderState::SendingChanges;
+            return self.acknowledge(store, Vec::new());
+        }
         for (case_id, _) in &offer.tombstones {
             self.their_tombstones.insert(*case_id);
         }
@@ -1040,7 +1076,11 @@ impl Responder {
     /// Every document is in: sends `before` and the Ack naming the attachments this side
     /// lacks, and waits for the initiator's Blobs.
     fn acknowledge<S: SyncStore>(&mut self, store: &mut S, before: Vec<Message>) -> Result<Step, SyncError<S::Error>> {
-        let mut wants = store.missing_blobs(MAX_BLOB_WANTS).map_err(SyncError::Store)?;
+        let mut wants = if self.common.roster_only() {
+            Vec::new()
+        } else {
+            store.missing_blobs(MAX_BLOB_WANTS).map_err(SyncError::Store)?
+        };
         wants.truncate(MAX_BLOB_WANTS);
         self.blobs_expected = expected_parts(&wants);
         let mut messages = before;

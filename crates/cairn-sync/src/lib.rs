@@ -74,6 +74,15 @@
 //! negentropy needs about one more round each time the archive grows sixteenfold, and more
 //! when a difference exceeds its frame limit (1 MiB per message).
 //!
+//! A session limited to the rosters ([`SessionScope::RosterOnly`], decided by the store for the
+//! peer as the session starts: a device whose roster has expired with a peer that is not HQ)
+//! runs the same messages with nothing in them but the rosters. The limited side reads no
+//! items (its `Hello` or its reconciliation answer is over an empty set); as initiator it
+//! sends its `Offer` right after the `HelloReply`, naming nothing, and answers the `Ack` with
+//! an empty `Blobs`; as responder it drops the `Offer`'s entries and tombstones unread and
+//! answers with an `Ack` naming no attachment. The roster steps (2) are unchanged, so a newer
+//! roster still arrives; the next session, with the scope it then gets, syncs the rest.
+//!
 //! Validation: a message of an unexpected kind, a part of an attachment not asked for or out
 //! of order, a roster out of turn, a document, case key or
 //! tombstone outside what is in play (for I: the ids it offered; for R: the documents it
@@ -98,6 +107,6 @@ pub use engine::{
 };
 pub use store::{
     BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemId, ItemKind, ObjectId, PeerId,
-    SealedChange, SyncStore, SyncSummary,
+    SealedChange, SessionScope, SyncStore, SyncSummary,
 };
 pub use wire::WireError;

@@ -128,12 +128,37 @@ pub struct SyncSummary {
     pub round_trips: u64,
     /// Whether a newer roster was received and accepted.
     pub roster_updated: bool,
+    /// Whether this side limited the session to the rosters ([`SessionScope::RosterOnly`]):
+    /// nothing else was sent or applied.
+    pub roster_only: bool,
+}
+
+/// What a session may move, as the store decides for the peer when the session starts
+/// ([`SyncStore::session_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionScope {
+    /// Everything: rosters, documents with their case keys, tombstones, attachments.
+    #[default]
+    Full,
+    /// The rosters only: a newer roster is still sent and accepted, but this side offers and
+    /// asks for no item, sends no change, case key, tombstone or attachment part, and applies
+    /// none (anything of the kind the peer sends out of turn is a protocol error; the
+    /// tombstones a peer's `Offer` carries are dropped unread). A device whose roster has
+    /// expired uses it with a peer it may not exchange cases with until a newer roster arrives.
+    RosterOnly,
 }
 
 /// A device's storage, as the engine uses it.
 pub trait SyncStore {
     /// The store's error (passed through the engine unchanged).
     type Error: std::error::Error + Send + Sync + 'static;
+
+    /// What a session with `peer` may move. Called once as the session starts, before the
+    /// roster and the items are read (the initiator in [`crate::Initiator::start`], the
+    /// responder on the peer's `Hello`): a roster accepted during the session changes the scope
+    /// of the next session, never of this one. No default, so that a store wrapping another
+    /// cannot lose the decision by not forwarding it.
+    fn session_scope(&mut self, peer: &PeerId) -> Result<SessionScope, Self::Error>;
 
     /// The roster this device holds: its version and its signed bytes (`None`: no roster).
     fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, Self::Error>;

@@ -16,7 +16,7 @@ use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, transaction
 
 use crate::store::{
     BlobAddress, BlobPart, BlobWant, CaseKeyWrap, ChangeHash, DocRef, Incoming, Item, ItemKind, ObjectId, PeerId,
-    SealedChange, SyncStore, SyncSummary,
+    SealedChange, SessionScope, SyncStore, SyncSummary,
 };
 
 /// The test store's refusals.
@@ -61,6 +61,10 @@ pub(crate) struct MemStore {
     pub(crate) staged: BTreeMap<(ObjectId, BlobAddress), Vec<Vec<u8>>>,
     /// Every part sent: (case, address, position), to check nothing is sent twice.
     pub(crate) parts_sent: Vec<(ObjectId, BlobAddress, u32)>,
+    /// What this store allows each session (every peer alike).
+    pub(crate) scope: SessionScope,
+    /// Calls to `items`.
+    pub(crate) items_calls: usize,
 }
 
 /// The size of an attachment part in the test store.
@@ -108,6 +112,8 @@ impl MemStore {
             applies: 0,
             sessions: Vec::new(),
             fail_apply: false,
+            scope: SessionScope::Full,
+            items_calls: 0,
             blobs: BTreeMap::new(),
             staged: BTreeMap::new(),
             parts_sent: Vec::new(),
@@ -230,6 +236,10 @@ impl MemStore {
 impl SyncStore for MemStore {
     type Error = MemError;
 
+    fn session_scope(&mut self, _peer: &PeerId) -> Result<SessionScope, MemError> {
+        Ok(self.scope)
+    }
+
     fn roster(&mut self) -> Result<Option<(u64, Vec<u8>)>, MemError> {
         Ok(self.roster.clone())
     }
@@ -248,6 +258,7 @@ impl SyncStore for MemStore {
     }
 
     fn items(&mut self) -> Result<Vec<Item>, MemError> {
+        self.items_calls += 1;
         let mut items = Vec::new();
         for (doc_id, doc) in &mut self.docs {
             let heads: Vec<ChangeHash> = doc.doc.get_heads().into_iter().map(|h| h.0).collect();

@@ -188,6 +188,81 @@ fn large_change_sets_are_split_and_each_message_applied_once() {
 }
 
 #[test]
+fn a_session_limited_to_the_rosters_moves_the_newer_roster_and_nothing_else() {
+    use crate::SessionScope;
+    for limited_initiates in [true, false] {
+        for limited_holds_newer in [false, true] {
+            let (mut limited, mut peer) = (MemStore::new(1), MemStore::new(2));
+            limited.create_case(id(1));
+            limited.create_doc(id(1), id(2));
+            limited.attach(&id(1), &content(1, 70_000));
+            limited.create_case(id(3));
+            limited.delete_case(id(3));
+            peer.create_case(id(10));
+            peer.attach(&id(10), &content(2, 70_000));
+            peer.create_case(id(11));
+            peer.delete_case(id(11));
+            let (mine, theirs) = if limited_holds_newer { (2, 1) } else { (1, 2) };
+            limited.roster = Some((mine, roster_bytes(mine)));
+            peer.roster = Some((theirs, roster_bytes(theirs)));
+            limited.scope = SessionScope::RosterOnly;
+            let held = |store: &mut MemStore| (store.all_heads(), store.tombstones.clone(), store.blobs.len());
+            let (limited_before, peer_before) = (held(&mut limited), held(&mut peer));
+            let outcome = if limited_initiates { sync(&mut limited, &mut peer) } else { sync(&mut peer, &mut limited) };
+            let (mine, theirs) = if limited_initiates {
+                (outcome.initiator, outcome.responder)
+            } else {
+                (outcome.responder, outcome.initiator)
+            };
+            // The newer roster moved, whichever side held it.
+            assert_eq!(limited.roster.as_ref().map(|r| r.0), Some(2));
+            assert_eq!(peer.roster.as_ref().map(|r| r.0), Some(2));
+            assert_eq!((mine.roster_updated, theirs.roster_updated), (!limited_holds_newer, limited_holds_newer));
+            // Nothing else did: no document, tombstone or attachment either way; the limited
+            // side read no item and applied nothing.
+            assert_eq!(held(&mut limited), limited_before, "the limited side received something");
+            assert_eq!(held(&mut peer), peer_before, "the limited side sent something");
+            assert_eq!((limited.items_calls, limited.applies), (0, 0));
+            assert!(limited.parts_sent.is_empty() && peer.parts_sent.is_empty());
+            assert!(mine.roster_only && !theirs.roster_only);
+            for summary in [&mine, &theirs] {
+                assert_eq!(summary.changes_sent + summary.changes_received, 0);
+                assert_eq!(summary.attachments_sent + summary.attachments_received, 0);
+            }
+            assert_eq!(mine.tombstones_sent + mine.tombstones_received, 0);
+            // A peer that initiates offers its tombstones before it can know; they are dropped
+            // unread (the held tombstones above are unchanged).
+            assert_eq!(theirs.tombstones_sent, u64::from(!limited_initiates));
+            assert_eq!(limited.sessions.len(), 1, "the session is recorded");
+            // With its scope back to full, the next session syncs everything.
+            limited.scope = SessionScope::Full;
+            let outcome = if limited_initiates { sync(&mut limited, &mut peer) } else { sync(&mut peer, &mut limited) };
+            assert!(!outcome.initiator.roster_only && !outcome.responder.roster_only);
+            converged(&mut limited, &mut peer);
+            assert_eq!(limited.blobs.len(), 2);
+            assert_eq!(peer.blobs.len(), 2);
+        }
+    }
+}
+
+#[test]
+fn a_peer_cannot_push_anything_into_a_session_limited_to_the_rosters() {
+    // The limited side initiates and offers nothing: a Changes answer names what is not in play.
+    let mut a = MemStore::new(1);
+    a.scope = crate::SessionScope::RosterOnly;
+    let (mut initiator, _hello) = Initiator::start(&mut a, PEER_R).expect("start");
+    let reply = Message::HelloReply(wire::HelloReply { roster_version: None, roster: None, reconcile: vec![0x61] }).encode();
+    let step = initiator.receive(&mut a, &reply).expect("offer");
+    assert!(matches!(step, Step::Send(ref messages) if messages.len() == 1));
+    let mut payload = wire::Payload::default();
+    payload.changes.push((crate::DocRef { case_id: id(1), doc_id: id(1) }, vec![crate::SealedChange(vec![1, 2, 3])]));
+    let pushed = Message::Changes(wire::Changes { more: false, wants: Vec::new(), payload }).encode();
+    let error = initiator.receive(&mut a, &pushed).expect_err("refused");
+    assert!(matches!(error, SyncError::Protocol(ProtocolError::UnknownObject)), "{error:?}");
+    assert_eq!((a.applies, a.items_calls), (0, 0));
+}
+
+#[test]
 fn a_roster_refused_by_the_responder_ends_the_session() {
     let (mut a, mut b) = (MemStore::new(1), MemStore::new(2));
     a.roster = Some((9, b"forged".to_vec()));

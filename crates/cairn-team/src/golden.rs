@@ -87,9 +87,20 @@ fn golden_roster_v1() {
             ] {
                 let bytes = EnrollmentRequest::create(device.0.device_id, &device.1, &device.0.agreement, "")?;
                 let request = EnrollmentRequest::parse(&bytes)?;
-                roster = org::enroll(&roster, &epoch1, &[], &root, &request, &device.0.fingerprint(), role, name)?;
+                roster = org::enroll(
+                    &roster,
+                    &epoch1,
+                    &[],
+                    &root,
+                    &request,
+                    &device.0.fingerprint(),
+                    role,
+                    name,
+                    roster.policy().validity,
+                )?;
             }
-            let roster = org::revoke(&roster, &epoch1, &[], &epoch2, &root, revoked.0.device_id, hq.0.device_id)?;
+            let validity = roster.policy().validity;
+            let roster = org::revoke(&roster, &epoch1, &[], &epoch2, &root, revoked.0.device_id, hq.0.device_id, validity)?;
             // HQ issues v2 now; the v1 fixture is the same roster in the old format.
             RosterDraft::open(&roster, &epoch2)?.seal_and_sign_v1(&epoch2, &root)
         };
@@ -164,17 +175,27 @@ fn golden_roster_v2() {
             let enroll = |roster: &Roster, key, device: &FixedDevice, role, name| {
                 let bytes = EnrollmentRequest::create(device.0.device_id, &device.1, &device.0.agreement, "")?;
                 let request = EnrollmentRequest::parse(&bytes)?;
-                org::enroll(roster, key, &[], &root, &request, &device.0.fingerprint(), role, name)
+                org::enroll(roster, key, &[], &root, &request, &device.0.fingerprint(), role, name, roster.policy().validity)
             };
             let [epoch1, epoch2, epoch3] = &epochs;
             let mut roster = org::genesis(org_id, &root, intake, epoch1, hq.0, "압록강 지원 Yalu support", "HQ")?;
             roster = enroll(&roster, epoch1, &field, Role::Field, "field 1")?;
             roster = enroll(&roster, epoch1, &revoked, Role::Field, "lost laptop")?;
             roster = enroll(&roster, epoch1, &coordinator, Role::Coordinator, "코디")?;
-            roster = org::revoke(&roster, epoch1, &[], epoch2, &root, revoked.0.device_id, hq.0.device_id)?;
+            roster =
+                org::revoke(&roster, epoch1, &[], epoch2, &root, revoked.0.device_id, hq.0.device_id, Validity::ALWAYS)?;
             roster = org::set_policy(&roster, epoch2, &[], &root, golden_policy())?;
             roster = enroll(&roster, epoch2, &late, Role::Field, "늦게 온 late")?;
-            org::revoke(&roster, epoch2, &[], epoch3, &root, coordinator.0.device_id, hq.0.device_id)
+            org::revoke(
+                &roster,
+                epoch2,
+                &[],
+                epoch3,
+                &root,
+                coordinator.0.device_id,
+                hq.0.device_id,
+                roster.policy().validity,
+            )
         };
         std::fs::write(&path, build().expect("build").to_bytes()).expect("write fixture");
     }

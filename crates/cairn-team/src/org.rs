@@ -10,7 +10,7 @@
 use cairn_crypto::{AgreementPublicKey, Fingerprint, SigningSecretKey, TeamKey};
 
 use crate::{
-    DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, RosterPolicy, TeamError,
+    DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, RosterPolicy, TeamError, Validity,
     roster::{DraftMember, DraftRevocation, MAX_MEMBERS},
 };
 
@@ -42,7 +42,8 @@ pub fn genesis(
 /// Adds the device of a verified `request` with `role` and `name`, after its fingerprint was
 /// compared in person (`confirmed` is what the person at HQ typed or scanned from the device's
 /// screen). Returns the next roster (same team key epoch, with every earlier epoch's key: see
-/// the module docs for `held_earlier`).
+/// the module docs for `held_earlier`), valid for `validity` (`current.policy().validity`
+/// keeps the current period).
 // Each argument is a distinct key or decision of the person at HQ; a struct grouping them
 // would only rename the list.
 #[allow(clippy::too_many_arguments)]
@@ -55,6 +56,7 @@ pub fn enroll(
     confirmed: &Fingerprint,
     role: Role,
     name: &str,
+    validity: Validity,
 ) -> Result<Roster, TeamError> {
     if *confirmed != request.keys().fingerprint() {
         return Err(TeamError::FingerprintMismatch);
@@ -81,6 +83,7 @@ pub fn enroll(
     let mut draft = RosterDraft::open(current, team_key)?;
     draft.version = next_version(current)?;
     draft.members.push(DraftMember { keys, role, name: name.to_owned() });
+    draft.policy.validity = validity;
     let carried = current.open_earlier_team_keys(team_key)?;
     let earlier = earlier_epochs(current, &carried, held_earlier)?;
     draft.seal_and_sign(team_key, &earlier, root)
@@ -90,7 +93,10 @@ pub fn enroll(
 /// (`new_team_key`), sealed to the remaining members only. `hq_device` (the vault doing
 /// this) cannot revoke itself. The new roster carries the current key and every earlier one
 /// (see the module docs for `held_earlier`) sealed under the new key, which the revoked
-/// device never receives.
+/// device never receives. The new roster is valid for `validity` (`current.policy().validity`
+/// keeps the current period).
+// As for `enroll`: each argument is a distinct key or decision.
+#[allow(clippy::too_many_arguments)]
 pub fn revoke(
     current: &Roster,
     team_key: &TeamKey,
@@ -99,6 +105,7 @@ pub fn revoke(
     root: &SigningSecretKey,
     device: DeviceId,
     hq_device: DeviceId,
+    validity: Validity,
 ) -> Result<Roster, TeamError> {
     if device == hq_device {
         return Err(TeamError::CannotRevokeSelf);
@@ -120,6 +127,7 @@ pub fn revoke(
     let position = draft.members.iter().position(|m| m.keys.device_id == device).ok_or(TeamError::UnknownDevice)?;
     let removed = draft.members.remove(position);
     draft.revocations.push(DraftRevocation { keys: removed.keys, revoked_at: version, name: removed.name });
+    draft.policy.validity = validity;
     let carried = current.open_earlier_team_keys(team_key)?;
     let mut earlier = earlier_epochs(current, &carried, held_earlier)?;
     earlier.push((current.epoch(), team_key));
@@ -147,7 +155,9 @@ fn earlier_epochs<'k>(
 
 /// Sets the team policy (handover purge, identity readers, validity period, next root key
 /// commitment). Returns the next roster (same team key epoch). A next root commitment, once
-/// set, is kept: devices refuse a roster under the same root that changes it.
+/// set, is kept: devices refuse a roster under the same root that changes it. With the same
+/// policy but a new validity period it reissues the roster (same members, next version), so
+/// HQ can renew devices' rosters before they expire.
 pub fn set_policy(
     current: &Roster,
     team_key: &TeamKey,

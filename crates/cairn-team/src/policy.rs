@@ -114,6 +114,28 @@ impl Validity {
     /// No bounds: what a v1 roster means, and what HQ issues unless told otherwise.
     pub const ALWAYS: Validity = Validity { not_before_ms: 0, not_after_ms: u64::MAX };
 
+    /// One day in milliseconds.
+    pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+    /// How far before its issue a roster HQ issues for a number of days is already valid: a
+    /// device whose clock is up to this much behind HQ's still accepts it (a roster refused as
+    /// not yet valid would keep revocations out).
+    pub const CLOCK_ALLOWANCE_MS: u64 = Self::DAY_MS;
+
+    /// The period of a roster issued at `issued_at_ms` (HQ's clock) and valid for `days` days:
+    /// from [`Validity::CLOCK_ALLOWANCE_MS`] before the issue to `days` days after it.
+    pub fn for_days(issued_at_ms: u64, days: NonZeroU16) -> Validity {
+        Validity {
+            not_before_ms: issued_at_ms.saturating_sub(Self::CLOCK_ALLOWANCE_MS),
+            not_after_ms: issued_at_ms.saturating_add(u64::from(days.get()) * Self::DAY_MS),
+        }
+    }
+
+    /// Whether the period has an end.
+    pub fn is_bounded(&self) -> bool {
+        self.not_after_ms != u64::MAX
+    }
+
     /// Whether the period is well-formed (it does not end before it begins).
     pub fn is_well_formed(&self) -> bool {
         self.not_before_ms <= self.not_after_ms
@@ -208,5 +230,22 @@ mod tests {
         assert_eq!(Validity::ALWAYS.check(0), Ok(()));
         assert_eq!(Validity::ALWAYS.check(u64::MAX), Ok(()));
         assert!(!Validity { not_before_ms: 2, not_after_ms: 1 }.is_well_formed());
+    }
+
+    #[test]
+    fn a_period_in_days_starts_a_day_early_for_slow_clocks_and_ends_days_after_issue() {
+        let issued = 1_750_000_000_000;
+        let period = Validity::for_days(issued, NonZeroU16::new(30).expect("non-zero"));
+        assert_eq!(period.not_before_ms, issued - Validity::DAY_MS);
+        assert_eq!(period.not_after_ms, issued + 30 * Validity::DAY_MS);
+        assert!(period.is_bounded() && period.is_well_formed());
+        assert_eq!(period.check(issued - Validity::DAY_MS), Ok(()));
+        assert_eq!(period.check(issued - Validity::DAY_MS - 1), Err(TeamError::RosterNotYetValid));
+        assert_eq!(period.check(issued + 30 * Validity::DAY_MS + 1), Err(TeamError::RosterExpired));
+        assert!(!Validity::ALWAYS.is_bounded());
+        // Near the ends of time nothing overflows.
+        let late = Validity::for_days(u64::MAX - 1, NonZeroU16::MAX);
+        assert_eq!(late.not_after_ms, u64::MAX);
+        assert_eq!(Validity::for_days(0, NonZeroU16::MIN).not_before_ms, 0);
     }
 }

@@ -5,8 +5,13 @@ use cairn_crypto::{AgreementSecretKey, CaseKey, SIGNATURE_LEN, SigningSecretKey,
 
 use crate::{
     DeviceId, DeviceKeys, DeviceView, EnrollmentRequest, OrgId, Pin, Role, Roster, RosterDraft, Standing, TeamError,
-    accept_roster, org,
+    Validity, accept_roster, org,
 };
+
+/// The validity period of `roster`, to issue the next one with the same.
+fn keep(roster: &Roster) -> Validity {
+    roster.policy().validity
+}
 
 /// The devices' clock in these tests (any time: the rosters here have no validity period).
 const NOW_MS: u64 = 1_750_000_000_000;
@@ -44,15 +49,34 @@ impl Hq {
         let request = EnrollmentRequest::parse(&device.request()).expect("request");
         let confirmed = device.keys.fingerprint();
         let held = self.held();
-        self.roster =
-            org::enroll(&self.roster, &self.team_key, &held, &self.root, &request, &confirmed, role, &device.name)?;
+        self.roster = org::enroll(
+            &self.roster,
+            &self.team_key,
+            &held,
+            &self.root,
+            &request,
+            &confirmed,
+            role,
+            &device.name,
+            keep(&self.roster),
+        )?;
         Ok(&self.roster)
     }
 
     fn revoke(&mut self, device_id: DeviceId) -> Result<&Roster, TeamError> {
         let new_key = TeamKey::generate();
         let held = self.held();
-        let next = org::revoke(&self.roster, &self.team_key, &held, &new_key, &self.root, device_id, self.device.device_id)?;
+        let validity = keep(&self.roster);
+        let next = org::revoke(
+            &self.roster,
+            &self.team_key,
+            &held,
+            &new_key,
+            &self.root,
+            device_id,
+            self.device.device_id,
+            validity,
+        )?;
         let old = std::mem::replace(&mut self.team_key, new_key);
         self.earlier.push((self.roster.epoch(), old));
         self.roster = next;
@@ -208,6 +232,7 @@ fn a_roster_from_another_organisation_is_refused() {
         &device.keys.fingerprint(),
         Role::Field,
         "x",
+        Validity::ALWAYS,
     )
     .expect("enroll");
     assert_refused(device, &other.bytes(), None, TeamError::WrongOrganisation);
@@ -222,6 +247,7 @@ fn a_roster_from_another_organisation_is_refused() {
         &device.keys.fingerprint(),
         Role::Field,
         "x",
+        Validity::ALWAYS,
     )
     .expect("enroll");
     assert_eq!(impostor.roster.org_id(), device.pin.expect("pinned").org_id);
@@ -307,7 +333,7 @@ fn hq_refuses_bad_enrollments_and_revocations() {
     let request = EnrollmentRequest::parse(&newcomer.request()).expect("request");
     let wrong = devices[0].keys.fingerprint();
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &[], &hq.root, &request, &wrong, Role::Field, "n").err(),
+        org::enroll(&hq.roster, &hq.team_key, &[], &hq.root, &request, &wrong, Role::Field, "n", Validity::ALWAYS).err(),
         Some(TeamError::FingerprintMismatch)
     );
     assert_eq!(hq.enroll(&devices[1], Role::Field).err(), Some(TeamError::AlreadyEnrolled));
@@ -320,7 +346,8 @@ fn hq_refuses_bad_enrollments_and_revocations() {
             &request,
             &newcomer.keys.fingerprint(),
             Role::Field,
-            "bad\u{7}"
+            "bad\u{7}",
+            Validity::ALWAYS,
         )
         .err(),
         Some(TeamError::InvalidName)
@@ -337,12 +364,32 @@ fn hq_refuses_bad_enrollments_and_revocations() {
         EnrollmentRequest::create(DeviceId([0x77; 16]), &captured.signing, &captured.keys.agreement, "").expect("request");
     let request = EnrollmentRequest::parse(&bytes).expect("request");
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &[], &hq.root, &request, &request.keys().fingerprint(), Role::Field, "n")
-            .err(),
+        org::enroll(
+            &hq.roster,
+            &hq.team_key,
+            &[],
+            &hq.root,
+            &request,
+            &request.keys().fingerprint(),
+            Role::Field,
+            "n",
+            Validity::ALWAYS
+        )
+        .err(),
         Some(TeamError::DeviceRevoked)
     );
     assert_eq!(
-        org::revoke(&hq.roster, &hq.team_key, &[], &hq.team_key, &hq.root, devices[0].keys.device_id, hq_id).err(),
+        org::revoke(
+            &hq.roster,
+            &hq.team_key,
+            &[],
+            &hq.team_key,
+            &hq.root,
+            devices[0].keys.device_id,
+            hq_id,
+            Validity::ALWAYS
+        )
+        .err(),
         Some(TeamError::Inconsistent { what: "the team key did not change" })
     );
 }
@@ -590,7 +637,18 @@ fn a_different_key_for_an_earlier_epoch_is_refused_by_hq_and_by_devices() {
     let request = EnrollmentRequest::parse(&Device::new("n").request()).expect("request");
     let confirmed = request.keys().fingerprint();
     assert_eq!(
-        org::enroll(&hq.roster, &hq.team_key, &[(1, &impostor)], &hq.root, &request, &confirmed, Role::Field, "n").err(),
+        org::enroll(
+            &hq.roster,
+            &hq.team_key,
+            &[(1, &impostor)],
+            &hq.root,
+            &request,
+            &confirmed,
+            Role::Field,
+            "n",
+            Validity::ALWAYS
+        )
+        .err(),
         Some(TeamError::EpochConflict)
     );
     // A signed roster whose epoch 1 key differs from the one a device holds.
@@ -605,7 +663,7 @@ fn a_different_key_for_an_earlier_epoch_is_refused_by_hq_and_by_devices() {
 fn policy_travels_in_the_roster_and_a_next_root_commitment_once_set_is_kept() {
     use cairn_crypto::next_root_commitment;
 
-    use crate::{HandoverPurge, RoleSet, RosterPolicy, Validity};
+    use crate::{HandoverPurge, RoleSet, RosterPolicy};
 
     let (mut hq, mut devices) = team(1);
     let commitment = next_root_commitment(&SigningSecretKey::generate().public_key());
@@ -651,4 +709,39 @@ fn policy_travels_in_the_roster_and_a_next_root_commitment_once_set_is_kept() {
     hq.roster = org::set_policy(&hq.roster, &hq.team_key, &[], &hq.root, stricter).expect("set");
     devices[0].import(&hq.bytes(), None).expect("import");
     assert_eq!(devices[0].roster.as_ref().expect("roster").policy().handover_purge, HandoverPurge::Immediately);
+}
+
+#[test]
+fn hq_issues_each_roster_with_the_period_it_chooses_and_reissues_one_to_renew_it() {
+    let days = std::num::NonZeroU16::new(30).expect("non-zero");
+    let (mut hq, mut devices) = team(2);
+    // An enrollment issues the roster with the period given, not the current one.
+    let newcomer = Device::new("newcomer");
+    let request = EnrollmentRequest::parse(&newcomer.request()).expect("request");
+    let period = Validity::for_days(NOW_MS, days);
+    let held = hq.held();
+    let confirmed = newcomer.keys.fingerprint();
+    hq.roster = org::enroll(&hq.roster, &hq.team_key, &held, &hq.root, &request, &confirmed, Role::Field, "n", period)
+        .expect("enroll");
+    assert_eq!(hq.roster.policy().validity, period);
+    devices[0].import(&hq.bytes(), None).expect("valid now");
+    // Thirty-one days later the device still holds it (a held roster is never dropped), but
+    // would not accept it anew.
+    let later = NOW_MS + 31 * Validity::DAY_MS;
+    assert_eq!(devices[1].import_at(&hq.bytes(), None, later), Err(TeamError::RosterExpired));
+    // HQ renews: the same members and policy, the next version, a period from the new issue.
+    let renewed = Validity::for_days(later, days);
+    let policy = crate::RosterPolicy { validity: renewed, ..*hq.roster.policy() };
+    let before = hq.roster.members().len();
+    hq.roster = org::set_policy(&hq.roster, &hq.team_key, &[], &hq.root, policy).expect("reissue");
+    assert_eq!(hq.roster.members().len(), before);
+    assert_eq!(devices[0].import_at(&hq.bytes(), None, later), Ok(Standing::Member(Role::Coordinator)));
+    // A revocation issues its roster with the period given too.
+    let revoked = devices[1].keys.device_id;
+    let new_key = TeamKey::generate();
+    let held = hq.held();
+    let unbounded =
+        org::revoke(&hq.roster, &hq.team_key, &held, &new_key, &hq.root, revoked, hq.device.device_id, Validity::ALWAYS)
+            .expect("revoke");
+    assert_eq!(unbounded.policy().validity, Validity::ALWAYS);
 }
