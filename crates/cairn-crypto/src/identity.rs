@@ -62,6 +62,9 @@ pub enum SignaturePurpose {
     /// A device's signature on an Automerge change it wrote: its chain of custody
     /// (`change.rs`).
     ChangeCustody,
+    /// The exporting device's signature on the manifest of an evidence package (cairn-core
+    /// `evidence/`): the exact bytes of its `manifest.json`.
+    EvidenceManifest,
 }
 
 impl SignaturePurpose {
@@ -73,6 +76,7 @@ impl SignaturePurpose {
             SignaturePurpose::BundleManifest => b"bundle-manifest/v1",
             SignaturePurpose::HandoverReceipt => b"handover-receipt/v1",
             SignaturePurpose::ChangeCustody => b"change-custody/v1",
+            SignaturePurpose::EvidenceManifest => b"evidence-manifest/v1",
         }
     }
 }

@@ -47,6 +47,26 @@ fn golden_signatures_v1() {
 }
 
 #[test]
+fn golden_evidence_manifest_signature_v1() {
+    // The signature of an evidence package's manifest.sig: over the exact bytes of its
+    // manifest.json, under the purpose label "evidence-manifest/v1" (Ed25519 is deterministic,
+    // so the fixture pins the label and the message layout).
+    let key = SigningSecretKey::from_seed(&[0x62; 32]);
+    let manifest = "{\n  \"format\": \"cairn-evidence/1\",\n  \"case_id\": \"증거 golden\"\n}\n".as_bytes();
+    let mut fresh = key.public_key().to_bytes().to_vec();
+    fresh.extend_from_slice(&key.sign(SignaturePurpose::EvidenceManifest, manifest).to_bytes());
+    let committed = check_fixture("evidence_manifest_signature_v1.bin", &fresh);
+    let public = crate::SigningPublicKey::from_bytes(committed[..32].try_into().expect("32")).expect("key");
+    let signature = Signature::from_bytes(committed[32..96].try_into().expect("64"));
+    assert_eq!(public.verify(SignaturePurpose::EvidenceManifest, manifest, &signature), Ok(()));
+    // Bound to its purpose and to every byte of the manifest.
+    assert!(public.verify(SignaturePurpose::BundleManifest, manifest, &signature).is_err());
+    let mut altered = manifest.to_vec();
+    altered[5] ^= 1;
+    assert!(public.verify(SignaturePurpose::EvidenceManifest, &altered, &signature).is_err());
+}
+
+#[test]
 fn golden_sealed_team_key_v1() {
     let team_key = TeamKey::from_bytes(&[0x71; 32]);
     let recipient = AgreementSecretKey::from_bytes(&[0x72; 32]);
