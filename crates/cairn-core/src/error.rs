@@ -68,6 +68,10 @@ pub enum CoreError {
     /// An export was refused (see [`crate::export::ExportError`]).
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// An evidence package could not be verified at all (see
+    /// [`crate::evidence::EvidenceError`]); what a package gets wrong is in its report.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
     /// A bug: an invariant did not hold.
     #[error("internal error ({0})")]
     Internal(&'static str),
@@ -95,6 +99,7 @@ impl CoreError {
             CoreError::Sync(refusal) => refusal.code(),
             CoreError::Bundle(refusal) => refusal.code(),
             CoreError::Export(error) => error.code(),
+            CoreError::Evidence(error) => error.code(),
             CoreError::Internal(_) => "internal",
         }
     }

@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod cases;
 mod error;
+pub mod evidence;
 pub mod export;
 pub mod handover;
 mod hardening;

@@ -750,6 +750,16 @@ impl Session {
         Ok(known)
     }
 
+    /// What an evidence package needs of this vault: this device's public keys and signing
+    /// key, and the roster it holds (re-verified under the pin), if any.
+    pub(crate) fn evidence_identity(&mut self) -> Result<EvidenceIdentity, CoreError> {
+        let vault = self.vault_mut();
+        ensure_identity(vault)?;
+        let (_, roster) = load_pin_and_roster(vault)?;
+        let identity = load_identity(vault)?;
+        Ok(EvidenceIdentity { keys: identity.keys, signing: identity.signing, roster })
+    }
+
     /// Whether this vault holds the organisation's keys (HQ).
     pub(crate) fn is_hq_vault(&mut self) -> Result<bool, CoreError> {
         Ok(self.vault_mut().read(|tx| Ok(tx.organisation()?.is_some()))?)
@@ -897,6 +907,17 @@ pub(crate) struct HandoverKeys {
     pub(crate) device_id: DeviceId,
     pub(crate) signing: SigningSecretKey,
     pub(crate) is_hq: bool,
+}
+
+/// This device's identity and roster, for signing an evidence package (see
+/// [`Session::evidence_identity`]); the signing key is zeroized when dropped.
+pub(crate) struct EvidenceIdentity {
+    /// This device's id and public keys.
+    pub(crate) keys: DeviceKeys,
+    /// Its signing key.
+    pub(crate) signing: SigningSecretKey,
+    /// The roster held, if the vault belongs to an organisation.
+    pub(crate) roster: Option<Roster>,
 }
 
 struct Identity {

@@ -363,6 +363,24 @@ fn open_for_test(
     (key, context, opened)
 }
 
+/// Rewrites the manifest of the folder evidence package `dir` with `edit` and signs it again
+/// with `session`'s device key (the exporting device), so a test can plant exactly one defect
+/// in a package whose signature still verifies.
+pub fn resign_evidence_manifest(session: &mut Session, dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join(crate::evidence::MANIFEST_FILE);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read the manifest")).expect("a JSON manifest");
+    edit(&mut manifest);
+    let mut bytes = serde_json::to_vec_pretty(&manifest).expect("serialise the manifest");
+    bytes.push(b'\n');
+    let identity = session.evidence_identity().expect("the device's identity");
+    let signature = identity.signing.sign(cairn_crypto::SignaturePurpose::EvidenceManifest, &bytes);
+    crate::files::write_atomically(&path, &bytes).expect("write the manifest");
+    let signature = format!("{}\n", hex::encode(signature.to_bytes()));
+    crate::files::write_atomically(&dir.join(crate::evidence::SIGNATURE_FILE), signature.as_bytes())
+        .expect("write the signature");
+}
+
 /// Whether the vault still owes the erasure of something deleted (see
 /// `cairn_store::Vault::erasure_pending`).
 #[cfg(feature = "testing")]

@@ -172,7 +172,7 @@ pub struct CustodyEntry {
 }
 
 /// The verdict on one recorded change (`None`: nothing recorded).
-fn verdict(
+pub(crate) fn verdict(
     known: &BTreeMap<[u8; 16], KnownSigner>,
     case_id: &ObjectId,
     doc_id: &ObjectId,

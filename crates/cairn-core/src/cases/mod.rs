@@ -58,7 +58,7 @@ pub use views::{AttachmentInfo, CaseConflict, CaseSummary, CaseView, SearchHit};
 
 // The write path, shared with recordings (which add attachments to cases).
 pub(crate) use attachments::{address_new_blob, attachment_reference};
-pub(crate) use custody::{ChangeSigner, KnownSigner};
+pub(crate) use custody::{ChangeSigner, KnownSigner, verdict as custody_verdict};
 pub(crate) use identity::IdentityKeys;
 pub(crate) use pipeline::{
     DocRoot, apply_remote_any, commit_doc, hex32, load_doc, load_held, read, rebuild_stale_summaries, transact,

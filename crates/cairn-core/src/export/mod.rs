@@ -51,6 +51,9 @@ pub enum ExportError {
     /// This device may not export: only HQ, or a vault outside any organisation.
     #[error("only an HQ device (or a vault outside any organisation) may export cases")]
     NotAllowed,
+    /// Identity fields were asked for outside HQ's vault (only HQ may export them, on request).
+    #[error("identity fields are exported only from HQ's vault")]
+    IdentityNotAllowed,
 }
 
 impl ExportError {
@@ -58,6 +61,7 @@ impl ExportError {
     pub fn code(&self) -> &'static str {
         match self {
             ExportError::NotAllowed => "export_not_allowed",
+            ExportError::IdentityNotAllowed => "export_identity_not_allowed",
         }
     }
 }
