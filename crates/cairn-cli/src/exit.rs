@@ -12,7 +12,8 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   2  usage error (bad arguments, no passphrase available without a terminal, a wipe not
      confirmed, an unlock limit out of range, a handover whose missing consent to sharing
      with HQ was not confirmed, a file whose metadata Cairn cannot remove attached without
-     --keep-metadata)
+     --keep-metadata, a fingerprint to verify against not in the right form, nothing at the
+     path to verify)
   3  wrong passphrase or recovery code (or a mistyped recovery code)
   4  vault damaged, truncated, or written by a newer Cairn
   5  no vault at the location (or, for init, one exists already)
@@ -20,13 +21,17 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
   7  refused by the team rules: bad signature, replayed or older roster, another
      organisation, fingerprint mismatch, device unknown, revoked or already enrolled,
      truncated or malformed roster or request; a sync peer not on the roster or revoked;
-     an export on a device that is not HQ (export_not_allowed); a handover from HQ's vault;
+     an export on a device that is not HQ (export_not_allowed), identity fields asked for
+     outside HQ's vault (export_identity_not_allowed); a handover from HQ's vault;
      a sync or bundle with a team member other than HQ while this device's roster has expired
      (roster_expired_sync_limited: only the roster moved)
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
      (nothing half-applied: whole messages only; sync again)
   9  bundle refused: damaged, truncated or altered, or its signature or sender does not
-     check out against the roster (nothing of it was applied)";
+     check out against the roster (nothing of it was applied)
+ 10  evidence package not verified (cairn verify): a file altered or missing, a change
+     missing or not signed by a device on the roster, another organisation's fingerprint;
+     each failure is printed with its code";
 
 /// A usage problem discovered after parsing (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +94,9 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<Mismatch>().is_some() {
         return 6;
     }
+    if error.downcast_ref::<crate::export_commands::NotVerified>().is_some() {
+        return 10;
+    }
     if let Some(failed) = error.downcast_ref::<SyncFailed>() {
         return if failed.is_refusal() { 7 } else { 8 };
     }
@@ -104,6 +112,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::Team(_)) => 7,
         Some(CoreError::Export(_)) => 7,
         Some(CoreError::Sync(SyncRefusal::RosterExpiredSyncLimited)) => 7,
+        Some(CoreError::Evidence(_)) => 2,
         Some(CoreError::Case(CaseError::HandoverConsentUnconfirmed | CaseError::MetadataUnremovable { .. })) => 2,
         Some(CoreError::Case(CaseError::HandoverAtHq)) => 7,
         _ => 1,
@@ -117,7 +126,8 @@ pub(crate) fn report(error: &anyhow::Error) -> ExitCode {
         .map(|failed| failed.code)
         .or_else(|| error.downcast_ref::<CoreError>().map(CoreError::code))
         .or_else(|| error.downcast_ref::<output::Unwritable>().map(|_| "output_unwritable"))
-        .or_else(|| error.downcast_ref::<crate::lock_commands::LockFailed>().map(crate::lock_commands::LockFailed::code));
+        .or_else(|| error.downcast_ref::<crate::lock_commands::LockFailed>().map(crate::lock_commands::LockFailed::code))
+        .or_else(|| error.downcast_ref::<crate::export_commands::NotVerified>().map(|_| "evidence_not_verified"));
     output::error(error, code);
     ExitCode::from(exit_code_for(error))
 }

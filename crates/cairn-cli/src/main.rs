@@ -97,11 +97,28 @@ enum Command {
         #[command(subcommand)]
         command: handover_commands::HandoverCommand,
     },
-    /// Plaintext exports for HQ's tools (JSON, Uwazi CSV); only on an HQ device or a vault
-    /// outside any organisation. Identity fields are never exported.
+    /// Plaintext exports for HQ's tools (JSON, Uwazi CSV, evidence packages); only on an HQ
+    /// device or a vault outside any organisation. Identity fields are never exported, except
+    /// in an evidence report from HQ's vault when asked.
     Export {
         #[command(subcommand)]
         command: export_commands::ExportCommand,
+    },
+    /// Check an evidence package (folder or .zip) offline: needs no vault and no passphrase.
+    /// Exit 0 when it verifies, 10 when it does not (what fails is printed).
+    Verify {
+        /// The package: a folder or a .zip written by `cairn export evidence`.
+        path: PathBuf,
+        /// The organisation fingerprint as compared in person (for a package exported outside
+        /// any organisation, the exporting device's fingerprint).
+        #[arg(long, value_name = "FINGERPRINT")]
+        org_fingerprint: String,
+        /// JSON: {"verified","case_id","exported_at_ms","exporting_device",
+        /// "organisation_fingerprint","roster_version","documents","changes","attachments",
+        /// "attachment_bytes","failures":[{"code","message","file","document","change",
+        /// "attachment","device"}],"warnings":[…]}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -140,6 +157,7 @@ fn main() -> ExitCode {
         Command::Bundle { command } => bundle_commands::run(&cli, command),
         Command::Handover { command } => handover_commands::run(&cli, command),
         Command::Export { command } => export_commands::run(&cli, command),
+        Command::Verify { path, org_fingerprint, json } => export_commands::verify(path, org_fingerprint, *json),
     };
     // A result that could not be written is a failure, whatever the command did.
     let outcome = outcome.and_then(|()| if output::failed() { Err(output::Unwritable.into()) } else { Ok(()) });
