@@ -153,6 +153,50 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
+    /// Every finding code, in the order of `docs/evidence.md`.
+    pub const ALL: [FindingCode; 40] = [
+        FindingCode::PackageUnreadable,
+        FindingCode::ManifestMissing,
+        FindingCode::ManifestMalformed,
+        FindingCode::ManifestUnsupported,
+        FindingCode::ManifestInconsistent,
+        FindingCode::SignatureMissing,
+        FindingCode::SignatureBad,
+        FindingCode::ExporterUnknown,
+        FindingCode::ExporterNotHq,
+        FindingCode::RosterMissing,
+        FindingCode::RosterInvalid,
+        FindingCode::RosterMismatch,
+        FindingCode::FingerprintMismatch,
+        FindingCode::FileMissing,
+        FindingCode::FileUnreadable,
+        FindingCode::FileHashMismatch,
+        FindingCode::FileUnlisted,
+        FindingCode::DocumentMissing,
+        FindingCode::ChangesMalformed,
+        FindingCode::ChangeMalformed,
+        FindingCode::ChangeMissing,
+        FindingCode::ChangeUnlisted,
+        FindingCode::DocumentIncomplete,
+        FindingCode::DocumentHeadsMismatch,
+        FindingCode::DocumentUnreadable,
+        FindingCode::ChangeUnsigned,
+        FindingCode::ChangeBadSignature,
+        FindingCode::ChangeUnknownSigner,
+        FindingCode::ChangeReceivedAfterRevocation,
+        FindingCode::CustodyVerdictMismatch,
+        FindingCode::DeviceMismatch,
+        FindingCode::AttachmentMissing,
+        FindingCode::AttachmentNotInCase,
+        FindingCode::AttachmentRecordMismatch,
+        FindingCode::AttachmentSizeMismatch,
+        FindingCode::AttachmentHashMismatch,
+        FindingCode::ReceiptInvalid,
+        FindingCode::ReceiptSignerRevoked,
+        FindingCode::ReceiptMismatch,
+        FindingCode::CaseJsonMismatch,
+    ];
+
     /// Stable machine-readable code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -940,6 +984,118 @@ impl Verifier {
             if !self.listed.contains(&name) {
                 self.add(EvidenceFinding::new(FindingCode::FileUnlisted).file(&name));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::manifest::{
+        AttachmentEntry, ChangeEntry, DeviceEntry, DocumentEntry, ExportingDevice, ReceiptEntry, ReportEntry, RosterEntry,
+    };
+
+    const DOC: &str = include_str!("../../../../docs/evidence.md");
+
+    #[test]
+    fn docs_list_every_finding_code_with_its_severity() {
+        let codes: BTreeSet<&str> = FindingCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(codes.len(), FindingCode::ALL.len(), "codes are distinct");
+        for code in FindingCode::ALL {
+            let severity = if code.severity() == Severity::Failure { "failure" } else { "warning" };
+            let row = format!("| `{}` | {severity} |", code.as_str());
+            assert!(DOC.contains(&row), "docs/evidence.md lacks {row}");
+            assert!(!code.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn docs_name_every_manifest_field() {
+        let file = || FileEntry { path: String::new(), size: 0, sha256: String::new() };
+        let manifest = Manifest {
+            format: String::new(),
+            cairn_version: String::new(),
+            case_id: String::new(),
+            case_deleted: false,
+            exported_at_ms: 0,
+            exporting_device: ExportingDevice {
+                id: String::new(),
+                signing_key: String::new(),
+                agreement_key: String::new(),
+                fingerprint: String::new(),
+            },
+            roster: Some(RosterEntry {
+                path: String::new(),
+                size: 0,
+                sha256: String::new(),
+                organisation_id: String::new(),
+                organisation_fingerprint: String::new(),
+                version: 0,
+            }),
+            case_json: file(),
+            report: ReportEntry {
+                path: String::new(),
+                size: 0,
+                sha256: String::new(),
+                language: String::new(),
+                identity_included: false,
+            },
+            documents: vec![DocumentEntry {
+                id: String::new(),
+                kind: String::new(),
+                heads: Vec::new(),
+                change_count: 0,
+                path: String::new(),
+                size: 0,
+                sha256: String::new(),
+            }],
+            changes: vec![ChangeEntry {
+                document: String::new(),
+                hash: String::new(),
+                signer: None,
+                signature: None,
+                first_seen_ms: None,
+                first_roster_version: None,
+                verdict: String::new(),
+            }],
+            devices: vec![DeviceEntry {
+                id: String::new(),
+                name: None,
+                fingerprint: String::new(),
+                role: None,
+                revoked_at: None,
+            }],
+            receipts: vec![ReceiptEntry { signer: String::new(), bytes: String::new() }],
+            attachments: vec![AttachmentEntry {
+                id: String::new(),
+                file_name: String::new(),
+                media_type: String::new(),
+                size: 0,
+                sha256: String::new(),
+                original_size: 0,
+                original_sha256: String::new(),
+                path: String::new(),
+            }],
+        };
+        fn keys(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, value) in map {
+                        out.insert(key.clone());
+                        keys(value, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|item| keys(item, out)),
+                _ => {}
+            }
+        }
+        let mut found = BTreeSet::new();
+        keys(&serde_json::to_value(&manifest).expect("json"), &mut found);
+        for key in found {
+            assert!(
+                DOC.contains(&format!("`{key}`")) || DOC.contains(&format!("{key},")) || DOC.contains(&format!("{key}}}")),
+                "docs/evidence.md does not name the manifest field {key}"
+            );
         }
     }
 }
