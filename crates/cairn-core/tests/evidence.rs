@@ -477,3 +477,30 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[test]
+fn a_handed_over_case_carries_hqs_receipt_and_an_altered_one_is_refused() {
+    let (mut team, case, _) = team_with_case();
+    team.device(0).set_ready_for_handover(&case, true, true).expect("ready");
+    sync_pair(&mut team.devices[0].session, &mut team.hq.session, None).expect("sync");
+    team.hq.session.settle_handovers().expect("settle");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let package = scratch.path().join("evidence");
+    let exported = team.hq.session.export_evidence(&case, &package, EvidenceOptions::default()).expect("export");
+    assert_eq!(exported.documents, 3, "the case, the testimony and the receipts document");
+    let report = verify(&package, &team.fingerprint);
+    assert!(report.verified() && report.warnings.is_empty(), "{:?} {:?}", report.failures, report.warnings);
+    let manifest: Value = serde_json::from_slice(&std::fs::read(package.join("manifest.json")).expect("m")).expect("json");
+    let receipts = manifest["receipts"].as_array().expect("receipts");
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["signer"], team.hq.session.device_identity().expect("identity").device_id.as_str());
+
+    // A receipt altered in the manifest (re-signed): it does not verify, and it is not the one
+    // the signed receipts document holds.
+    resign_evidence_manifest(&mut team.hq.session, &package, |manifest| {
+        let bytes = manifest["receipts"][0]["bytes"].as_str().expect("hex").to_owned();
+        let last = if bytes.ends_with('0') { "1" } else { "0" };
+        manifest["receipts"][0]["bytes"] = format!("{}{last}", &bytes[..bytes.len() - 1]).into();
+    });
+    assert_eq!(failures(&verify(&package, &team.fingerprint)), ["receipt_invalid", "receipt_mismatch"]);
+}
