@@ -168,6 +168,8 @@ fn generate() -> BTreeMap<String, String> {
     collect.visit::<handover::CustodyTrailDto>();
     collect.visit::<exports::ExportWrittenDto>();
     collect.visit::<exports::ExportKindDto>();
+    collect.visit::<exports::EvidenceWrittenDto>();
+    collect.visit::<team::RosterExpiryDto>();
     collect.visit::<cases::CaseDto>();
     collect.visit::<cases::IdentityDto>();
     collect.visit::<cases::RevealedIdentityDto>();

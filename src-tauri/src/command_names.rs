@@ -24,6 +24,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "handover_status",
     "custody_trail",
     "export_case",
+    "export_evidence",
+    "roster_expiry",
     "open_case",
     "set_case_field",
     "add_person",

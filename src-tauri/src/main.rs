@@ -111,6 +111,8 @@ fn main() -> ExitCode {
             commands::handover::handover_status,
             commands::handover::custody_trail,
             commands::exports::export_case,
+            commands::exports::export_evidence,
+            commands::team::roster_expiry,
             commands::cases::open_case,
             commands::cases::set_case_field,
             commands::cases::add_person,

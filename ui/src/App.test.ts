@@ -24,6 +24,26 @@ describe('app', () => {
     expect(screen.getByTestId('test-mode').textContent).toMatch(/TEST MODE/);
   });
 
+  it('warns on every screen when the roster expired, and says nothing while it is valid', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.roster_expiry = () => ({ status: 'expired', at: 1_700_000_000_000 });
+    const { unmount } = render(App);
+    const banner = await screen.findByTestId('roster-expiry');
+    expect(banner.dataset.status).toBe('expired');
+    expect(banner.textContent).toContain('only with HQ devices');
+    unmount();
+    shell.handlers.roster_expiry = () => ({ status: 'valid', at: null });
+    render(App);
+    expect(await screen.findByTestId('shell')).toBeTruthy();
+    expect(screen.queryByTestId('roster-expiry')).toBeNull();
+  });
+
+  it('shows the panic lock as an ordinary lock on the unlock screen', async () => {
+    fakeShell(baseState({ phase: 'locked', language: 'en', last_lock: 'panic' }));
+    render(App);
+    expect((await screen.findByTestId('locked-user')).textContent).not.toMatch(/panic/i);
+  });
+
   it('locks from the navigation and drops every view', async () => {
     const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
     shell.handlers.lock = () => {

@@ -112,6 +112,9 @@ pub(crate) struct ImportDto {
     cases_purged: u32,
     /// Receipts issued for cases handed over (HQ).
     receipts_issued: u32,
+    /// Bundles of which only the roster was applied (this device's roster has expired and
+    /// their sender is not HQ).
+    roster_only: u64,
 }
 
 impl From<ImportReport> for ImportDto {
@@ -131,6 +134,7 @@ impl From<ImportReport> for ImportDto {
             roster_updated: report.applied.roster_updated,
             cases_purged: report.handover.cases_purged,
             receipts_issued: report.handover.receipts_issued,
+            roster_only: count(report.roster_only),
         }
     }
 }

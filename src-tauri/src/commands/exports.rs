@@ -4,7 +4,10 @@
 //! exports (core refuses elsewhere with `export_not_allowed`); identity fields are never
 //! exported. The files are plaintext: the page says so before the button.
 
-use cairn_core::cases::id_to_hex;
+use cairn_core::{
+    cases::id_to_hex,
+    evidence::{EvidenceOptions, ReportLanguage},
+};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -63,6 +66,53 @@ pub(crate) async fn export_case(
             })
             .collect::<CommandResult<Vec<String>>>()?;
         Ok(Some(ExportWrittenDto { files }))
+    })
+    .await
+}
+
+/// What an evidence export wrote.
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "EvidenceWritten")]
+pub(crate) struct EvidenceWrittenDto {
+    /// The package's folder name, inside the chosen folder.
+    package: String,
+    /// Changes in the chain of custody, and how many of them are flagged.
+    changes: u64,
+    flagged_changes: u64,
+}
+
+/// Asks for a folder and writes the case's evidence package into it (`evidence-<case id>`): a
+/// signed manifest, the documents' changes, the case as JSON, the attachments and a readable
+/// report in `language` (`ko` or `en`). Identity fields go into the report only from HQ's vault
+/// and only with `with_identity`. `None` when the worker closed the dialog.
+#[tauri::command]
+pub(crate) async fn export_evidence(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    case_id: String,
+    language: String,
+    with_identity: bool,
+) -> CommandResult<Option<EvidenceWrittenDto>> {
+    let case_id = id(&case_id)?;
+    let language = match language.as_str() {
+        "ko" => ReportLanguage::Korean,
+        "en" => ReportLanguage::English,
+        _ => return Err(CommandError::invalid("unknown report language")),
+    };
+    let desktop = state.inner().clone();
+    blocking(move || {
+        desktop.with_session(|session| session.check_export_allowed())?;
+        desktop.activity();
+        let Some(folder) = pick_folder(&app, &desktop)? else { return Ok(None) };
+        desktop.activity();
+        let package = format!("evidence-{}", id_to_hex(&case_id));
+        let options = EvidenceOptions { language, include_identity: with_identity, overwrite: false };
+        let exported = desktop.with_session(|session| session.export_evidence(&case_id, &folder.join(&package), options))?;
+        Ok(Some(EvidenceWrittenDto {
+            package,
+            changes: u64::try_from(exported.changes).unwrap_or(u64::MAX),
+            flagged_changes: u64::try_from(exported.flagged_changes).unwrap_or(u64::MAX),
+        }))
     })
     .await
 }

@@ -94,6 +94,8 @@ pub(crate) struct SummaryDto {
     bytes_received: u64,
     round_trips: u64,
     roster_updated: bool,
+    /// This device's roster has expired and the peer is not HQ: only the roster could move.
+    roster_only: bool,
     millis: u64,
 }
 
@@ -517,6 +519,7 @@ async fn run(report: Report, desktop: Arc<Desktop>, link: Link) -> CommandResult
             bytes_received: summary.bytes_received,
             round_trips: summary.round_trips,
             roster_updated: summary.roster_updated,
+            roster_only: summary.roster_only,
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         },
     })

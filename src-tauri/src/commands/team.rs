@@ -377,3 +377,29 @@ pub(crate) async fn export_roster(app: tauri::AppHandle, state: DesktopState<'_>
     })
     .await
 }
+
+/// How long the roster this device holds stays valid.
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RosterExpiry")]
+pub(crate) struct RosterExpiryDto {
+    /// `valid`, `expires_soon` or `expired`.
+    status: String,
+    /// When it ends or ended (ms since the Unix epoch); null when valid.
+    at: Option<u64>,
+}
+
+/// Whether the roster expires soon or has expired (while expired, this device syncs cases only
+/// with HQ devices until a newer roster arrives).
+#[tauri::command]
+pub(crate) async fn roster_expiry(state: DesktopState<'_>) -> CommandResult<RosterExpiryDto> {
+    in_session(&state, |session| {
+        let now = u64::try_from(cairn_core::cases::now_ms()).unwrap_or(0);
+        let expiry = session.roster_expiry(now)?;
+        let at = match expiry {
+            cairn_core::team::RosterExpiry::Valid => None,
+            cairn_core::team::RosterExpiry::ExpiresSoon { at } | cairn_core::team::RosterExpiry::Expired { at } => Some(at),
+        };
+        Ok(RosterExpiryDto { status: expiry.code().to_owned(), at })
+    })
+    .await
+}

@@ -118,3 +118,24 @@ describe('exports', () => {
     expect(screen.queryByTestId('exports')).toBeNull();
   });
 });
+
+describe('evidence export', () => {
+  it('on HQ exports in the page language, with identity only when ticked', async () => {
+    setLanguage('ko');
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    shell.handlers.handover_status = () => status('received', { is_hq: true });
+    shell.handlers.custody_trail = () => ({ total: 0, signers: [], flagged: [] });
+    shell.handlers.export_evidence = () => ({ package: 'evidence-x', changes: 12, flagged_changes: 1 });
+    const user = userEvent.setup();
+    render(Handover, { caseId: CASE_ID });
+    await user.click(await screen.findByTestId('export-evidence'));
+    expect((await screen.findByTestId('evidence-written')).textContent).toContain('12');
+    await user.click(screen.getByTestId('evidence-identity'));
+    await user.click(screen.getByTestId('export-evidence'));
+    const sent = shell.calls.filter((call) => call.cmd === 'export_evidence').map((call) => call.args);
+    expect(sent).toEqual([
+      { caseId: CASE_ID, language: 'ko', withIdentity: false },
+      { caseId: CASE_ID, language: 'ko', withIdentity: true },
+    ]);
+  });
+});

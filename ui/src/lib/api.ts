@@ -30,12 +30,14 @@ import type {
   PersonEdit,
   ActEdit,
   EventEdit,
+  EvidenceWritten,
   ExportKind,
   ExportWritten,
   RecoveredRecording,
   RecoveryCode,
   RevealedIdentity,
   Roster,
+  RosterExpiry,
   RosterImported,
   RosterPreview,
   SearchHit,
@@ -145,6 +147,9 @@ export const cases = {
   custodyTrail: (caseId: string) => call<CustodyTrail>('custody_trail', { caseId }),
   // Picks a folder in a native dialog (null: closed); HQ or a vault outside any organisation.
   exportCase: (caseId: string, kind: ExportKind) => call<ExportWritten | null>('export_case', { caseId, kind }),
+  // A signed evidence package; identity fields in its report only from HQ, only when asked.
+  exportEvidence: (caseId: string, language: Lang, withIdentity: boolean) =>
+    call<EvidenceWritten | null>('export_evidence', { caseId, language, withIdentity }),
   open: (caseId: string) => call<CaseDetail>('open_case', { caseId }),
   setField: (caseId: string, field: string, value: string) => call<void>('set_case_field', { caseId, field, value }),
   addPerson: (caseId: string, pseudonym: string, roles: string[], identity: Identity) =>
@@ -228,6 +233,8 @@ export const events = {
 
 export const team = {
   device: () => call<Device>('device_identity'),
+  // Whether the roster expires soon or has expired (then cases sync only with HQ devices).
+  rosterExpiry: () => call<RosterExpiry>('roster_expiry'),
   enrollmentRequest: (name: string) => call<EnrollmentRequest>('enrollment_request', { name }),
   saveEnrollmentRequest: (name: string) => call<boolean>('save_enrollment_request', { name }),
   previewRoster: () => call<RosterPreview | null>('preview_roster'),

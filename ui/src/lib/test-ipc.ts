@@ -33,6 +33,7 @@ export function fakeShell(state: AppState = baseState()): FakeShell {
     if (cmd === 'app_state') return shell.state;
     if (cmd === 'vocabularies' || cmd === 'list_cases') return [];
     if (cmd === 'worker_name') return 'worker';
+    if (cmd === 'roster_expiry') return { status: 'valid', at: null };
     if (cmd === 'handover_status') return { is_hq: false, policy: null, policy_days: null, cases: [], purged: 0 };
     if (cmd === 'set_settings') {
       shell.state = { ...shell.state, language: (args.language as 'ko' | 'en') ?? shell.state.language, language_choice: args.language as 'ko' | 'en' | null, auto_lock_minutes: args.autoLockMinutes as number };

@@ -26,7 +26,7 @@ const OUTCOME: SyncOutcome = {
   peer: PEER,
   summary: {
     documents_sent: 2, documents_received: 3, changes_sent: 4, changes_received: 5, tombstones_sent: 0, tombstones_received: 1, attachments_sent: 1, attachments_received: 2,
-    bytes_sent: 2048, bytes_received: 4096, round_trips: 3, roster_updated: false, millis: 1500,
+    bytes_sent: 2048, bytes_received: 4096, round_trips: 3, roster_updated: false, roster_only: false, millis: 1500,
   },
 };
 
@@ -195,7 +195,7 @@ describe('sync', () => {
     shell.handlers.sync_overview = () => overview();
     const report: BundleImport = {
       files: 4, imported: 1, skipped: 2, refused: [{ file_name: 'ab'.repeat(16), code: 'bundle_damaged' }],
-      documents: 3, tombstones: 0, attachments: 1, roster_updated: true, cases_purged: 0, receipts_issued: 0,
+      documents: 3, tombstones: 0, attachments: 1, roster_updated: true, cases_purged: 0, receipts_issued: 0, roster_only: 0,
     };
     shell.handlers.import_bundles = () => report;
     const user = userEvent.setup();

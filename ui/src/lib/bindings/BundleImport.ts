@@ -16,4 +16,9 @@ cases_purged: number,
 /**
  * Receipts issued for cases handed over (HQ).
  */
-receipts_issued: number, };
+receipts_issued: number, 
+/**
+ * Bundles of which only the roster was applied (this device's roster has expired and
+ * their sender is not HQ).
+ */
+roster_only: number, };

@@ -3,4 +3,8 @@
 /**
  * What one sync moved.
  */
-export type SyncSummary = { documents_sent: number, documents_received: number, changes_sent: number, changes_received: number, tombstones_sent: number, tombstones_received: number, attachments_sent: number, attachments_received: number, bytes_sent: number, bytes_received: number, round_trips: number, roster_updated: boolean, millis: number, };
+export type SyncSummary = { documents_sent: number, documents_received: number, changes_sent: number, changes_received: number, tombstones_sent: number, tombstones_received: number, attachments_sent: number, attachments_received: number, bytes_sent: number, bytes_received: number, round_trips: number, roster_updated: boolean, 
+/**
+ * This device's roster has expired and the peer is not HQ: only the roster could move.
+ */
+roster_only: boolean, millis: number, };

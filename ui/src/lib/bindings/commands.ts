@@ -21,6 +21,8 @@ export type CommandName =
   | "handover_status"
   | "custody_trail"
   | "export_case"
+  | "export_evidence"
+  | "roster_expiry"
   | "open_case"
   | "set_case_field"
   | "add_person"
