@@ -11,8 +11,23 @@ use cairn_core::{
 use serde::Serialize;
 use ts_rs::TS;
 
+use std::path::PathBuf;
+
 use super::{DesktopState, blocking, bundles::pick_folder, cases::id};
-use crate::error::{CommandError, CommandResult};
+use crate::{
+    error::{CommandError, CommandResult},
+    state::Desktop,
+};
+
+/// The folder an export goes into, picked in the dialog (`None`: closed). Refused before the
+/// dialog opens on a device that may not export.
+fn export_folder(app: &tauri::AppHandle, desktop: &Desktop) -> CommandResult<Option<PathBuf>> {
+    desktop.with_session(|session| session.check_export_allowed())?;
+    desktop.activity();
+    let folder = pick_folder(app, desktop)?;
+    desktop.activity();
+    Ok(folder)
+}
 
 /// What an export wrote.
 #[derive(Debug, Serialize, TS)]
@@ -45,11 +60,7 @@ pub(crate) async fn export_case(
     let case_id = id(&case_id)?;
     let desktop = state.inner().clone();
     blocking(move || {
-        // Refused before the dialog opens on a device that may not export.
-        desktop.with_session(|session| session.check_export_allowed())?;
-        desktop.activity();
-        let Some(folder) = pick_folder(&app, &desktop)? else { return Ok(None) };
-        desktop.activity();
+        let Some(folder) = export_folder(&app, &desktop)? else { return Ok(None) };
         let report = desktop.with_session(|session| match kind {
             ExportKindDto::Json => {
                 session.export_json_to(Some(&case_id), &folder.join(format!("case-{}.json", id_to_hex(&case_id))), false)
@@ -101,10 +112,7 @@ pub(crate) async fn export_evidence(
     };
     let desktop = state.inner().clone();
     blocking(move || {
-        desktop.with_session(|session| session.check_export_allowed())?;
-        desktop.activity();
-        let Some(folder) = pick_folder(&app, &desktop)? else { return Ok(None) };
-        desktop.activity();
+        let Some(folder) = export_folder(&app, &desktop)? else { return Ok(None) };
         let package = format!("evidence-{}", id_to_hex(&case_id));
         let options = EvidenceOptions { language, include_identity: with_identity, overwrite: false };
         let exported = desktop.with_session(|session| session.export_evidence(&case_id, &folder.join(&package), options))?;
