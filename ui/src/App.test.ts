@@ -38,6 +38,16 @@ describe('app', () => {
     expect(screen.queryByTestId('roster-expiry')).toBeNull();
   });
 
+  it('says nothing before unlock of what the laptop holds', async () => {
+    for (const language of ['en', 'ko'] as const) {
+      fakeShell(baseState({ phase: 'locked', language }));
+      const { unmount } = render(App);
+      await screen.findByTestId('unlock-screen');
+      expect(document.body.textContent).not.toMatch(/case|사건|documentation|기록/i);
+      unmount();
+    }
+  });
+
   it('shows the panic lock as an ordinary lock on the unlock screen', async () => {
     fakeShell(baseState({ phase: 'locked', language: 'en', last_lock: 'panic' }));
     render(App);

@@ -33,6 +33,29 @@ async function setup(language: 'en' | 'ko', sealed: string[] = []) {
   return { shell, reload, user: userEvent.setup() };
 }
 
+describe('revealed identity', () => {
+  it('hides again by itself after 30 seconds, and at once when the window loses focus', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const { user } = await setup('en');
+      await user.click(screen.getByTestId('reveal-identity'));
+      expect((await screen.findByTestId('identity-revealed')).textContent).toContain('김비밀');
+      await vi.advanceTimersByTimeAsync(29_000);
+      expect(screen.queryByTestId('identity-revealed')).not.toBeNull();
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(screen.queryByTestId('identity-revealed')).toBeNull();
+      expect(document.body.textContent).not.toContain('김비밀');
+
+      await user.click(screen.getByTestId('reveal-identity'));
+      expect(await screen.findByTestId('identity-revealed')).toBeTruthy();
+      window.dispatchEvent(new Event('blur'));
+      await vi.waitFor(() => expect(screen.queryByTestId('identity-revealed')).toBeNull());
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('person edit', () => {
   it('loads identity only for the form, and sends only what changed', async () => {
     const { shell, reload, user } = await setup('ko');

@@ -3,7 +3,6 @@
 
 export const en = {
   'app.name': 'Cairn',
-  'app.tagline': 'Encrypted case documentation',
   'app.loading': 'Starting…',
   'app.test_mode': 'TEST MODE: this vault uses an insecure key derivation for automated tests. Never store real data in it.',
 
@@ -537,7 +536,6 @@ export type Messages = Record<MessageKey, string>;
 
 export const ko: Messages = {
   'app.name': '케언',
-  'app.tagline': '암호화된 사건 기록',
   'app.loading': '시작하는 중…',
   'app.test_mode': '시험 모드: 이 보관함은 자동 시험용의 안전하지 않은 키 유도를 씁니다. 실제 자료를 절대 넣지 마세요.',
 
