@@ -65,6 +65,10 @@ describe('attachments: progress and cancel', () => {
     const user = userEvent.setup();
     render(Attachments, { props: { detail: detail([attachment]), reload: async () => {} } });
     await user.click(screen.getByText('사본 내보내기…'));
+    // The warning comes first; nothing is asked of the shell until the worker goes on.
+    expect(screen.getByTestId('export-warning').textContent).toContain('암호화되지 않습니다');
+    expect(shell.calls.some((call) => call.cmd === 'export_attachment')).toBe(false);
+    await user.click(screen.getByTestId('attachment-export-confirm'));
     await progress(1024, null, 0.5);
     expect(screen.getByTestId('work-bytes').textContent).toBe('2.0 KB 중 1.0 KB');
     expect(screen.getByTestId('work-cancel').textContent).toBe('취소');
