@@ -378,16 +378,7 @@ fn org_validity(cli: &Cli, days: Option<ValidityArg>) -> anyhow::Result<()> {
 pub(crate) fn utc(ms: u64) -> String {
     let minutes = ms / 60_000;
     let (days, minute_of_day) = (minutes / (24 * 60), minutes % (24 * 60));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), in unsigned arithmetic.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    let (year, month, day) = cairn_core::civil_from_days(i64::try_from(days).unwrap_or(i64::MAX));
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", minute_of_day / 60, minute_of_day % 60)
 }
 

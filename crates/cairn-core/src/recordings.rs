@@ -123,8 +123,9 @@ fn recording_file_name(started_at: i64, extension: &str, interrupted: bool) -> S
     format!("recording-{year:04}{month:02}{day:02}-{hour:02}{minute:02}{second:02}{suffix}.{extension}")
 }
 
-/// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// Gregorian date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`): the one date conversion of the project, for every front end too.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

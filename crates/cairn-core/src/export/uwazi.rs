@@ -455,7 +455,7 @@ fn civil(ms: i64) -> (i64, u32, u32, u32, u32) {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = crate::recordings::civil_from_days(days);
+    let (year, month, day) = crate::civil_from_days(days);
     (year, month as u32, day as u32, (of_day / 3600) as u32, (of_day % 3600 / 60) as u32)
 }
 
