@@ -1,10 +1,13 @@
-//! Cases at scale: N generated cases (a few persons, one testimony of 2–20 KB, notes), then
-//! the time to list, to open one case, to save one edit (fsync included), to search, and the
-//! peak memory; one edit's save is compared, in the same run, with writing the same bytes
-//! (a sealed chunk of that size) through plain SQLite and through SQLCipher alone.
+//! Cases at scale: the vault grows to 200, 2,000 and 10,000 generated cases (a few persons,
+//! one testimony of 2–20 KB, notes), and at each size the bench measures listing, opening one
+//! case, saving one edit (fsync included), searching, unlocking to the first screen and peak
+//! memory. One edit's save is compared, in the same run, with writing the same bytes (a sealed
+//! chunk of that size) through plain SQLite and through SQLCipher alone; growth is each
+//! measure at the largest size over the smallest.
 //!
-//! `cargo bench -p cairn-core --bench cases` (N = 10,000; `CAIRN_BENCH_CASES=500` for a
-//! quick run). All databases use WAL and synchronous=FULL on the same disk.
+//! `cargo bench -p cairn-core --bench cases` (`CAIRN_BENCH_SIZES=200,500` for a quick run;
+//! `CAIRN_BENCH_PROFILE_EDITS=SECONDS` to only save edits at the last size, for a profiler).
+//! All databases use WAL and synchronous=FULL on the same disk.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -13,9 +16,9 @@ use std::{
 };
 
 use cairn_core::{
-    KdfChoice, SecretString,
+    KdfChoice, SecretString, Session,
     cases::{CaseField, NewPerson, NewTestimony, ObjectId, id_to_hex},
-    create_vault,
+    create_vault, unlock_vault,
 };
 use rusqlite::{Connection, params};
 
@@ -24,7 +27,7 @@ use support::Rng;
 
 const EDIT_SAMPLES: usize = 300;
 const OPEN_SAMPLES: usize = 200;
-const SEARCH_RUNS: usize = 5;
+const SEARCH_RUNS: usize = 20;
 
 const WORDS: &[&str] = &[
     "그는",
@@ -126,18 +129,35 @@ fn baseline(dir: &Path, name: &str, key: Option<&str>, len: usize, samples: usiz
     times
 }
 
-fn main() {
-    let n: usize = std::env::var("CAIRN_BENCH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let dir = tempfile::tempdir().unwrap();
-    let (mut session, _) =
-        create_vault(&dir.path().join("vault"), &SecretString::from("bench passphrase long"), KdfChoice::InsecureTestOnly)
-            .unwrap();
-    let mut rng = Rng(0x1234_5678_9abc_def1);
-    let mut ids: Vec<ObjectId> = Vec::with_capacity(n);
-    let mut testimony_bytes = 0usize;
+/// Search queries: a long Korean word (trigram index), two-syllable Korean words (pair index),
+/// an English word in nearly every case, two terms, and a word no case holds.
+const QUERIES: &[&str] = &["보위부에서", "고문", "interrogation", "강제송환 winter", "평양"];
+
+/// One size's figures.
+struct Stage {
+    cases: usize,
+    generation: Duration,
+    vault_mb: f64,
+    list: (Duration, Duration),
+    open: (Duration, Duration),
+    edit: (Duration, Duration),
+    plain: (Duration, Duration),
+    cipher: (Duration, Duration),
+    search: Vec<(Duration, Duration, usize)>,
+    unlock: (Duration, Duration),
+    rss_kib: u64,
+}
+
+fn p50_p99(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99))
+}
+
+/// Adds cases until the vault holds `target`.
+fn generate(session: &mut Session, rng: &mut Rng, ids: &mut Vec<ObjectId>, target: usize) {
     let started = Instant::now();
-    for i in 0..n {
-        let case = session.create_case(&format!("사건 {i}: {}", text(&mut rng, 30).replace('\n', " "))).unwrap();
+    while ids.len() < target {
+        let i = ids.len();
+        let case = session.create_case(&format!("사건 {i}: {}", text(rng, 30).replace('\n', " "))).unwrap();
         let mut first_person = None;
         for p in 0..3 {
             let person = NewPerson { pseudonym: format!("P-{i}-{p}"), roles: vec!["victim".into()], ..NewPerson::default() };
@@ -145,55 +165,58 @@ fn main() {
             first_person.get_or_insert(id);
         }
         let size = 2_048 + rng.below(18 * 1024);
-        let narrative = text(&mut rng, size);
-        testimony_bytes += narrative.len();
         let testimony = NewTestimony {
             source_person: id_to_hex(&first_person.unwrap()),
             language: "ko".into(),
-            narrative,
+            narrative: text(rng, size),
             ..NewTestimony::default()
         };
         session.add_testimony(&case, &testimony).unwrap();
         for _ in 0..2 {
-            session.add_note(&case, &text(&mut rng, 200), None).unwrap();
+            session.add_note(&case, &text(rng, 200), None).unwrap();
         }
         ids.push(case);
-        if (i + 1) % 1000 == 0 {
-            eprintln!("generated {} cases in {:.0} s", i + 1, started.elapsed().as_secs_f64());
+        if ids.len().is_multiple_of(1000) {
+            eprintln!("generated {} cases ({:.0} s for this size)", ids.len(), started.elapsed().as_secs_f64());
         }
     }
-    let generation = started.elapsed();
-    let rss_after_generation = peak_rss_kib();
+}
 
-    // List.
-    let mut list_times = Vec::new();
-    for _ in 0..5 {
+fn measure(
+    vault_dir: &Path,
+    scratch: &Path,
+    session: &mut Session,
+    rng: &mut Rng,
+    ids: &[ObjectId],
+    generation: Duration,
+) -> Stage {
+    let n = ids.len();
+    let mut list = Vec::new();
+    for _ in 0..LIST_RUNS {
         let started = Instant::now();
         let cases = session.list_cases().unwrap();
-        list_times.push(started.elapsed());
+        list.push(started.elapsed());
         assert_eq!(cases.len(), n);
     }
-    // Open one case (its document and testimony).
-    let mut open_times = Vec::new();
+    let mut open = Vec::new();
     for _ in 0..OPEN_SAMPLES {
         let id = ids[rng.below(n)];
         let started = Instant::now();
         let view = session.open_case(&id).unwrap();
-        open_times.push(started.elapsed());
+        open.push(started.elapsed());
         assert_eq!(view.testimonies.len(), 1);
     }
-    // Save one edit (a title change: load, change, seal, append, digest, summary, index, fsync).
-    let mut edit_times = Vec::new();
+    // Save one edit: a title change (load, change, sign, seal, append, digest, summary, index,
+    // commit with fsync).
+    let mut edit = Vec::new();
     for i in 0..EDIT_SAMPLES {
         let id = ids[rng.below(n)];
         let started = Instant::now();
-        session.set_case_field(&id, CaseField::Title, &format!("사건 제목 수정 {i}")).unwrap();
-        edit_times.push(started.elapsed());
+        session.set_case_field(&id, CaseField::Title, &format!("사건 제목 수정 {n} {i}")).unwrap();
+        edit.push(started.elapsed());
     }
-    // Search: a 3+ character Korean term (trigram index), a 2-character Korean term
-    // (substring scan), an English word, and two terms.
-    let mut search_rows = Vec::new();
-    for query in ["보위부에서", "고문", "interrogation", "강제송환 winter", "평양"] {
+    let mut search = Vec::new();
+    for query in QUERIES {
         let mut times = Vec::new();
         let mut hits = 0;
         for _ in 0..SEARCH_RUNS {
@@ -201,53 +224,141 @@ fn main() {
             hits = session.search(query, 50).unwrap().len();
             times.push(started.elapsed());
         }
-        search_rows.push((query, percentile(&mut times, 0.5), hits));
+        let (p50, p99) = p50_p99(times);
+        search.push((p50, p99, hits));
     }
-    // The bytes of one edit: a title change's Automerge chunk, sealed.
+    // The same bytes as one edit, through plain SQLite and SQLCipher alone, now (same disk,
+    // same moment).
     let envelope_len = title_edit_envelope_len();
-    let plain = baseline(dir.path(), "plain.db", None, envelope_len, EDIT_SAMPLES);
+    let plain = baseline(scratch, &format!("plain-{n}.db"), None, envelope_len, EDIT_SAMPLES);
     let cipher = baseline(
-        dir.path(),
-        "sqlcipher.db",
+        scratch,
+        &format!("sqlcipher-{n}.db"),
         Some("x'2DD29CA851E7B56E4697B0E1F08507293D761A05CE4D1B628663F411A8086D99'"),
         envelope_len,
         EDIT_SAMPLES,
     );
-
-    let (mut edits, mut plain, mut cipher) = (edit_times, plain, cipher);
-    let (e50, e99) = (percentile(&mut edits, 0.5), percentile(&mut edits, 0.99));
-    let (p50, p99) = (percentile(&mut plain, 0.5), percentile(&mut plain, 0.99));
-    let (c50, c99) = (percentile(&mut cipher, 0.5), percentile(&mut cipher, 0.99));
-    let vault_size: u64 =
-        std::fs::read_dir(dir.path().join("vault")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
-
-    println!(
-        "cases benchmark: N = {n} cases (3 persons, 1 testimony of 2–20 KB, 2 notes each; {:.1} MB of narrative)",
-        testimony_bytes as f64 / 1e6
-    );
-    println!("generation: {:.1} s ({} transactions, each fsynced)", generation.as_secs_f64(), n * 7);
-    println!("vault folder after generation: {:.1} MB", vault_size as f64 / 1e6);
-    println!("list all cases:        p50 {}", ms(percentile(&mut list_times, 0.5)));
-    println!(
-        "open one case:         p50 {}  p99 {}",
-        ms(percentile(&mut open_times.clone(), 0.5)),
-        ms(percentile(&mut open_times, 0.99))
-    );
-    println!("save one edit:         p50 {}  p99 {}", ms(e50), ms(e99));
-    println!("  same bytes ({envelope_len} B) plain SQLite:  p50 {}  p99 {}", ms(p50), ms(p99));
-    println!("  same bytes SQLCipher alone:        p50 {}  p99 {}", ms(c50), ms(c99));
-    println!(
-        "  ratio vault/plain SQLite: p50 {:.2}x  p99 {:.2}x;  vault/SQLCipher: p50 {:.2}x  p99 {:.2}x",
-        e50.as_secs_f64() / p50.as_secs_f64(),
-        e99.as_secs_f64() / p99.as_secs_f64(),
-        e50.as_secs_f64() / c50.as_secs_f64(),
-        e99.as_secs_f64() / c99.as_secs_f64()
-    );
-    for (query, time, hits) in search_rows {
-        println!("search {query:<18} p50 {}  ({hits} hits shown, limit 50)", ms(time));
+    // Unlock to the first screen (the case list), after the key derivation: the vault uses
+    // the test-only KDF, so what is timed is everything else.
+    let vault_mb =
+        std::fs::read_dir(vault_dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum::<u64>() as f64 / 1e6;
+    let passphrase = SecretString::from(PASSPHRASE);
+    let mut unlock = Vec::new();
+    let placeholder =
+        create_vault(&scratch.join(format!("placeholder-{n}")), &passphrase, KdfChoice::InsecureTestOnly).unwrap().0;
+    let mut current = std::mem::replace(session, placeholder);
+    for _ in 0..UNLOCK_RUNS {
+        current.lock();
+        let started = Instant::now();
+        current = unlock_vault(vault_dir, &passphrase).unwrap();
+        let cases = current.list_cases().unwrap();
+        unlock.push(started.elapsed());
+        assert_eq!(cases.len(), n);
     }
-    println!("peak RSS: {} KiB after generation, {} KiB at the end", rss_after_generation, peak_rss_kib());
+    std::mem::replace(session, current).lock();
+    Stage {
+        cases: n,
+        generation,
+        vault_mb,
+        list: p50_p99(list),
+        open: p50_p99(open),
+        edit: p50_p99(edit),
+        plain: p50_p99(plain),
+        cipher: p50_p99(cipher),
+        search,
+        unlock: p50_p99(unlock),
+        rss_kib: peak_rss_kib(),
+    }
+}
+
+const PASSPHRASE: &str = "bench passphrase long";
+const LIST_RUNS: usize = 20;
+const UNLOCK_RUNS: usize = 10;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("CAIRN_BENCH_SIZES")
+        .ok()
+        .map(|sizes| sizes.split(',').map(|size| size.trim().parse().expect("CAIRN_BENCH_SIZES: numbers")).collect())
+        .unwrap_or_else(|| vec![200, 2_000, 10_000]);
+    // `CAIRN_BENCH_PROFILE_EDITS=30`: after generating the last size, only save edits for
+    // that many seconds, for a profiler.
+    let profile_seconds: Option<u64> = std::env::var("CAIRN_BENCH_PROFILE_EDITS").ok().and_then(|v| v.parse().ok());
+    let dir = tempfile::tempdir().unwrap();
+    let vault_dir = dir.path().join("vault");
+    let (mut session, _) = create_vault(&vault_dir, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).unwrap();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut ids: Vec<ObjectId> = Vec::new();
+    let mut stages = Vec::new();
+    for (index, &size) in sizes.iter().enumerate() {
+        let profile_seconds = profile_seconds.filter(|_| index + 1 == sizes.len());
+        let started = Instant::now();
+        generate(&mut session, &mut rng, &mut ids, size);
+        let generation = started.elapsed();
+        if let Some(seconds) = profile_seconds {
+            // For a profiler attached now (`perf record -p PID`): edits only, then stop.
+            eprintln!("profiling: saving edits for {seconds} s at {size} cases, pid {}", std::process::id());
+            let started = Instant::now();
+            let mut edits = 0;
+            while started.elapsed().as_secs() < seconds {
+                let id = ids[rng.below(ids.len())];
+                session.set_case_field(&id, CaseField::Title, &format!("사건 제목 수정 {edits}")).unwrap();
+                edits += 1;
+            }
+            eprintln!("profiling: {edits} edits, {:.2} ms each", started.elapsed().as_secs_f64() * 1000.0 / edits as f64);
+            return;
+        }
+        stages.push(measure(&vault_dir, dir.path(), &mut session, &mut rng, &ids, generation));
+    }
+    report(&stages);
     session.lock();
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn report(stages: &[Stage]) {
+    let (first, last) = (&stages[0], &stages[stages.len() - 1]);
+    let header: Vec<String> = stages.iter().map(|stage| format!("{} cases", stage.cases)).collect();
+    println!("cases benchmark: 3 persons, 1 testimony of 2–20 KB and 2 notes a case; sizes {}", header.join(", "));
+    println!();
+    println!("| measure | {} | growth {} → {} |", header.join(" | "), first.cases, last.cases);
+    println!("|---|{}---|", "---|".repeat(stages.len()));
+    let row = |name: &str, cell: &dyn Fn(&Stage) -> String, growth: String| {
+        let cells: Vec<String> = stages.iter().map(cell).collect();
+        println!("| {name} | {} | {growth} |", cells.join(" | "));
+    };
+    let pair = |value: (Duration, Duration)| format!("{} / {}", ms(value.0), ms(value.1));
+    row("generation (each write fsynced)", &|s| format!("{:.1} s", s.generation.as_secs_f64()), String::new());
+    row("vault folder", &|s| format!("{:.1} MB", s.vault_mb), String::new());
+    row("list every case, p50 / p99", &|s| pair(s.list), ratio(last.list.0, first.list.0));
+    row("open one case, p50 / p99", &|s| pair(s.open), ratio(last.open.0, first.open.0));
+    row(
+        "save one edit (fsync), p50 / p99",
+        &|s| pair(s.edit),
+        format!("{} / {}", ratio(last.edit.0, first.edit.0), ratio(last.edit.1, first.edit.1)),
+    );
+    row("same bytes, plain SQLite, p50 / p99", &|s| pair(s.plain), String::new());
+    row("same bytes, SQLCipher alone, p50 / p99", &|s| pair(s.cipher), String::new());
+    row(
+        "edit / plain SQLite, p50 / p99",
+        &|s| format!("{} / {}", ratio(s.edit.0, s.plain.0), ratio(s.edit.1, s.plain.1)),
+        String::new(),
+    );
+    row(
+        "edit / SQLCipher alone, p50 / p99",
+        &|s| format!("{} / {}", ratio(s.edit.0, s.cipher.0), ratio(s.edit.1, s.cipher.1)),
+        String::new(),
+    );
+    for (index, query) in QUERIES.iter().enumerate() {
+        row(
+            &format!("search `{query}`, p50 / p99 (hits shown, limit 50)"),
+            &|s| format!("{} ({})", pair((s.search[index].0, s.search[index].1)), s.search[index].2),
+            ratio(last.search[index].1, first.search[index].1),
+        );
+    }
+    row("unlock to the case list, after the KDF, p50 / p99", &|s| pair(s.unlock), ratio(last.unlock.0, first.unlock.0));
+    row("peak RSS (whole process so far)", &|s| format!("{:.1} MB", s.rss_kib as f64 / 1024.0), String::new());
 }
 
 /// The size of one title edit's sealed chunk, computed with the same model and envelope code.

@@ -12,8 +12,6 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::{CaseRecord, TestimonyRecord};
 
-/// Shortest term the trigram index can answer.
-pub const TRIGRAM_MIN_CHARS: usize = 3;
 /// Most terms a query may have.
 pub const MAX_QUERY_TERMS: usize = 8;
 
@@ -79,13 +77,6 @@ pub struct SearchTerm {
     pub text: String,
 }
 
-impl SearchTerm {
-    /// Whether the term is long enough for the trigram index.
-    pub fn uses_trigrams(&self) -> bool {
-        self.text.chars().count() >= TRIGRAM_MIN_CHARS
-    }
-}
-
 /// Splits a query into terms: words separated by white space, or `"quoted phrases"`. Every
 /// term must occur in the case (in any indexed field). At most [`MAX_QUERY_TERMS`] terms are
 /// kept; duplicates are dropped.
@@ -143,8 +134,6 @@ mod tests {
         let terms = parse_query("  보위부  \"forced labour\" 고문 보위부 ");
         let texts: Vec<&str> = terms.iter().map(|term| term.text.as_str()).collect();
         assert_eq!(texts, ["보위부", "forced labour", "고문"]);
-        assert!(terms[0].uses_trigrams());
-        assert!(!terms[2].uses_trigrams());
         assert!(parse_query("   ").is_empty());
         assert_eq!(parse_query("a b c d e f g h i j").len(), MAX_QUERY_TERMS);
     }

@@ -1,5 +1,5 @@
-//! Case digests, case summaries, the object index and the full-text search index
-//! (migration `0003_cases.sql`). Everything here is derived from the sealed documents, lives
+//! Case digests, case summaries and the object index (migration `0003_cases.sql`; the
+//! full-text search index is in `search.rs`). Everything here is derived from the sealed documents, lives
 //! only inside the SQLCipher database, and is written in the caller's transaction, so it
 //! always matches the records it was derived from.
 
@@ -101,17 +101,6 @@ pub struct SyncPeerRow {
     pub bytes_sent: u64,
     /// Bytes received.
     pub bytes_received: u64,
-}
-
-/// A row of the search index that matched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchMatch {
-    /// The case.
-    pub case_id: Id,
-    /// The document the text comes from.
-    pub doc_id: Id,
-    /// The field label.
-    pub field: String,
 }
 
 /// Statistics of a document's chunk log.
@@ -432,87 +421,6 @@ impl VaultTx<'_> {
         row.map(|(case_id, kind)| Ok((id_from(case_id, "object index")?, kind))).transpose()
     }
 
-    /// Replaces the indexed texts of one document with `entries` (field label, text). Rows
-    /// whose text did not change are left alone, so re-saving a long narrative after a
-    /// status change costs nothing in the index. Returns whether anything changed.
-    pub fn replace_search_entries(
-        &mut self,
-        case_id: &Id,
-        doc_id: &Id,
-        entries: &[(&str, &str)],
-    ) -> Result<bool, StoreError> {
-        let existing: Vec<(i64, String, String)> = self
-            .tx
-            .prepare_cached("SELECT rowid, field, body FROM search_docs WHERE case_id = ?1 AND doc_id = ?2 ORDER BY rowid")?
-            .query_map(params![case_id.as_slice(), doc_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut keep = vec![false; existing.len()];
-        let mut changed = false;
-        for (field, body) in entries {
-            let found = existing.iter().enumerate().position(|(index, (_, f, b))| !keep[index] && f == field && b == body);
-            match found {
-                Some(index) => keep[index] = true,
-                None => {
-                    self.tx
-                        .prepare_cached("INSERT INTO search_docs (case_id, doc_id, field, body) VALUES (?1, ?2, ?3, ?4)")?
-                        .execute(params![case_id.as_slice(), doc_id.as_slice(), field, body])?;
-                    changed = true;
-                }
-            }
-        }
-        for ((rowid, _, _), kept) in existing.iter().zip(keep) {
-            if !kept {
-                self.tx.prepare_cached("DELETE FROM search_docs WHERE rowid = ?1")?.execute([rowid])?;
-                changed = true;
-            }
-        }
-        Ok(changed)
-    }
-
-    /// Index rows containing `term`. With `trigram` (a term of at least three characters)
-    /// the FTS5 trigram index answers; otherwise a substring scan of the indexed texts does.
-    /// Both are case-insensitive for ASCII. Matches from at most `limit` rows.
-    pub fn search_rows(&self, term: &str, trigram: bool, limit: u32) -> Result<Vec<SearchMatch>, StoreError> {
-        let map =
-            |row: &rusqlite::Row<'_>| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, String>(2)?));
-        let rows: Vec<(Vec<u8>, Vec<u8>, String)> = if trigram {
-            let expression = format!("\"{}\"", term.replace('"', "\"\""));
-            self.tx
-                .prepare_cached(
-                    "SELECT d.case_id, d.doc_id, d.field FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-                     WHERE search_fts MATCH ?1 LIMIT ?2",
-                )?
-                .query_map(params![expression, limit], map)?
-                .collect::<Result<_, _>>()?
-        } else {
-            let escaped: String =
-                term.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
-            self.tx
-                .prepare_cached("SELECT case_id, doc_id, field FROM search_docs WHERE body LIKE ?1 ESCAPE '\\' LIMIT ?2")?
-                .query_map(params![format!("%{escaped}%"), limit], map)?
-                .collect::<Result<_, _>>()?
-        };
-        rows.into_iter()
-            .map(|(case_id, doc_id, field)| {
-                Ok(SearchMatch {
-                    case_id: id_from(case_id, "search index")?,
-                    doc_id: id_from(doc_id, "search index")?,
-                    field,
-                })
-            })
-            .collect()
-    }
-
-    /// The indexed texts of one document field (for showing a snippet).
-    pub fn search_texts(&self, case_id: &Id, doc_id: &Id, field: &str) -> Result<Vec<String>, StoreError> {
-        let texts = self
-            .tx
-            .prepare_cached("SELECT body FROM search_docs WHERE case_id = ?1 AND doc_id = ?2 AND field = ?3 ORDER BY rowid")?
-            .query_map(params![case_id.as_slice(), doc_id.as_slice(), field], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(texts)
-    }
-
     /// Removes everything derived from a case: digests, summary, object index, search rows,
     /// attachment rows and custody (the shredding triggers do the same when the case's last
     /// key is deleted).
@@ -556,13 +464,6 @@ impl VaultTx<'_> {
         self.tx.prepare_cached("DELETE FROM case_settings WHERE key = ?1")?.execute([key])?;
         Ok(())
     }
-
-    /// Merges the FTS5 index's segments (run now and then; also physically drops the
-    /// tokens of deleted rows that `secure-delete` left in partially merged segments).
-    pub fn optimize_search_index(&mut self) -> Result<(), StoreError> {
-        self.tx.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')", [])?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -578,56 +479,6 @@ mod tests {
             Vault::create(&dir.path().join("v"), &SecretString::from("correct horse battery"), KdfChoice::InsecureTestOnly)
                 .expect("create");
         (dir, vault)
-    }
-
-    fn check_search(vault: &mut Vault, term: &str, expected: &[(Id, &str)]) {
-        let trigram = term.chars().count() >= 3;
-        let mut found: Vec<(Id, String)> = vault
-            .read(|tx| tx.search_rows(term, trigram, 1000))
-            .expect("search")
-            .into_iter()
-            .map(|hit| (hit.case_id, hit.field))
-            .collect();
-        found.sort();
-        let mut expected: Vec<(Id, String)> = expected.iter().map(|(id, field)| (*id, (*field).to_owned())).collect();
-        expected.sort();
-        assert_eq!(found, expected, "search for {term}");
-    }
-
-    #[test]
-    fn search_finds_korean_inside_words_and_english() {
-        let (_dir, mut vault) = vault();
-        let (one, two) = ([1u8; 16], [2u8; 16]);
-        vault
-            .transaction(|tx| {
-                tx.create_case_key(&one)?;
-                tx.create_case_key(&two)?;
-                tx.replace_search_entries(&one, &one, &[("title", "Forced Labour at a logging camp")])?;
-                tx.replace_search_entries(&one, &[9; 16], &[("narrative", "그는 보위부에서 고문을 당했다고 증언했다.")])?;
-                tx.replace_search_entries(&two, &two, &[("note", "50% of 100_000 won; 전기고문 언급")])?;
-                Ok(())
-            })
-            .expect("index");
-        check_search(&mut vault, "보위부", &[(one, "narrative")]);
-        check_search(&mut vault, "고문", &[(one, "narrative"), (two, "note")]);
-        check_search(&mut vault, "labour", &[(one, "title")]);
-        check_search(&mut vault, "LOGGING", &[(one, "title")]);
-        check_search(&mut vault, "증언했", &[(one, "narrative")]);
-        check_search(&mut vault, "%", &[(two, "note")]);
-        check_search(&mut vault, "0_", &[(two, "note")]);
-        check_search(&mut vault, "\"quoted\"", &[]);
-        check_search(&mut vault, "북한", &[]);
-        // Re-indexing replaces: the old text is gone from the index.
-        vault
-            .transaction(|tx| {
-                let changed = tx.replace_search_entries(&one, &[9; 16], &[("narrative", "다른 내용")])?;
-                assert!(changed);
-                assert!(!tx.replace_search_entries(&one, &[9; 16], &[("narrative", "다른 내용")])?);
-                Ok(())
-            })
-            .expect("reindex");
-        check_search(&mut vault, "보위부", &[]);
-        check_search(&mut vault, "다른 내용", &[(one, "narrative")]);
     }
 
     #[test]
@@ -676,7 +527,7 @@ mod tests {
                 assert_eq!(tx.case_summaries()?.iter().map(|s| s.case_id).collect::<Vec<_>>(), [two]);
                 assert_eq!(tx.case_object(&[11; 16])?, None);
                 assert_eq!(tx.case_object(&[12; 16])?.map(|(id, _)| id), Some(two));
-                let hits = tx.search_rows("marker", true, 10)?;
+                let hits = tx.search_rows("marker", 10)?;
                 assert_eq!(hits.iter().map(|h| h.case_id).collect::<Vec<_>>(), [two]);
                 assert_eq!(tx.record_stats(&one, &one)?.count, 0);
                 assert_eq!(tx.record_stats(&two, &two)?, RecordStats { count: 1, last_chunk: 0 });

@@ -24,6 +24,7 @@ pub mod fsutil;
 mod handover;
 mod records;
 mod schema;
+mod search;
 mod team;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -34,11 +35,12 @@ mod wipe;
 
 pub use blobs::BlobInfo;
 pub use bundles::BundlePeerRow;
-pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SearchMatch, SyncPeerRow};
+pub use cases::{CaseSummaryRow, DocDigest, RecordStats, SyncPeerRow};
 pub use custody::CustodyRow;
 pub use error::StoreError;
 pub use handover::{CaseBlobs, PurgedDocument};
 pub use records::StoredRecord;
+pub use search::{SearchIndex, SearchMatch};
 pub use team::{DeviceIdentityRecord, IdentitySealingKeyRecord, OrganisationRecord, PinRecord, RosterRecord};
 pub use transfers::{AttachmentBlobRow, MissingAttachment, ReceivedPart, part_count};
 pub use uploads::{BlobUpload, UnfinishedUpload};

@@ -17,7 +17,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_identity_sealing.sql"),
     include_str!("../migrations/0009_handover.sql"),
     include_str!("../migrations/0010_custody.sql"),
+    include_str!("../migrations/0011_search_bigrams.sql"),
 ];
+
+/// The number of migrations that had run when the pair index was created (0011): older
+/// vaults fill it from their indexed texts, in the same transaction.
+const SEARCH_PAIRS_MIGRATION: u32 = 10;
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let current: u32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -29,8 +34,11 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     let tx = connection.transaction()?;
-    for migration in &MIGRATIONS[current as usize..] {
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(migration)?;
+        if index as u32 == SEARCH_PAIRS_MIGRATION {
+            crate::search::fill_search_pairs(&tx)?;
+        }
     }
     tx.pragma_update(None, "user_version", known)?;
     tx.commit()?;
@@ -99,5 +107,27 @@ mod tests {
             migrate(&mut connection).expect("migrate");
             assert_eq!(pending(&connection), documents);
         }
+    }
+
+    #[test]
+    fn texts_indexed_before_the_pair_index_are_found_through_it() {
+        let mut connection = Connection::open_in_memory().expect("memory");
+        for migration in &MIGRATIONS[..SEARCH_PAIRS_MIGRATION as usize] {
+            connection.execute_batch(migration).expect("old migration");
+        }
+        connection.pragma_update(None, "user_version", SEARCH_PAIRS_MIGRATION).expect("version");
+        connection
+            .execute(
+                "INSERT INTO search_docs (case_id, doc_id, field, body) VALUES (?1, ?1, 'note', '그는 고문을 당했다')",
+                [vec![1u8; 16]],
+            )
+            .expect("text");
+        migrate(&mut connection).expect("migrate");
+        let found: i64 = connection
+            .query_row("SELECT count(*) FROM search_pairs WHERE search_pairs MATCH '\"고문\"'", [], |row| row.get(0))
+            .expect("query");
+        assert_eq!(found, 1);
+        let refused = connection.execute("UPDATE search_docs SET body = 'x'", []);
+        assert!(refused.is_err(), "indexed texts are replaced, never updated in place");
     }
 }
