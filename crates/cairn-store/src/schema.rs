@@ -17,7 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_identity_sealing.sql"),
     include_str!("../migrations/0009_handover.sql"),
     include_str!("../migrations/0010_custody.sql"),
-    include_str!("../migrations/0011_search_bigrams.sql"),
+    include_str!("../migrations/0011_search_pairs.sql"),
 ];
 
 /// The number of migrations that had run when the pair index was created (0011): older

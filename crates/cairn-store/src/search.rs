@@ -1,4 +1,4 @@
-//! The full-text search index (migrations `0003_cases.sql` and `0011_search_bigrams.sql`):
+//! The full-text search index (migrations `0003_cases.sql` and `0011_search_pairs.sql`):
 //! the indexed texts of every document, an FTS5 trigram index over them for terms of three
 //! or more characters, and an index of adjacent character pairs for two-character terms.
 //! Like the rest of the derived data it lives only inside the SQLCipher database and is
