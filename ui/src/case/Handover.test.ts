@@ -79,7 +79,7 @@ describe('custody trail', () => {
     const signers = await screen.findByTestId('custody-signers');
     expect(signers.textContent).toContain('field-1: 4 changes');
     expect(signers.textContent).toContain('Unknown device bbbbbbbb');
-    expect(screen.getByTestId('custody-flagged').textContent).toContain('1 changes');
+    expect(screen.getByTestId('custody-flagged').textContent).toContain('1 change cannot');
     expect(screen.getByTestId('custody').textContent).toContain('never on the roster');
     expect(shell.calls.some((call) => call.cmd === 'custody_trail' && call.args.caseId === CASE_ID)).toBe(true);
   });
@@ -105,7 +105,7 @@ describe('exports', () => {
     const user = userEvent.setup();
     render(Handover, { caseId: CASE_ID });
     await user.click(await screen.findByTestId('export-uwazi'));
-    expect((await screen.findByTestId('export-written')).textContent).toContain('2 file(s)');
+    expect((await screen.findByTestId('export-written')).textContent).toContain('2 files written');
     expect(shell.calls.filter((call) => call.cmd === 'export_case').map((call) => call.args)).toEqual([{ caseId: CASE_ID, kind: 'uwazi' }]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { en, ko } from './messages';
-import { setLanguage, t } from './i18n.svelte';
+import { messageParams, setLanguage, t } from './i18n.svelte';
 import { errorText } from './errors';
 
 describe('messages', () => {
@@ -13,8 +13,7 @@ describe('messages', () => {
 
   it('every parameter in English exists in Korean too', () => {
     for (const key of Object.keys(en) as (keyof typeof en)[]) {
-      const params = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      expect(params(ko[key]), key).toEqual(params(en[key]));
+      expect(messageParams(ko[key]), key).toEqual(messageParams(en[key]));
     }
   });
 
@@ -35,6 +34,27 @@ describe('t', () => {
     setLanguage('ko');
     expect(t('settings.autolock_minutes', { n: 5 })).toBe('5분');
     expect(document.documentElement.lang).toBe('ko');
+  });
+
+  it('chooses plural forms by the rules of the language', () => {
+    setLanguage('en');
+    expect(t('cases.search_results', { n: 1 })).toBe('1 case found');
+    expect(t('cases.search_results', { n: 0 })).toBe('0 cases found');
+    expect(t('cases.search_results', { n: 12 })).toBe('12 cases found');
+    expect(t('cases.counts', { persons: 1, testimonies: 2, events: 1, notes: 0 })).toBe(
+      '1 person · 2 testimonies · 1 event · 0 notes',
+    );
+    expect(t('custody.signer', { name: 'A', n: 1, from: 'x', to: 'y' })).toBe('A: 1 change, x – y');
+    setLanguage('ko');
+    expect(t('cases.search_results', { n: 1 })).toBe('사건 1건을 찾았습니다');
+  });
+
+  it('no English text counts in a fixed plural', () => {
+    // "{n} cases", "{n} file(s)": a count must choose its form.
+    const fixed = Object.entries(en).filter(([, text]) =>
+      /\{\w+\} \w+(?:s\b|\(s\))/.test(text.replace(/\{\w+, plural,.*\}/g, '')),
+    );
+    expect(fixed).toEqual([]);
   });
 
   it('translates error codes, and names unknown ones', () => {

@@ -53,7 +53,7 @@ describe('case list', () => {
     const list = await screen.findByTestId('case-list');
     const badges = within(list).getAllByTestId('handover-badge').map((badge) => badge.textContent);
     expect(badges).toEqual(['Ready for handover', 'Received by HQ']);
-    expect(screen.getByTestId('cases-purged').textContent).toContain('2 case(s)');
+    expect(screen.getByTestId('cases-purged').textContent).toContain('2 cases were handed over');
     expect(screen.queryByTestId('intake')).toBeNull();
     unmount();
 

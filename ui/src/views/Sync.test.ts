@@ -185,7 +185,7 @@ describe('sync', () => {
     });
     const bundle = await screen.findByTestId('usb-exported-bundle');
     expect(bundle.textContent).toContain('For 본부 기기');
-    expect(bundle.textContent).toContain('3.0 MB: 4 cases and testimonies, 2 attachments, 1 deletions');
+    expect(bundle.textContent).toContain('3.0 MB: 4 cases and testimonies, 2 attachments, 1 deletion');
     expect(screen.queryByTestId('usb-running')).toBeNull();
   });
 
