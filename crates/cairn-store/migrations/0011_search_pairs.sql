@@ -24,6 +24,12 @@ CREATE TRIGGER search_docs_no_update BEFORE UPDATE OF body ON search_docs BEGIN
     SELECT RAISE(ABORT, 'search_docs rows are replaced, not updated');
 END;
 
+-- Whether an indexed text has a cased character beyond ASCII: only there can the trigram index
+-- (which folds case everywhere) find a term that `LIKE` (which folds ASCII only) does not, so
+-- a search that tests one case's rows with `LIKE` asks the index about these rows alone.
+-- Filled by the store, like the pair index.
+ALTER TABLE search_docs ADD COLUMN folds INTEGER NOT NULL DEFAULT 0;
+
 -- Search results and the case list are ordered by the last change; this walks that order
 -- without sorting every case.
 CREATE INDEX case_summaries_by_update ON case_summaries (updated_at DESC, case_id);

@@ -81,14 +81,37 @@ pub(crate) fn search_pairs(body: &str) -> String {
     out
 }
 
-/// Fills the pair index for every indexed text (the migration that created it).
+/// Whether `c` has a case mapping (the trigram index folds case, `LIKE` only ASCII's).
+fn is_cased(c: char) -> bool {
+    c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c))
+}
+
+/// Whether the trigram index may find `term` in a text where `LIKE` does not: only through
+/// case folding beyond ASCII, so only when the text has a cased non-ASCII character (the
+/// row's `folds` mark, set when it is indexed) and the term has a cased character at all
+/// (the Kelvin sign folds to `k`, `ſ` to `s`).
+fn term_is_cased(term: &str) -> bool {
+    term.chars().any(is_cased)
+}
+
+/// The `folds` mark of an indexed text (see [`term_is_cased`]).
+fn folds_beyond_ascii(body: &str) -> bool {
+    body.chars().any(|c| !c.is_ascii() && is_cased(c))
+}
+
+/// Fills the pair index and the `folds` marks for every indexed text (the migration that
+/// created them).
 pub(crate) fn fill_search_pairs(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let mut select = tx.prepare("SELECT rowid, body FROM search_docs")?;
     let mut insert = tx.prepare("INSERT INTO search_pairs (rowid, pairs) VALUES (?1, ?2)")?;
+    let mut mark = tx.prepare("UPDATE search_docs SET folds = 1 WHERE rowid = ?1")?;
     let mut rows = select.query([])?;
     while let Some(row) = rows.next()? {
         let (rowid, body): (i64, String) = (row.get(0)?, row.get(1)?);
         insert.execute(params![rowid, search_pairs(&body)])?;
+        if folds_beyond_ascii(&body) {
+            mark.execute([rowid])?;
+        }
     }
     Ok(())
 }
@@ -139,8 +162,10 @@ impl VaultTx<'_> {
                 Some(index) => keep[index] = true,
                 None => {
                     self.tx
-                        .prepare_cached("INSERT INTO search_docs (case_id, doc_id, field, body) VALUES (?1, ?2, ?3, ?4)")?
-                        .execute(params![case_id.as_slice(), doc_id.as_slice(), field, body])?;
+                        .prepare_cached(
+                            "INSERT INTO search_docs (case_id, doc_id, field, body, folds) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(params![case_id.as_slice(), doc_id.as_slice(), field, body, folds_beyond_ascii(body)])?;
                     let rowid = self.tx.last_insert_rowid();
                     self.tx
                         .prepare_cached("INSERT INTO search_pairs (rowid, pairs) VALUES (?1, ?2)")?
@@ -224,32 +249,47 @@ impl VaultTx<'_> {
     }
 
     /// The (document, field) of one case's indexed texts containing `term`, without
-    /// duplicates, sorted.
+    /// duplicates, sorted. Answered from the case's own few rows with `LIKE`, which for a
+    /// trigram term gives the index's answer except where case folding beyond ASCII is needed
+    /// (then the index is asked about that row): asking the index about every row is about
+    /// a hundred times slower.
     pub fn search_case_rows(&self, case_id: &Id, term: &str) -> Result<Vec<(Id, String)>, StoreError> {
-        let case = Value::Blob(case_id.to_vec());
-        let (sql, args) = match SearchIndex::for_term(term) {
-            // CROSS JOIN keeps the case's few rows as the outer loop, so the full-text index
-            // is asked about those rowids only instead of listing every match in the vault.
-            SearchIndex::Trigrams => (
-                "SELECT d.doc_id, d.field FROM search_docs d CROSS JOIN search_fts ON search_fts.rowid = d.rowid
-                 WHERE d.case_id = ?1 AND search_fts MATCH ?2",
-                vec![case, Value::Text(fts_phrase(term))],
-            ),
-            // The pair index narrows nothing within one case's few rows: test them directly.
-            SearchIndex::Pairs | SearchIndex::Scan => (
-                "SELECT doc_id, field FROM search_docs WHERE case_id = ?1 AND body LIKE ?2 ESCAPE '\\'",
-                vec![case, Value::Text(like_pattern(term))],
-            ),
-        };
-        let mut statement = self.tx.prepare_cached(sql)?;
-        let mut rows = statement.query(params_from_iter(args))?;
+        let ask_index = SearchIndex::for_term(term) == SearchIndex::Trigrams && term_is_cased(term);
+        let mut statement = self.tx.prepare_cached(
+            "SELECT rowid, doc_id, field, body LIKE ?2 ESCAPE '\\', folds FROM search_docs WHERE case_id = ?1",
+        )?;
+        let mut rows = statement.query(params![case_id.as_slice(), like_pattern(term)])?;
         let mut places = Vec::new();
         while let Some(row) = rows.next()? {
-            places.push((id_from(row.get(0)?, "search index")?, row.get(1)?));
+            let (rowid, like, folds): (i64, bool, bool) = (row.get(0)?, row.get(3)?, row.get(4)?);
+            let found = like
+                || (ask_index
+                    && folds
+                    && self
+                        .tx
+                        .prepare_cached("SELECT 1 FROM search_fts WHERE search_fts MATCH ?1 AND rowid = ?2")?
+                        .exists(params![fts_phrase(term), rowid])?);
+            if found {
+                places.push((id_from(row.get(1)?, "search index")?, row.get(2)?));
+            }
         }
         places.sort();
         places.dedup();
         Ok(places)
+    }
+
+    /// The ids of the `count` most recently changed cases, most recent first (the case list's
+    /// order).
+    pub fn recent_case_ids(&self, count: usize) -> Result<Vec<Id>, StoreError> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let mut statement =
+            self.tx.prepare_cached("SELECT case_id FROM case_summaries ORDER BY updated_at DESC, case_id LIMIT ?1")?;
+        let mut rows = statement.query([count])?;
+        let mut ids = Vec::new();
+        while let Some(row) = rows.next()? {
+            ids.push(id_from(row.get(0)?, "case summary")?);
+        }
+        Ok(ids)
     }
 
     /// The summaries of the most recently changed of `cases`, at most `limit`, most recent
@@ -417,6 +457,34 @@ mod tests {
         check_search(&mut vault, "고문", &[(two, "note")]);
         check_search(&mut vault, "다른 내용", &[(one, "narrative")]);
         check_search(&mut vault, "내용", &[(one, "narrative")]);
+    }
+
+    #[test]
+    fn case_folding_beyond_ascii_is_the_trigram_index_s() {
+        let (_dir, mut vault) = vault();
+        let texts = [
+            ([1u8; 16], "\u{212A}im said so"), // Kelvin sign: folds to k
+            ([2u8; 16], "ſtop here"),          // long s: folds to s
+            ([3u8; 16], "ÉCOLE 앞에서"),
+            ([4u8; 16], "ΣΊΣΥΦΟΣ"),
+            ([5u8; 16], "ＡＢＣ 회사"),
+            ([6u8; 16], "kim stop école"), // plain ASCII and a lower-case é
+        ];
+        vault
+            .transaction(|tx| {
+                for (case, text) in texts {
+                    tx.create_case_key(&case)?;
+                    tx.replace_search_entries(&case, &case, &[("note", text)])?;
+                }
+                Ok(())
+            })
+            .expect("index");
+        check_search(&mut vault, "KIM", &[([1; 16], "note"), ([6; 16], "note")]);
+        check_search(&mut vault, "stop", &[([2; 16], "note"), ([6; 16], "note")]);
+        check_search(&mut vault, "école", &[([3; 16], "note"), ([6; 16], "note")]);
+        check_search(&mut vault, "σίσυ", &[([4; 16], "note")]);
+        check_search(&mut vault, "ａｂｃ", &[([5; 16], "note")]);
+        check_search(&mut vault, "회사", &[([5; 16], "note")]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ impl Rng {
     }
 
     /// A value below `n`.
+    #[allow(dead_code, reason = "each bench compiles this module; not every one draws bounded values")]
     pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
