@@ -50,10 +50,11 @@ pub(crate) fn address_new_blob(tx: &mut VaultTx<'_>, blob: &BlobInfo) -> Result<
     Ok(hex32(&address))
 }
 
-/// Reads the whole source, hashing it and keeping its first bytes (to recognise the format).
+/// Reads the whole source, hashing it (unless the stored bytes are the source's, whose hash
+/// the sealer computes anyway) and keeping its first bytes (to recognise the format).
 struct HashingReader<R> {
     inner: R,
-    hasher: ContentHasher,
+    hasher: Option<ContentHasher>,
     length: u64,
     head: Vec<u8>,
     failed: bool,
@@ -79,7 +80,9 @@ impl<R: Read> Read for HashingReader<R> {
             self.failed |= error.kind() != std::io::ErrorKind::Interrupted;
             self.cancelled |= Cancelled::caused(error);
         })?;
-        self.hasher.update(&buf[..read]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..read]);
+        }
         self.length += read as u64;
         if self.head.len() < 8 {
             let take = (8 - self.head.len()).min(read);
@@ -149,7 +152,8 @@ impl Session {
             let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
             let mut hashing = HashingReader {
                 inner: source,
-                hasher: ContentHasher::new(),
+                // Kept metadata: the stored bytes are the source's, hashed by the sealer.
+                hasher: (!keep_metadata).then(ContentHasher::new),
                 length: 0,
                 head: Vec::new(),
                 failed: false,
@@ -192,7 +196,7 @@ impl Session {
                 file_name: file_name.clone(),
                 media_type: format.media_type().to_owned(),
                 original_size: hashing.length,
-                original_hash: hex32(&hashing.hasher.finish()),
+                original_hash: hex32(&hashing.hasher.take().map_or(blob.content_hash, |hasher| hasher.finish())),
                 stored_size: blob.plain_len,
                 stored_hash: hex32(&blob.content_hash),
                 metadata: handling.name().to_owned(),
@@ -279,6 +283,20 @@ impl Session {
 mod tests {
     use super::*;
     use crate::cases::test_support::{chunk_count, digest_of, session};
+
+    #[test]
+    fn the_original_hash_is_the_source_s_sha256_either_way() {
+        let (_dir, mut session) = session();
+        let case = session.create_case("hashes").expect("case");
+        // SHA-256 of "abc" (FIPS 180-2's first example).
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        for keep_metadata in [true, false] {
+            let info = session.attach_reader(&case, "abc.txt", &mut b"abc".as_slice(), keep_metadata).expect("attach");
+            assert_eq!(info.reference.original_hash, abc, "keep metadata: {keep_metadata}");
+            assert_eq!(info.reference.stored_hash, abc);
+            assert_eq!(info.reference.original_size, 3);
+        }
+    }
 
     #[test]
     fn a_file_whose_metadata_cannot_be_removed_is_attached_only_by_choice() {
