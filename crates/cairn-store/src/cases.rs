@@ -381,7 +381,10 @@ impl VaultTx<'_> {
 
     /// Every case summary, most recently changed first.
     pub fn case_summaries(&self) -> Result<Vec<CaseSummaryRow>, StoreError> {
-        let sql = format!("SELECT {} FROM case_summaries ORDER BY updated_at DESC, case_id", Self::SUMMARY_COLUMNS);
+        // Every row: one pass over the table and a sort beat walking the order's index, which
+        // would look each row up again by its key.
+        let sql =
+            format!("SELECT {} FROM case_summaries NOT INDEXED ORDER BY updated_at DESC, case_id", Self::SUMMARY_COLUMNS);
         let mut statement = self.tx.prepare_cached(&sql)?;
         let rows = statement.query_map([], Self::summary_from)?;
         rows.map(|row| {

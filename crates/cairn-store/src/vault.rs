@@ -590,13 +590,17 @@ fn open_database(
     connection
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
         .map_err(|_| StoreError::Damaged { what: "database" })?;
+    // cache_size: 8 MiB of decrypted pages instead of SQLite's 2 MiB; at 10,000 cases what a
+    // case list reads (summaries, digests) no longer fit in 2 MiB and each list decrypted them
+    // again (BENCHMARKS.md, issue 14). Memory security wipes the cache when it is freed.
     connection.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;
          PRAGMA foreign_keys = ON;
-         PRAGMA journal_size_limit = 16777216;",
+         PRAGMA journal_size_limit = 16777216;
+         PRAGMA cache_size = -8192;",
     )?;
     // Another process (the CLI beside the desktop app) may hold the write lock briefly.
     connection.busy_timeout(Duration::from_secs(10))?;
