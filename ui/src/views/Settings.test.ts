@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Settings from './Settings.svelte';
+import LanguageSwitch from '../components/LanguageSwitch.svelte';
 import { applyState } from '../lib/app.svelte';
 import { baseState, fail, fakeShell } from '../lib/test-ipc';
 
@@ -16,6 +17,21 @@ describe('settings', () => {
     await user.selectOptions(select, '1');
     expect(await screen.findByTestId('settings-saved')).toBeTruthy();
     expect(shell.calls.find((c) => c.cmd === 'set_settings')?.args).toEqual({ language: null, autoLockMinutes: 1 });
+  });
+
+  it('shows the language the switch at the top chose, and the switch shows what settings chose', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    const user = userEvent.setup();
+    render(LanguageSwitch);
+    render(Settings);
+    const choice = screen.getByTestId('language-choice') as HTMLSelectElement;
+    expect(choice.value).toBe('system');
+    await user.click(screen.getByTestId('lang-ko'));
+    await vi.waitFor(() => expect(choice.value).toBe('ko'));
+    await user.selectOptions(choice, 'en');
+    await vi.waitFor(() => expect(screen.getByTestId('lang-en').getAttribute('aria-pressed')).toBe('true'));
+    expect(shell.calls.filter((c) => c.cmd === 'set_settings').map((c) => c.args.language)).toEqual(['ko', 'en']);
   });
 
   it('changes the passphrase only with the current one, and says why not', async () => {
