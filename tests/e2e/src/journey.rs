@@ -449,7 +449,7 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
                 ensure!(!w.present("shell").await, "the app is still shown after locking");
                 w.type_into("unlock-passphrase", WRONG_PASSPHRASE).await?;
                 w.click("unlock").await?;
-                w.wait_text("error", "암호문이 틀렸습니다", DEFAULT_WAIT).await?;
+                w.wait_text("error", "암호 문구가 틀렸습니다", DEFAULT_WAIT).await?;
                 w.screenshot("19-unlock-wrong-passphrase-ko").await?;
                 w.click("lang-en").await?;
                 w.wait_text("error", "The passphrase is wrong", DEFAULT_WAIT).await?;

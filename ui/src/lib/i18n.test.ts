@@ -27,6 +27,30 @@ describe('messages', () => {
   });
 });
 
+describe('Korean glossary (docs/glossary.md)', () => {
+  // One word per concept, and never a word that means something else.
+  const avoid: [RegExp, string][] = [
+    [/암호문/, '암호 문구 (암호문 is ciphertext)'],
+    [/조정자/, '코디네이터'],
+    [/지문/, '확인 번호'],
+  ];
+  it('holds every Korean text to the glossary', () => {
+    for (const [key, text] of Object.entries(ko)) {
+      for (const [word, instead] of avoid) {
+        expect(word.test(text), `${key}: use ${instead}`).toBe(false);
+      }
+    }
+  });
+
+  it('never says cancel (취소) for revoking a device', () => {
+    const revoking = Object.entries(en).filter(([, text]) => /revoke/i.test(text)).map(([key]) => key);
+    expect(revoking.length).toBeGreaterThan(5);
+    for (const key of revoking) {
+      expect(ko[key as keyof typeof ko], key).not.toMatch(/취소/);
+    }
+  });
+});
+
 describe('t', () => {
   it('fills parameters and follows the language', () => {
     setLanguage('en');
@@ -61,7 +85,7 @@ describe('t', () => {
     setLanguage('en');
     expect(errorText({ code: 'wrong_passphrase', message: 'x' })).toMatch(/passphrase is wrong/);
     setLanguage('ko');
-    expect(errorText({ code: 'wrong_passphrase', message: 'x' })).toMatch(/암호문이 틀렸습니다/);
+    expect(errorText({ code: 'wrong_passphrase', message: 'x' })).toMatch(/암호 문구가 틀렸습니다/);
     expect(errorText({ code: 'brand_new_code', message: 'x' })).toContain('brand_new_code');
     expect(errorText('a bare string')).toBe(t('error.internal'));
   });

@@ -30,7 +30,13 @@ describe('first run', () => {
     expect(screen.queryByTestId('mismatch-hint')).toBeNull();
     await user.click(screen.getByTestId('create-vault'));
 
-    expect((await screen.findByTestId('recovery-code')).textContent).toBe(CODE);
+    const shown = await screen.findByTestId('recovery-code');
+    expect(shown.textContent).toBe(CODE);
+    // For paper only: not selectable with a click, and a copy puts nothing on the clipboard.
+    expect(shown.style.userSelect).toBe('none');
+    const copy = new Event('copy', { bubbles: true, cancelable: true });
+    shown.dispatchEvent(copy);
+    expect(copy.defaultPrevented).toBe(true);
     const create = shell.calls.find((c) => c.cmd === 'create_vault');
     expect(create?.args).toEqual({ passphrase: 'river crossing at dawn', passphraseAgain: 'river crossing at dawn' });
 
@@ -58,6 +64,6 @@ describe('first run', () => {
     await user.type(screen.getByTestId('new-passphrase-again'), 'short');
     expect(screen.getByTestId('strength').textContent).toContain('너무 짧거나');
     await user.click(screen.getByTestId('create-vault'));
-    expect((await screen.findByTestId('error')).textContent).toBe('암호문이 너무 약합니다. 서로 관계없는 여러 단어처럼 12자 이상 쓰세요.');
+    expect((await screen.findByTestId('error')).textContent).toBe('암호 문구가 너무 약합니다. 서로 관계없는 여러 단어처럼 12자 이상 쓰세요.');
   });
 });
