@@ -114,6 +114,8 @@ describe('case list', () => {
     const user = userEvent.setup();
     render(Cases);
     expect(await screen.findByTestId('no-cases')).toBeTruthy();
+    const described = screen.getByTestId('new-case-title').getAttribute('aria-describedby') ?? '';
+    expect(document.getElementById(described)?.textContent).toMatch(/never who \(no names\)/);
     await user.type(screen.getByTestId('new-case-title'), 'Case 1');
     await user.click(screen.getByTestId('create-case'));
     expect((await screen.findByTestId('case-title')).textContent).toBe('Case 1');

@@ -12,6 +12,8 @@ describe('settings', () => {
     applyState(shell.state);
     const user = userEvent.setup();
     render(Settings);
+    const described = screen.getByTestId('worker-name').getAttribute('aria-describedby') ?? '';
+    expect(document.getElementById(described)?.textContent).toMatch(/never your real name/);
     const select = screen.getByTestId('autolock-minutes') as HTMLSelectElement;
     expect([...select.options].map((o) => o.value)[0]).toBe('1');
     await user.selectOptions(select, '1');

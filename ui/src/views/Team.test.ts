@@ -20,6 +20,8 @@ describe('team', () => {
     const user = userEvent.setup();
     render(Team);
     expect((await screen.findByTestId('device-fingerprint')).textContent).toBe(FINGERPRINT);
+    const described = screen.getByTestId('request-name').getAttribute('aria-describedby') ?? '';
+    expect(document.getElementById(described)?.textContent).toMatch(/never a person’s or a place’s name/);
     await user.type(screen.getByTestId('request-name'), 'laptop 1');
     await user.click(screen.getByTestId('request-make'));
     expect((await screen.findByTestId('request-text')).textContent).toBe('CAIRN-ENROLL1:laptop 1');
