@@ -18,3 +18,17 @@ export function bytes(n: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** Languages a testimony is most often given in, first in the picker (ISO 639-1 codes). */
+export const TESTIMONY_LANGUAGES = ['ko', 'zh', 'en', 'ru', 'ja'];
+
+/** A language code's name in the current UI language ("ko" → "한국어" or "Korean"); the code
+ * itself when the platform does not know it (older free-text values stay readable). */
+export function languageName(code: string): string {
+  if (!code) return '';
+  try {
+    return new Intl.DisplayNames([language()], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
