@@ -134,7 +134,7 @@ fn damaged_or_foreign_bundles_are_refused_with_the_vault_unchanged() {
 
 /// `cairn bundle export` with parts of at most `part_len` bytes (a debug build reads it).
 fn export_in_parts(vault: &Path, out: &Path, to: &str, part_len: u64) -> serde_json::Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+    let output = cairn_binary()
         .arg("--vault")
         .arg(vault)
         .args(["bundle", "export", "--out", s(out), "--to", to, "--json"])

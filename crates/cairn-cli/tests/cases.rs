@@ -2,6 +2,8 @@
 //! English search, attachments (metadata removal, a 200 MB file in bounded memory, byte-exact
 //! export), a plaintext scan of the vault folder, and crypto-shredding.
 
+mod support;
+
 use std::{
     fs::File,
     io::{BufReader, BufWriter, Read, Write},
@@ -35,7 +37,7 @@ impl Vault {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        let mut command = support::cairn_binary();
         command
             .arg("--vault")
             .arg(self.path())
@@ -492,7 +494,7 @@ fn photo_metadata_is_removed_on_import_and_kept_on_request() {
 fn run_measured(vault: &Vault, args: &[&str]) -> (Output, u64) {
     let report = vault.file(&format!("rss-{}.txt", rand_suffix()));
     let mut command = Command::new("/usr/bin/time");
-    command.arg("-f").arg("%M").arg("-o").arg(&report).arg(env!("CARGO_BIN_EXE_cairn"));
+    command.arg("-f").arg("%M").arg("-o").arg(&report).args(support::cairn_command_line());
     command.arg("--vault").arg(vault.path()).args(args).env("CAIRN_PASSPHRASE", PASSPHRASE).stdin(Stdio::null());
     let output = command.output().expect("GNU time (/usr/bin/time, Debian package `time`) is needed to measure memory");
     let kib = std::fs::read_to_string(&report).expect("time report").trim().parse().expect("KiB");
@@ -531,32 +533,55 @@ fn same_content(a: &Path, b: &Path) -> bool {
 }
 
 /// Peak memory allowed for importing or exporting a 200 MB file: the process's own baseline
-/// (SQLCipher page cache, binary) plus buffers, far below the file's size.
+/// (SQLCipher page cache, binary) plus buffers, far below the file's size. Checked when the
+/// binary runs natively: under an emulator (`CAIRN_TEST_RUNNER`) the peak is mostly the
+/// emulator's own (qemu-user measured 72 MiB for the import).
 const MAX_RSS_KIB: u64 = 64 * 1024;
+
+/// How much higher the peak may be for the 200 MB file than for a 1 MB one, both measured the
+/// same way (natively or under the emulator): streaming in 64 KiB pieces keeps the two close,
+/// and holding the file would add 200 MB.
+const MAX_RSS_GROWTH_KIB: u64 = 16 * 1024;
+
+/// Attaches a fresh random file of `megabytes` MiB to `case` and exports it again, each under
+/// GNU time; checks the export is byte-identical and returns the peak RSS (import, export).
+fn attach_and_export_measured(vault: &Vault, case: &str, megabytes: usize) -> (u64, u64) {
+    let source = vault.file(&format!("interview-{megabytes}.wav"));
+    write_random_file(&source, megabytes);
+
+    let (output, import_kib) = run_measured(vault, &["attach", case, &source.to_string_lossy(), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let info: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(info["stored_size"], (megabytes as u64) << 20);
+    assert_eq!(info["metadata"], "not_an_image");
+    assert_eq!(info["original_hash"], info["stored_hash"]);
+
+    let target = vault.file(&format!("exported-{megabytes}.wav"));
+    let (output, export_kib) =
+        run_measured(vault, &["attachment", "get", info["id"].as_str().expect("id"), "--out", &target.to_string_lossy()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(same_content(&source, &target), "export differs from the original");
+    (import_kib, export_kib)
+}
 
 #[test]
 #[allow(clippy::print_stderr)] // the measured peak memory is the point of this test
 fn a_200_mb_attachment_streams_in_bounded_memory_and_exports_byte_identical() {
     let vault = Vault::new();
     let case = vault.new_case("Large recording");
-    let source = vault.file("interview.wav");
-    write_random_file(&source, 200);
-
-    let (output, import_kib) = run_measured(&vault, &["attach", &case, &source.to_string_lossy(), "--json"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let info: Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(info["stored_size"], 200u64 << 20);
-    assert_eq!(info["metadata"], "not_an_image");
-    assert_eq!(info["original_hash"], info["stored_hash"]);
-
-    let target = vault.file("exported.wav");
-    let (output, export_kib) =
-        run_measured(&vault, &["attachment", "get", info["id"].as_str().expect("id"), "--out", &target.to_string_lossy()]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    eprintln!("200 MiB attachment: peak RSS import {import_kib} KiB, export {export_kib} KiB");
-    assert!(import_kib < MAX_RSS_KIB, "import peak RSS {import_kib} KiB");
-    assert!(export_kib < MAX_RSS_KIB, "export peak RSS {export_kib} KiB");
-    assert!(same_content(&source, &target), "export differs from the original");
+    let small = attach_and_export_measured(&vault, &case, 1);
+    let large = attach_and_export_measured(&vault, &case, 200);
+    eprintln!(
+        "peak RSS, 1 MiB attachment: import {} KiB, export {} KiB; 200 MiB: import {} KiB, export {} KiB",
+        small.0, small.1, large.0, large.1
+    );
+    for (what, small_kib, large_kib) in [("import", small.0, large.0), ("export", small.1, large.1)] {
+        let growth = large_kib.saturating_sub(small_kib);
+        assert!(growth < MAX_RSS_GROWTH_KIB, "{what} peak RSS grew by {growth} KiB from 1 MB to 200 MB");
+        if !support::emulated() {
+            assert!(large_kib < MAX_RSS_KIB, "{what} peak RSS {large_kib} KiB");
+        }
+    }
 }
 
 #[test]

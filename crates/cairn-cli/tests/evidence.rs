@@ -13,7 +13,7 @@ const REAL_NAME: &str = "리진짜";
 /// `cairn verify PATH --org-fingerprint F [--json]` with no vault, no passphrase and a home
 /// folder of its own (so no default vault exists either).
 fn verify(package: &Path, fingerprint: &str, home: &Path) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+    cairn_binary()
         .args(["verify", s(package), "--org-fingerprint", fingerprint, "--json"])
         .env_remove("CAIRN_VAULT")
         .env_remove("CAIRN_PASSPHRASE")
@@ -70,7 +70,7 @@ fn hq_exports_evidence_and_verify_needs_no_vault_and_refuses_tampering() {
     assert_eq!(report["verified"], true);
     assert_eq!(report["case_id"], case.as_str());
     assert_eq!(report["attachments"], 1);
-    let text = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+    let text = cairn_binary()
         .args(["verify", s(&package), "--org-fingerprint", &fingerprint])
         .env_remove("CAIRN_VAULT")
         .env_remove("CAIRN_PASSPHRASE")

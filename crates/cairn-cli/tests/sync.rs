@@ -7,7 +7,7 @@ mod support;
 use std::{
     io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
 };
 
 use support::*;
@@ -21,7 +21,7 @@ fn serve_once(vault: &Path) -> (Child, String) {
 /// Runs `cairn` with `args` in the background; returns the child and the address at the end of
 /// its first line on standard error.
 fn spawn(vault: &Path, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+    let mut child = cairn_binary()
         .arg("--vault")
         .arg(vault)
         .args(args)

@@ -1,12 +1,14 @@
 //! The `cairn` vault commands through the real binary: output, exit codes, messages.
 
+mod support;
+
 use std::{path::Path, process::Output};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
 /// Runs `cairn` on the vault in `dir` with the given environment; no terminal attached.
 fn cairn(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
+    let mut command = support::cairn_binary();
     command.arg("--vault").arg(dir).args(args).env_remove("CAIRN_PASSPHRASE").env_remove("CAIRN_VAULT");
     command.stdin(std::process::Stdio::null());
     for (key, value) in env {
@@ -157,7 +159,7 @@ fn output_that_cannot_be_written_is_a_clean_error_not_a_crash() {
     // a redirection.
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+    let output = support::cairn_binary()
         .arg("--vault")
         .arg(dir.path())
         .args(["vocab", "list", "--json"])

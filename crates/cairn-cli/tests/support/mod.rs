@@ -9,9 +9,34 @@ use std::{
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
+/// The command line that runs the `cairn` binary under test: the binary alone, or, when
+/// `CAIRN_TEST_RUNNER` names a command (words split on spaces), that command followed by the
+/// binary. A cross build needs its emulator there, since a machine without binfmt_misc cannot
+/// exec a foreign binary (scripts/test-arm64 runs the arm64 build under qemu-user).
+pub fn cairn_command_line() -> Vec<std::ffi::OsString> {
+    let runner = std::env::var("CAIRN_TEST_RUNNER").unwrap_or_default();
+    let mut line: Vec<std::ffi::OsString> = runner.split_whitespace().map(Into::into).collect();
+    line.push(env!("CARGO_BIN_EXE_cairn").into());
+    line
+}
+
+/// Whether the binary runs through `CAIRN_TEST_RUNNER` (see [`cairn_command_line`]): then what
+/// is measured from outside the process, such as its peak memory, includes the emulator's.
+pub fn emulated() -> bool {
+    cairn_command_line().len() > 1
+}
+
+/// The `cairn` binary under test (see [`cairn_command_line`]), to be given arguments and run.
+pub fn cairn_binary() -> std::process::Command {
+    let line = cairn_command_line();
+    let mut command = std::process::Command::new(&line[0]);
+    command.args(&line[1..]);
+    command
+}
+
 /// `cairn --vault DIR ARGS…` with the passphrase in the environment and no terminal, to be run.
 pub fn command(vault: &Path, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"));
+    let mut command = cairn_binary();
     command.arg("--vault").arg(vault).args(args).env("CAIRN_PASSPHRASE", PASSPHRASE).env_remove("CAIRN_VAULT");
     command.stdin(std::process::Stdio::null());
     command
