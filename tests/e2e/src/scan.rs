@@ -11,6 +11,13 @@ use anyhow::Result;
 /// Looks for `needle` in every regular file under `roots` (symbolic links are not followed).
 /// Returns how many files were read and which held it.
 pub(crate) fn scan_for(roots: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<PathBuf>)> {
+    scan_for_except(roots, &[], needle)
+}
+
+/// [`scan_for`], not descending into the folders `skip` names (found while walking a root; a
+/// root itself is always read).
+pub(crate) fn scan_for_except(roots: &[PathBuf], skip: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<PathBuf>)> {
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|path| fs::canonicalize(path).ok()).collect();
     let mut files = 0;
     let mut hits = Vec::new();
     let mut pending: Vec<PathBuf> = roots.to_vec();
@@ -18,7 +25,11 @@ pub(crate) fn scan_for(roots: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<P
         let Ok(metadata) = fs::symlink_metadata(&path) else { continue };
         if metadata.is_dir() {
             for entry in fs::read_dir(&path)? {
-                pending.push(entry?.path());
+                let entry = entry?.path();
+                let skipped = entry.is_dir() && fs::canonicalize(&entry).is_ok_and(|real| skip.contains(&real));
+                if !skipped {
+                    pending.push(entry);
+                }
             }
         } else if metadata.is_file() {
             files += 1;
@@ -65,6 +76,13 @@ mod tests {
         fs::write(dir.path().join("clean"), vec![7u8; 5000]).expect("write");
         let (files, hits) = scan_for(&[dir.path().to_path_buf()], b"ftypiso5").expect("scan");
         assert_eq!(files, 2);
+        assert_eq!(hits, vec![nested.join("across")]);
+        // A skipped folder is not read when found in a walk, but is when it is a root.
+        let (files, hits) =
+            scan_for_except(&[dir.path().to_path_buf()], &[dir.path().join("a")], b"ftypiso5").expect("scan");
+        assert_eq!((files, hits), (1, Vec::new()));
+        let (_, hits) =
+            scan_for_except(std::slice::from_ref(&nested), std::slice::from_ref(&nested), b"ftypiso5").expect("scan");
         assert_eq!(hits, vec![nested.join("across")]);
     }
 }
