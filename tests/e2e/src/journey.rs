@@ -113,6 +113,8 @@ impl Report {
 /// Runs the whole journey; stops at the first failed step (the later ones depend on it).
 pub(crate) async fn run(app: &Path, screenshots: &Path, cairn: &Path) -> Report {
     let mut report = Report::default();
+    // Everything the app writes is written from now on (the plaintext scans read only that).
+    let started = std::time::SystemTime::now();
     let folder = match tempfile::tempdir() {
         Ok(folder) => folder,
         Err(error) => {
@@ -140,7 +142,7 @@ pub(crate) async fn run(app: &Path, screenshots: &Path, cairn: &Path) -> Report 
             return report;
         }
     };
-    if journey(&window, &mut report, folder.path(), &Peer::new(cairn)).await.is_err() {
+    if journey(&window, &mut report, folder.path(), &Peer::new(cairn), started).await.is_err() {
         let _ = window.screenshot("FAILED").await;
     }
     if let Err(error) = window.client.close().await {
@@ -157,7 +159,7 @@ async fn both_languages(w: &Window, name: &str) -> Result<()> {
     w.click("lang-ko").await
 }
 
-async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) -> Result<()> {
+async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, started: std::time::SystemTime) -> Result<()> {
     // What the team screen shows, for HQ: the device's fingerprint and its enrollment request.
     let mut device_fingerprint = String::new();
     let mut request_text = String::new();
@@ -702,15 +704,16 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer) ->
                 if let Some(scratch) = std::env::var_os("CAIRN_E2E_SCRATCH") {
                     roots.push(scratch.into());
                 }
-                // This test's own checkout and build hold the needles by construction (its source
-                // and binaries); they are skipped when they sit under a scanned folder (a clone in
+                // Only files written since the app started are the app's (/tmp is shared). This
+                // test's own checkout and build hold the needles by construction (its source and
+                // binaries); they are skipped when they sit under a scanned folder (a clone in
                 // /tmp). The app writes nothing there.
                 let mut own = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")];
                 if let Some(target) = std::env::current_exe()?.parent().and_then(Path::parent) {
                     own.push(target.to_path_buf());
                 }
                 for needle in [CASE_TITLE, NARRATIVE, REAL_NAME] {
-                    let (files, hits) = crate::scan::scan_for_except(&roots, &own, needle.as_bytes())?;
+                    let (files, hits) = crate::scan::scan_for_except(&roots, &own, Some(started), needle.as_bytes())?;
                     ensure!(files > 10, "only {files} files were scanned");
                     ensure!(hits.is_empty(), "{needle:?} in plaintext in: {hits:?}");
                 }

@@ -4,6 +4,7 @@ use std::{
     fs,
     io::Read,
     path::{Path, PathBuf},
+    time::SystemTime,
 };
 
 use anyhow::Result;
@@ -11,12 +12,18 @@ use anyhow::Result;
 /// Looks for `needle` in every regular file under `roots` (symbolic links are not followed).
 /// Returns how many files were read and which held it.
 pub(crate) fn scan_for(roots: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<PathBuf>)> {
-    scan_for_except(roots, &[], needle)
+    scan_for_except(roots, &[], None, needle)
 }
 
 /// [`scan_for`], not descending into the folders `skip` names (found while walking a root; a
-/// root itself is always read).
-pub(crate) fn scan_for_except(roots: &[PathBuf], skip: &[PathBuf], needle: &[u8]) -> Result<(usize, Vec<PathBuf>)> {
+/// root itself is always read), and with `changed_since`, reading only files modified since
+/// then (what a shared folder such as /tmp held before the app started is not the app's).
+pub(crate) fn scan_for_except(
+    roots: &[PathBuf],
+    skip: &[PathBuf],
+    changed_since: Option<SystemTime>,
+    needle: &[u8],
+) -> Result<(usize, Vec<PathBuf>)> {
     let skip: Vec<PathBuf> = skip.iter().filter_map(|path| fs::canonicalize(path).ok()).collect();
     let mut files = 0;
     let mut hits = Vec::new();
@@ -32,6 +39,11 @@ pub(crate) fn scan_for_except(roots: &[PathBuf], skip: &[PathBuf], needle: &[u8]
                 }
             }
         } else if metadata.is_file() {
+            if let (Some(since), Ok(modified)) = (changed_since, metadata.modified())
+                && modified < since
+            {
+                continue;
+            }
             files += 1;
             if file_contains(&path, needle)? {
                 hits.push(path);
@@ -79,10 +91,17 @@ mod tests {
         assert_eq!(hits, vec![nested.join("across")]);
         // A skipped folder is not read when found in a walk, but is when it is a root.
         let (files, hits) =
-            scan_for_except(&[dir.path().to_path_buf()], &[dir.path().join("a")], b"ftypiso5").expect("scan");
+            scan_for_except(&[dir.path().to_path_buf()], &[dir.path().join("a")], None, b"ftypiso5").expect("scan");
         assert_eq!((files, hits), (1, Vec::new()));
         let (_, hits) =
-            scan_for_except(std::slice::from_ref(&nested), std::slice::from_ref(&nested), b"ftypiso5").expect("scan");
+            scan_for_except(std::slice::from_ref(&nested), std::slice::from_ref(&nested), None, b"ftypiso5").expect("scan");
         assert_eq!(hits, vec![nested.join("across")]);
+        // Files older than the cut-off are not read; newer ones are.
+        let later = SystemTime::now() + std::time::Duration::from_secs(3600);
+        let (files, _) = scan_for_except(&[dir.path().to_path_buf()], &[], Some(later), b"ftypiso5").expect("scan");
+        assert_eq!(files, 0);
+        let earlier = SystemTime::now() - std::time::Duration::from_secs(3600);
+        let (files, hits) = scan_for_except(&[dir.path().to_path_buf()], &[], Some(earlier), b"ftypiso5").expect("scan");
+        assert_eq!((files, hits), (2, vec![nested.join("across")]));
     }
 }
