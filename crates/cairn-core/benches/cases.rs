@@ -111,18 +111,12 @@ struct Baseline {
 
 impl Baseline {
     fn new(path: &Path, key: Option<&str>, len: usize) -> Baseline {
-        let connection = Connection::open(path).unwrap();
-        if let Some(key) = key {
-            connection.pragma_update(None, "key", key).unwrap();
-            connection.execute_batch("PRAGMA cipher_memory_security = ON;").unwrap();
-        }
-        connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;
-                 CREATE TABLE records (case_id BLOB, doc_id BLOB, chunk_id INTEGER, envelope BLOB,
-                                       PRIMARY KEY (case_id, doc_id, chunk_id)) WITHOUT ROWID;",
-            )
-            .unwrap();
+        let connection = support::baseline_db(
+            path,
+            key,
+            "CREATE TABLE records (case_id BLOB, doc_id BLOB, chunk_id INTEGER, envelope BLOB,
+                                   PRIMARY KEY (case_id, doc_id, chunk_id)) WITHOUT ROWID;",
+        );
         Baseline { connection, rng: Rng(7), len, written: 0 }
     }
 

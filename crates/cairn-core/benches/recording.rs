@@ -20,6 +20,9 @@ use std::{
 use cairn_core::{KdfChoice, SecretString, create_vault};
 use rusqlite::{Connection, params};
 
+#[allow(dead_code, reason = "this bench uses only the baseline database of the shared helpers")]
+mod support;
+
 const PIECE: usize = 8_000;
 const PIECES: usize = 600;
 const READ_LEN: usize = 1 << 20;
@@ -54,19 +57,12 @@ fn audio() -> Vec<u8> {
 
 /// The baseline database: plain (`key = None`) or SQLCipher with a raw key.
 fn baseline_db(dir: &Path, name: &str, key: Option<&str>) -> Connection {
-    let connection = Connection::open(dir.join(name)).unwrap();
-    if let Some(key) = key {
-        connection.pragma_update(None, "key", key).unwrap();
-        connection.execute_batch("PRAGMA cipher_memory_security = ON;").unwrap();
-    }
-    connection
-        .execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;
-             CREATE TABLE pieces (position INTEGER PRIMARY KEY, bytes BLOB);
-             CREATE TABLE chunks (position INTEGER PRIMARY KEY, bytes BLOB);",
-        )
-        .unwrap();
-    connection
+    support::baseline_db(
+        &dir.join(name),
+        key,
+        "CREATE TABLE pieces (position INTEGER PRIMARY KEY, bytes BLOB);
+         CREATE TABLE chunks (position INTEGER PRIMARY KEY, bytes BLOB);",
+    )
 }
 
 /// Per-piece commit times and per-read times through a baseline database.

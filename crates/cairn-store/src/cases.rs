@@ -471,18 +471,8 @@ impl VaultTx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::SecretString;
-
     use super::*;
-    use crate::{KdfChoice, Vault};
-
-    fn vault() -> (tempfile::TempDir, Vault) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (vault, _) =
-            Vault::create(&dir.path().join("v"), &SecretString::from("correct horse battery"), KdfChoice::InsecureTestOnly)
-                .expect("create");
-        (dir, vault)
-    }
+    use crate::test_support::vault;
 
     #[test]
     fn shredding_a_case_removes_everything_derived_from_it() {
@@ -497,26 +487,9 @@ mod tests {
                     tx.replace_case_objects(&id, &[([id[0] + 10; 16], "note")])?;
                     tx.replace_search_entries(&id, &id, &[("title", "shared marker text")])?;
                     let summary = CaseSummaryRow {
-                        case_id: id,
-                        title: "t".into(),
-                        status: "draft".into(),
-                        risk: "high".into(),
-                        created_at: 1,
-                        updated_at: 2,
-                        persons: 0,
-                        testimonies: 0,
-                        events: 0,
                         notes: 1,
-                        attachments: 0,
-                        acts: 0,
-                        conflicts: 0,
-                        deleted: false,
                         tags: vec!["a".into(), "b".into()],
-                        act_types: Vec::new(),
-                        first_date: String::new(),
-                        last_date: String::new(),
-                        handover_ready_at: 0,
-                        handover_covered_at: None,
+                        ..crate::test_support::summary(id, 2)
                     };
                     tx.put_case_summary(&summary)?;
                 }

@@ -114,19 +114,9 @@ impl VaultTx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use cairn_crypto::SigningSecretKey;
-    use secrecy::SecretString;
-
     use super::*;
-    use crate::{KdfChoice, Vault};
-
-    fn vault() -> (tempfile::TempDir, Vault) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (vault, _) =
-            Vault::create(&dir.path().join("v"), &SecretString::from("a passphrase"), KdfChoice::InsecureTestOnly)
-                .expect("create");
-        (dir, vault)
-    }
+    use crate::test_support::vault;
+    use cairn_crypto::SigningSecretKey;
 
     fn row(case_id: Id, doc_id: Id, hash: u8, signed: bool, seen: i64) -> CustodyRow {
         let signing = SigningSecretKey::generate();

@@ -26,6 +26,8 @@ mod records;
 mod schema;
 mod search;
 mod team;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transfers;

@@ -351,18 +351,8 @@ impl VaultTx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::SecretString;
-
     use super::*;
-    use crate::{KdfChoice, Vault};
-
-    fn vault() -> (tempfile::TempDir, Vault) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (vault, _) =
-            Vault::create(&dir.path().join("v"), &SecretString::from("correct horse battery"), KdfChoice::InsecureTestOnly)
-                .expect("create");
-        (dir, vault)
-    }
+    use crate::{Vault, test_support::vault};
 
     /// Checks every way of asking: the rows, the cases, each case's rows, and (for terms an
     /// index answers) that the answer equals a full substring scan's.
@@ -398,6 +388,19 @@ mod tests {
                 Ok(())
             })
             .expect("search");
+    }
+
+    /// One case per text, holding it as a note.
+    fn index_notes(vault: &mut Vault, texts: &[(Id, &str)]) {
+        vault
+            .transaction(|tx| {
+                for (case, text) in texts {
+                    tx.create_case_key(case)?;
+                    tx.replace_search_entries(case, case, &[("note", text)])?;
+                }
+                Ok(())
+            })
+            .expect("index");
     }
 
     #[test]
@@ -470,15 +473,7 @@ mod tests {
             ([5u8; 16], "ＡＢＣ 회사"),
             ([6u8; 16], "kim stop école"), // plain ASCII and a lower-case é
         ];
-        vault
-            .transaction(|tx| {
-                for (case, text) in texts {
-                    tx.create_case_key(&case)?;
-                    tx.replace_search_entries(&case, &case, &[("note", text)])?;
-                }
-                Ok(())
-            })
-            .expect("index");
+        index_notes(&mut vault, &texts);
         check_search(&mut vault, "KIM", &[([1; 16], "note"), ([6; 16], "note")]);
         check_search(&mut vault, "stop", &[([2; 16], "note"), ([6; 16], "note")]);
         check_search(&mut vault, "école", &[([3; 16], "note"), ([6; 16], "note")]);
@@ -498,15 +493,7 @@ mod tests {
             ([5u8; 16], "고 문, 고-문, 문고"),    // apart or reversed: no match
             ([6u8; 16], "Kim said: 고문이었다."), // after Latin text and punctuation
         ];
-        vault
-            .transaction(|tx| {
-                for (case, text) in texts {
-                    tx.create_case_key(&case)?;
-                    tx.replace_search_entries(&case, &case, &[("note", text)])?;
-                }
-                Ok(())
-            })
-            .expect("index");
+        index_notes(&mut vault, &texts);
         let expected: Vec<(Id, &str)> = [1u8, 2, 3, 4, 6].iter().map(|&n| ([n; 16], "note")).collect();
         check_search(&mut vault, "고문", &expected);
         check_search(&mut vault, "문을", &[([1; 16], "note")]);
@@ -545,29 +532,8 @@ mod tests {
             .transaction(|tx| {
                 for (n, id) in ids.iter().enumerate() {
                     tx.create_case_key(id)?;
-                    let summary = CaseSummaryRow {
-                        case_id: *id,
-                        title: format!("case {n}"),
-                        status: "draft".into(),
-                        risk: "high".into(),
-                        created_at: 1,
-                        // Ties on purpose: the case id breaks them.
-                        updated_at: (n / 3) as i64,
-                        persons: 0,
-                        testimonies: 0,
-                        events: 0,
-                        notes: 0,
-                        attachments: 0,
-                        acts: 0,
-                        conflicts: 0,
-                        deleted: false,
-                        tags: Vec::new(),
-                        act_types: Vec::new(),
-                        first_date: String::new(),
-                        last_date: String::new(),
-                        handover_ready_at: 0,
-                        handover_covered_at: None,
-                    };
+                    // Ties on purpose: the case id breaks them.
+                    let summary = crate::test_support::summary(*id, (n / 3) as i64);
                     tx.put_case_summary(&summary)?;
                 }
                 Ok(())

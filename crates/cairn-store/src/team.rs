@@ -348,22 +348,9 @@ impl VaultTx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::SecretString;
-
-    use crate::{KdfChoice, Vault};
+    use crate::test_support::vault;
 
     use super::*;
-
-    fn vault() -> (tempfile::TempDir, Vault) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (vault, _) = Vault::create(
-            &dir.path().join("v"),
-            &SecretString::from("team store test passphrase"),
-            KdfChoice::InsecureTestOnly,
-        )
-        .expect("create");
-        (dir, vault)
-    }
 
     fn roster(version: u64, epoch: u32) -> RosterRecord {
         RosterRecord { version, epoch, bytes: vec![version as u8; 10] }
