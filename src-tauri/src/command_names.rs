@@ -15,6 +15,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "vault_status",
     "change_passphrase",
     "set_unlock_limit",
+    "set_duress",
+    "remove_duress",
     "set_settings",
     "list_cases",
     "search_cases",

@@ -102,6 +102,8 @@ fn main() -> ExitCode {
             commands::vault::vault_status,
             commands::vault::change_passphrase,
             commands::vault::set_unlock_limit,
+            commands::vault::set_duress,
+            commands::vault::remove_duress,
             commands::vault::set_settings,
             commands::cases::list_cases,
             commands::cases::search_cases,

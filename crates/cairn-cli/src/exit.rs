@@ -105,7 +105,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
         Some(CoreError::VaultDamaged(_) | CoreError::NewerFormat) => 4,
         Some(CoreError::VaultNotFound | CoreError::VaultExists) => 5,
         Some(CoreError::WeakPassphrase { .. }) => 6,
-        Some(CoreError::UnlockLimitOutOfRange { .. }) => 2,
+        Some(CoreError::UnlockLimitOutOfRange { .. } | CoreError::DuressNotDistinct) => 2,
         Some(CoreError::Bundle(BundleRefusal::UnknownRecipient)) => 2,
         Some(CoreError::Bundle(_)) => 9,
         Some(CoreError::Team(error)) if error.is_usage() => 2,

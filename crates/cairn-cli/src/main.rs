@@ -77,6 +77,12 @@ enum Command {
         #[command(subcommand)]
         command: wipe_commands::UnlockLimitCommand,
     },
+    /// A duress passphrase that destroys this vault's keys and opens a decoy (`set
+    /// [--decoy DIR]`, `remove`).
+    Duress {
+        #[command(subcommand)]
+        command: wipe_commands::DuressCommand,
+    },
     #[command(flatten)]
     Team(team_commands::TeamCommand),
     #[command(flatten)]
@@ -151,6 +157,7 @@ fn main() -> ExitCode {
         Command::Wipe { yes } => wipe_commands::wipe(&cli, *yes),
         Command::Lock => lock_commands::lock(),
         Command::UnlockLimit { command } => wipe_commands::unlock_limit(&cli, command),
+        Command::Duress { command } => wipe_commands::duress(&cli, command),
         Command::Team(command) => team_commands::run(&cli, command),
         Command::Case(command) => cases::run(&cli, command),
         Command::Sync { command } => sync_commands::run(&cli, command),

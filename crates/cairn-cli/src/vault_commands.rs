@@ -81,6 +81,7 @@ pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
         "device_id": status.device_id,
         "cases": status.case_count,
         "unlock_limit": status.unlock_limit,
+        "duress": status.duress,
         "integrity_checked": check,
     });
     output::result(json, &value, || {
@@ -100,6 +101,7 @@ pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<()> {
                 Some(limit) => format!("Unlock limit:      wipe after {limit} failed unlocks"),
                 None => "Unlock limit:      off".to_owned(),
             },
+            format!("Duress passphrase: {}", if status.duress { "set" } else { "off" }),
         ];
         if check {
             lines.push("Integrity:         ok".to_owned());

@@ -1,11 +1,15 @@
-//! `wipe` (the panic wipe) and `unlock-limit` (the failed-unlock wipe).
+//! `wipe` (the panic wipe), `unlock-limit` (the failed-unlock wipe) and `duress` (the
+//! duress passphrase and its decoy).
 
-use std::io::{BufRead, IsTerminal};
+use std::{
+    io::{BufRead, IsTerminal},
+    path::PathBuf,
+};
 
 use cairn_core::{CoreError, UNLOCK_LIMIT_MAX, UNLOCK_LIMIT_MIN};
 use clap::Subcommand;
 
-use crate::{Cli, exit::Usage, output, vault_commands};
+use crate::{Cli, exit::Usage, output, secrets, vault_commands};
 
 /// What a worker types to confirm a wipe at the terminal.
 const CONFIRMATION: &str = "WIPE";
@@ -22,6 +26,65 @@ pub(crate) enum UnlockLimitCommand {
     },
     /// No limit on failed unlocks. Needs the passphrase.
     Off,
+}
+
+/// `duress` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DuressCommand {
+    /// Set (or replace) the duress passphrase: typed at unlock instead of the passphrase, it
+    /// destroys this vault's keys and opens a decoy, and answers exactly like an ordinary
+    /// unlock. The duress passphrase comes from CAIRN_DURESS_PASSPHRASE or a prompt (twice).
+    /// Needs the passphrase.
+    Set {
+        /// Fill the decoy with the cases of the vault in DIR (make one with `cairn --vault DIR
+        /// init` and a few believable cases). Its passphrase comes from
+        /// CAIRN_DECOY_PASSPHRASE or a prompt. DIR is wiped once its cases are copied. Without
+        /// it, the decoy is an empty vault.
+        #[arg(long, value_name = "DIR")]
+        decoy: Option<PathBuf>,
+    },
+    /// Remove the duress passphrase (and empty the decoy). Needs the passphrase.
+    Remove,
+}
+
+/// `duress set [--decoy DIR]` and `duress remove`.
+pub(crate) fn duress(cli: &Cli, command: &DuressCommand) -> anyhow::Result<()> {
+    let mut session = vault_commands::open(cli)?;
+    match command {
+        DuressCommand::Set { decoy } => {
+            let duress = secrets::new_passphrase("CAIRN_DURESS_PASSPHRASE", "Duress passphrase")?;
+            let source = match decoy {
+                Some(dir) => {
+                    if !cairn_core::vault_exists(dir) {
+                        return Err(CoreError::VaultNotFound.into());
+                    }
+                    let passphrase = secrets::secret("CAIRN_DECOY_PASSPHRASE", "Passphrase of the decoy's vault")?;
+                    Some(cairn_core::unlock_vault(dir, &passphrase)?)
+                }
+                None => None,
+            };
+            let cases = match &source {
+                Some(source) => source.status()?.case_count,
+                None => 0,
+            };
+            session.set_duress(&duress, source)?;
+            session.lock();
+            output::line(format_args!(
+                "Duress passphrase set. Typed at unlock, it destroys this vault's keys and opens a decoy with {cases} {}.",
+                if cases == 1 { "case" } else { "cases" }
+            ));
+            if decoy.is_some() {
+                output::line("The decoy's source vault was wiped.");
+            }
+            output::line("Cases already handed over are safe at HQ; nothing else in this vault survives a duress unlock.");
+        }
+        DuressCommand::Remove => {
+            session.remove_duress()?;
+            session.lock();
+            output::line("Duress passphrase removed.");
+        }
+    }
+    Ok(())
 }
 
 /// `wipe`: destroys every keyslot, then removes the vault. Needs no secret (see

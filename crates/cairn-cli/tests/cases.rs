@@ -615,7 +615,7 @@ fn the_vault_folder_holds_no_plaintext() {
     // Every command has exited, so the vault is locked. Scan every file: -wal and -shm too.
     let files = vault_files(&vault);
     assert!(
-        files.iter().all(|f| ["vault.keys", "vault.db", "vault.db-wal", "vault.db-shm"].contains(&f.as_str())),
+        files.iter().all(|f| ["vault.keys", "vault.db", "vault.db-wal", "vault.db-shm", "decoy.db"].contains(&f.as_str())),
         "{files:?}"
     );
     let findings = plaintext_findings(&vault.path(), &markers);

@@ -240,3 +240,88 @@ fn wipe_asks_for_confirmation_and_then_leaves_nothing_that_opens() {
     assert_eq!(exit_code(&recover), 5);
     assert_eq!(exit_code(&cairn(&vault, &[], &["wipe", "--yes"])), 5, "nothing left to wipe");
 }
+
+#[test]
+fn a_duress_unlock_looks_exactly_like_an_ordinary_one_and_opens_the_prepared_decoy() {
+    const DURESS: &str = "duress horse battery staple";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vault = dir.path().join("vault");
+    let code = init(&vault);
+    let with = |passphrase: &str| [("CAIRN_PASSPHRASE", passphrase.to_owned())];
+    let run = |dir: &Path, env: &[(&str, String)], args: &[&str]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+        cairn(dir, &env, args)
+    };
+    let created = run(&vault, &with(PASSPHRASE), &["case", "new", "--title", "Hoeryong detention"]);
+    assert_eq!(exit_code(&created), 0, "{}", stderr(&created));
+    // The decoy's source: another vault with a believable case.
+    let source = dir.path().join("decoy-source");
+    init(&source);
+    let made = run(&source, &with(PASSPHRASE), &["case", "new", "--title", "Rice price notes"]);
+    assert_eq!(exit_code(&made), 0, "{}", stderr(&made));
+
+    // The duress passphrase must be new, and strong like a passphrase.
+    let same = run(
+        &vault,
+        &[("CAIRN_PASSPHRASE", PASSPHRASE.into()), ("CAIRN_DURESS_PASSPHRASE", PASSPHRASE.into())],
+        &["duress", "set"],
+    );
+    assert_eq!(exit_code(&same), 2, "{}", stderr(&same));
+    assert!(stderr(&same).contains("[duress_not_distinct]"), "{}", stderr(&same));
+    let as_code = run(
+        &vault,
+        &[("CAIRN_PASSPHRASE", PASSPHRASE.into()), ("CAIRN_DURESS_PASSPHRASE", code.clone())],
+        &["duress", "set"],
+    );
+    assert_eq!(exit_code(&as_code), 2, "{}", stderr(&as_code));
+    let weak = run(
+        &vault,
+        &[("CAIRN_PASSPHRASE", PASSPHRASE.into()), ("CAIRN_DURESS_PASSPHRASE", "short".into())],
+        &["duress", "set"],
+    );
+    assert_eq!(exit_code(&weak), 6, "{}", stderr(&weak));
+
+    let keys_before = std::fs::metadata(vault.join("vault.keys")).expect("keys").len();
+    let set = run(
+        &vault,
+        &[
+            ("CAIRN_PASSPHRASE", PASSPHRASE.into()),
+            ("CAIRN_DURESS_PASSPHRASE", DURESS.into()),
+            ("CAIRN_DECOY_PASSPHRASE", PASSPHRASE.into()),
+        ],
+        &["duress", "set", "--decoy", source.to_str().expect("utf-8")],
+    );
+    assert_eq!(exit_code(&set), 0, "{}", stderr(&set));
+    assert!(stdout(&set).contains("a decoy with 1 case."), "{}", stdout(&set));
+    assert!(!source.exists(), "the decoy's source vault is wiped");
+    assert_eq!(std::fs::metadata(vault.join("vault.keys")).expect("keys").len(), keys_before);
+    assert_eq!(status_json(&vault, PASSPHRASE)["duress"], true);
+
+    // What the caller sees of a duress unlock is an ordinary unlock: exit 0, no notice.
+    let ordinary = run(&vault, &with(PASSPHRASE), &["case", "list"]);
+    let listed = run(&vault, &with(DURESS), &["case", "list", "--json"]);
+    assert_eq!(exit_code(&listed), 0, "{}", stderr(&listed));
+    assert_eq!(stderr(&listed), stderr(&ordinary));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&listed)).expect("json");
+    let titles: Vec<&str> =
+        listed["cases"].as_array().expect("cases").iter().map(|case| case["title"].as_str().expect("title")).collect();
+    assert_eq!(titles, ["Rice price notes"]);
+    assert_eq!(status_json(&vault, DURESS)["duress"], false, "the decoy shows no duress passphrase");
+
+    // The vault's own passphrase and recovery code now answer exactly as wrong ones do.
+    let wrong = run(&vault, &with("not the passphrase at all"), &["status"]);
+    let after = run(&vault, &with(PASSPHRASE), &["status"]);
+    assert_eq!((exit_code(&after), stderr(&after)), (3, stderr(&wrong)));
+    let recovered = run(
+        &vault,
+        &[("CAIRN_RECOVERY_CODE", code), ("CAIRN_NEW_PASSPHRASE", "another long passphrase".into())],
+        &["recover"],
+    );
+    assert_eq!(exit_code(&recovered), 3, "{}", stderr(&recovered));
+    let mut files: Vec<String> = std::fs::read_dir(&vault)
+        .expect("dir")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["decoy.db", "vault.db", "vault.keys"], "the folder looks as before");
+}

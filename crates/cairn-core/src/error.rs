@@ -41,6 +41,12 @@ pub enum CoreError {
         /// Largest allowed limit.
         max: u32,
     },
+    /// The duress passphrase asked for already opens this vault (the passphrase or the
+    /// recovery code), or the decoy to copy is this vault itself.
+    #[error(
+        "the duress passphrase must differ from the passphrase and the recovery code, and the decoy must be another vault"
+    )]
+    DuressNotDistinct,
     /// The disk is full; nothing was half-written.
     #[error("the disk is full; the change was not saved")]
     DiskFull,
@@ -90,6 +96,7 @@ impl CoreError {
             CoreError::NewerFormat => "vault_newer_format",
             CoreError::WeakPassphrase { .. } => "weak_passphrase",
             CoreError::UnlockLimitOutOfRange { .. } => "unlock_limit_out_of_range",
+            CoreError::DuressNotDistinct => "duress_not_distinct",
             CoreError::DiskFull => "disk_full",
             CoreError::Io(_) => "io",
             CoreError::NotFound(_) => "not_found",
@@ -115,6 +122,7 @@ impl From<StoreError> for CoreError {
             StoreError::Damaged { what } => CoreError::VaultDamaged(what),
             StoreError::NewerFormat { .. } => CoreError::NewerFormat,
             StoreError::DiskFull => CoreError::DiskFull,
+            StoreError::DuressNotDistinct => CoreError::DuressNotDistinct,
             StoreError::Io { kind } => CoreError::Io(kind),
             StoreError::NotFound { what } => CoreError::NotFound(what),
             // What the store opens is sealed inside this vault, whose schema version already

@@ -35,6 +35,8 @@ pub struct VaultStatus {
     /// Failed unlocks (passphrase or recovery code) after which the keys are destroyed, when
     /// that is on.
     pub unlock_limit: Option<u32>,
+    /// Whether a duress passphrase is set (see [`Session::set_duress`]).
+    pub duress: bool,
 }
 
 /// The smallest failed-unlock limit [`Session::set_unlock_limit`] accepts.
@@ -71,6 +73,8 @@ pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Re
 /// Unlocks the vault in `dir`. With a failed-unlock limit set, the attempt is counted (on
 /// disk, before the key derivation) and the failure that reaches the limit destroys every
 /// keyslot; it answers [`CoreError::WrongPassphrase`] exactly as any wrong passphrase does.
+/// The duress passphrase, when one is set, opens the decoy here and answers like an
+/// ordinary unlock (see [`Session::set_duress`]).
 pub fn unlock_vault(dir: &Path, passphrase: &SecretString) -> Result<Session, CoreError> {
     Session::opened(Vault::unlock(dir, passphrase)?)
 }
@@ -114,9 +118,30 @@ impl Session {
         Ok(self.vault.set_unlock_limit(limit)?)
     }
 
+    /// Sets (or replaces) the duress passphrase: typed at unlock like the passphrase, it
+    /// destroys this vault's keys and opens a decoy in its place. The decoy holds the cases
+    /// of `decoy_source` (another vault, unlocked; it is wiped once they are copied, so
+    /// nothing of it stays behind), or none. The duress passphrase must meet the rules of a
+    /// passphrase and differ from this vault's passphrase and recovery code.
+    pub fn set_duress(&mut self, duress: &SecretString, decoy_source: Option<Session>) -> Result<(), CoreError> {
+        check_new_passphrase(duress.expose_secret())?;
+        let source = decoy_source.map(|Session { vault, recordings }| {
+            drop(recordings);
+            vault
+        });
+        Ok(self.vault.set_duress(duress, source)?)
+    }
+
+    /// Removes the duress passphrase (and empties the decoy).
+    pub fn remove_duress(&mut self) -> Result<(), CoreError> {
+        Ok(self.vault.remove_duress()?)
+    }
+
     /// A session over a vault just opened: brings derived data up to date after an upgrade.
     fn opened(vault: Vault) -> Result<Session, CoreError> {
         let mut session = Session { vault, recordings: Default::default() };
+        // A decoy opened by a duress passphrase starts without a device identity.
+        crate::team::on_vault_created(&mut session)?;
         let author = session.worker_name()?;
         crate::cases::rebuild_stale_summaries(&mut session.vault, &author)?;
         // Identity text from before sealing, or an enrollment interrupted before its reseal.
@@ -138,6 +163,7 @@ impl Session {
             device_id: hex_id(&info.device_id),
             case_count: self.vault.case_count()?,
             unlock_limit: Some(info.unlock_limit).filter(|&limit| limit > 0),
+            duress: info.duress,
         })
     }
 

@@ -65,7 +65,9 @@ secret_key!(
 );
 
 impl VaultMasterKey {
-    pub(crate) fn generate() -> Self {
+    /// A fresh random master key (a new vault's, a decoy's, or one thrown away at once to key
+    /// the unused decoy database).
+    pub fn generate() -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
         fill_random(bytes.as_mut());
         Self::from_bytes(*bytes)

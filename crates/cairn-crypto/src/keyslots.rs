@@ -12,6 +12,8 @@
 //! 32  [16] vault id
 //! 48  KEYSLOT_COUNT × 88-byte keyslots: nonce[24] ‖ XChaCha20-Poly1305(KEK_i, slot plaintext)
 //!     slot plaintext (48 bytes): kind u8 ‖ 15 zero bytes ‖ VMK[32]
+//!     kind: 1 passphrase (slot 0), 2 recovery code (slot 1), 3 duress passphrase (slot 2,
+//!     wrapping the decoy's master key, not the vault's)
 //!     KEK_i = HKDF-SHA256(Argon2id(secret), info = "cairn/v1/keyslot" ‖ i)
 //!     AAD   = "cairn/keyslot/v1" ‖ header[0..48] with the version field read as 1 ‖ i
 //! 400 WRAP_SLOT_COUNT × 80-byte wrap slots: nonce[24] ‖ XChaCha20-Poly1305(K_seal, plaintext)
@@ -45,6 +47,17 @@
 //! and the old one is gone with the old header file. The keyslots keep v1's AAD (version
 //! field 1) so a v1 header is upgraded with the VMK alone: the recovery code, which nobody
 //! types at an upgrade, keeps working.
+//!
+//! ## The duress slot
+//!
+//! A duress passphrase is sealed in keyslot 2 with kind 3 over the master key of a *decoy*
+//! database (the store keeps one beside every vault, used or not). It changes nothing else in
+//! the header: an unused slot is random bytes of the same length, so the header does not say
+//! whether a duress passphrase exists. [`VaultHeader::unlock`] tries every slot whatever
+//! opens, and [`VaultHeader::to_decoy`] turns a duress unlock into a header that holds only the
+//! decoy's key (under the same typed secret, without a second key derivation). A Cairn older
+//! than the duress slot reads kind 3 as no slot at all: the duress passphrase is then simply
+//! wrong there.
 //!
 //! There is no magic number. Unused slots of both kinds are random bytes and look exactly
 //! like used ones, so the header does not say how many secrets open the vault, of which kind,
@@ -146,6 +159,9 @@ pub enum SlotKind {
     Passphrase,
     /// The recovery code printed at creation.
     Recovery,
+    /// The duress passphrase: it wraps the master key of the decoy database, not the
+    /// vault's own (see [`VaultHeader::with_duress`]).
+    Duress,
 }
 
 impl SlotKind {
@@ -153,6 +169,7 @@ impl SlotKind {
         match self {
             SlotKind::Passphrase => 1,
             SlotKind::Recovery => 2,
+            SlotKind::Duress => 3,
         }
     }
 
@@ -160,6 +177,7 @@ impl SlotKind {
         match byte {
             1 => Some(SlotKind::Passphrase),
             2 => Some(SlotKind::Recovery),
+            3 => Some(SlotKind::Duress),
             _ => None,
         }
     }
@@ -214,12 +232,17 @@ pub struct VaultHeader {
 /// The result of opening a keyslot.
 #[derive(Debug)]
 pub struct UnlockedHeader {
-    /// The vault master key.
+    /// The vault master key (for a duress slot: the decoy's).
     pub master_key: VaultMasterKey,
     /// The kind of secret that opened it.
     pub kind: SlotKind,
     /// Which slot it opened, for re-wrapping.
     pub slot: usize,
+    /// The key-encryption key of the passphrase slot under the secret that was typed, kept
+    /// only when it opened the duress slot: [`VaultHeader::to_decoy`] seals the decoy's
+    /// master key under it without a second key derivation (which would double the time a
+    /// duress unlock takes, and so give it away).
+    passphrase_slot_kek: Option<WrapKey>,
 }
 
 impl VaultHeader {
@@ -237,6 +260,9 @@ impl VaultHeader {
     pub const PASSPHRASE_SLOT: usize = 0;
     /// The slot that holds the recovery code.
     pub const RECOVERY_SLOT: usize = 1;
+    /// The slot that holds the duress passphrase, when one is set (random filler otherwise,
+    /// indistinguishable from a sealed slot).
+    pub const DURESS_SLOT: usize = 2;
 
     /// A new v3 header (unlock guard off) with a fresh master key, opened by `passphrase` (slot 0) and by
     /// `recovery` (slot 1), holding a fresh K_wrap of generation 1 ([`Self::case_wrap_keys`]);
@@ -395,15 +421,51 @@ impl VaultHeader {
         if self.flags & FLAG_INSECURE_KDF != 0 { KdfProfile::InsecureTestOnly } else { KdfProfile::Standard }
     }
 
-    /// Derives the key from `secret` (one Argon2id run) and tries every slot.
+    /// Derives the key from `secret` (one Argon2id run) and tries every slot. Every slot is
+    /// tried whichever opens, so the time taken does not tell which kind of secret it was.
     pub fn unlock(&self, secret: &str) -> Result<UnlockedHeader, CryptoError> {
         let derived = self.kdf.derive(secret, &self.salt)?;
+        let mut opened = None;
         for slot in 0..KEYSLOT_COUNT {
-            if let Some((kind, master_key)) = self.open_slot(&derived, slot) {
-                return Ok(UnlockedHeader { master_key, kind, slot });
+            if let Some((kind, master_key)) = self.open_slot(&derived, slot)
+                && opened.is_none()
+            {
+                opened = Some((slot, kind, master_key));
             }
         }
-        Err(CryptoError::WrongSecret)
+        let (slot, kind, master_key) = opened.ok_or(CryptoError::WrongSecret)?;
+        let passphrase_slot_kek = (kind == SlotKind::Duress).then(|| Self::slot_kek(&derived, Self::PASSPHRASE_SLOT));
+        Ok(UnlockedHeader { master_key, kind, slot, passphrase_slot_kek })
+    }
+
+    /// A copy of this header whose duress slot holds `decoy_key` (the decoy database's master
+    /// key, never this vault's) under `duress_secret` (one Argon2id run). Nothing on disk shows
+    /// the slot is in use: unused slots are random bytes of the same length.
+    pub fn with_duress(&self, duress_secret: &str, decoy_key: &VaultMasterKey) -> Result<VaultHeader, CryptoError> {
+        self.rewrap(Self::DURESS_SLOT, SlotKind::Duress, decoy_key, duress_secret)
+    }
+
+    /// A copy of this header whose duress slot is random filler again.
+    pub fn without_duress(&self) -> VaultHeader {
+        let mut next = self.clone();
+        fill_random(&mut next.slots[Self::DURESS_SLOT]);
+        next
+    }
+
+    /// What a duress unlock leaves: the same prefix and unlock guard (its counter at 0), the
+    /// decoy's master key in the passphrase slot under the secret that was just typed, and
+    /// random filler in every other keyslot and wrap slot. The vault's own master key, the
+    /// recovery slot and the case-key wrapping keys are gone from it. Refused unless
+    /// `unlocked` came from the duress slot of [`Self::unlock`].
+    pub fn to_decoy(&self, unlocked: &UnlockedHeader) -> Result<VaultHeader, CryptoError> {
+        let kek = match (&unlocked.passphrase_slot_kek, unlocked.kind) {
+            (Some(kek), SlotKind::Duress) => kek,
+            _ => return Err(CryptoError::Malformed { what: "duress unlock" }),
+        };
+        let mut next = self.destroyed();
+        next.guard = UnlockGuard { limit: self.guard.limit, failures: 0 };
+        next.seal_slot_with_kek(Self::PASSPHRASE_SLOT, SlotKind::Passphrase, &unlocked.master_key, kek, random_array());
+        Ok(next)
     }
 
     /// Unlocks with a recovery code (see [`RecoveryCode::parse`]).
@@ -552,17 +614,28 @@ impl VaultHeader {
             return Err(CryptoError::Malformed { what: "keyslot index" });
         }
         let derived = self.kdf.derive(secret, &self.salt)?;
+        self.seal_slot_with_kek(slot, kind, master_key, &Self::slot_kek(&derived, slot), nonce);
+        Ok(())
+    }
+
+    fn seal_slot_with_kek(
+        &mut self,
+        slot: usize,
+        kind: SlotKind,
+        master_key: &VaultMasterKey,
+        kek: &WrapKey,
+        nonce: [u8; 24],
+    ) {
         let mut plain = Zeroizing::new([0u8; SLOT_PLAINTEXT_LEN]);
         plain[0] = kind.to_byte();
         plain[16..].copy_from_slice(master_key.bytes());
         let aad = self.slot_aad(slot);
-        let sealed = Self::slot_kek(&derived, slot)
+        let sealed = kek
             .cipher()
             .encrypt(&XNonce::from(nonce), Payload { msg: plain.as_slice(), aad: &aad })
             .expect("XChaCha20-Poly1305 cannot fail on a 48-byte message");
         self.slots[slot][..24].copy_from_slice(&nonce);
         self.slots[slot][24..].copy_from_slice(&sealed);
-        Ok(())
     }
 }
 
@@ -641,6 +714,43 @@ mod tests {
         assert_eq!(by_code.kind, SlotKind::Recovery);
         assert_eq!(by_code.master_key.bytes(), key.bytes());
         assert_eq!(parsed.unlock("wrong horse battery staple").err(), Some(CryptoError::WrongSecret));
+    }
+
+    #[test]
+    fn a_duress_passphrase_opens_only_the_decoy_and_converts_the_header() {
+        let (header, key, recovery) = test_header();
+        let decoy_key = VaultMasterKey::generate();
+        let with_duress = header.with_duress("duress horse battery staple", &decoy_key).expect("duress");
+        let bytes = with_duress.to_bytes();
+        assert_eq!(bytes.len(), header.to_bytes().len(), "same size with and without a duress slot");
+        let changed: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] != header.to_bytes()[i]).collect();
+        let duress_slot =
+            PREFIX_LEN + VaultHeader::DURESS_SLOT * SLOT_LEN..PREFIX_LEN + (VaultHeader::DURESS_SLOT + 1) * SLOT_LEN;
+        assert!(changed.iter().all(|i| duress_slot.contains(i)), "only the duress slot changes");
+        let parsed = VaultHeader::parse(&bytes).expect("parse");
+        assert_eq!(parsed.unlock("correct horse battery staple").expect("own").kind, SlotKind::Passphrase);
+        let duress = parsed.unlock("duress horse battery staple").expect("duress unlock");
+        assert_eq!(duress.kind, SlotKind::Duress);
+        assert_eq!(duress.master_key.bytes(), decoy_key.bytes());
+        assert_ne!(decoy_key.bytes(), key.bytes());
+
+        let decoy = parsed.to_decoy(&duress).expect("decoy header");
+        let decoy = VaultHeader::parse(&decoy.to_bytes()).expect("parse decoy");
+        assert_eq!(decoy.to_bytes().len(), bytes.len());
+        assert_eq!(decoy.vault_id(), header.vault_id());
+        let reopened = decoy.unlock("duress horse battery staple").expect("the duress passphrase is now the passphrase");
+        assert_eq!(reopened.kind, SlotKind::Passphrase);
+        assert_eq!(reopened.master_key.bytes(), decoy_key.bytes());
+        assert_eq!(decoy.unlock("correct horse battery staple").err(), Some(CryptoError::WrongSecret));
+        assert_eq!(decoy.unlock(recovery.canonical()).err(), Some(CryptoError::WrongSecret));
+        assert!(decoy.case_wrap_keys(&key).is_empty() && decoy.case_wrap_keys(&decoy_key).is_empty());
+        // Only a duress unlock converts.
+        let own = parsed.unlock("correct horse battery staple").expect("own");
+        assert!(parsed.to_decoy(&own).is_err());
+        // Removing it leaves filler: the duress passphrase is wrong again.
+        let removed = parsed.without_duress();
+        assert_eq!(removed.unlock("duress horse battery staple").err(), Some(CryptoError::WrongSecret));
+        assert_eq!(removed.unlock("correct horse battery staple").expect("own").kind, SlotKind::Passphrase);
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The recovery code does not open the vault.
     #[error("the recovery code does not open this vault")]
     WrongRecoveryCode,
+    /// The duress passphrase asked for already opens this vault (it is the passphrase or the
+    /// recovery code), or the decoy's source is this vault.
+    #[error("the duress passphrase must differ from the passphrase and the recovery code")]
+    DuressNotDistinct,
     /// The vault's files are damaged, truncated, or not a vault.
     #[error("the vault is damaged or unreadable ({what})")]
     Damaged {
@@ -67,6 +71,7 @@ impl StoreError {
             StoreError::VaultExists => "vault_exists",
             StoreError::WrongPassphrase => "wrong_passphrase",
             StoreError::WrongRecoveryCode => "wrong_recovery_code",
+            StoreError::DuressNotDistinct => "duress_not_distinct",
             StoreError::Damaged { .. } => "vault_damaged",
             StoreError::NewerFormat { .. } => "vault_newer_format",
             StoreError::DiskFull => "disk_full",

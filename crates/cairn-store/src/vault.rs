@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::{
-    DATABASE_FILE, HEADER_FILE, Id, StoreError,
+    DATABASE_FILE, DECOY_FILE, HEADER_FILE, Id, StoreError, duress,
     erasure::{self, Erasure, WrapState},
     fsutil, schema,
     wipe::{self, WipeReport},
@@ -49,6 +49,9 @@ pub struct VaultInfo {
     pub device_id: Id,
     /// Failed unlocks after which the keys are destroyed; 0 when off (see `wipe.rs`).
     pub unlock_limit: u32,
+    /// Whether a duress passphrase is set (see `duress.rs`; recorded inside the database,
+    /// since the header cannot tell).
+    pub duress: bool,
 }
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) closes the database and zeroizes keys.
@@ -112,11 +115,14 @@ impl Vault {
         let recovery = RecoveryCode::generate();
         let (header, master_key) = VaultHeader::create(passphrase.expose_secret(), &recovery, params, profile)?;
         // The database first, the header last: the header's presence marks a finished vault.
-        let connection = open_database(dir, &header, &master_key, true)?;
+        let connection = open_database(&dir.join(DATABASE_FILE), &header.vault_id(), &master_key, true)?;
         connection.execute(
             "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
             params![cairn_crypto::random_id().as_slice()],
         )?;
+        // Every vault has a decoy database from the start, so one with a duress passphrase
+        // looks the same on disk as one without (see `duress.rs`).
+        duress::write_decoy(dir, &header.vault_id(), &VaultMasterKey::generate(), None)?;
         let mut wrap_keys = header.case_wrap_keys(&master_key);
         let wrap = WrapState::Held(wrap_keys.pop().ok_or(StoreError::Damaged { what: "vault header" })?);
         erasure::set_generation(&connection, wrap.generation())?;
@@ -138,9 +144,16 @@ impl Vault {
     /// failed-unlock limit when one is set, and a failure that reaches it destroys the keys
     /// while answering [`StoreError::WrongPassphrase`] like any other (see `wipe.rs`). The
     /// recovery code is refused here (it is for [`Vault::recover`]).
+    ///
+    /// The duress passphrase, when one is set, is accepted here like the passphrase: it
+    /// destroys the vault's own keys and opens the decoy in its place (see `duress.rs`).
     pub fn unlock(dir: &Path, passphrase: &SecretString) -> Result<Vault, StoreError> {
         let (header, unlocked) =
             wipe::unlock_guarded(dir, SlotKind::Passphrase, |header| header.unlock(passphrase.expose_secret()))?;
+        if unlocked.kind == SlotKind::Duress {
+            let (header, master_key) = duress::turn_into_decoy(dir, header, unlocked)?;
+            return Self::open(dir, header, master_key, Some(VaultHeader::PASSPHRASE_SLOT));
+        }
         Self::open(dir, header, unlocked.master_key, Some(unlocked.slot))
     }
 
@@ -156,7 +169,21 @@ impl Vault {
 
     fn open(dir: &Path, header: VaultHeader, master_key: VaultMasterKey, slot: Option<usize>) -> Result<Vault, StoreError> {
         fsutil::remove_stale_temporaries(dir);
-        let connection = open_database(dir, &header, &master_key, false)?;
+        let database = dir.join(DATABASE_FILE);
+        let connection = match open_database(&database, &header.vault_id(), &master_key, false) {
+            // A duress unlock cut off after the header was rewritten, before the decoy was
+            // moved into place: finish it.
+            Err(StoreError::Damaged { what: "database" }) if duress::decoy_opens(dir, &header.vault_id(), &master_key) => {
+                duress::move_decoy_into_place(dir)?;
+                open_database(&database, &header.vault_id(), &master_key, false)?
+            }
+            other => other?,
+        };
+        // A vault made before decoys existed, or a duress unlock cut off before the next
+        // decoy was written.
+        if !dir.join(DECOY_FILE).exists() {
+            duress::write_decoy(dir, &header.vault_id(), &VaultMasterKey::generate(), None)?;
+        }
         // Generation 0 until the first transaction reads the database's own generation.
         let wrap = WrapState::Derived(master_key.wrap_key(&header.vault_id()));
         let mut vault = Vault {
@@ -183,7 +210,7 @@ impl Vault {
     /// Replaces `vault.keys` with `edit` of the file as it is now, under the database's write
     /// lock (another process's rotation may have replaced the wrapping keys since this one
     /// read the header), atomically.
-    fn replace_header(
+    pub(crate) fn replace_header(
         &mut self,
         edit: impl FnOnce(&VaultHeader) -> Result<VaultHeader, StoreError>,
     ) -> Result<(), StoreError> {
@@ -256,6 +283,7 @@ impl Vault {
             vault_id: self.header.vault_id(),
             device_id,
             unlock_limit: self.header.unlock_guard().limit,
+            duress: duress::is_set(&self.connection)?,
         })
     }
 
@@ -519,7 +547,7 @@ impl VaultTx<'_> {
     }
 }
 
-fn database_files(dir: &Path) -> [PathBuf; 3] {
+fn database_files(dir: &Path) -> [PathBuf; 6] {
     wipe::database_files(dir)
 }
 
@@ -554,13 +582,12 @@ fn enable_memory_security() -> Result<(), StoreError> {
 }
 
 /// Opens (or creates) the SQLCipher database with K_db and the pragmas of DESIGN §3.
-fn open_database(
-    dir: &Path,
-    header: &VaultHeader,
+pub(crate) fn open_database(
+    path: &Path,
+    vault_id: &Id,
     master_key: &VaultMasterKey,
     create: bool,
 ) -> Result<Connection, StoreError> {
-    let path = dir.join(DATABASE_FILE);
     if !create && !path.is_file() {
         return Err(StoreError::Damaged { what: "database file missing" });
     }
@@ -569,10 +596,10 @@ fn open_database(
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     enable_memory_security()?;
-    let mut connection = Connection::open_with_flags(&path, flags)?;
+    let mut connection = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs decryption failures to stderr; the app reports them itself.
     connection.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let key = master_key.db_key(&header.vault_id());
+    let key = master_key.db_key(vault_id);
     // The statement is built here, in memory that is zeroized, not by rusqlite's pragma
     // helper (whose SQL string is freed without being wiped).
     let mut statement = Zeroizing::new(String::with_capacity(96));
@@ -618,11 +645,18 @@ fn open_database(
     }
     schema::migrate(&mut connection)?;
     #[cfg(unix)]
-    for file in database_files(dir) {
+    for file in [path.to_owned(), sqlite_companion(path, "-wal"), sqlite_companion(path, "-shm")] {
         use std::os::unix::fs::PermissionsExt;
         if file.exists() {
             fs::set_permissions(&file, fs::Permissions::from_mode(0o600))?;
         }
     }
     Ok(connection)
+}
+
+/// `path` with SQLite's `suffix` (`-wal`, `-shm`) appended.
+pub(crate) fn sqlite_companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }

@@ -55,7 +55,7 @@ use std::{
 
 use cairn_crypto::{CryptoError, SlotKind, UnlockGuard, UnlockedHeader, VaultHeader};
 
-use crate::{DATABASE_FILE, HEADER_FILE, StoreError, fsutil, vault::read_header};
+use crate::{DATABASE_FILE, DECOY_FILE, HEADER_FILE, StoreError, fsutil, vault::read_header};
 
 /// How often a write in place is tried again when another process replaced `vault.keys`
 /// (an atomic rename) between writing and reading back.
@@ -88,9 +88,17 @@ pub fn wipe(dir: &Path) -> Result<WipeReport, StoreError> {
     Ok(WipeReport { unrecoverable_after, total: start.elapsed(), folder_removed })
 }
 
-/// The vault's database files.
-pub(crate) fn database_files(dir: &Path) -> [std::path::PathBuf; 3] {
-    [dir.join(DATABASE_FILE), dir.join(format!("{DATABASE_FILE}-wal")), dir.join(format!("{DATABASE_FILE}-shm"))]
+/// The vault's database files: its own and the decoy's, with SQLite's companions.
+pub(crate) fn database_files(dir: &Path) -> [std::path::PathBuf; 6] {
+    let companion = |name: &str, suffix: &str| dir.join(format!("{name}{suffix}"));
+    [
+        companion(DATABASE_FILE, ""),
+        companion(DATABASE_FILE, "-wal"),
+        companion(DATABASE_FILE, "-shm"),
+        companion(DECOY_FILE, ""),
+        companion(DECOY_FILE, "-wal"),
+        companion(DECOY_FILE, "-shm"),
+    ]
 }
 
 /// Overwrites every keyslot and wrap slot of `dir/vault.keys` in place with random bytes and
@@ -128,7 +136,7 @@ pub(crate) fn destroy_keys(dir: &Path) -> Result<(), StoreError> {
 /// Writes `bytes` over `range` of the file at `path` (which must still be `len` bytes long),
 /// flushes it, and reads it back through the path. Returns false when the file changed under
 /// it (another process replaced `vault.keys`): the write then went to the replaced file.
-fn write_in_place(path: &Path, len: usize, range: Range<usize>, bytes: &[u8]) -> Result<bool, StoreError> {
+pub(crate) fn write_in_place(path: &Path, len: usize, range: Range<usize>, bytes: &[u8]) -> Result<bool, StoreError> {
     let mut file = match OpenOptions::new().write(true).open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(StoreError::VaultNotFound),
@@ -169,7 +177,7 @@ pub(crate) fn unlock_guarded(
     open: impl FnOnce(&VaultHeader) -> Result<UnlockedHeader, CryptoError>,
 ) -> Result<(VaultHeader, UnlockedHeader), StoreError> {
     let wrong = || match kind {
-        SlotKind::Passphrase => StoreError::WrongPassphrase,
+        SlotKind::Passphrase | SlotKind::Duress => StoreError::WrongPassphrase,
         SlotKind::Recovery => StoreError::WrongRecoveryCode,
     };
     let header = read_header(dir)?;
@@ -184,7 +192,11 @@ pub(crate) fn unlock_guarded(
         write_guard(dir, guard.counted())?;
     }
     match open(&header) {
-        Ok(unlocked) if unlocked.kind == kind && !destroyed => {
+        // The duress passphrase is typed where the passphrase is, and answered like it.
+        Ok(unlocked)
+            if !destroyed
+                && (unlocked.kind == kind || (kind == SlotKind::Passphrase && unlocked.kind == SlotKind::Duress)) =>
+        {
             let mut header = header;
             if guard.is_on() {
                 let reset = UnlockGuard { limit: guard.limit, failures: 0 };

@@ -192,6 +192,8 @@ pub(crate) struct VaultStatusDto {
     /// The lowest and highest limit that may be set.
     unlock_limit_min: u32,
     unlock_limit_max: u32,
+    /// Whether a duress passphrase is set.
+    duress: bool,
 }
 
 /// Format, key derivation, device and number of cases.
@@ -209,6 +211,7 @@ pub(crate) async fn vault_status(state: DesktopState<'_>) -> CommandResult<Vault
         unlock_limit: status.unlock_limit,
         unlock_limit_min: cairn_core::UNLOCK_LIMIT_MIN,
         unlock_limit_max: cairn_core::UNLOCK_LIMIT_MAX,
+        duress: status.duress,
     })
 }
 
@@ -227,6 +230,67 @@ pub(crate) async fn set_unlock_limit(state: DesktopState<'_>, current: String, l
         // the failed-unlock limit counts, like any other).
         cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
         desktop.with_session(|session| session.set_unlock_limit(limit))
+    })
+    .await
+}
+
+/// Sets (or replaces) the duress passphrase: typed at the unlock screen, it destroys this
+/// vault's keys and opens a decoy. With `decoy_from_folder`, the decoy holds the cases of
+/// another vault the worker picks in a folder dialog (opened with `decoy_passphrase`; that
+/// vault is wiped once its cases are copied); without, the decoy is empty. Returns the number
+/// of cases in the decoy, or `None` when the worker closed the folder dialog. The current
+/// passphrase is asked for, as for a passphrase change.
+#[tauri::command]
+pub(crate) async fn set_duress(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    current: String,
+    duress: String,
+    duress_again: String,
+    decoy_from_folder: bool,
+    decoy_passphrase: Option<String>,
+) -> CommandResult<Option<u64>> {
+    let current = SecretString::from(current);
+    let (duress, again) = secrets(duress, duress_again);
+    let decoy_passphrase = decoy_passphrase.map(SecretString::from);
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let duress = new_passphrase(duress, again)?;
+        if desktop.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        let source = if decoy_from_folder {
+            let Some(folder) = super::bundles::pick_folder(&app, &desktop)? else { return Ok(None) };
+            if !cairn_core::vault_exists(&folder) {
+                return Err(cairn_core::CoreError::VaultNotFound.into());
+            }
+            let passphrase = decoy_passphrase.ok_or_else(|| CommandError::invalid("the decoy vault's passphrase"))?;
+            Some(cairn_core::unlock_vault(&folder, &passphrase)?)
+        } else {
+            None
+        };
+        let cases = match &source {
+            Some(source) => source.status()?.case_count,
+            None => 0,
+        };
+        desktop.with_session(|session| session.set_duress(&duress, source))?;
+        Ok(Some(cases))
+    })
+    .await
+}
+
+/// Removes the duress passphrase (and empties the decoy). The current passphrase is asked for.
+#[tauri::command]
+pub(crate) async fn remove_duress(state: DesktopState<'_>, current: String) -> CommandResult<()> {
+    let current = SecretString::from(current);
+    let desktop = state.inner().clone();
+    blocking(move || {
+        if desktop.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        desktop.with_session(|session| session.remove_duress())
     })
     .await
 }

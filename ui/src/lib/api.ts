@@ -127,6 +127,10 @@ export const api = {
     call<void>('change_passphrase', { current, passphrase, passphraseAgain }),
   // Null turns it off. The current passphrase proves the worker is the owner.
   setUnlockLimit: (current: string, limit: number | null) => call<void>('set_unlock_limit', { current, limit }),
+  /** The number of cases in the decoy, or null when the worker closed the folder dialog. */
+  setDuress: (current: string, duress: string, duressAgain: string, decoyFromFolder: boolean, decoyPassphrase: string | null) =>
+    call<number | null>('set_duress', { current, duress, duressAgain, decoyFromFolder, decoyPassphrase }),
+  removeDuress: (current: string) => call<void>('remove_duress', { current }),
   setSettings: (language: Lang | null, autoLockMinutes: number) =>
     call<AppState>('set_settings', { language, autoLockMinutes }),
 };

@@ -12,4 +12,8 @@ unlock_limit: number | null,
 /**
  * The lowest and highest limit that may be set.
  */
-unlock_limit_min: number, unlock_limit_max: number, };
+unlock_limit_min: number, unlock_limit_max: number, 
+/**
+ * Whether a duress passphrase is set.
+ */
+duress: boolean, };

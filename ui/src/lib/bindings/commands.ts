@@ -12,6 +12,8 @@ export type CommandName =
   | "vault_status"
   | "change_passphrase"
   | "set_unlock_limit"
+  | "set_duress"
+  | "remove_duress"
   | "set_settings"
   | "list_cases"
   | "search_cases"
