@@ -43,7 +43,7 @@ describe('app', () => {
       fakeShell(baseState({ phase: 'locked', language }));
       const { unmount } = render(App);
       await screen.findByTestId('unlock-screen');
-      expect(document.body.textContent).not.toMatch(/case|사건|documentation|기록/i);
+      expect(document.body.textContent).not.toMatch(/case|사례|사건|documentation|기록/i);
       unmount();
     }
   });

@@ -537,7 +537,7 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
             let applied = w.text("usb-applied").await?;
             // HQ knew nothing of this device's state yet, so its bundle carries every document;
             // those the live sync brought already apply as no-ops. None may be missing.
-            ensure!(!applied.contains("사건과 증언 0개"), "the app's summary of the import: {applied:?}");
+            ensure!(!applied.contains("사례와 증언 0개"), "the app's summary of the import: {applied:?}");
             both_languages(w, "19c-usb-imported").await?;
             w.click("usb-export").await?;
             w.wait_for(&crate::driver::tid("usb-exported-bundle"), Duration::from_secs(60)).await?;

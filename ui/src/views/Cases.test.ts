@@ -93,7 +93,7 @@ describe('case list', () => {
     await user.click(screen.getByTestId('case-search-submit'));
     expect((await screen.findByTestId('search-snippet')).textContent).toContain('두만강을 건너');
     expect(screen.getAllByTestId('case-row')).toHaveLength(1);
-    expect(screen.getByTestId('search-count').textContent).toBe('사건 1건을 찾았습니다');
+    expect(screen.getByTestId('search-count').textContent).toBe('사례 1건을 찾았습니다');
   });
 
   it('creates a case and opens it; identity stays hidden until asked for', async () => {
