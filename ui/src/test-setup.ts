@@ -10,4 +10,5 @@ afterEach(() => {
   // App-wide state outlives a component: each test starts on the case list, recording nothing.
   resetNav();
   endRecorder();
+  sessionStorage.clear();
 });
