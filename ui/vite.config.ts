@@ -21,5 +21,7 @@ export default defineConfig(({ mode }) => ({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
+    // The stylesheet's text is read by src/layout.test.ts (Vitest blanks CSS otherwise).
+    css: { include: [/app\.css/] },
   },
 }));

@@ -212,7 +212,10 @@ mod tests {
             .collect();
         granted.sort();
         let mut expected: Vec<String> = COMMANDS.iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
-        expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
+        // Core permissions: events from the shell, and the neutral window title Settings offers.
+        expected.extend(
+            ["core:event:allow-listen", "core:event:allow-unlisten", "core:window:allow-set-title"].map(str::to_owned),
+        );
         expected.sort();
         assert_eq!(granted, expected);
     }

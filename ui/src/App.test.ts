@@ -3,7 +3,7 @@ import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { emit } from '@tauri-apps/api/event';
-import { VAULT_LOCKED_EVENT } from './lib/api';
+import { VAULT_LOCKED_EVENT, type CaseDetail, type CaseSummary } from './lib/api';
 import { baseState, fakeShell } from './lib/test-ipc';
 
 describe('app', () => {
@@ -43,7 +43,7 @@ describe('app', () => {
       fakeShell(baseState({ phase: 'locked', language }));
       const { unmount } = render(App);
       await screen.findByTestId('unlock-screen');
-      expect(document.body.textContent).not.toMatch(/case|사건|documentation|기록/i);
+      expect(document.body.textContent).not.toMatch(/case|사례|사건|documentation|기록/i);
       unmount();
     }
   });
@@ -92,5 +92,56 @@ describe('app', () => {
     await emit(VAULT_LOCKED_EVENT, 'idle');
     expect((await screen.findByTestId('locked-idle')).textContent).toContain('1분');
     expect(screen.queryByTestId('shell')).toBeNull();
+  });
+
+  it('names the case of a recovered recording, leads to it, and shows it once', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    const id = 'a'.repeat(32);
+    const summary: CaseSummary = {
+      id, title: 'Tumen crossing', status: 'draft', risk: 'high', created_at: 1, updated_at: 1, persons: 0, testimonies: 0, events: 0,
+      notes: 0, attachments: 1, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, handover: 'draft',
+    };
+    const attachment = {
+      id: 'r1', file_name: 'recording.m4a', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true,
+    };
+    const detail: CaseDetail = {
+      id, title: 'Tumen crossing', status: 'draft', risk: 'high', team: '', tags: [], created_at: 1, created_by: 'w', updated_at: 1,
+      persons: [], testimonies: [], events: [], notes: [], attachments: [attachment], conflicts: 0,
+    };
+    let recovered = [{ case_id: id, attachment }];
+    shell.handlers.recover_recordings = () => {
+      const once = recovered;
+      recovered = [];
+      return once;
+    };
+    shell.handlers.list_cases = () => [summary];
+    shell.handlers.open_case = () => detail;
+    const user = userEvent.setup();
+    render(App);
+    const banner = await screen.findByTestId('recordings-recovered');
+    expect(banner.textContent).toContain('A recording that was cut off');
+    expect(screen.getByTestId('recovered-open').textContent).toBe('Open “Tumen crossing”');
+    await user.click(screen.getByTestId('recovered-open'));
+    expect((await screen.findByTestId('case-title')).textContent).toBe('Tumen crossing');
+    expect(screen.getByTestId('tab-attachments').getAttribute('aria-selected')).toBe('true');
+    expect(screen.queryByTestId('recordings-recovered')).toBeNull();
+    await user.click(screen.getByTestId('nav-team'));
+    expect(screen.queryByTestId('recordings-recovered')).toBeNull();
+  });
+
+  it('drops the recovered-recording notice when closed, or at the next move', async () => {
+    for (const dismiss of ['recovered-close', 'nav-settings']) {
+      const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+      shell.handlers.recover_recordings = () => [
+        { case_id: 'b'.repeat(32), attachment: { id: 'r1', file_name: 'x', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true } },
+      ];
+      shell.handlers.list_cases = () => [];
+      const user = userEvent.setup();
+      const { unmount } = render(App);
+      expect((await screen.findByTestId('recordings-recovered')).textContent).toContain('“알 수 없음” 열기');
+      await user.click(screen.getByTestId(dismiss));
+      expect(screen.queryByTestId('recordings-recovered')).toBeNull();
+      unmount();
+    }
   });
 });

@@ -326,8 +326,17 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
         .step("record audio in the app, sealed as it is recorded; play it back streamed, and seek", async {
             w.click("tab-attachments").await?;
             w.click("record-start").await?;
+            // The testimony's consent does not cover audio recording: the app asks first.
+            w.wait_text("record-consent", "녹음 동의", DEFAULT_WAIT).await?;
+            both_languages(w, "14-recording-consent").await?;
+            w.click("record-consent-confirm").await?;
             w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
-            tokio::time::sleep(Duration::from_secs(4)).await;
+            // The top bar shows the recording on every screen, and leads back to its case.
+            w.click("nav-team").await?;
+            w.wait_text("recording-indicator", "녹음 중", DEFAULT_WAIT).await?;
+            w.click("recording-indicator").await?;
+            w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
+            tokio::time::sleep(Duration::from_secs(3)).await;
             both_languages(w, "14-recording").await?;
             w.click("record-stop").await?;
             w.wait_text("record-saved", "저장", DEFAULT_WAIT).await?;
@@ -369,6 +378,7 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
     report
         .step("a recording cut off by locking is recovered at unlock, marked interrupted", async {
             w.click("record-start").await?;
+            w.click("record-consent-confirm").await?;
             w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
             // More than one 64 KiB chunk of audio: only complete chunks survive a cut-off.
             tokio::time::sleep(Duration::from_secs(14)).await;
@@ -537,7 +547,7 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
             let applied = w.text("usb-applied").await?;
             // HQ knew nothing of this device's state yet, so its bundle carries every document;
             // those the live sync brought already apply as no-ops. None may be missing.
-            ensure!(!applied.contains("사건과 증언 0개"), "the app's summary of the import: {applied:?}");
+            ensure!(!applied.contains("사례와 증언 0개"), "the app's summary of the import: {applied:?}");
             both_languages(w, "19c-usb-imported").await?;
             w.click("usb-export").await?;
             w.wait_for(&crate::driver::tid("usb-exported-bundle"), Duration::from_secs(60)).await?;

@@ -7,6 +7,7 @@
 // stale) and re-exported here, so a renamed field fails `npm run check`, not the app.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import type {
   AppState,
   Attachment,
@@ -133,6 +134,8 @@ export const api = {
   removeDuress: (current: string) => call<void>('remove_duress', { current }),
   setSettings: (language: Lang | null, autoLockMinutes: number) =>
     call<AppState>('set_settings', { language, autoLockMinutes }),
+  // The window's title bar (capability core:window:allow-set-title, nothing else of the window).
+  setWindowTitle: (title: string) => getCurrentWindow().setTitle(title),
 };
 
 // ---- Cases ----

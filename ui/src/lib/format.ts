@@ -32,3 +32,8 @@ export function languageName(code: string): string {
     return code;
   }
 }
+
+/** Elapsed seconds as minutes and seconds ("1:05"). */
+export function clock(total: number): string {
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}

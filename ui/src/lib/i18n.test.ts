@@ -33,6 +33,8 @@ describe('Korean glossary (docs/glossary.md)', () => {
     [/암호문/, '암호 문구 (암호문 is ciphertext)'],
     [/조정자/, '코디네이터'],
     [/지문/, '확인 번호'],
+    [/금고/, '보관함 (one word for the vault)'],
+    [/사건 경위/, '사건 (an event)'],
   ];
   it('holds every Korean text to the glossary', () => {
     for (const [key, text] of Object.entries(ko)) {
@@ -40,6 +42,26 @@ describe('Korean glossary (docs/glossary.md)', () => {
         expect(word.test(text), `${key}: use ${instead}`).toBe(false);
       }
     }
+  });
+
+  it('says 사례 for a case and 사건 for an event, never the other way round', () => {
+    // One word each: a case (the folder of a whole story) is 사례; an event (one thing that
+    // happened, with a date and acts) is 사건. Both in one text need both in the English.
+    const wrong: string[] = [];
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      const english = en[key];
+      const korean = ko[key];
+      const saysEvent = /\bevents?\b/i.test(english);
+      const saysCase = /\bcases?\b/i.test(english);
+      if (korean.includes('사건') && !saysEvent) wrong.push(`${key}: 사건 is an event; a case is 사례`);
+      if (korean.includes('사례') && !saysCase) wrong.push(`${key}: 사례 is a case; an event is 사건`);
+      if (saysEvent && !korean.includes('사건')) wrong.push(`${key}: an event is 사건`);
+      if (saysCase && !korean.includes('사례')) wrong.push(`${key}: a case is 사례`);
+    }
+    expect(wrong).toEqual([]);
+    expect(ko['nav.cases']).toBe('사례');
+    expect(ko['cases.new']).toBe('새 사례');
+    expect(ko['event.add']).toBe('사건 추가');
   });
 
   it('never says cancel (취소) for revoking a device', () => {
@@ -70,7 +92,7 @@ describe('t', () => {
     );
     expect(t('custody.signer', { name: 'A', n: 1, from: 'x', to: 'y' })).toBe('A: 1 change, x – y');
     setLanguage('ko');
-    expect(t('cases.search_results', { n: 1 })).toBe('사건 1건을 찾았습니다');
+    expect(t('cases.search_results', { n: 1 })).toBe('사례 1건을 찾았습니다');
   });
 
   it('no English text counts in a fixed plural', () => {

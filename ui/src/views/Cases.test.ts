@@ -4,6 +4,7 @@ import userEvent from '@testing-library/user-event';
 import Cases from './Cases.svelte';
 import { applyState } from '../lib/app.svelte';
 import { clearVocabularies } from '../lib/vocab.svelte';
+import { nav } from '../lib/nav.svelte';
 import { baseState, fakeShell } from '../lib/test-ipc';
 import type { CaseDetail, CaseSummary } from '../lib/api';
 
@@ -93,7 +94,7 @@ describe('case list', () => {
     await user.click(screen.getByTestId('case-search-submit'));
     expect((await screen.findByTestId('search-snippet')).textContent).toContain('두만강을 건너');
     expect(screen.getAllByTestId('case-row')).toHaveLength(1);
-    expect(screen.getByTestId('search-count').textContent).toBe('사건 1건을 찾았습니다');
+    expect(screen.getByTestId('search-count').textContent).toBe('사례 1건을 찾았습니다');
   });
 
   it('creates a case and opens it; identity stays hidden until asked for', async () => {
@@ -150,5 +151,22 @@ describe('case list', () => {
       caseId: id, pseudonym: '가-1', roles: ['victim'],
       identity: { real_name: '박철수', birth_date: '', home_town: '', family: '', contact: '' },
     });
+  });
+
+  it('shows an empty list as a way to start, not as search and filters over nothing', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    clearVocabularies();
+    shell.handlers.vocabularies = () => VOCABS;
+    const user = userEvent.setup();
+    render(Cases);
+    const empty = await screen.findByTestId('no-cases');
+    expect(empty.textContent).toContain('write the title of the first case above and press “Create”');
+    expect(empty.textContent).toContain('USB stick');
+    expect(screen.getByTestId('new-case-title')).toBeTruthy();
+    expect(screen.queryByTestId('case-search')).toBeNull();
+    expect(screen.queryByTestId('filters-toggle')).toBeNull();
+    await user.click(screen.getByTestId('no-cases-sync'));
+    expect(nav.view).toBe('sync');
   });
 });

@@ -203,7 +203,7 @@ describe('sync', () => {
     await screen.findByTestId('sync-no-peers');
     await user.click(screen.getByTestId('usb-import'));
     const applied = await screen.findByTestId('usb-applied');
-    expect(applied.textContent).toContain('사건과 증언 3개 갱신, 첨부 파일 1개');
+    expect(applied.textContent).toContain('사례와 증언 3개 갱신, 첨부 파일 1개');
     expect(screen.getByTestId('usb-imported').textContent).toContain('다른 기기용 2개');
     expect(screen.getByTestId('usb-refused').textContent).toContain('손상');
     expect(screen.getByTestId('usb-refused').textContent).toContain('ab'.repeat(16));
