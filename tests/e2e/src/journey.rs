@@ -2,8 +2,9 @@
 //! a case with a person (identity kept hidden), a testimony, an event and an act, a note, all in
 //! Korean; search; the team screen; lock, a wrong passphrase; HQ (the `cairn` command line)
 //! enrolls the device; unlock; live sync with that device over loopback, whose case appears; the
-//! idle auto-lock, and unlock again with everything still there. Screenshots of each main
-//! screen in both languages.
+//! idle auto-lock, and unlock again with everything still there; handover; and last, a duress
+//! passphrase that opens an empty decoy and ends the vault. Screenshots of each main screen in
+//! both languages.
 
 use std::{future::Future, path::Path, time::Duration};
 
@@ -18,6 +19,8 @@ use crate::{
 /// The passphrase of the test vault: Korean and English, as a field worker might choose.
 const PASSPHRASE: &str = "압록강 건너 새벽 세시 river";
 const WRONG_PASSPHRASE: &str = "압록강 건너 새벽 네시 river";
+/// The duress passphrase set at the end of the journey.
+const DURESS_PASSPHRASE: &str = "두만강 아침 장마당 market";
 /// The case, person and testimony, in Korean.
 const CASE_TITLE: &str = "두만강 도강 사건";
 const PSEUDONYM: &str = "제보자-17";
@@ -727,6 +730,49 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
                     ensure!(files > 10, "only {files} files were scanned");
                     ensure!(hits.is_empty(), "{needle:?} in plaintext in: {hits:?}");
                 }
+                Ok(())
+            },
+        )
+        .await?;
+    report
+        .step(
+            "duress: set a duress passphrase in Settings, lock, unlock with it: an empty decoy opens as any unlock does, and the real passphrase opens nothing any more",
+            async {
+                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
+                w.click("nav-settings").await?;
+                w.wait_text("duress-state", "꺼짐", DEFAULT_WAIT).await?;
+                w.type_into("duress-current", PASSPHRASE).await?;
+                w.type_into("duress-new", DURESS_PASSPHRASE).await?;
+                w.type_into("duress-again", DURESS_PASSPHRASE).await?;
+                w.click("duress-save").await?;
+                w.wait_for(&crate::driver::tid("duress-saved"), Duration::from_secs(30)).await?;
+                w.wait_text("duress-state", "켜짐", DEFAULT_WAIT).await?;
+                both_languages(w, "24-duress-set").await?;
+                w.click("lock").await?;
+                w.type_into("unlock-passphrase", DURESS_PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.get("no-cases").await?;
+                let page = w.page_text().await?;
+                ensure!(!page.contains(PEER_CASE_TITLE) && !page.contains(STICK_CASE_TITLE), "the decoy shows the vault's cases");
+                w.click("nav-settings").await?;
+                w.wait_text("duress-state", "꺼짐", DEFAULT_WAIT).await?;
+                both_languages(w, "25-duress-decoy").await?;
+                w.click("lock").await?;
+                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.wait_text("error", "암호 문구가 틀렸습니다", DEFAULT_WAIT).await?;
+                ensure!(!w.present("shell").await, "the real passphrase still opens something after a duress unlock");
+                let vault = folder.join("vault");
+                let mut files: Vec<String> = std::fs::read_dir(&vault)?
+                    .filter_map(|entry| entry.ok().map(|entry| entry.file_name().to_string_lossy().into_owned()))
+                    .filter(|name| !name.ends_with("-wal") && !name.ends_with("-shm"))
+                    .collect();
+                files.sort();
+                ensure!(files == ["decoy.db", "vault.db", "vault.keys"], "the vault folder holds {files:?}");
                 Ok(())
             },
         )
