@@ -17,6 +17,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "set_unlock_limit",
     "set_duress",
     "remove_duress",
+    "set_panic_wipe",
+    "panic_wipe",
     "set_settings",
     "list_cases",
     "search_cases",

@@ -104,6 +104,8 @@ fn main() -> ExitCode {
             commands::vault::set_unlock_limit,
             commands::vault::set_duress,
             commands::vault::remove_duress,
+            commands::vault::set_panic_wipe,
+            commands::vault::panic_wipe,
             commands::vault::set_settings,
             commands::cases::list_cases,
             commands::cases::search_cases,

@@ -267,6 +267,27 @@ impl Desktop {
         was_open
     }
 
+    /// The panic wipe from the app: like [`Desktop::lock`] (long work cancelled, the phase
+    /// emptied), but the session is wiped instead of closed: every keyslot is overwritten in
+    /// place before the database closes, then the vault's files go (see `cairn_core::wipe_vault`).
+    pub(crate) fn wipe(&self) -> CommandResult<cairn_core::WipeReport> {
+        self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.work.cancel();
+        self.sync.cancel();
+        let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
+        *guard(&self.pending_file) = None;
+        *guard(&self.last_lock) = None;
+        let report = match previous {
+            Phase::Unlocked(session) => session.wipe(),
+            Phase::ConfirmRecovery { session, code } => {
+                drop(code);
+                session.wipe()
+            }
+            Phase::Locked => cairn_core::wipe_vault(&self.options.vault_dir),
+        };
+        Ok(report?)
+    }
+
     /// The watcher's lock: like [`Desktop::lock`], but never waits for a command that is
     /// running (a running command is activity; the next tick looks again), and checks the
     /// clock once more under the phase lock so activity that just arrived wins.
@@ -334,6 +355,22 @@ mod tests {
 
     fn passphrase() -> SecretString {
         SecretString::from("river crossing at dawn")
+    }
+
+    #[test]
+    fn the_panic_wipe_ends_the_session_and_the_vault_and_the_app_returns_to_first_run() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let (session, _code) =
+            create_vault(&desktop.options.vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open_unless_locked_since(session, desktop.lock_count()).expect("open");
+        let before = desktop.lock_count();
+        let report = desktop.wipe().expect("wipe");
+        assert!(report.folder_removed);
+        assert!(desktop.lock_count() > before, "a wipe counts as a lock: an unlock under way cannot reopen");
+        assert_eq!(desktop.phase_name(), PhaseName::NoVault);
+        assert!(!desktop.options.vault_dir.exists());
+        assert_eq!(desktop.with_session(|s| s.status()).map(|_| ()), Err(CommandError::locked()));
     }
 
     #[test]

@@ -60,6 +60,11 @@ enum Command {
     /// The code comes from a prompt or CAIRN_RECOVERY_CODE; the new passphrase from a prompt
     /// (twice) or CAIRN_NEW_PASSPHRASE.
     Recover,
+    /// The recovery code (`rotate`).
+    RecoveryCode {
+        #[command(subcommand)]
+        command: RecoveryCodeCommand,
+    },
     /// Panic wipe: destroy every keyslot (neither the passphrase nor the recovery code opens
     /// the vault again), then remove the vault's files. Needs no passphrase. Without --yes,
     /// asks you to type WIPE on a terminal (and refuses without one).
@@ -129,6 +134,13 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum RecoveryCodeCommand {
+    /// Replace the recovery code (after `recover`, or when the paper may have been seen): the
+    /// new one is printed once and the old one stops working. Needs the passphrase.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 enum PassphraseCommand {
     /// Change the passphrase. The new one comes from a prompt (twice) or CAIRN_NEW_PASSPHRASE.
     Change,
@@ -154,6 +166,7 @@ fn main() -> ExitCode {
         Command::Status { json, check } => vault_commands::status(&cli, *json, *check),
         Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
         Command::Recover => vault_commands::recover(&cli),
+        Command::RecoveryCode { command: RecoveryCodeCommand::Rotate } => vault_commands::rotate_recovery_code(&cli),
         Command::Wipe { yes } => wipe_commands::wipe(&cli, *yes),
         Command::Lock => lock_commands::lock(),
         Command::UnlockLimit { command } => wipe_commands::unlock_limit(&cli, command),

@@ -131,6 +131,20 @@ pub(crate) fn recover(cli: &Cli) -> anyhow::Result<()> {
     let session = recover_vault(&dir, &code, &new)?;
     session.lock();
     output::line("Vault recovered. Use the new passphrase from now on; the recovery code still works.");
+    output::line("If the code may have been seen, replace it: cairn recovery-code rotate");
+    Ok(())
+}
+
+/// `recovery-code rotate`: a new recovery code, shown once; the old one stops working.
+pub(crate) fn rotate_recovery_code(cli: &Cli) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let code = session.rotate_recovery_code()?;
+    session.lock();
+    output::line("New recovery code (shown only this once; write it on paper and keep it apart from this computer):");
+    output::blank_line();
+    output::line(format_args!("    {}", code.display_grouped().as_str()));
+    output::blank_line();
+    output::line("The old recovery code no longer opens this vault (a copy of vault.keys made before still opens with it).");
     Ok(())
 }
 

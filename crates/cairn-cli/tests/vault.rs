@@ -325,3 +325,30 @@ fn a_duress_unlock_looks_exactly_like_an_ordinary_one_and_opens_the_prepared_dec
     files.sort();
     assert_eq!(files, ["decoy.db", "vault.db", "vault.keys"], "the folder looks as before");
 }
+
+#[test]
+fn a_rotated_recovery_code_replaces_the_old_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = init(dir.path());
+    let recover = |code: &str, passphrase: &str| {
+        cairn(dir.path(), &[("CAIRN_RECOVERY_CODE", code), ("CAIRN_NEW_PASSPHRASE", passphrase)], &["recover"])
+    };
+    let recovered = recover(&old, "a passphrase after recovery");
+    assert_eq!(exit_code(&recovered), 0, "{}", stderr(&recovered));
+    assert!(stdout(&recovered).contains("cairn recovery-code rotate"));
+    let refused = cairn(dir.path(), &[("CAIRN_PASSPHRASE", "not the passphrase at all")], &["recovery-code", "rotate"]);
+    assert_eq!(exit_code(&refused), 3);
+    let rotated = cairn(dir.path(), &[("CAIRN_PASSPHRASE", "a passphrase after recovery")], &["recovery-code", "rotate"]);
+    assert_eq!(exit_code(&rotated), 0, "{}", stderr(&rotated));
+    let new = stdout(&rotated)
+        .lines()
+        .map(str::trim)
+        .find(|line| line.len() == 39 && line.matches('-').count() == 7)
+        .expect("new code printed")
+        .to_owned();
+    assert_ne!(new, old);
+    assert_eq!(exit_code(&recover(&old, "another passphrase here")), 3, "the old code opens nothing");
+    let with_new = recover(&new, "another passphrase here");
+    assert_eq!(exit_code(&with_new), 0, "{}", stderr(&with_new));
+    status_json(dir.path(), "another passphrase here");
+}

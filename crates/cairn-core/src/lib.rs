@@ -31,8 +31,8 @@ pub use hardening::harden_process;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, check_new_passphrase};
 pub use recordings::civil_from_days;
 pub use session::{
-    INSECURE_KDF_ALLOWED, Session, UNLOCK_LIMIT_MAX, UNLOCK_LIMIT_MIN, VaultStatus, create_vault, recover_vault,
-    unlock_vault, vault_exists, vault_uses_insecure_kdf, wipe_vault,
+    INSECURE_KDF_ALLOWED, Session, UNLOCK_LIMIT_MAX, UNLOCK_LIMIT_MIN, VaultStatus, WipeGesture, create_vault,
+    recover_vault, unlock_vault, vault_exists, vault_uses_insecure_kdf, wipe_vault,
 };
 
 /// Re-exported so front ends can hold secrets without depending on `secrecy` themselves.

@@ -39,6 +39,29 @@ pub struct VaultStatus {
     pub duress: bool,
 }
 
+/// How the worker confirms the panic wipe in the desktop app, chosen when it is turned on
+/// (the second gesture after the first: opening the wipe dialog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WipeGesture {
+    /// Type a fixed word (WIPE, or 삭제 in Korean).
+    TypeWord,
+    /// Hold the wipe button down for three seconds.
+    HoldButton,
+}
+
+impl WipeGesture {
+    fn as_str(self) -> &'static str {
+        match self {
+            WipeGesture::TypeWord => "type_word",
+            WipeGesture::HoldButton => "hold_button",
+        }
+    }
+}
+
+/// Where the panic wipe's gesture is kept: inside the vault (so nothing outside it says the
+/// wipe is armed), in the settings the case feature keeps on this device.
+const SETTING_PANIC_WIPE: &str = "panic_wipe_gesture";
+
 /// The smallest failed-unlock limit [`Session::set_unlock_limit`] accepts.
 pub const UNLOCK_LIMIT_MIN: u32 = UnlockGuard::MIN_LIMIT;
 /// The largest failed-unlock limit [`Session::set_unlock_limit`] accepts.
@@ -132,6 +155,25 @@ impl Session {
         Ok(self.vault.set_duress(duress, source)?)
     }
 
+    /// The panic wipe's confirmation gesture in the desktop app, or `None` when the worker has
+    /// not turned the app's wipe on (it is opt-in; `cairn wipe` needs no setting).
+    pub fn panic_wipe_gesture(&mut self) -> Result<Option<WipeGesture>, CoreError> {
+        let stored = self.vault.read(|tx| tx.case_setting(SETTING_PANIC_WIPE))?;
+        Ok(match stored.as_deref() {
+            Some("type_word") => Some(WipeGesture::TypeWord),
+            Some("hold_button") => Some(WipeGesture::HoldButton),
+            _ => None,
+        })
+    }
+
+    /// Turns the desktop app's panic wipe on with `gesture`, or off with `None`.
+    pub fn set_panic_wipe_gesture(&mut self, gesture: Option<WipeGesture>) -> Result<(), CoreError> {
+        Ok(self.vault.transaction(|tx| match gesture {
+            Some(gesture) => tx.put_case_setting(SETTING_PANIC_WIPE, gesture.as_str()),
+            None => tx.delete_case_setting(SETTING_PANIC_WIPE),
+        })?)
+    }
+
     /// Removes the duress passphrase (and empties the decoy).
     pub fn remove_duress(&mut self) -> Result<(), CoreError> {
         Ok(self.vault.remove_duress()?)
@@ -171,6 +213,12 @@ impl Session {
     pub fn change_passphrase(&mut self, new_passphrase: &SecretString) -> Result<(), CoreError> {
         check_new_passphrase(new_passphrase.expose_secret())?;
         Ok(self.vault.change_passphrase(new_passphrase)?)
+    }
+
+    /// Replaces the recovery code; the new one is returned to be shown once, and the old one
+    /// opens nothing from now on (an old copy of `vault.keys` made before still does).
+    pub fn rotate_recovery_code(&mut self) -> Result<RecoveryCode, CoreError> {
+        Ok(self.vault.rotate_recovery_code()?)
     }
 
     /// Checks every page of the encrypted database.

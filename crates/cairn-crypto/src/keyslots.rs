@@ -486,6 +486,15 @@ impl VaultHeader {
         Ok(next)
     }
 
+    /// A copy of this header whose recovery slot holds `master_key` under `code`.
+    pub fn rewrap_recovery_code(
+        &self,
+        master_key: &VaultMasterKey,
+        code: &RecoveryCode,
+    ) -> Result<VaultHeader, CryptoError> {
+        self.rewrap(Self::RECOVERY_SLOT, SlotKind::Recovery, master_key, code.canonical())
+    }
+
     /// The case-key wrapping keys this header holds, opened with its master key (none for a
     /// v1 header; a slot that does not open is filler). Sorted by generation.
     pub fn case_wrap_keys(&self, master_key: &VaultMasterKey) -> Vec<CaseWrapKey> {

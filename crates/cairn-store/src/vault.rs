@@ -266,6 +266,25 @@ impl Vault {
         Ok(())
     }
 
+    /// Replaces the recovery code with a new one, returned to be shown once: the old code stops
+    /// opening the vault at once (the header file is replaced atomically, so after a crash
+    /// exactly one of the two works). For a code that may have been seen, or used by `recover`.
+    /// An old copy of `vault.keys` (a backup, or blocks an SSD kept) still opens with the old
+    /// code: rotation protects against a later look at this laptop, not a copy taken before.
+    pub fn rotate_recovery_code(&mut self) -> Result<RecoveryCode, StoreError> {
+        let code = RecoveryCode::generate();
+        let dir = self.dir.clone();
+        let master_key = &self.master_key;
+        let vault_id = self.header.vault_id();
+        let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = erasure::read_own_header(&dir, &vault_id)?;
+        let next = current.rewrap_recovery_code(master_key, &code)?;
+        fsutil::write_atomically(&dir.join(HEADER_FILE), &next.to_bytes())?;
+        tx.commit()?;
+        self.header = next;
+        Ok(code)
+    }
+
     /// Locks the vault: closes the database and zeroizes every key.
     pub fn lock(self) {
         drop(self);

@@ -1,8 +1,8 @@
 //! Vault commands: first run, recovery-code confirmation, unlock, recover, lock, status,
 //! passphrase change, settings and activity pings.
 
-use cairn_core::{ExposeSecret, KdfChoice, SecretString};
-use serde::Serialize;
+use cairn_core::{ExposeSecret, KdfChoice, SecretString, WipeGesture};
+use serde::{Deserialize, Serialize};
 
 use super::{DesktopState, blocking, in_session};
 use crate::{
@@ -194,12 +194,43 @@ pub(crate) struct VaultStatusDto {
     unlock_limit_max: u32,
     /// Whether a duress passphrase is set.
     duress: bool,
+    /// The app's panic wipe: the confirmation gesture chosen, or null when it is off.
+    panic_wipe: Option<WipeGestureDto>,
+}
+
+/// How the worker confirms the panic wipe in the app.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "WipeGesture")]
+pub(crate) enum WipeGestureDto {
+    /// Type WIPE (삭제 in Korean).
+    TypeWord,
+    /// Hold the wipe button down for three seconds.
+    HoldButton,
+}
+
+impl From<WipeGesture> for WipeGestureDto {
+    fn from(gesture: WipeGesture) -> Self {
+        match gesture {
+            WipeGesture::TypeWord => WipeGestureDto::TypeWord,
+            WipeGesture::HoldButton => WipeGestureDto::HoldButton,
+        }
+    }
+}
+
+impl From<WipeGestureDto> for WipeGesture {
+    fn from(gesture: WipeGestureDto) -> Self {
+        match gesture {
+            WipeGestureDto::TypeWord => WipeGesture::TypeWord,
+            WipeGestureDto::HoldButton => WipeGesture::HoldButton,
+        }
+    }
 }
 
 /// Format, key derivation, device and number of cases.
 #[tauri::command]
 pub(crate) async fn vault_status(state: DesktopState<'_>) -> CommandResult<VaultStatusDto> {
-    let status = in_session(&state, |session| session.status()).await?;
+    let (status, panic_wipe) = in_session(&state, |session| Ok((session.status()?, session.panic_wipe_gesture()?))).await?;
     Ok(VaultStatusDto {
         format_version: status.format_version,
         schema_version: status.schema_version,
@@ -212,7 +243,47 @@ pub(crate) async fn vault_status(state: DesktopState<'_>) -> CommandResult<Vault
         unlock_limit_min: cairn_core::UNLOCK_LIMIT_MIN,
         unlock_limit_max: cairn_core::UNLOCK_LIMIT_MAX,
         duress: status.duress,
+        panic_wipe: panic_wipe.map(WipeGestureDto::from),
     })
+}
+
+/// Turns the app's panic wipe on with the confirmation `gesture` the worker chose, or off
+/// (`None`). The current passphrase is asked for: someone who finds the laptop unlocked must
+/// not be able to arm (or disarm) it.
+#[tauri::command]
+pub(crate) async fn set_panic_wipe(
+    state: DesktopState<'_>,
+    current: String,
+    gesture: Option<WipeGestureDto>,
+) -> CommandResult<()> {
+    let current = SecretString::from(current);
+    let desktop = state.inner().clone();
+    blocking(move || {
+        if desktop.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        desktop.with_session(|session| session.set_panic_wipe_gesture(gesture.map(WipeGesture::from)))
+    })
+    .await
+}
+
+/// The panic wipe, once the worker made the gesture chosen at setup: every keyslot destroyed
+/// (neither the passphrase nor the recovery code opens anything from then on), then the vault's
+/// files removed; the page reloads on the first-run screen. Refused unless the vault is open
+/// and the app's panic wipe was turned on. Returns the milliseconds until the keys were gone.
+#[tauri::command]
+pub(crate) async fn panic_wipe(app: tauri::AppHandle, state: DesktopState<'_>) -> CommandResult<u64> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        if desktop.with_session(|session| session.panic_wipe_gesture())?.is_none() {
+            return Err(CommandError::invalid("the panic wipe is off"));
+        }
+        let report = desktop.wipe()?;
+        crate::on_locked(&app, LockReason::User);
+        Ok(report.unrecoverable_after.as_millis() as u64)
+    })
+    .await
 }
 
 /// Turns the failed-unlock wipe on (after `limit` wrong passphrases in a row the keys are

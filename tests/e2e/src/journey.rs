@@ -3,7 +3,7 @@
 //! Korean; search; the team screen; lock, a wrong passphrase; HQ (the `cairn` command line)
 //! enrolls the device; unlock; live sync with that device over loopback, whose case appears; the
 //! idle auto-lock, and unlock again with everything still there; handover; and last, a duress
-//! passphrase that opens an empty decoy and ends the vault. Screenshots of each main screen in
+//! passphrase that opens an empty decoy and ends the vault, and the panic wipe. Screenshots of each main screen in
 //! both languages.
 
 use std::{future::Future, path::Path, time::Duration};
@@ -773,6 +773,36 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
                     .collect();
                 files.sort();
                 ensure!(files == ["decoy.db", "vault.db", "vault.keys"], "the vault folder holds {files:?}");
+                Ok(())
+            },
+        )
+        .await?;
+    report
+        .step(
+            "panic wipe: turned on in Settings with the word as its confirmation, the Wipe button destroys the vault, and the app is back at its first run",
+            async {
+                w.type_into("unlock-passphrase", DURESS_PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                ensure!(!w.present("wipe").await, "a Wipe button before the panic wipe was turned on");
+                w.click("nav-settings").await?;
+                w.select("panic-wipe-gesture", "type_word").await?;
+                w.type_into("panic-wipe-passphrase", DURESS_PASSPHRASE).await?;
+                w.click("panic-wipe-save").await?;
+                w.get("panic-wipe-saved").await?;
+                w.click("wipe").await?;
+                w.get("wipe-dialog").await?;
+                // Readable: the dialog sits in the top bar but must not take its white text.
+                let colour = w
+                    .script("return getComputedStyle(document.querySelector('[data-testid=\"wipe-dialog\"] h2')).color;")
+                    .await?;
+                ensure!(colour != serde_json::json!("rgb(255, 255, 255)"), "the wipe dialog's text is white on white");
+                // The dialog covers the page, the language switch too.
+                w.screenshot("26-panic-wipe-ko").await?;
+                w.type_into("wipe-word", "삭제").await?;
+                w.click("wipe-confirm").await?;
+                w.wait_for(&crate::driver::tid("first-run"), Duration::from_secs(30)).await?;
+                ensure!(!folder.join("vault").exists(), "the vault folder is still there after the wipe");
                 Ok(())
             },
         )

@@ -53,6 +53,7 @@ import type {
   TestimonyEdit,
   VaultStatus,
   Vocabulary,
+  WipeGesture,
   WorkProgress,
 } from './bindings';
 import { OFFSET_HEADER, RECORDING_HEADER, type CommandName } from './bindings/commands';
@@ -132,6 +133,9 @@ export const api = {
   setDuress: (current: string, duress: string, duressAgain: string, decoyFromFolder: boolean, decoyPassphrase: string | null) =>
     call<number | null>('set_duress', { current, duress, duressAgain, decoyFromFolder, decoyPassphrase }),
   removeDuress: (current: string) => call<void>('remove_duress', { current }),
+  setPanicWipe: (current: string, gesture: WipeGesture | null) => call<void>('set_panic_wipe', { current, gesture }),
+  /** Milliseconds until the keys were gone. */
+  panicWipe: () => call<number>('panic_wipe'),
   setSettings: (language: Lang | null, autoLockMinutes: number) =>
     call<AppState>('set_settings', { language, autoLockMinutes }),
   // The window's title bar (capability core:window:allow-set-title, nothing else of the window).

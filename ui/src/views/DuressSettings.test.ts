@@ -9,7 +9,7 @@ import type { VaultStatus } from '../lib/api';
 function status(duress: boolean): VaultStatus {
   return {
     format_version: 3, schema_version: 11, kdf_memory_mib: 256, kdf_iterations: 3, insecure_kdf: false,
-    device_id: 'd'.repeat(32), case_count: 2, unlock_limit: null, unlock_limit_min: 3, unlock_limit_max: 100, duress,
+    device_id: 'd'.repeat(32), case_count: 2, unlock_limit: null, unlock_limit_min: 3, unlock_limit_max: 100, duress, panic_wipe: null,
   };
 }
 

@@ -58,7 +58,7 @@ describe('settings', () => {
     let limit: number | null = null;
     shell.handlers.vault_status = () => ({
       format_version: 3, schema_version: 10, kdf_memory_mib: 256, kdf_iterations: 3, insecure_kdf: false,
-      device_id: 'd'.repeat(32), case_count: 2, unlock_limit: limit, unlock_limit_min: 3, unlock_limit_max: 100,
+      device_id: 'd'.repeat(32), case_count: 2, unlock_limit: limit, unlock_limit_min: 3, unlock_limit_max: 100, duress: false, panic_wipe: null,
     });
     shell.handlers.set_unlock_limit = (args) => {
       if (args.current !== 'right passphrase') throw { code: 'wrong_passphrase', message: 'x' };

@@ -1,4 +1,5 @@
 // Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
+import type { WipeGesture } from "./WipeGesture";
 
 /**
  * Facts about the open vault for the settings screen.
@@ -16,4 +17,8 @@ unlock_limit_min: number, unlock_limit_max: number,
 /**
  * Whether a duress passphrase is set.
  */
-duress: boolean, };
+duress: boolean, 
+/**
+ * The app's panic wipe: the confirmation gesture chosen, or null when it is off.
+ */
+panic_wipe: WipeGesture | null, };

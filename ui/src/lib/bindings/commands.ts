@@ -14,6 +14,8 @@ export type CommandName =
   | "set_unlock_limit"
   | "set_duress"
   | "remove_duress"
+  | "set_panic_wipe"
+  | "panic_wipe"
   | "set_settings"
   | "list_cases"
   | "search_cases"

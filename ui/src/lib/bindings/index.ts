@@ -67,4 +67,5 @@ export type { Testimony } from "./Testimony";
 export type { TestimonyEdit } from "./TestimonyEdit";
 export type { VaultStatus } from "./VaultStatus";
 export type { Vocabulary } from "./Vocabulary";
+export type { WipeGesture } from "./WipeGesture";
 export type { WorkProgress } from "./WorkProgress";

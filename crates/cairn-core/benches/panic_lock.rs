@@ -1,0 +1,121 @@
+//! Panic lock with a large import under way (issue 13.1): the time from the key press to the
+//! keys gone, measured on the path the desktop app takes (`src-tauri/src/state.rs`): the session
+//! sits behind one mutex; the lock sets the import's Cancel switch, waits for the mutex (the
+//! import's next read fails, its transaction rolls back, the session is released) and drops
+//! the session (database closed, every key zeroized). The baseline is the same lock with
+//! nothing under way, in the same run.
+//!
+//! `cargo bench -p cairn-core --bench panic_lock` (`CAIRN_BENCH_MB` sets the import's size,
+//! default 200; the lock comes once a quarter of it has been read). Median of 5 each.
+#![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    io::Read,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use cairn_core::{KdfChoice, SecretString, Session, cases::Cancelled, create_vault, unlock_vault};
+
+mod support;
+use support::Rng;
+
+const PASSPHRASE: &str = "bench passphrase long";
+
+/// An endless source of random bytes that stops with [`Cancelled`] once `cancel` is set, as
+/// the app's tracked reader does.
+struct Source {
+    rng: Rng,
+    read: Arc<AtomicU64>,
+    limit: u64,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(Cancelled::io_error());
+        }
+        let done = self.read.load(Ordering::SeqCst);
+        let n = buf.len().min((self.limit - done) as usize) & !7;
+        for word in buf[..n].chunks_exact_mut(8) {
+            word.copy_from_slice(&self.rng.next().to_le_bytes());
+        }
+        self.read.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// One lock; with `import_bytes`, while an import of that size is a quarter read. Returns the
+/// time from the key press to the keys gone, and (with an import) from the key press to the
+/// import's rollback finished.
+fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>) -> (Duration, Option<Duration>) {
+    let path = root.join(format!("vault-{round}-{}", import_bytes.is_some()));
+    let (mut session, _) = create_vault(&path, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).unwrap();
+    let case = session.create_case("panic lock bench").unwrap();
+    let phase: Arc<Mutex<Option<Session>>> = Arc::new(Mutex::new(Some(session)));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let read = Arc::new(AtomicU64::new(0));
+    let importer = import_bytes.map(|limit| {
+        let (phase, cancel, read) = (phase.clone(), cancel.clone(), read.clone());
+        std::thread::spawn(move || {
+            let mut guard = phase.lock().unwrap();
+            let session = guard.as_mut().unwrap();
+            let mut source = Source { rng: Rng(0x5eed_0bad_cafe_f00d), read, limit, cancel };
+            let outcome = session.attach_reader(&case, "interview.wav", &mut source, true);
+            let rolled_back_at = Instant::now();
+            assert!(outcome.is_err(), "the import was not cut off");
+            drop(guard);
+            rolled_back_at
+        })
+    });
+    if let Some(limit) = import_bytes {
+        while read.load(Ordering::SeqCst) < limit / 4 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    // The key press.
+    let pressed = Instant::now();
+    cancel.store(true, Ordering::SeqCst);
+    let session = phase.lock().unwrap().take().unwrap();
+    session.lock();
+    let keys_gone = pressed.elapsed();
+    let rollback = importer.map(|thread| thread.join().unwrap().duration_since(pressed));
+    // Nothing of the import was kept, and the vault opens whole.
+    let session = unlock_vault(&path, &SecretString::from(PASSPHRASE)).unwrap();
+    session.check_integrity().unwrap();
+    assert_eq!(session.status().unwrap().case_count, 1);
+    session.lock();
+    (keys_gone, rollback)
+}
+
+fn main() {
+    let mb: u64 = std::env::var("CAIRN_BENCH_MB").ok().and_then(|value| value.parse().ok()).unwrap_or(200);
+    let root = tempfile::tempdir().unwrap();
+    let (mut idle, mut busy, mut rollbacks) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..5 {
+        idle.push(lock_once(root.path(), round, None).0);
+        let (keys_gone, rollback) = lock_once(root.path(), round, Some(mb << 20));
+        busy.push(keys_gone);
+        rollbacks.push(rollback.unwrap());
+    }
+    let (idle, busy, rollback) = (median(idle), median(busy), median(rollbacks));
+    println!("panic lock: key press to keys gone, median of 5");
+    println!("| under way | keys gone after | ratio to idle | import rolled back after |");
+    println!("|---|---|---|---|");
+    println!("| nothing (baseline) | {:.2} ms | 1.00× | |", idle.as_secs_f64() * 1e3);
+    println!(
+        "| import of {mb} MB, a quarter read | {:.2} ms | {:.1}× | {:.2} ms |",
+        busy.as_secs_f64() * 1e3,
+        busy.as_secs_f64() / idle.as_secs_f64(),
+        rollback.as_secs_f64() * 1e3
+    );
+}
