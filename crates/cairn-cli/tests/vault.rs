@@ -52,7 +52,7 @@ fn init_then_status_reports_the_test_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
     init(dir.path());
     let status = status_json(dir.path(), PASSPHRASE);
-    assert_eq!(status["format_version"], 3, "vault header v3: K_wrap and the unlock guard kept in vault.keys");
+    assert_eq!(status["format_version"], 4, "vault header v4: K_wrap, a checksum and the unlock guard kept in vault.keys");
     assert_eq!(status["unlock_limit"], serde_json::Value::Null);
     assert_eq!(status["kdf"]["algorithm"], "argon2id");
     assert_eq!(status["kdf"]["insecure_test_profile"], true);
@@ -351,4 +351,21 @@ fn a_rotated_recovery_code_replaces_the_old_one() {
     let with_new = recover(&new, "another passphrase here");
     assert_eq!(exit_code(&with_new), 0, "{}", stderr(&with_new));
     status_json(dir.path(), "another passphrase here");
+}
+
+#[test]
+fn a_damaged_header_is_reported_as_damage_not_as_a_wrong_passphrase() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(dir.path());
+    let path = dir.path().join("vault.keys");
+    let good = std::fs::read(&path).expect("header");
+    // One flipped bit in the passphrase's keyslot, as a failing stick or disk gives.
+    let mut damaged = good.clone();
+    damaged[100] ^= 0x04;
+    std::fs::write(&path, &damaged).expect("write");
+    let outcome = cairn(dir.path(), &[("CAIRN_PASSPHRASE", PASSPHRASE)], &["status"]);
+    assert_eq!(exit_code(&outcome), 4, "{}", stderr(&outcome));
+    assert!(stderr(&outcome).contains("[vault_damaged]"), "{}", stderr(&outcome));
+    std::fs::write(&path, &good).expect("restore");
+    status_json(dir.path(), PASSPHRASE);
 }

@@ -126,9 +126,31 @@ fn vault_header_v3() {
     // v3 is v2 (version field aside) followed by the guard: upgrading rewrites no slot.
     let v2_committed =
         std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v2.bin")).expect("v2 fixture");
-    assert_eq!(committed[2..VaultHeader::GUARD_OFFSET], v2_committed[2..], "v3 starts with v2's fields and slots");
-    assert_eq!(committed[VaultHeader::GUARD_OFFSET..], [5, 0, 0, 0, 2, 0, 0, 0]);
+    assert_eq!(committed[2..VaultHeader::LEN_V2], v2_committed[2..], "v3 starts with v2's fields and slots");
+    assert_eq!(committed[VaultHeader::LEN_V2..], [5, 0, 0, 0, 2, 0, 0, 0]);
     let upgraded = VaultHeader::parse(&v2_committed).expect("v2").with_unlock_guard(guard).expect("upgrade");
+    assert_eq!(upgraded.to_bytes(), committed);
+}
+
+#[test]
+fn vault_header_v4() {
+    let kdf = KdfParams::INSECURE_TEST;
+    let master_key = VaultMasterKey::from_bytes([0x77; 32]);
+    let v1 = VaultHeader::fixed_for_golden(kdf, [0x88; 16], [0x99; 16], &master_key, "한강 golden passphrase");
+    let wrap_key = crate::CaseWrapKey::fixed_for_golden(7, 0x3b);
+    let guard = crate::UnlockGuard { limit: 5, failures: 2 };
+    let fresh =
+        v1.fixed_v2_for_golden(&master_key, &wrap_key).with_unlock_guard(guard).expect("guard").upgraded().expect("v4");
+    let committed = check_fixture("vault_header_v4.bin", &fresh.to_bytes());
+    let header = VaultHeader::parse(&committed).expect("parse");
+    assert_eq!((header.format_version(), header.unlock_guard()), (4, guard));
+    assert_eq!(header.unlock("한강 golden passphrase").expect("unlock").master_key.bytes(), master_key.bytes());
+    // v4 is v3 (version field aside) with the checksum between the slots and the guard.
+    let v3_committed =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault_header_v3.bin")).expect("v3 fixture");
+    assert_eq!(committed[2..VaultHeader::LEN_V2], v3_committed[2..VaultHeader::LEN_V2]);
+    assert_eq!(committed[VaultHeader::GUARD_OFFSET..], v3_committed[VaultHeader::LEN_V2..]);
+    let upgraded = VaultHeader::parse(&v3_committed).expect("v3").upgraded().expect("upgrade");
     assert_eq!(upgraded.to_bytes(), committed);
 }
 

@@ -2,10 +2,10 @@
 //! (format v2) the rotatable key that wraps the vault's case keys, and (format v3) the
 //! unlock guard: the failed-unlock limit and counter.
 //!
-//! Format v3, the one written (all integers little-endian), [`VaultHeader::LEN`] bytes:
+//! Format v4, the one written (all integers little-endian), [`VaultHeader::LEN`] bytes:
 //!
 //! ```text
-//! 0   u16  format version (3)
+//! 0   u16  format version (4)
 //! 2   u16  flags (bit 0: insecure test KDF profile; other bits must be 0)
 //! 4   u32  Argon2id memory KiB      8  u32 passes      12 u32 lanes
 //! 16  [16] Argon2id salt
@@ -20,10 +20,21 @@
 //!     plaintext (40 bytes): generation u64 ‖ K_wrap[32]
 //!     K_seal = HKDF-SHA256(salt = vault id, VMK, info = "cairn/v2/case-wrap-slots")
 //!     AAD    = "cairn/case-wrap/v2" ‖ header[0..48] with the version field read as 2 ‖ j
-//! 560 unlock guard (8 bytes, in the clear, in no AAD):
+//! 560 checksum[16] = SHA-256("cairn/vault-header-checksum/v4" ‖ header[0..560])[..16]
+//! 576 unlock guard (8 bytes, in the clear, in no AAD and outside the checksum):
 //!     u32 failed-unlock limit (0: off, else UnlockGuard::MIN_LIMIT..=UnlockGuard::MAX_LIMIT)
 //!     u32 failed unlocks counted since the last successful one
 //! ```
+//!
+//! ## The checksum (v4)
+//!
+//! Without it a damaged header (a flipped bit on a failing stick, a torn copy) opened nothing
+//! and said "wrong passphrase", which sends a worker guessing. The checksum tells damage from a
+//! wrong secret before any key derivation. It authenticates nothing (anyone can recompute it;
+//! the slots' AEAD tags and the AAD over the prefix do that) and, being a hash of random-looking
+//! bytes, reveals nothing. A wipe rewrites it together with the slots, in place, so a wiped
+//! header still parses and answers "wrong passphrase". Format v3 is v4 without the checksum (its
+//! guard at 560); the store upgrades it at the next successful unlock.
 //!
 //! ## The unlock guard (v3)
 //!
@@ -88,6 +99,9 @@ pub const WRAP_SLOT_COUNT: usize = 2;
 const FORMAT_V1: u16 = 1;
 const FORMAT_V2: u16 = 2;
 const FORMAT_V3: u16 = 3;
+const FORMAT_V4: u16 = 4;
+const CHECKSUM_LEN: usize = 16;
+const CHECKSUM_LABEL: &[u8] = b"cairn/vault-header-checksum/v4";
 const FLAG_INSECURE_KDF: u16 = 1;
 const PREFIX_LEN: usize = 48;
 const SLOT_PLAINTEXT_LEN: usize = 48;
@@ -246,16 +260,18 @@ pub struct UnlockedHeader {
 }
 
 impl VaultHeader {
-    /// Length of a v3 header (the format written) in bytes.
-    pub const LEN: usize = Self::LEN_V2 + UnlockGuard::LEN;
+    /// Length of a v4 header (the format written) in bytes.
+    pub const LEN: usize = Self::LEN_V2 + CHECKSUM_LEN + UnlockGuard::LEN;
+    /// Length of a v3 header in bytes (still read, and upgraded by the store).
+    pub const LEN_V3: usize = Self::LEN_V2 + UnlockGuard::LEN;
     /// Length of a v2 header in bytes (still read, and upgraded by the store).
     pub const LEN_V2: usize = Self::LEN_V1 + WRAP_SLOT_COUNT * WRAP_SLOT_LEN;
     /// Length of a v1 header in bytes (still read, and upgraded by the store).
     pub const LEN_V1: usize = PREFIX_LEN + KEYSLOT_COUNT * SLOT_LEN;
-    /// Where the unlock guard starts in a v3 header (it ends the file).
-    pub const GUARD_OFFSET: usize = Self::LEN_V2;
+    /// Where the unlock guard starts in a v4 header (it ends the file).
+    pub const GUARD_OFFSET: usize = Self::LEN_V2 + CHECKSUM_LEN;
     /// The format version this build writes.
-    pub const FORMAT: u16 = FORMAT_V3;
+    pub const FORMAT: u16 = FORMAT_V4;
     /// The slot that holds the passphrase.
     pub const PASSPHRASE_SLOT: usize = 0;
     /// The slot that holds the recovery code.
@@ -294,11 +310,12 @@ impl VaultHeader {
         header.seal_slot(Self::PASSPHRASE_SLOT, SlotKind::Passphrase, &master_key, passphrase, random_array())?;
         header.seal_slot(Self::RECOVERY_SLOT, SlotKind::Recovery, &master_key, recovery.canonical(), random_array())?;
         let mut header = header.with_case_wrap_keys(&master_key, &[&CaseWrapKey::generate(1)])?;
-        header.format = FORMAT_V3;
+        header.format = FORMAT_V4;
         Ok((header, master_key))
     }
 
-    /// Parses and sanity-checks a header (v1, v2 or v3); does not unlock it.
+    /// Parses and sanity-checks a header (v1 to v4); does not unlock it. A v4 header whose
+    /// checksum does not match is damaged (`Malformed`), never a wrong secret.
     pub fn parse(bytes: &[u8]) -> Result<VaultHeader, CryptoError> {
         let malformed = CryptoError::Malformed { what: "vault header" };
         if bytes.len() < 2 {
@@ -308,11 +325,15 @@ impl VaultHeader {
         let len = match version {
             FORMAT_V1 => Self::LEN_V1,
             FORMAT_V2 => Self::LEN_V2,
-            FORMAT_V3 => Self::LEN,
+            FORMAT_V3 => Self::LEN_V3,
+            FORMAT_V4 => Self::LEN,
             _ => return Err(CryptoError::UnsupportedVersion { what: "vault header", version }),
         };
         if bytes.len() != len {
             return Err(malformed);
+        }
+        if version == FORMAT_V4 && bytes[Self::LEN_V2..Self::GUARD_OFFSET] != checksum(&bytes[..Self::LEN_V2]) {
+            return Err(CryptoError::Malformed { what: "vault header checksum" });
         }
         let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let flags = u16::from_le_bytes([bytes[2], bytes[3]]);
@@ -340,8 +361,8 @@ impl VaultHeader {
                 slot.copy_from_slice(&bytes[start..start + WRAP_SLOT_LEN]);
             }
         }
-        if version == FORMAT_V3 {
-            header.guard = UnlockGuard::parse(&bytes[Self::GUARD_OFFSET..]).ok_or(malformed)?;
+        if let Some(range) = header.guard_range() {
+            header.guard = UnlockGuard::parse(&bytes[range]).ok_or(malformed)?;
         }
         Ok(header)
     }
@@ -357,10 +378,36 @@ impl VaultHeader {
                 out.extend_from_slice(slot);
             }
         }
-        if self.format == FORMAT_V3 {
+        if self.format == FORMAT_V4 {
+            let sum = checksum(&out);
+            out.extend_from_slice(&sum);
+        }
+        if self.format >= FORMAT_V3 {
             out.extend_from_slice(&self.guard.to_bytes());
         }
         out
+    }
+
+    /// Where the unlock guard lies in the stored bytes (v3 and v4; none before), written in
+    /// place by the store and outside the checksum.
+    pub fn guard_range(&self) -> Option<std::ops::Range<usize>> {
+        match self.format {
+            FORMAT_V3 => Some(Self::LEN_V2..Self::LEN_V3),
+            FORMAT_V4 => Some(Self::GUARD_OFFSET..Self::LEN),
+            _ => None,
+        }
+    }
+
+    /// A v4 copy of this v2 or v3 header (with a guard that is off for a v2 one): the same
+    /// slots, followed by the checksum. Refused for a v1 header (the store upgrades it to v2
+    /// first, with its master key).
+    pub fn upgraded(&self) -> Result<VaultHeader, CryptoError> {
+        if self.format == FORMAT_V1 {
+            return Err(CryptoError::Malformed { what: "vault header version" });
+        }
+        let mut next = self.clone();
+        next.format = FORMAT_V4;
+        Ok(next)
     }
 
     /// The unlock guard (off for a v1 or v2 header, which has none).
@@ -368,23 +415,28 @@ impl VaultHeader {
         self.guard
     }
 
-    /// A v3 copy of this header holding `guard` (a v2 header is upgraded: nothing else
-    /// changes). Refused for a v1 header (the store upgrades it to v2 first, with its master
+    /// A copy of this header holding `guard` (a v2 header becomes v3; v3 and v4 keep their
+    /// format; nothing else changes). Refused for a v1 header (the store upgrades it to v2 first, with its master
     /// key) and for a limit outside `0` and `MIN_LIMIT..=MAX_LIMIT`.
     pub fn with_unlock_guard(&self, guard: UnlockGuard) -> Result<VaultHeader, CryptoError> {
         if self.format == FORMAT_V1 || !UnlockGuard::limit_is_valid(guard.limit) {
             return Err(CryptoError::Malformed { what: "unlock guard" });
         }
         let mut next = self.clone();
-        next.format = FORMAT_V3;
+        next.format = next.format.max(FORMAT_V3);
         next.guard = guard;
         Ok(next)
     }
 
-    /// Where every keyslot and wrap slot lies in the stored bytes of this header: what a
-    /// wipe overwrites (the prefix and the guard stay, so a wiped header still parses).
+    /// Where every keyslot and wrap slot lies in the stored bytes of this header, with the
+    /// checksum of a v4 header: what a wipe overwrites (the prefix and the guard stay, and the
+    /// checksum is written anew, so a wiped header still parses and answers "wrong passphrase").
     pub fn key_material(&self) -> std::ops::Range<usize> {
-        if self.format == FORMAT_V1 { PREFIX_LEN..Self::LEN_V1 } else { PREFIX_LEN..Self::LEN_V2 }
+        match self.format {
+            FORMAT_V1 => PREFIX_LEN..Self::LEN_V1,
+            FORMAT_V4 => PREFIX_LEN..Self::GUARD_OFFSET,
+            _ => PREFIX_LEN..Self::LEN_V2,
+        }
     }
 
     /// A copy of this header whose keyslots and wrap slots are all fresh random bytes: the
@@ -401,7 +453,7 @@ impl VaultHeader {
     }
 
     /// The header's format version (1: K_wrap derived from the VMK; 2: K_wrap kept here;
-    /// 3: v2 with the unlock guard).
+    /// 3: v2 with the unlock guard; 4: v3 with a checksum before the guard).
     pub fn format_version(&self) -> u16 {
         self.format
     }
@@ -648,6 +700,17 @@ impl VaultHeader {
     }
 }
 
+/// The v4 checksum of a header's first `LEN_V2` bytes: it tells damage (a flipped bit, a torn
+/// copy) from a wrong secret. Not a secret and not authentication (anyone can recompute it;
+/// the slots' AEAD tags are what authenticate).
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    use sha2::Digest;
+    let digest = Sha256::new().chain_update(CHECKSUM_LABEL).chain_update(bytes).finalize();
+    let mut out = [0u8; CHECKSUM_LEN];
+    out.copy_from_slice(&digest[..CHECKSUM_LEN]);
+    out
+}
+
 impl std::fmt::Debug for VaultHeader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VaultHeader").field("kdf", &self.kdf).field("profile", &self.kdf_profile()).finish_non_exhaustive()
@@ -735,7 +798,11 @@ mod tests {
         let changed: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] != header.to_bytes()[i]).collect();
         let duress_slot =
             PREFIX_LEN + VaultHeader::DURESS_SLOT * SLOT_LEN..PREFIX_LEN + (VaultHeader::DURESS_SLOT + 1) * SLOT_LEN;
-        assert!(changed.iter().all(|i| duress_slot.contains(i)), "only the duress slot changes");
+        let checksum = VaultHeader::LEN_V2..VaultHeader::GUARD_OFFSET;
+        assert!(
+            changed.iter().all(|i| duress_slot.contains(i) || checksum.contains(i)),
+            "only the duress slot (and the checksum) changes"
+        );
         let parsed = VaultHeader::parse(&bytes).expect("parse");
         assert_eq!(parsed.unlock("correct horse battery staple").expect("own").kind, SlotKind::Passphrase);
         let duress = parsed.unlock("duress horse battery staple").expect("duress unlock");
@@ -765,7 +832,7 @@ mod tests {
     #[test]
     fn wrap_keys_rotate_without_touching_the_keyslots() {
         let (header, key, recovery) = test_header();
-        assert_eq!(header.format_version(), 3);
+        assert_eq!(header.format_version(), 4);
         let first = header.case_wrap_keys(&key);
         assert_eq!(first.iter().map(CaseWrapKey::generation).collect::<Vec<_>>(), [1], "a new vault starts at 1");
         let next = CaseWrapKey::generate(2);
@@ -868,7 +935,7 @@ mod tests {
         let destroyed = guarded.destroyed();
         let (before, after) = (guarded.to_bytes(), destroyed.to_bytes());
         assert_eq!(after.len(), VaultHeader::LEN);
-        assert_eq!(guarded.key_material(), PREFIX_LEN..VaultHeader::LEN_V2);
+        assert_eq!(guarded.key_material(), PREFIX_LEN..VaultHeader::GUARD_OFFSET, "the slots and the checksum");
         assert_eq!(before[..PREFIX_LEN], after[..PREFIX_LEN]);
         assert_eq!(before[VaultHeader::GUARD_OFFSET..], after[VaultHeader::GUARD_OFFSET..]);
         assert_ne!(before[guarded.key_material()], after[guarded.key_material()]);
@@ -888,12 +955,15 @@ mod tests {
         assert_eq!(parsed.to_bytes(), v2, "a v2 header is written back as v2");
         assert_eq!(parsed.key_material(), PREFIX_LEN..VaultHeader::LEN_V2);
         let upgraded = parsed.with_unlock_guard(UnlockGuard::OFF).expect("upgrade");
-        assert_eq!(upgraded.to_bytes(), header.to_bytes());
+        assert_eq!(upgraded.format_version(), 3);
+        assert_eq!(upgraded.to_bytes()[2..VaultHeader::LEN_V2], header.to_bytes()[2..VaultHeader::LEN_V2]);
+        let upgraded = upgraded.upgraded().expect("v4");
+        assert_eq!(upgraded.to_bytes(), header.to_bytes(), "v2 to v4 adds the checksum and the guard, nothing else");
         assert_eq!(upgraded.unlock("correct horse battery staple").expect("unlock").master_key.bytes(), key.bytes());
-        // A rotation keeps v3 and its guard.
+        // A rotation keeps v4 and its guard.
         let guarded = header.with_unlock_guard(UnlockGuard { limit: 4, failures: 1 }).expect("guard");
         let rotated = guarded.with_case_wrap_keys(&key, &[&CaseWrapKey::generate(2)]).expect("rotate");
-        assert_eq!((rotated.format_version(), rotated.unlock_guard()), (3, guarded.unlock_guard()));
+        assert_eq!((rotated.format_version(), rotated.unlock_guard()), (4, guarded.unlock_guard()));
     }
 
     #[test]
@@ -911,12 +981,41 @@ mod tests {
     #[test]
     fn forged_huge_kdf_parameters_are_refused_before_deriving() {
         let (header, _, _) = test_header();
+        // A forger recomputes the checksum (it is no secret): the caps still hold.
+        let refresh = |bytes: &mut Vec<u8>| {
+            let sum = checksum(&bytes[..VaultHeader::LEN_V2]);
+            bytes[VaultHeader::LEN_V2..VaultHeader::GUARD_OFFSET].copy_from_slice(&sum);
+        };
         let mut bytes = header.to_bytes();
         bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        refresh(&mut bytes);
         assert_eq!(VaultHeader::parse(&bytes).err(), Some(CryptoError::KdfParamsOutOfRange));
         // Clearing the insecure flag puts the tiny parameters under the real floor.
         let mut bytes = header.to_bytes();
         bytes[2] = 0;
+        refresh(&mut bytes);
         assert_eq!(VaultHeader::parse(&bytes).err(), Some(CryptoError::KdfParamsOutOfRange));
+    }
+
+    #[test]
+    fn damage_anywhere_before_the_guard_is_reported_as_damage_not_as_a_wrong_secret() {
+        let (header, _, _) = test_header();
+        let bytes = header.to_bytes();
+        for i in 2..VaultHeader::GUARD_OFFSET {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= 0x10;
+            assert_eq!(
+                VaultHeader::parse(&damaged).err(),
+                Some(CryptoError::Malformed { what: "vault header checksum" }),
+                "byte {i}"
+            );
+        }
+        // The guard is written in place at every attempt and is outside the checksum.
+        let mut counted = bytes.clone();
+        counted[VaultHeader::GUARD_OFFSET + 4] = 1;
+        assert!(VaultHeader::parse(&counted).is_ok());
+        // A destroyed header carries a fresh checksum: it parses, and opens nothing.
+        let destroyed = VaultHeader::parse(&header.destroyed().to_bytes()).expect("parses");
+        assert_eq!(destroyed.unlock("correct horse battery staple").err(), Some(CryptoError::WrongSecret));
     }
 }

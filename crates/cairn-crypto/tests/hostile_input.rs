@@ -28,10 +28,11 @@ proptest! {
         version in 1u8..=3,
         limit in prop_oneof![Just(0u32), 3u32..=100],
     ) {
-        // Every format still reads: v1 (keyslots only), v2 (and wrap slots), v3 (and the guard).
-        let len = [VaultHeader::LEN_V1, VaultHeader::LEN_V2, VaultHeader::LEN][usize::from(version) - 1];
+        // Every format still reads: v1 (keyslots only), v2 (and wrap slots), v3 (and the guard);
+        // v4's checksum keeps garbage out before any slot is tried (tested beside the format).
+        let len = [VaultHeader::LEN_V1, VaultHeader::LEN_V2, VaultHeader::LEN_V3][usize::from(version) - 1];
         let mut slots = slots;
-        slots[VaultHeader::GUARD_OFFSET - 48..][..4].copy_from_slice(&limit.to_le_bytes());
+        slots[VaultHeader::LEN_V2 - 48..][..4].copy_from_slice(&limit.to_le_bytes());
         let mut bytes = vec![version, 0, 1, 0];
         for value in [KdfParams::INSECURE_TEST.memory_kib, KdfParams::INSECURE_TEST.iterations, KdfParams::INSECURE_TEST.parallelism] {
             bytes.extend_from_slice(&value.to_le_bytes());

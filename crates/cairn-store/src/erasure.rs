@@ -397,7 +397,7 @@ mod tests {
         assert_eq!(read_header(dir.path()).expect("v1").format_version(), 1);
 
         let mut vault = unlock(dir.path());
-        assert_eq!(vault.info().expect("info").header_format, 3);
+        assert_eq!(vault.info().expect("info").header_format, 4);
         assert_eq!((held(&vault), db_generation(&mut vault)), (vec![1], 1));
         assert!(opens(&mut vault, &one) && opens(&mut vault, &two));
         let wrapped = wrapped_key(&mut vault, &one);

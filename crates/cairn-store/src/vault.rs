@@ -200,9 +200,9 @@ impl Vault {
         // Settles what an interrupted rotation left in `vault.keys`, and upgrades a v1 vault
         // (K_wrap derived from the VMK) to a random K_wrap kept in a v2 header.
         vault.transaction(|_| Ok(()))?;
-        // A v2 header gains the unlock guard (off) of v3.
+        // A v2 header gains the unlock guard (off) of v3, and a v3 header the checksum of v4.
         if vault.header.format_version() < VaultHeader::FORMAT {
-            vault.replace_header(|current| Ok(current.with_unlock_guard(current.unlock_guard())?))?;
+            vault.replace_header(|current| Ok(current.with_unlock_guard(current.unlock_guard())?.upgraded()?))?;
         }
         Ok(vault)
     }
@@ -578,7 +578,7 @@ pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
     };
     VaultHeader::parse(&bytes).map_err(|error| match error {
         // A small higher number is a newer Cairn; anything else is damage.
-        CryptoError::UnsupportedVersion { version, .. } if (4..=64).contains(&version) => {
+        CryptoError::UnsupportedVersion { version, .. } if (5..=64).contains(&version) => {
             StoreError::NewerFormat { what: "vault header", version: version.into() }
         }
         _ => StoreError::Damaged { what: "vault header" },

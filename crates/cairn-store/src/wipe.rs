@@ -152,16 +152,14 @@ pub(crate) fn write_in_place(path: &Path, len: usize, range: Range<usize>, bytes
     Ok(fs::read(path)?.get(range) == Some(bytes))
 }
 
-/// Writes the unlock guard of a v3 `vault.keys` in place.
+/// Writes the unlock guard of a v3 or v4 `vault.keys` in place.
 fn write_guard(dir: &Path, guard: UnlockGuard) -> Result<(), StoreError> {
     let path = dir.join(HEADER_FILE);
-    let range = VaultHeader::GUARD_OFFSET..VaultHeader::LEN;
     for _ in 0..ATTEMPTS {
-        if write_in_place(&path, VaultHeader::LEN, range.clone(), &guard.to_bytes())? {
-            return Ok(());
-        }
-        // Replaced by a v2 header (an older Cairn) or mid-rename: nothing to count in.
-        if read_header(dir)?.format_version() < 3 {
+        let header = read_header(dir)?;
+        // Replaced by a header without a guard (an older Cairn): nothing to count in.
+        let Some(range) = header.guard_range() else { return Ok(()) };
+        if write_in_place(&path, header.to_bytes().len(), range, &guard.to_bytes())? {
             return Ok(());
         }
     }
@@ -365,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn a_v2_header_becomes_v3_at_the_next_unlock() {
+    fn a_v2_or_v3_header_becomes_v4_at_the_next_unlock() {
         let dir = tempfile::tempdir().expect("dir");
         let recovery = create(dir.path());
         let path = dir.path().join(HEADER_FILE);
@@ -376,10 +374,27 @@ mod tests {
         assert!(matches!(unlock(dir.path(), "wrong"), Err(StoreError::WrongPassphrase)));
         assert_eq!(fs::read(&path).expect("header"), bytes, "a v2 header is not written before an unlock");
         let vault = unlock(dir.path(), PASSPHRASE).expect("unlock v2");
-        assert_eq!(vault.info().expect("info").header_format, 3);
+        assert_eq!(vault.info().expect("info").header_format, 4);
         vault.lock();
         assert_eq!(fs::read(&path).expect("header").len(), VaultHeader::LEN);
         assert_eq!(keys_open(dir.path(), &recovery), (true, true));
+        // A v3 header (the guard right after the slots, on and counting) keeps counting, then
+        // gains its checksum at the next unlock with the guard as it was.
+        let mut vault = unlock(dir.path(), PASSPHRASE).expect("unlock");
+        vault.set_unlock_limit(3).expect("limit");
+        vault.lock();
+        let v4 = fs::read(&path).expect("header");
+        let mut v3 = v4[..VaultHeader::LEN_V2].to_vec();
+        v3[..2].copy_from_slice(&3u16.to_le_bytes());
+        v3.extend_from_slice(&v4[VaultHeader::GUARD_OFFSET..]);
+        fs::write(&path, &v3).expect("write v3");
+        assert!(matches!(unlock(dir.path(), "wrong"), Err(StoreError::WrongPassphrase)));
+        assert_eq!(guard(dir.path()), UnlockGuard { limit: 3, failures: 1 }, "a v3 guard is counted in place");
+        let vault = unlock(dir.path(), PASSPHRASE).expect("unlock v3");
+        assert_eq!(vault.info().expect("info").header_format, 4);
+        vault.lock();
+        assert_eq!(guard(dir.path()), UnlockGuard { limit: 3, failures: 0 });
+        assert_eq!(fs::read(&path).expect("header").len(), VaultHeader::LEN);
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn a_newer_header_version_is_reported_as_such() {
     new_vault(dir.path()).0.lock();
     let header_path = dir.path().join(HEADER_FILE);
     let mut header = fs::read(&header_path).expect("read");
-    header[0] = 4;
+    header[0] = 5;
     fs::write(&header_path, &header).expect("write");
     assert!(matches!(unlock(dir.path(), PASSPHRASE), Err(StoreError::NewerFormat { .. })));
 }
