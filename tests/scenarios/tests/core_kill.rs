@@ -902,7 +902,7 @@ fn a_deleted_case_is_gone_everywhere_after_kill_9() {
             .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        assert_eq!(files, ["vault.db", "vault.keys"], "round {round}: the vault folder");
+        assert_eq!(files, ["decoy.db", "vault.db", "vault.keys"], "round {round}: the vault folder");
         if !gone.is_empty() {
             check_gone(&dir, &gone, live.values().next().map(|doomed| doomed.title.as_str()), round);
         }
