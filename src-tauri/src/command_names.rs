@@ -20,6 +20,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "set_panic_wipe",
     "panic_wipe",
     "set_settings",
+    "set_window_title",
     "list_cases",
     "search_cases",
     "create_case",

@@ -54,10 +54,10 @@ pub(crate) fn panic_lock(app: &tauri::AppHandle, desktop: &state::Desktop) {
 /// Opens the main window. Its web data is ephemeral (nothing kept on disk: no cache, no
 /// storage), except under WebDriver automation, which WebKitGTK does not allow on an
 /// ephemeral context (`TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver for the E2E tests).
-fn open_window(app: &tauri::App) -> tauri::Result<()> {
+fn open_window(app: &tauri::App, title: &str) -> tauri::Result<()> {
     let automation = std::env::var("TAURI_WEBVIEW_AUTOMATION").is_ok_and(|value| value == "true");
     let window = tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
-        .title("Cairn")
+        .title(title)
         .inner_size(1200.0, 820.0)
         .min_inner_size(800.0, 600.0)
         .incognito(!automation)
@@ -107,6 +107,7 @@ fn main() -> ExitCode {
             commands::vault::set_panic_wipe,
             commands::vault::panic_wipe,
             commands::vault::set_settings,
+            commands::vault::set_window_title,
             commands::cases::list_cases,
             commands::cases::search_cases,
             commands::cases::create_case,
@@ -170,7 +171,8 @@ fn main() -> ExitCode {
         .setup(move |app| {
             // Before any dialog can open: GTK must not list the files the worker picks.
             recent::forget_recent_files();
-            open_window(app)?;
+            // The title chosen in Settings, from the first frame (a neutral one before unlock too).
+            open_window(app, watcher_state.settings().window_title_text())?;
             let handle = app.handle().clone();
             idle::spawn_watcher(watcher_state.clone(), move |reason| on_locked(&handle, reason))?;
             let handle = app.handle().clone();
@@ -214,10 +216,7 @@ mod tests {
             .collect();
         granted.sort();
         let mut expected: Vec<String> = COMMANDS.iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
-        // Core permissions: events from the shell, and the neutral window title Settings offers.
-        expected.extend(
-            ["core:event:allow-listen", "core:event:allow-unlisten", "core:window:allow-set-title"].map(str::to_owned),
-        );
+        expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
         expected.sort();
         assert_eq!(granted, expected);
     }

@@ -1,4 +1,4 @@
-//! Non-sensitive desktop settings: language and auto-lock minutes.
+//! Non-sensitive desktop settings: language, auto-lock minutes and the window's title.
 //!
 //! They are needed before the vault is unlocked (the unlock screen must already speak the
 //! user's language, the idle timer must know its limit), so they live in a small JSON file in
@@ -46,6 +46,29 @@ impl Language {
     }
 }
 
+/// The window's title in the taskbar and the window list. `Notes` says nothing of what the app
+/// is; it is set before the page loads, so it holds from the start, before any unlock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WindowTitle {
+    /// "Cairn".
+    #[default]
+    App,
+    /// "Notes", or "메모" in Korean.
+    Notes,
+}
+
+impl WindowTitle {
+    /// The title shown, in `language`.
+    pub(crate) fn text(self, language: Language) -> &'static str {
+        match (self, language) {
+            (WindowTitle::App, _) => "Cairn",
+            (WindowTitle::Notes, Language::Ko) => "메모",
+            (WindowTitle::Notes, Language::En) => "Notes",
+        }
+    }
+}
+
 /// The settings as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Settings {
@@ -55,6 +78,9 @@ pub(crate) struct Settings {
     /// Minutes without activity before the vault locks itself.
     #[serde(default = "default_minutes")]
     pub(crate) auto_lock_minutes: u32,
+    /// The window's title.
+    #[serde(default)]
+    pub(crate) window_title: WindowTitle,
 }
 
 fn default_minutes() -> u32 {
@@ -63,7 +89,7 @@ fn default_minutes() -> u32 {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { language: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES }
+        Settings { language: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, window_title: WindowTitle::App }
     }
 }
 
@@ -93,6 +119,11 @@ impl Settings {
     pub(crate) fn effective_language(&self) -> Language {
         self.language.unwrap_or_else(Language::from_system)
     }
+
+    /// The window's title text, in the language shown.
+    pub(crate) fn window_title_text(&self) -> &'static str {
+        self.window_title.text(self.effective_language())
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +144,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sub").join("desktop-settings.json");
         assert_eq!(Settings::load(&path), Settings::default());
-        let settings = Settings { language: Some(Language::Ko), auto_lock_minutes: 1 };
+        let settings = Settings { language: Some(Language::Ko), auto_lock_minutes: 1, window_title: WindowTitle::Notes };
         settings.save(&path).expect("save");
         assert_eq!(Settings::load(&path), settings);
         fs::write(&path, "{ not json").expect("write");
@@ -122,5 +153,17 @@ mod tests {
         assert_eq!(Settings::load(&path).auto_lock_minutes, MIN_AUTO_LOCK_MINUTES);
         fs::write(&path, vec![b' '; 10_000]).expect("write");
         assert_eq!(Settings::load(&path), Settings::default());
+        // A file from before the window title keeps the app's own.
+        fs::write(&path, r#"{"language":"ko","auto_lock_minutes":5}"#).expect("write");
+        assert_eq!(Settings::load(&path).window_title, WindowTitle::App);
+    }
+
+    #[test]
+    fn the_neutral_title_says_nothing_of_the_app_in_either_language() {
+        let notes =
+            |language| Settings { language: Some(language), window_title: WindowTitle::Notes, ..Settings::default() };
+        assert_eq!(notes(Language::Ko).window_title_text(), "메모");
+        assert_eq!(notes(Language::En).window_title_text(), "Notes");
+        assert_eq!(Settings::default().window_title_text(), "Cairn");
     }
 }

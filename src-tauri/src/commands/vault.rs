@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{DesktopState, blocking, in_session};
 use crate::{
     error::{CommandError, CommandResult},
-    settings::{Language, MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, Settings},
+    settings::{Language, MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, Settings, WindowTitle},
     state::{LockReason, PhaseName},
 };
 use ts_rs::TS;
@@ -29,6 +29,8 @@ pub(crate) struct AppStateDto {
     test_mode: bool,
     /// Why the vault was last locked in this run.
     last_lock: Option<LockReason>,
+    /// The window's title: the app's name, or a neutral one.
+    window_title: WindowTitle,
 }
 
 fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
@@ -46,6 +48,15 @@ fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
         test_mode: state.options.insecure_fast_kdf
             || cairn_core::vault_uses_insecure_kdf(&state.options.vault_dir).unwrap_or(false),
         last_lock: state.last_lock(),
+        window_title: settings.window_title,
+    }
+}
+
+/// Shows the settings' window title (in the language now shown).
+fn apply_window_title(app: &tauri::AppHandle, settings: &Settings) {
+    use tauri::Manager;
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.set_title(settings.window_title_text());
     }
 }
 
@@ -393,6 +404,7 @@ pub(crate) async fn change_passphrase(
 /// Saves the language (`None`: follow the system) and the auto-lock delay.
 #[tauri::command]
 pub(crate) async fn set_settings(
+    app: tauri::AppHandle,
     state: DesktopState<'_>,
     language: Option<Language>,
     auto_lock_minutes: u32,
@@ -402,9 +414,31 @@ pub(crate) async fn set_settings(
     }
     let desktop = state.inner().clone();
     blocking(move || {
-        let settings = Settings { language, auto_lock_minutes };
+        let settings = Settings { language, auto_lock_minutes, ..desktop.settings() };
         settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
         desktop.apply_settings(settings);
+        // A neutral title follows the language.
+        apply_window_title(&app, &settings);
+        desktop.activity();
+        Ok(app_state_dto(&desktop))
+    })
+    .await
+}
+
+/// Saves the window's title (the app's name, or a neutral one) and shows it at once; it is
+/// set again from the settings file at every start, before the page loads.
+#[tauri::command]
+pub(crate) async fn set_window_title(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    title: WindowTitle,
+) -> CommandResult<AppStateDto> {
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let settings = Settings { window_title: title, ..desktop.settings() };
+        settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
+        desktop.apply_settings(settings);
+        apply_window_title(&app, &settings);
         desktop.activity();
         Ok(app_state_dto(&desktop))
     })

@@ -7,7 +7,6 @@
 // stale) and re-exported here, so a renamed field fails `npm run check`, not the app.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import { getCurrentWindow } from '@tauri-apps/api/window';
 import type {
   AppState,
   Attachment,
@@ -53,6 +52,7 @@ import type {
   TestimonyEdit,
   VaultStatus,
   Vocabulary,
+  WindowTitle,
   WipeGesture,
   WorkProgress,
 } from './bindings';
@@ -139,7 +139,8 @@ export const api = {
   setSettings: (language: Lang | null, autoLockMinutes: number) =>
     call<AppState>('set_settings', { language, autoLockMinutes }),
   // The window's title bar (capability core:window:allow-set-title, nothing else of the window).
-  setWindowTitle: (title: string) => getCurrentWindow().setTitle(title),
+  /** Saves the window's title and shows it (the shell sets it again at every start). */
+  setWindowTitle: (title: WindowTitle) => call<AppState>('set_window_title', { title }),
 };
 
 // ---- Cases ----

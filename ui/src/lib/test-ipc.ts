@@ -20,6 +20,7 @@ export function baseState(overrides: Partial<AppState> = {}): AppState {
     min_passphrase_chars: 12,
     test_mode: false,
     last_lock: null,
+    window_title: 'app',
     ...overrides,
   };
 }
@@ -35,6 +36,10 @@ export function fakeShell(state: AppState = baseState()): FakeShell {
     if (cmd === 'worker_name') return 'worker';
     if (cmd === 'roster_expiry') return { status: 'valid', at: null };
     if (cmd === 'handover_status') return { is_hq: false, policy: null, policy_days: null, cases: [], purged: 0 };
+    if (cmd === 'set_window_title') {
+      shell.state = { ...shell.state, window_title: args.title as 'app' | 'notes' };
+      return shell.state;
+    }
     if (cmd === 'set_settings') {
       shell.state = { ...shell.state, language: (args.language as 'ko' | 'en') ?? shell.state.language, language_choice: args.language as 'ko' | 'en' | null, auto_lock_minutes: args.autoLockMinutes as number };
       return shell.state;

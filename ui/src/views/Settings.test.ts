@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { mockWindows } from '@tauri-apps/api/mocks';
 import Settings from './Settings.svelte';
-import App from '../App.svelte';
 import LanguageSwitch from '../components/LanguageSwitch.svelte';
 import { applyState } from '../lib/app.svelte';
 import { baseState, fail, fakeShell } from '../lib/test-ipc';
@@ -82,44 +80,27 @@ describe('settings', () => {
     expect((screen.getByTestId('unlock-limit-passphrase') as HTMLInputElement).value).toBe('');
   });
 
-  it('sets a neutral window title, kept for this run only, and applied again after a lock', async () => {
+  it('saves a neutral window title through the shell, which sets it from every start on', async () => {
     const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
-    mockWindows('main');
     applyState(shell.state);
     const user = userEvent.setup();
-    const titles = () => shell.calls.filter((c) => c.cmd === 'plugin:window|set_title').map((c) => c.args.value);
-    const { unmount } = render(Settings);
+    render(Settings);
     const choice = screen.getByTestId('window-title') as HTMLSelectElement;
     expect(choice.value).toBe('app');
-    expect(document.getElementById(choice.getAttribute('aria-describedby') ?? '')?.textContent).toMatch(/until Cairn is closed/);
+    expect(document.getElementById(choice.getAttribute('aria-describedby') ?? '')?.textContent).toMatch(/before any unlock/);
     await user.selectOptions(choice, 'notes');
-    await vi.waitFor(() => expect(titles()).toEqual(['Notes']));
     expect(await screen.findByTestId('settings-saved')).toBeTruthy();
-    // Nothing written through the shell: no settings file learns of it.
-    expect(shell.calls.some((c) => c.cmd === 'set_settings')).toBe(false);
+    expect(shell.calls.filter((c) => c.cmd === 'set_window_title').map((c) => c.args)).toEqual([{ title: 'notes' }]);
+    // The page never sets the title itself (the shell does, in the language shown).
+    expect(shell.calls.some((c) => c.cmd.startsWith('plugin:window'))).toBe(false);
     await user.selectOptions(choice, 'app');
-    await vi.waitFor(() => expect(titles()).toEqual(['Notes', 'Cairn']));
-    await user.selectOptions(choice, 'notes');
-    await vi.waitFor(() => expect(titles()).toEqual(['Notes', 'Cairn', 'Notes']));
-    unmount();
-
-    // A lock reloads the page; unlocked again (in Korean), the app shows the choice again.
-    const korean = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
-    mockWindows('main');
-    render(App);
-    await screen.findByTestId('shell');
-    await vi.waitFor(() => expect(korean.calls.filter((c) => c.cmd === 'plugin:window|set_title').map((c) => c.args.value).at(-1)).toBe('메모'));
+    await vi.waitFor(() => expect(shell.calls.filter((c) => c.cmd === 'set_window_title').map((c) => c.args.title)).toEqual(['notes', 'app']));
   });
 
-  it('leaves the window title alone before unlock and when never chosen', async () => {
-    const shell = fakeShell(baseState({ phase: 'locked', language: 'en' }));
-    mockWindows('main');
-    const { unmount } = render(App);
-    await screen.findByTestId('unlock-screen');
-    unmount();
-    shell.state = baseState({ phase: 'unlocked', language: 'en' });
-    render(App);
-    await screen.findByTestId('shell');
-    expect(shell.calls.some((c) => c.cmd === 'plugin:window|set_title')).toBe(false);
+  it('shows the title the shell reports', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en', window_title: 'notes' }));
+    applyState(shell.state);
+    render(Settings);
+    expect((screen.getByTestId('window-title') as HTMLSelectElement).value).toBe('notes');
   });
 });

@@ -2,6 +2,7 @@
 import type { Language } from "./Language";
 import type { LockReason } from "./LockReason";
 import type { Phase } from "./Phase";
+import type { WindowTitle } from "./WindowTitle";
 
 /**
  * Everything the shell of the UI needs before (and after) unlock. Nothing sensitive.
@@ -22,4 +23,8 @@ test_mode: boolean,
 /**
  * Why the vault was last locked in this run.
  */
-last_lock: LockReason | null, };
+last_lock: LockReason | null, 
+/**
+ * The window's title: the app's name, or a neutral one.
+ */
+window_title: WindowTitle, };

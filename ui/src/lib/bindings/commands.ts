@@ -17,6 +17,7 @@ export type CommandName =
   | "set_panic_wipe"
   | "panic_wipe"
   | "set_settings"
+  | "set_window_title"
   | "list_cases"
   | "search_cases"
   | "create_case"

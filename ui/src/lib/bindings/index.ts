@@ -67,5 +67,6 @@ export type { Testimony } from "./Testimony";
 export type { TestimonyEdit } from "./TestimonyEdit";
 export type { VaultStatus } from "./VaultStatus";
 export type { Vocabulary } from "./Vocabulary";
+export type { WindowTitle } from "./WindowTitle";
 export type { WipeGesture } from "./WipeGesture";
 export type { WorkProgress } from "./WorkProgress";
