@@ -1,9 +1,11 @@
-//! Panic lock with a large import under way (issue 13.1): the time from the key press to the
+//! Panic lock with a large import or a recording under way (issue 13.1): the time from the key press to the
 //! keys gone, measured on the path the desktop app takes (`src-tauri/src/state.rs`): the session
 //! sits behind one mutex; the lock sets the import's Cancel switch, waits for the mutex (the
 //! import's next read fails, its transaction rolls back, the session is released) and drops
-//! the session (database closed, every key zeroized). The baseline is the same lock with
-//! nothing under way, in the same run.
+//! the session (database closed, every key zeroized). A recording appends one second of audio
+//! (8 KiB, 64 kbit/s) per call, each call taking the mutex as an app command does; the lock
+//! waits for at most the append under way. The baseline is the same lock with nothing under
+//! way, in the same run.
 //!
 //! `cargo bench -p cairn-core --bench panic_lock` (`CAIRN_BENCH_MB` sets the import's size,
 //! default 200; the lock comes once a quarter of it has been read). Median of 5 each.
@@ -54,11 +56,37 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// One lock; with `import_bytes`, while an import of that size is a quarter read. Returns the
-/// time from the key press to the keys gone, and (with an import) from the key press to the
-/// import's rollback finished.
-fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>) -> (Duration, Option<Duration>) {
-    let path = root.join(format!("vault-{round}-{}", import_bytes.is_some()));
+/// Seconds of audio recorded before the lock, in the recording scenario.
+const RECORDED_SECONDS: u64 = 120;
+
+/// Appends one-second pieces to a recording until the session is gone.
+fn record(phase: Arc<Mutex<Option<Session>>>, case: cairn_core::cases::ObjectId, appended: Arc<AtomicU64>) {
+    let recording = phase.lock().unwrap().as_mut().unwrap().start_recording(&case, "audio/webm;codecs=opus").unwrap();
+    let mut rng = Rng(0x0dd5_eed5_0000_0001);
+    let mut offset = 0u64;
+    loop {
+        let mut piece = vec![0u8; 8192];
+        for word in piece.chunks_exact_mut(8) {
+            word.copy_from_slice(&rng.next().to_le_bytes());
+        }
+        let mut guard = phase.lock().unwrap();
+        let Some(session) = guard.as_mut() else { return };
+        offset = session.append_recording(&recording, offset, &piece).unwrap();
+        drop(guard);
+        appended.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// One lock; with `import_bytes`, while an import of that size is a quarter read; with
+/// `recording`, after [`RECORDED_SECONDS`] of audio. Returns the time from the key press to
+/// the keys gone, and (with an import) from the key press to the import's rollback finished.
+fn lock_once(
+    root: &std::path::Path,
+    round: usize,
+    import_bytes: Option<u64>,
+    recording: bool,
+) -> (Duration, Option<Duration>) {
+    let path = root.join(format!("vault-{round}-{}-{recording}", import_bytes.is_some()));
     let (mut session, _) = create_vault(&path, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).unwrap();
     let case = session.create_case("panic lock bench").unwrap();
     let phase: Arc<Mutex<Option<Session>>> = Arc::new(Mutex::new(Some(session)));
@@ -77,10 +105,18 @@ fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>) ->
             rolled_back_at
         })
     });
+    let appended = Arc::new(AtomicU64::new(0));
+    let recorder = recording.then(|| {
+        let (phase, appended) = (phase.clone(), appended.clone());
+        std::thread::spawn(move || record(phase, case, appended))
+    });
     if let Some(limit) = import_bytes {
         while read.load(Ordering::SeqCst) < limit / 4 {
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+    while recording && appended.load(Ordering::SeqCst) < RECORDED_SECONDS {
+        std::thread::sleep(Duration::from_millis(2));
     }
     // The key press.
     let pressed = Instant::now();
@@ -89,10 +125,15 @@ fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>) ->
     session.lock();
     let keys_gone = pressed.elapsed();
     let rollback = importer.map(|thread| thread.join().unwrap().duration_since(pressed));
-    // Nothing of the import was kept, and the vault opens whole.
-    let session = unlock_vault(&path, &SecretString::from(PASSPHRASE)).unwrap();
+    if let Some(thread) = recorder {
+        thread.join().unwrap();
+    }
+    // Nothing of the import was kept, the recording's complete pieces come back, and the
+    // vault opens whole.
+    let mut session = unlock_vault(&path, &SecretString::from(PASSPHRASE)).unwrap();
     session.check_integrity().unwrap();
     assert_eq!(session.status().unwrap().case_count, 1);
+    assert_eq!(session.recover_recordings().unwrap().len(), usize::from(recording), "the recording is salvaged");
     session.lock();
     (keys_gone, rollback)
 }
@@ -100,14 +141,15 @@ fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>) ->
 fn main() {
     let mb: u64 = std::env::var("CAIRN_BENCH_MB").ok().and_then(|value| value.parse().ok()).unwrap_or(200);
     let root = tempfile::tempdir().unwrap();
-    let (mut idle, mut busy, mut rollbacks) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut idle, mut busy, mut rollbacks, mut recording) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..5 {
-        idle.push(lock_once(root.path(), round, None).0);
-        let (keys_gone, rollback) = lock_once(root.path(), round, Some(mb << 20));
+        idle.push(lock_once(root.path(), round, None, false).0);
+        let (keys_gone, rollback) = lock_once(root.path(), round, Some(mb << 20), false);
         busy.push(keys_gone);
         rollbacks.push(rollback.unwrap());
+        recording.push(lock_once(root.path(), round, None, true).0);
     }
-    let (idle, busy, rollback) = (median(idle), median(busy), median(rollbacks));
+    let (idle, busy, rollback, recording) = (median(idle), median(busy), median(rollbacks), median(recording));
     println!("panic lock: key press to keys gone, median of 5");
     println!("| under way | keys gone after | ratio to idle | import rolled back after |");
     println!("|---|---|---|---|");
@@ -117,5 +159,10 @@ fn main() {
         busy.as_secs_f64() * 1e3,
         busy.as_secs_f64() / idle.as_secs_f64(),
         rollback.as_secs_f64() * 1e3
+    );
+    println!(
+        "| recording, {RECORDED_SECONDS} s recorded | {:.2} ms | {:.1}× | |",
+        recording.as_secs_f64() * 1e3,
+        recording.as_secs_f64() / idle.as_secs_f64()
     );
 }
