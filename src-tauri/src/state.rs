@@ -255,27 +255,30 @@ impl Desktop {
     /// wait for a large import to finish before the laptop sleeps (the import is rolled back).
     /// A live sync is aborted too (its connection closes; see `SyncControl`).
     pub(crate) fn lock(&self, reason: LockReason) -> bool {
-        self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.work.cancel();
-        self.sync.cancel();
-        let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
-        *guard(&self.pending_file) = None;
-        let was_open = close(previous);
+        let was_open = close(self.end_phase());
         if was_open {
             *guard(&self.last_lock) = Some(reason);
         }
         was_open
     }
 
-    /// The panic wipe from the app: like [`Desktop::lock`] (long work cancelled, the phase
-    /// emptied), but the session is wiped instead of closed: every keyslot is overwritten in
-    /// place before the database closes, then the vault's files go (see `cairn_core::wipe_vault`).
-    pub(crate) fn wipe(&self) -> CommandResult<cairn_core::WipeReport> {
+    /// What every lock and the wipe do first: count a lock (an unlock under way cannot reopen),
+    /// cancel long work (it holds the session, and is rolled back), abort a live sync, forget a
+    /// held file, and take the phase, leaving it locked. Waits for the command holding it.
+    fn end_phase(&self) -> Phase {
         self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.work.cancel();
         self.sync.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
         *guard(&self.pending_file) = None;
+        previous
+    }
+
+    /// The panic wipe from the app: like [`Desktop::lock`] (long work cancelled, the phase
+    /// emptied), but the session is wiped instead of closed: every keyslot is overwritten in
+    /// place before the database closes, then the vault's files go (see `cairn_core::wipe_vault`).
+    pub(crate) fn wipe(&self) -> CommandResult<cairn_core::WipeReport> {
+        let previous = self.end_phase();
         *guard(&self.last_lock) = None;
         let report = match previous {
             Phase::Unlocked(session) => session.wipe(),

@@ -52,12 +52,17 @@ fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
     }
 }
 
-/// Shows the settings' window title (in the language now shown).
-fn apply_window_title(app: &tauri::AppHandle, settings: &Settings) {
+/// Saves and applies `settings`: the auto-lock delay, and the window's title (a neutral one
+/// follows the language shown).
+fn save_settings(app: &tauri::AppHandle, desktop: &crate::state::Desktop, settings: Settings) -> CommandResult<AppStateDto> {
     use tauri::Manager;
+    settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
+    desktop.apply_settings(settings);
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.set_title(settings.window_title_text());
     }
+    desktop.activity();
+    Ok(app_state_dto(desktop))
 }
 
 /// The phase, language and settings.
@@ -78,6 +83,18 @@ pub(crate) struct RecoveryCodeDto {
 /// Both entries wrapped at once (before the hop to the blocking pool), then checked there.
 fn secrets(passphrase: String, again: String) -> (SecretString, SecretString) {
     (SecretString::from(passphrase), SecretString::from(again))
+}
+
+/// For changes to the vault's protection (passphrase, duress passphrase, wipes): the vault must
+/// be open, and the current passphrase is proved by opening the vault with it a second time (an
+/// attempt the failed-unlock limit counts, like any other), so that someone who finds the laptop
+/// unlocked cannot lock the owner out, nor arm or disarm a wipe.
+fn prove_current_passphrase(desktop: &crate::state::Desktop, current: &SecretString) -> CommandResult<()> {
+    if desktop.phase_name() != PhaseName::Unlocked {
+        return Err(CommandError::locked());
+    }
+    cairn_core::unlock_vault(&desktop.options.vault_dir, current)?.lock();
+    Ok(())
 }
 
 fn new_passphrase(passphrase: SecretString, again: SecretString) -> CommandResult<SecretString> {
@@ -270,10 +287,7 @@ pub(crate) async fn set_panic_wipe(
     let current = SecretString::from(current);
     let desktop = state.inner().clone();
     blocking(move || {
-        if desktop.phase_name() != PhaseName::Unlocked {
-            return Err(CommandError::locked());
-        }
-        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        prove_current_passphrase(&desktop, &current)?;
         desktop.with_session(|session| session.set_panic_wipe_gesture(gesture.map(WipeGesture::from)))
     })
     .await
@@ -305,12 +319,7 @@ pub(crate) async fn set_unlock_limit(state: DesktopState<'_>, current: String, l
     let current = SecretString::from(current);
     let desktop = state.inner().clone();
     blocking(move || {
-        if desktop.phase_name() != PhaseName::Unlocked {
-            return Err(CommandError::locked());
-        }
-        // Proves the current passphrase by opening the vault with it a second time (an attempt
-        // the failed-unlock limit counts, like any other).
-        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        prove_current_passphrase(&desktop, &current)?;
         desktop.with_session(|session| session.set_unlock_limit(limit))
     })
     .await
@@ -338,10 +347,7 @@ pub(crate) async fn set_duress(
     let desktop = state.inner().clone();
     blocking(move || {
         let duress = new_passphrase(duress, again)?;
-        if desktop.phase_name() != PhaseName::Unlocked {
-            return Err(CommandError::locked());
-        }
-        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        prove_current_passphrase(&desktop, &current)?;
         let source = if decoy_from_folder {
             let Some(folder) = super::bundles::pick_folder(&app, &desktop)? else { return Ok(None) };
             if !cairn_core::vault_exists(&folder) {
@@ -368,10 +374,7 @@ pub(crate) async fn remove_duress(state: DesktopState<'_>, current: String) -> C
     let current = SecretString::from(current);
     let desktop = state.inner().clone();
     blocking(move || {
-        if desktop.phase_name() != PhaseName::Unlocked {
-            return Err(CommandError::locked());
-        }
-        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        prove_current_passphrase(&desktop, &current)?;
         desktop.with_session(|session| session.remove_duress())
     })
     .await
@@ -391,11 +394,7 @@ pub(crate) async fn change_passphrase(
     let desktop = state.inner().clone();
     blocking(move || {
         let passphrase = new_passphrase(passphrase, again)?;
-        if desktop.phase_name() != PhaseName::Unlocked {
-            return Err(CommandError::locked());
-        }
-        // Proves the current passphrase by opening the vault with it a second time.
-        cairn_core::unlock_vault(&desktop.options.vault_dir, &current)?.lock();
+        prove_current_passphrase(&desktop, &current)?;
         desktop.with_session(|session| session.change_passphrase(&passphrase))
     })
     .await
@@ -413,16 +412,7 @@ pub(crate) async fn set_settings(
         return Err(CommandError::invalid("auto-lock minutes out of range"));
     }
     let desktop = state.inner().clone();
-    blocking(move || {
-        let settings = Settings { language, auto_lock_minutes, ..desktop.settings() };
-        settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
-        desktop.apply_settings(settings);
-        // A neutral title follows the language.
-        apply_window_title(&app, &settings);
-        desktop.activity();
-        Ok(app_state_dto(&desktop))
-    })
-    .await
+    blocking(move || save_settings(&app, &desktop, Settings { language, auto_lock_minutes, ..desktop.settings() })).await
 }
 
 /// Saves the window's title (the app's name, or a neutral one) and shows it at once; it is
@@ -434,13 +424,5 @@ pub(crate) async fn set_window_title(
     title: WindowTitle,
 ) -> CommandResult<AppStateDto> {
     let desktop = state.inner().clone();
-    blocking(move || {
-        let settings = Settings { window_title: title, ..desktop.settings() };
-        settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
-        desktop.apply_settings(settings);
-        apply_window_title(&app, &settings);
-        desktop.activity();
-        Ok(app_state_dto(&desktop))
-    })
-    .await
+    blocking(move || save_settings(&app, &desktop, Settings { window_title: title, ..desktop.settings() })).await
 }
