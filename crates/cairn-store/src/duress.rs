@@ -385,6 +385,9 @@ mod tests {
         let source = Vault::unlock(&source_path, &secret(PASSPHRASE)).expect("source");
         vault.set_duress(&secret(DURESS), Some(source)).expect("set");
         assert!(!source_path.exists(), "the source vault is wiped");
+        // The copied title is encrypted in the decoy's file like in any vault's.
+        let decoy_bytes = fs::read(path.join(DECOY_FILE)).expect("decoy");
+        assert!(!decoy_bytes.windows(b"market stall".len()).any(|w| w == b"market stall"), "plaintext in decoy.db");
         assert_eq!(titles(&mut vault), ["real case"]);
         vault.lock();
 
