@@ -21,6 +21,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "panic_wipe",
     "set_settings",
     "set_window_title",
+    "set_lock_anywhere",
     "list_cases",
     "search_cases",
     "create_case",

@@ -11,6 +11,7 @@ mod commands;
 mod error;
 mod events;
 mod idle;
+mod lock_anywhere;
 mod media;
 mod options;
 mod os_lock;
@@ -51,13 +52,32 @@ pub(crate) fn panic_lock(app: &tauri::AppHandle, desktop: &state::Desktop) {
     }
 }
 
+/// The panic lock from the global shortcut or the tray item (see `lock_anywhere.rs`).
+pub(crate) fn panic_lock_from(app: &tauri::AppHandle) {
+    let desktop = app.state::<Arc<Desktop>>().inner().clone();
+    panic_lock(app, &desktop);
+}
+
+/// The window's (and the tray item's) icon: the app's own, or a plain note with the neutral
+/// title. `None` when the app has no icon of its own.
+pub(crate) fn window_icon(app: &tauri::AppHandle, settings: &Settings) -> Option<tauri::image::Image<'static>> {
+    match settings.window_title {
+        settings::WindowTitle::App => app.default_window_icon().map(|icon| icon.clone().to_owned()),
+        settings::WindowTitle::Notes => Some(tauri::include_image!("icons/neutral.png")),
+    }
+}
+
 /// Opens the main window. Its web data is ephemeral (nothing kept on disk: no cache, no
 /// storage), except under WebDriver automation, which WebKitGTK does not allow on an
 /// ephemeral context (`TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver for the E2E tests).
-fn open_window(app: &tauri::App, title: &str) -> tauri::Result<()> {
+fn open_window(app: &tauri::App, settings: &Settings) -> tauri::Result<()> {
     let automation = std::env::var("TAURI_WEBVIEW_AUTOMATION").is_ok_and(|value| value == "true");
-    let window = tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
-        .title(title)
+    let mut builder = tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()));
+    if let Some(icon) = window_icon(app.handle(), settings) {
+        builder = builder.icon(icon)?;
+    }
+    let window = builder
+        .title(settings.window_title_text())
         .inner_size(1200.0, 820.0)
         .min_inner_size(800.0, 600.0)
         .incognito(!automation)
@@ -89,8 +109,10 @@ fn main() -> ExitCode {
     let watcher_state = desktop.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(lock_anywhere::plugin())
         .manage(desktop.clone())
         .manage(Arc::new(media::MediaStreams::default()))
+        .manage(lock_anywhere::LockAnywhere::default())
         .invoke_handler(tauri::generate_handler![
             commands::vault::app_state,
             commands::vault::create_vault,
@@ -108,6 +130,7 @@ fn main() -> ExitCode {
             commands::vault::panic_wipe,
             commands::vault::set_settings,
             commands::vault::set_window_title,
+            commands::vault::set_lock_anywhere,
             commands::cases::list_cases,
             commands::cases::search_cases,
             commands::cases::create_case,
@@ -171,8 +194,11 @@ fn main() -> ExitCode {
         .setup(move |app| {
             // Before any dialog can open: GTK must not list the files the worker picks.
             recent::forget_recent_files();
-            // The title chosen in Settings, from the first frame (a neutral one before unlock too).
-            open_window(app, watcher_state.settings().window_title_text())?;
+            // The title and icon chosen in Settings, from the first frame (neutral ones before
+            // unlock too).
+            let settings = watcher_state.settings();
+            open_window(app, &settings)?;
+            lock_anywhere::apply(app.handle(), &settings);
             let handle = app.handle().clone();
             idle::spawn_watcher(watcher_state.clone(), move |reason| on_locked(&handle, reason))?;
             let handle = app.handle().clone();

@@ -1,4 +1,5 @@
-//! Non-sensitive desktop settings: language, auto-lock minutes and the window's title.
+//! Non-sensitive desktop settings: language, auto-lock minutes, the window's title and icon,
+//! and whether the panic lock works from anywhere.
 //!
 //! They are needed before the vault is unlocked (the unlock screen must already speak the
 //! user's language, the idle timer must know its limit), so they live in a small JSON file in
@@ -46,8 +47,9 @@ impl Language {
     }
 }
 
-/// The window's title in the taskbar and the window list. `Notes` says nothing of what the app
-/// is; it is set before the page loads, so it holds from the start, before any unlock.
+/// The window's title and icon in the taskbar and the window list (and the tray item's). `Notes`
+/// says nothing of what the app is: a plain note icon and the title "Notes". Both are set
+/// before the page loads, so they hold from the start, before any unlock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum WindowTitle {
@@ -78,9 +80,13 @@ pub(crate) struct Settings {
     /// Minutes without activity before the vault locks itself.
     #[serde(default = "default_minutes")]
     pub(crate) auto_lock_minutes: u32,
-    /// The window's title.
+    /// The window's title and icon.
     #[serde(default)]
     pub(crate) window_title: WindowTitle,
+    /// Whether Ctrl+Shift+L locks from any program and a tray item offers "Lock now" (see
+    /// `lock_anywhere.rs`). Off until the worker turns it on.
+    #[serde(default)]
+    pub(crate) lock_anywhere: bool,
 }
 
 fn default_minutes() -> u32 {
@@ -89,7 +95,12 @@ fn default_minutes() -> u32 {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { language: None, auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES, window_title: WindowTitle::App }
+        Settings {
+            language: None,
+            auto_lock_minutes: DEFAULT_AUTO_LOCK_MINUTES,
+            window_title: WindowTitle::App,
+            lock_anywhere: false,
+        }
     }
 }
 
@@ -144,7 +155,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sub").join("desktop-settings.json");
         assert_eq!(Settings::load(&path), Settings::default());
-        let settings = Settings { language: Some(Language::Ko), auto_lock_minutes: 1, window_title: WindowTitle::Notes };
+        let settings = Settings {
+            language: Some(Language::Ko),
+            auto_lock_minutes: 1,
+            window_title: WindowTitle::Notes,
+            lock_anywhere: true,
+        };
         settings.save(&path).expect("save");
         assert_eq!(Settings::load(&path), settings);
         fs::write(&path, "{ not json").expect("write");
@@ -156,6 +172,8 @@ mod tests {
         // A file from before the window title keeps the app's own.
         fs::write(&path, r#"{"language":"ko","auto_lock_minutes":5}"#).expect("write");
         assert_eq!(Settings::load(&path).window_title, WindowTitle::App);
+        // ... and the lock from anywhere stays off until turned on.
+        assert!(!Settings::load(&path).lock_anywhere);
     }
 
     #[test]

@@ -252,7 +252,8 @@ impl Desktop {
     /// recovery code still held. Returns whether anything was open.
     ///
     /// Long work under way is cancelled first: it holds the session, and the lock must not
-    /// wait for a large import to finish before the laptop sleeps (the import is rolled back).
+    /// wait for a large import to finish before the laptop sleeps. A cancelled import zeroizes
+    /// the session's keys before it rolls back (`WorkControl::cancel_for_lock`).
     /// A live sync is aborted too (its connection closes; see `SyncControl`).
     pub(crate) fn lock(&self, reason: LockReason) -> bool {
         let was_open = close(self.end_phase());
@@ -267,7 +268,7 @@ impl Desktop {
     /// held file, and take the phase, leaving it locked. Waits for the command holding it.
     fn end_phase(&self) -> Phase {
         self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.work.cancel();
+        self.work.cancel_for_lock();
         self.sync.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
         *guard(&self.pending_file) = None;

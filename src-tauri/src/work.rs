@@ -28,17 +28,39 @@ const REPORT_EVERY: Duration = Duration::from_millis(100);
 #[derive(Debug, Default)]
 pub(crate) struct WorkControl {
     cancel: AtomicBool,
+    /// The Cancel comes from a lock: the work ends the session's keys before it rolls back.
+    locking: AtomicBool,
 }
 
 impl WorkControl {
     /// Starts a new piece of work: a Cancel meant for an earlier one no longer counts.
     pub(crate) fn begin(&self) {
+        self.locking.store(false, Ordering::SeqCst);
         self.cancel.store(false, Ordering::SeqCst);
     }
 
-    /// Asks the work under way to stop at its next read or write.
+    /// Asks the work under way to stop at its next read or write (the worker's Cancel).
     pub(crate) fn cancel(&self) {
         self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Asks the work under way to stop because the vault is being locked: an import then
+    /// zeroizes the session's keys before its transaction is rolled back
+    /// ([`Cancelled::locking_io_error`]), so the lock does not wait for the rollback.
+    pub(crate) fn cancel_for_lock(&self) {
+        self.locking.store(true, Ordering::SeqCst);
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// The error that stops the work's next read or write, if it was asked to stop.
+    fn stop(&self) -> Option<std::io::Error> {
+        if !self.cancelled() {
+            None
+        } else if self.locking.load(Ordering::SeqCst) {
+            Some(Cancelled::locking_io_error())
+        } else {
+            Some(Cancelled::io_error())
+        }
     }
 
     /// Whether Cancel was asked since the work began.
@@ -142,7 +164,7 @@ impl<T> Tracked<T> {
     }
 
     fn check(&self) -> std::io::Result<()> {
-        if self.control.cancelled() { Err(Cancelled::io_error()) } else { Ok(()) }
+        self.control.stop().map_or(Ok(()), Err)
     }
 
     fn advance(&mut self, bytes: usize) {

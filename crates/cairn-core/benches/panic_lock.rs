@@ -1,8 +1,9 @@
 //! Panic lock with a large import or a recording under way (issue 13.1): the time from the key press to the
 //! keys gone, measured on the path the desktop app takes (`src-tauri/src/state.rs`): the session
-//! sits behind one mutex; the lock sets the import's Cancel switch, waits for the mutex (the
-//! import's next read fails, its transaction rolls back, the session is released) and drops
-//! the session (database closed, every key zeroized). A recording appends one second of audio
+//! sits behind one mutex; the lock sets the import's Cancel switch for a lock, and waits for the
+//! mutex. The import's next read fails; it zeroizes the master and wrapping keys, then rolls its
+//! transaction back and releases the session; the lock drops the session (database closed,
+//! SQLCipher's copy of K_db with it). A recording appends one second of audio
 //! (8 KiB, 64 kbit/s) per call, each call taking the mutex as an app command does; the lock
 //! waits for at most the append under way. The baseline is the same lock with nothing under
 //! way, in the same run.
@@ -20,15 +21,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cairn_core::{KdfChoice, SecretString, Session, cases::Cancelled, create_vault, unlock_vault};
+use cairn_core::{KdfChoice, SecretString, Session, cases::Cancelled, create_vault, testing::watch_key_loss, unlock_vault};
 
 mod support;
 use support::Rng;
 
 const PASSPHRASE: &str = "bench passphrase long";
 
-/// An endless source of random bytes that stops with [`Cancelled`] once `cancel` is set, as
-/// the app's tracked reader does.
+/// An endless source of random bytes that stops with [`Cancelled::locking_io_error`] once
+/// `cancel` is set, as the app's tracked reader does when the vault is being locked.
 struct Source {
     rng: Rng,
     read: Arc<AtomicU64>,
@@ -39,7 +40,7 @@ struct Source {
 impl Read for Source {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.cancel.load(Ordering::SeqCst) {
-            return Err(Cancelled::io_error());
+            return Err(Cancelled::locking_io_error());
         }
         let done = self.read.load(Ordering::SeqCst);
         let n = buf.len().min((self.limit - done) as usize) & !7;
@@ -77,18 +78,29 @@ fn record(phase: Arc<Mutex<Option<Session>>>, case: cairn_core::cases::ObjectId,
     }
 }
 
+/// What one lock took, from the key press.
+struct Timings {
+    /// The master and wrapping keys zeroized (by the import, before its rollback; else by the
+    /// session's drop).
+    keys_zeroized: Duration,
+    /// The session dropped: the database closed, SQLCipher's copy of K_db gone.
+    session_closed: Duration,
+    /// The import's rollback finished (with an import).
+    rollback: Option<Duration>,
+}
+
 /// One lock; with `import_bytes`, while an import of that size is a quarter read; with
-/// `recording`, after [`RECORDED_SECONDS`] of audio. Returns the time from the key press to
-/// the keys gone, and (with an import) from the key press to the import's rollback finished.
-fn lock_once(
-    root: &std::path::Path,
-    round: usize,
-    import_bytes: Option<u64>,
-    recording: bool,
-) -> (Duration, Option<Duration>) {
+/// `recording`, after [`RECORDED_SECONDS`] of audio.
+fn lock_once(root: &std::path::Path, round: usize, import_bytes: Option<u64>, recording: bool) -> Timings {
     let path = root.join(format!("vault-{round}-{}-{recording}", import_bytes.is_some()));
     let (mut session, _) = create_vault(&path, &SecretString::from(PASSPHRASE), KdfChoice::InsecureTestOnly).unwrap();
     let case = session.create_case("panic lock bench").unwrap();
+    let zeroized_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let seen = zeroized_at.clone();
+    watch_key_loss(&mut session, move |moment| {
+        assert!(moment.keys_zeroized && moment.transaction_open);
+        *seen.lock().unwrap() = Some(Instant::now());
+    });
     let phase: Arc<Mutex<Option<Session>>> = Arc::new(Mutex::new(Some(session)));
     let cancel = Arc::new(AtomicBool::new(false));
     let read = Arc::new(AtomicU64::new(0));
@@ -123,8 +135,14 @@ fn lock_once(
     cancel.store(true, Ordering::SeqCst);
     let session = phase.lock().unwrap().take().unwrap();
     session.lock();
-    let keys_gone = pressed.elapsed();
+    let session_closed = pressed.elapsed();
     let rollback = importer.map(|thread| thread.join().unwrap().duration_since(pressed));
+    let zeroized_at = *zeroized_at.lock().unwrap();
+    assert_eq!(zeroized_at.is_some(), import_bytes.is_some(), "only an import zeroizes the keys before it ends");
+    let keys_zeroized = zeroized_at.map_or(session_closed, |at| at.duration_since(pressed));
+    if let Some(rollback) = rollback {
+        assert!(keys_zeroized < rollback, "the keys went after the rollback");
+    }
     if let Some(thread) = recorder {
         thread.join().unwrap();
     }
@@ -135,34 +153,46 @@ fn lock_once(
     assert_eq!(session.status().unwrap().case_count, 1);
     assert_eq!(session.recover_recordings().unwrap().len(), usize::from(recording), "the recording is salvaged");
     session.lock();
-    (keys_gone, rollback)
+    Timings { keys_zeroized, session_closed, rollback }
 }
 
 fn main() {
     let mb: u64 = std::env::var("CAIRN_BENCH_MB").ok().and_then(|value| value.parse().ok()).unwrap_or(200);
     let root = tempfile::tempdir().unwrap();
-    let (mut idle, mut busy, mut rollbacks, mut recording) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut runs: [Vec<Timings>; 3] = Default::default();
     for round in 0..5 {
-        idle.push(lock_once(root.path(), round, None, false).0);
-        let (keys_gone, rollback) = lock_once(root.path(), round, Some(mb << 20), false);
-        busy.push(keys_gone);
-        rollbacks.push(rollback.unwrap());
-        recording.push(lock_once(root.path(), round, None, true).0);
+        runs[0].push(lock_once(root.path(), round, None, false));
+        runs[1].push(lock_once(root.path(), round, Some(mb << 20), false));
+        runs[2].push(lock_once(root.path(), round, None, true));
     }
-    let (idle, busy, rollback, recording) = (median(idle), median(busy), median(rollbacks), median(recording));
-    println!("panic lock: key press to keys gone, median of 5");
-    println!("| under way | keys gone after | ratio to idle | import rolled back after |");
-    println!("|---|---|---|---|");
-    println!("| nothing (baseline) | {:.2} ms | 1.00× | |", idle.as_secs_f64() * 1e3);
+    let ms = |duration: Duration| duration.as_secs_f64() * 1e3;
+    let medians = |timings: &[Timings]| {
+        (
+            median(timings.iter().map(|t| t.keys_zeroized).collect()),
+            median(timings.iter().map(|t| t.session_closed).collect()),
+            timings.iter().map(|t| t.rollback).collect::<Option<Vec<_>>>().map(median),
+        )
+    };
+    let (idle_keys, idle_closed, _) = medians(&runs[0]);
+    println!("panic lock: from the key press, median of 5");
     println!(
-        "| import of {mb} MB, a quarter read | {:.2} ms | {:.1}× | {:.2} ms |",
-        busy.as_secs_f64() * 1e3,
-        busy.as_secs_f64() / idle.as_secs_f64(),
-        rollback.as_secs_f64() * 1e3
+        "| under way | master and wrapping keys zeroized | ratio to idle | import rolled back | session closed (SQLCipher's key) |"
     );
-    println!(
-        "| recording, {RECORDED_SECONDS} s recorded | {:.2} ms | {:.1}× | |",
-        recording.as_secs_f64() * 1e3,
-        recording.as_secs_f64() / idle.as_secs_f64()
-    );
+    println!("|---|---|---|---|---|");
+    let names = [
+        "nothing (baseline)".to_owned(),
+        format!("import of {mb} MB, a quarter read"),
+        format!("recording, {RECORDED_SECONDS} s recorded"),
+    ];
+    for (name, timings) in names.iter().zip(&runs) {
+        let (keys, closed, rollback) = medians(timings);
+        println!(
+            "| {name} | {:.2} ms | {:.1}× | {} | {:.2} ms ({:.1}×) |",
+            ms(keys),
+            keys.as_secs_f64() / idle_keys.as_secs_f64(),
+            rollback.map_or(String::new(), |rollback| format!("{:.2} ms", ms(rollback))),
+            ms(closed),
+            closed.as_secs_f64() / idle_closed.as_secs_f64()
+        );
+    }
 }

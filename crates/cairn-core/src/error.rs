@@ -56,6 +56,10 @@ pub enum CoreError {
     /// Something requested does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The session was locked while in use (the panic lock stopped a long import): its keys
+    /// are gone. Unlock again.
+    #[error("the vault was locked")]
+    Locked,
     /// A team operation was refused (see [`crate::team::TeamError`]).
     #[error(transparent)]
     Team(#[from] crate::team::TeamError),
@@ -100,6 +104,7 @@ impl CoreError {
             CoreError::DiskFull => "disk_full",
             CoreError::Io(_) => "io",
             CoreError::NotFound(_) => "not_found",
+            CoreError::Locked => "locked",
             CoreError::Team(error) => error.code(),
             CoreError::Case(error) => error.code(),
             CoreError::Recording(error) => error.code(),
@@ -125,6 +130,7 @@ impl From<StoreError> for CoreError {
             StoreError::DuressNotDistinct => CoreError::DuressNotDistinct,
             StoreError::Io { kind } => CoreError::Io(kind),
             StoreError::NotFound { what } => CoreError::NotFound(what),
+            StoreError::Locked => CoreError::Locked,
             // What the store opens is sealed inside this vault, whose schema version already
             // refuses a newer Cairn's vault at unlock: an unknown version there is damage (a
             // flipped version byte), not a reason to tell the worker to update Cairn.

@@ -274,6 +274,17 @@ pub fn sync_pair_traffic(
     Err("did not finish".to_owned())
 }
 
+#[cfg(feature = "testing")]
+pub use cairn_store::testing::KeyLoss;
+
+/// Calls `probe` once, at the moment the session zeroizes its keys because it is being locked in
+/// the middle of a write (an import stopped by [`crate::cases::Cancelled::locking_io_error`]),
+/// before that write is rolled back.
+#[cfg(feature = "testing")]
+pub fn watch_key_loss(session: &mut Session, probe: impl FnMut(KeyLoss) + Send + 'static) {
+    cairn_store::testing::watch_key_loss(session.vault_mut(), probe);
+}
+
 /// Every page of a session's `vault.db` and every frame of its WAL, decrypted with the vault's
 /// K_db, read from disk while the session stays open (as the desktop app keeps it): what an
 /// adversary with the disk and the passphrase can read, used or not.

@@ -40,6 +40,22 @@ macro_rules! secret_key {
                 f.write_str(concat!(stringify!($name), "(<redacted>)"))
             }
         }
+
+        /// Overwrites the key with zeros in place, before it is dropped (a vault being locked
+        /// in the middle of a transaction: its keys go first, then the transaction is undone).
+        impl zeroize::Zeroize for $name {
+            fn zeroize(&mut self) {
+                zeroize::Zeroize::zeroize(&mut self.0);
+            }
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            /// Whether every byte is zero (a key [`zeroize::Zeroize`]d in place).
+            pub fn is_zeroized(&self) -> bool {
+                self.bytes().iter().all(|byte| *byte == 0)
+            }
+        }
     };
 }
 

@@ -222,6 +222,12 @@ impl CaseWrapKey {
     }
 }
 
+impl zeroize::Zeroize for CaseWrapKey {
+    fn zeroize(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
 impl std::fmt::Debug for CaseWrapKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CaseWrapKey").field("generation", &self.generation).finish_non_exhaustive()

@@ -317,7 +317,7 @@ mod tests {
     fn crash_mid_rotation(mut vault: Vault, case: &Id, committed: bool) {
         let vault_id = vault.header.vault_id();
         let tx = vault.connection.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
-        let mut vault_tx = VaultTx { tx, wrap_key: vault.wrap.key(), erasure: Erasure::None };
+        let mut vault_tx = VaultTx::new(tx, vault.wrap.key());
         vault_tx.delete_case(case).expect("delete");
         begin_rotation(&vault.dir, &vault.master_key, &vault_id, &vault.wrap, &mut vault_tx).expect("rotate");
         if committed {
@@ -383,7 +383,7 @@ mod tests {
         let legacy = vault.master_key.wrap_key(&vault.header.vault_id());
         {
             let tx = vault.connection.transaction().expect("begin");
-            let mut vault_tx = VaultTx { tx, wrap_key: vault.wrap.key(), erasure: Erasure::None };
+            let mut vault_tx = VaultTx::new(tx, vault.wrap.key());
             vault_tx.rewrap_case_keys(&legacy).expect("rewrap");
             vault_tx.tx.execute("DELETE FROM meta WHERE key = ?1", [GENERATION_KEY]).expect("forget");
             vault_tx.tx.commit().expect("commit");

@@ -55,6 +55,10 @@ pub enum StoreError {
     /// Sealed data failed authentication or was malformed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The vault was locked while this handle was in use: its keys are gone (see
+    /// `VaultTx::end_session_on_failure`). Unlock again.
+    #[error("the vault was locked")]
+    Locked,
     /// An unexpected database error (a bug, not bad input).
     #[error("internal database error (code {code})")]
     Database {
@@ -77,6 +81,7 @@ impl StoreError {
             StoreError::DiskFull => "disk_full",
             StoreError::Io { .. } => "io",
             StoreError::NotFound { .. } => "not_found",
+            StoreError::Locked => "locked",
             StoreError::Crypto(CryptoError::Tampered | CryptoError::Malformed { .. }) => "vault_damaged",
             StoreError::Crypto(error) => error.code(),
             StoreError::Database { .. } => "internal",

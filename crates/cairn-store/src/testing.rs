@@ -119,3 +119,11 @@ impl VaultTx<'_> {
 fn expect_one(changed: usize) -> Result<(), StoreError> {
     if changed == 1 { Ok(()) } else { Err(StoreError::NotFound { what: "row" }) }
 }
+
+pub use crate::vault::KeyLoss;
+
+/// Calls `probe` once, at the moment the vault zeroizes its keys because it is being locked in
+/// the middle of a write (`VaultTx::end_session_on_failure`), before that write is rolled back.
+pub fn watch_key_loss(vault: &mut Vault, probe: impl FnMut(KeyLoss) + Send + 'static) {
+    vault.key_loss_probe = Some(Box::new(probe));
+}

@@ -67,7 +67,23 @@ pub struct Vault {
     pub(crate) settle_owed: bool,
     /// Whether deleted content may still sit in the WAL (a checkpoint was busy).
     pub(crate) checkpoint_owed: bool,
+    /// The keys were zeroized because the vault is being locked (see
+    /// [`VaultTx::end_session_on_failure`]): nothing more may run on this handle.
+    keys_forgotten: bool,
+    /// Told when the keys are forgotten, before the transaction is undone (tests only).
+    #[cfg(feature = "testing")]
+    pub(crate) key_loss_probe: Option<Box<dyn FnMut(KeyLoss) + Send>>,
     pub(crate) connection: Connection,
+}
+
+/// What a test sees at the moment a locking vault has zeroized its keys (feature `testing`).
+#[cfg(feature = "testing")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyLoss {
+    /// The master key and the case-key wrapping key are all zeros.
+    pub keys_zeroized: bool,
+    /// The failing write transaction is still open: it has not been rolled back yet.
+    pub transaction_open: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -135,6 +151,9 @@ impl Vault {
             wrap,
             settle_owed: false,
             checkpoint_owed: false,
+            keys_forgotten: false,
+            #[cfg(feature = "testing")]
+            key_loss_probe: None,
             connection,
         };
         Ok((vault, recovery))
@@ -195,6 +214,9 @@ impl Vault {
             // A crash may have left a rotation unsettled or deleted content in the WAL.
             settle_owed: true,
             checkpoint_owed: true,
+            keys_forgotten: false,
+            #[cfg(feature = "testing")]
+            key_loss_probe: None,
             connection,
         };
         // Settles what an interrupted rotation left in `vault.keys`, and upgrades a v1 vault
@@ -335,6 +357,7 @@ impl Vault {
         &mut self,
         work: impl FnOnce(&mut VaultTx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.refuse_if_keys_forgotten()?;
         // Take the write lock up front: a deferred transaction that reads first and writes
         // later fails with SQLITE_BUSY when another process wrote in between.
         let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
@@ -349,9 +372,24 @@ impl Vault {
             self.header = erasure::settle(&self.dir, &self.master_key, &self.header.vault_id(), generation)?;
         }
         let (value, erased, rotation) = {
-            let mut vault_tx = VaultTx { tx, wrap_key: self.wrap.key(), erasure: Erasure::None };
+            let mut vault_tx = VaultTx::new(tx, self.wrap.key());
             // On error `vault_tx` is dropped uncommitted, which rolls back.
-            let value = work(&mut vault_tx)?;
+            let value = match work(&mut vault_tx) {
+                Ok(value) => value,
+                Err(error) if vault_tx.session_ending => {
+                    // The vault is being locked: the keys go before the transaction is undone.
+                    // Dropping the transaction would roll back now; it is forgotten instead (it
+                    // holds only references: nothing leaks) and the rollback is issued after
+                    // the keys are zeroed.
+                    std::mem::forget(vault_tx);
+                    self.forget_keys();
+                    #[cfg(feature = "testing")]
+                    self.report_key_loss();
+                    self.connection.execute_batch("ROLLBACK").map_err(StoreError::from)?;
+                    return Err(error);
+                }
+                Err(error) => return Err(error),
+            };
             let erased = vault_tx.erasure;
             // A deleted case key (or a v1 vault's derived K_wrap) means a new K_wrap.
             let rotation = if erased == Erasure::Keys || generation == 0 {
@@ -386,6 +424,7 @@ impl Vault {
 
     /// [`Vault::read`] for work that fails with the caller's own error type.
     pub fn read_with<T, E: From<StoreError>>(&mut self, read: impl FnOnce(&VaultTx<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.refuse_if_keys_forgotten()?;
         // Another process may have replaced the wrapping key since this one last looked. Its
         // key is in `vault.keys` before its generation commits, but may leave it again before
         // this snapshot ends (a second rotation): then a fresh snapshot has the newer one.
@@ -405,8 +444,34 @@ impl Vault {
                 Err(error) => return Err(error.into()),
             }
         };
-        let vault_tx = VaultTx { tx, wrap_key: self.wrap.key(), erasure: Erasure::None };
+        let vault_tx = VaultTx::new(tx, self.wrap.key());
         read(&vault_tx)
+    }
+
+    /// Zeroizes the master key and the case-key wrapping key in place. The handle is of no
+    /// further use: every transaction is refused with [`StoreError::Locked`]. SQLCipher's own
+    /// copy of K_db goes when the connection closes, with the handle.
+    fn forget_keys(&mut self) {
+        use zeroize::Zeroize;
+        self.master_key.zeroize();
+        match &mut self.wrap {
+            WrapState::Derived(key) => key.zeroize(),
+            WrapState::Held(key) => key.zeroize(),
+        }
+        self.keys_forgotten = true;
+    }
+
+    fn refuse_if_keys_forgotten(&self) -> Result<(), StoreError> {
+        if self.keys_forgotten { Err(StoreError::Locked) } else { Ok(()) }
+    }
+
+    #[cfg(feature = "testing")]
+    fn report_key_loss(&mut self) {
+        let Some(mut probe) = self.key_loss_probe.take() else { return };
+        probe(KeyLoss {
+            keys_zeroized: self.master_key.is_zeroized() && self.wrap.key().is_zeroized(),
+            transaction_open: !self.connection.is_autocommit(),
+        });
     }
 
     /// Checks every page of the database (SQLCipher HMACs and SQLite structure).
@@ -430,9 +495,23 @@ pub struct VaultTx<'v> {
     pub(crate) wrap_key: &'v WrapKey,
     /// What this transaction destroyed, so the commit can make it unrecoverable.
     pub(crate) erasure: Erasure,
+    /// The work fails because the vault is being locked (see [`VaultTx::end_session_on_failure`]).
+    session_ending: bool,
 }
 
-impl VaultTx<'_> {
+impl<'v> VaultTx<'v> {
+    pub(crate) fn new(tx: Transaction<'v>, wrap_key: &'v WrapKey) -> Self {
+        VaultTx { tx, wrap_key, erasure: Erasure::None, session_ending: false }
+    }
+
+    /// The work is about to fail because the vault is being locked (the panic lock stopped a
+    /// long import). The vault's keys are then zeroized *before* the transaction is rolled
+    /// back, so a lock never waits for a rollback to take the keys, and the vault handle
+    /// refuses all further work ([`StoreError::Locked`]). Without a failure it changes nothing.
+    pub fn end_session_on_failure(&mut self) {
+        self.session_ending = true;
+    }
+
     /// Creates the first key (version 1) of a new case, named by a random key id.
     pub fn create_case_key(&mut self, case_id: &Id) -> Result<(u32, CaseKey), StoreError> {
         let key = CaseKey::generate();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{DesktopState, blocking, in_session};
 use crate::{
     error::{CommandError, CommandResult},
+    lock_anywhere::{LockAnywhere, LockAnywhereStatus},
     settings::{Language, MAX_AUTO_LOCK_MINUTES, MIN_AUTO_LOCK_MINUTES, Settings, WindowTitle},
     state::{LockReason, PhaseName},
 };
@@ -29,11 +30,14 @@ pub(crate) struct AppStateDto {
     test_mode: bool,
     /// Why the vault was last locked in this run.
     last_lock: Option<LockReason>,
-    /// The window's title: the app's name, or a neutral one.
+    /// The window's title and icon: the app's, or neutral ones.
     window_title: WindowTitle,
+    /// The panic lock from any program: the global shortcut and the tray item.
+    lock_anywhere: LockAnywhereStatus,
 }
 
-fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
+fn app_state_dto(app: &tauri::AppHandle, state: &crate::state::Desktop) -> AppStateDto {
+    use tauri::Manager;
     let settings = state.settings();
     AppStateDto {
         phase: state.phase_name(),
@@ -49,28 +53,34 @@ fn app_state_dto(state: &crate::state::Desktop) -> AppStateDto {
             || cairn_core::vault_uses_insecure_kdf(&state.options.vault_dir).unwrap_or(false),
         last_lock: state.last_lock(),
         window_title: settings.window_title,
+        lock_anywhere: app.state::<LockAnywhere>().status(),
     }
 }
 
-/// Saves and applies `settings`: the auto-lock delay, and the window's title (a neutral one
-/// follows the language shown).
+/// Saves and applies `settings`: the auto-lock delay, the window's title and icon (a neutral
+/// title follows the language shown), and the lock from anywhere (its tray menu follows the
+/// language and the icon).
 fn save_settings(app: &tauri::AppHandle, desktop: &crate::state::Desktop, settings: Settings) -> CommandResult<AppStateDto> {
     use tauri::Manager;
     settings.save(&desktop.options.settings_file).map_err(|_| CommandError::settings_not_saved())?;
     desktop.apply_settings(settings);
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.set_title(settings.window_title_text());
+        if let Some(icon) = crate::window_icon(app, &settings) {
+            let _ = window.set_icon(icon);
+        }
     }
+    crate::lock_anywhere::apply(app, &settings);
     desktop.activity();
-    Ok(app_state_dto(desktop))
+    Ok(app_state_dto(app, desktop))
 }
 
 /// The phase, language and settings.
 #[tauri::command]
-pub(crate) async fn app_state(state: DesktopState<'_>) -> CommandResult<AppStateDto> {
+pub(crate) async fn app_state(app: tauri::AppHandle, state: DesktopState<'_>) -> CommandResult<AppStateDto> {
     let desktop = state.inner().clone();
     // The phase looks for the vault on disk.
-    blocking(move || Ok(app_state_dto(&desktop))).await
+    blocking(move || Ok(app_state_dto(&app, &desktop))).await
 }
 
 /// The recovery code to show once, grouped `XXXX-XXXX-…`.
@@ -415,8 +425,8 @@ pub(crate) async fn set_settings(
     blocking(move || save_settings(&app, &desktop, Settings { language, auto_lock_minutes, ..desktop.settings() })).await
 }
 
-/// Saves the window's title (the app's name, or a neutral one) and shows it at once; it is
-/// set again from the settings file at every start, before the page loads.
+/// Saves the window's title and icon (the app's, or neutral ones) and shows them at once; they
+/// are set again from the settings file at every start, before the page loads.
 #[tauri::command]
 pub(crate) async fn set_window_title(
     app: tauri::AppHandle,
@@ -425,4 +435,17 @@ pub(crate) async fn set_window_title(
 ) -> CommandResult<AppStateDto> {
     let desktop = state.inner().clone();
     blocking(move || save_settings(&app, &desktop, Settings { window_title: title, ..desktop.settings() })).await
+}
+
+/// Turns the lock from anywhere on or off: Ctrl+Shift+L grabbed from the X server (it locks
+/// while another program has the keyboard) and a tray item with "Lock now". What could be put
+/// in place comes back in `lock_anywhere` (no shortcut under Wayland, say).
+#[tauri::command]
+pub(crate) async fn set_lock_anywhere(
+    app: tauri::AppHandle,
+    state: DesktopState<'_>,
+    enabled: bool,
+) -> CommandResult<AppStateDto> {
+    let desktop = state.inner().clone();
+    blocking(move || save_settings(&app, &desktop, Settings { lock_anywhere: enabled, ..desktop.settings() })).await
 }

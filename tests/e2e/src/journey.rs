@@ -2,7 +2,8 @@
 //! a case with a person (identity kept hidden), a testimony, an event and an act, a note, all in
 //! Korean; search; the team screen; lock, a wrong passphrase; HQ (the `cairn` command line)
 //! enrolls the device; unlock; live sync with that device over loopback, whose case appears; the
-//! idle auto-lock, and unlock again with everything still there; handover; and last, a duress
+//! idle auto-lock, and unlock again with everything still there; handover; the lock from another
+//! program's keyboard focus; and last, a duress
 //! passphrase that opens an empty decoy and ends the vault, and the panic wipe. Screenshots of each main screen in
 //! both languages.
 
@@ -340,6 +341,9 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
             w.click("recording-indicator").await?;
             w.wait_text("record-status", "녹음 중", DEFAULT_WAIT).await?;
             tokio::time::sleep(Duration::from_secs(3)).await;
+            // The level meter hears the microphone (WebKit's mock capture plays a tone).
+            let level = w.script("return document.querySelector('[data-testid=\"recording-level\"]').value;").await?;
+            ensure!(level.as_f64().is_some_and(|level| level > 0.0), "the level meter shows {level} while the tone plays");
             both_languages(w, "14-recording").await?;
             w.click("record-stop").await?;
             w.wait_text("record-saved", "저장", DEFAULT_WAIT).await?;
@@ -730,6 +734,31 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
                     ensure!(files > 10, "only {files} files were scanned");
                     ensure!(hits.is_empty(), "{needle:?} in plaintext in: {hits:?}");
                 }
+                Ok(())
+            },
+        )
+        .await?;
+    report
+        .step(
+            "lock from anywhere: Ctrl+Shift+L pressed in another program leaves the app open until it is turned on in Settings, then locks it (the tray item is shown)",
+            async {
+                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.click("nav-settings").await?;
+                w.wait_text("lock-anywhere-state", "꺼짐", DEFAULT_WAIT).await?;
+                // The control: the keys go to the program with the focus, not to the page.
+                let other = crate::keyboard::OtherProgram::start()?;
+                other.press("ctrl+shift+l")?;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                ensure!(w.present("shell").await, "the keys pressed in another program reached the page");
+                w.click("lock-anywhere-toggle").await?;
+                w.wait_text("lock-anywhere-state", "어느 프로그램에서든", DEFAULT_WAIT).await?;
+                w.wait_text("lock-anywhere-tray", "트레이 아이콘이 보입니다", DEFAULT_WAIT).await?;
+                both_languages(w, "23-lock-anywhere").await?;
+                other.press("ctrl+shift+l")?;
+                w.wait_for(&crate::driver::tid("unlock-passphrase"), DEFAULT_WAIT).await?;
+                ensure!(!w.present("shell").await, "the app is still open after Ctrl+Shift+L in another program");
                 Ok(())
             },
         )

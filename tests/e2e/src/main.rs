@@ -10,6 +10,7 @@
 
 mod driver;
 mod journey;
+mod keyboard;
 mod peer;
 mod scan;
 

@@ -159,3 +159,51 @@ describe('recorder: the top bar shows it everywhere', () => {
     expect(screen.queryByTestId('recording-indicator')).toBeNull();
   });
 });
+
+/** Web Audio as much as the level meter uses: a steady signal of amplitude `amplitude`. */
+function fakeAudio(amplitude: { value: number }) {
+  const closed = vi.fn(async () => {});
+  class FakeAudioContext {
+    createAnalyser() {
+      return { fftSize: 0, getFloatTimeDomainData: (out: Float32Array) => out.fill(amplitude.value) };
+    }
+    createMediaStreamSource() {
+      return { connect: () => {} };
+    }
+    close = closed;
+  }
+  vi.stubGlobal('AudioContext', FakeAudioContext);
+  return closed;
+}
+
+describe('recorder: the level meter', () => {
+  it('follows the microphone in the top bar, and lets Web Audio go when the recording ends', async () => {
+    const amplitude = { value: 0 };
+    const closed = fakeAudio(amplitude);
+    const shell = recordingShell();
+    const caseDetail = detail(['audio_recording']);
+    shell.handlers.open_case = () => caseDetail;
+    shell.handlers.list_cases = () => [{
+      id: caseDetail.id, title: caseDetail.title, status: 'draft', risk: 'high', created_at: 1, updated_at: 1, persons: 1, testimonies: 1,
+      events: 0, notes: 0, attachments: 0, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, handover: 'draft',
+    }];
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId('case-row'));
+    await user.click(await screen.findByTestId('tab-attachments'));
+    await user.click(screen.getByTestId('record-start'));
+    const meter = (await screen.findByTestId('recording-level')) as HTMLMeterElement;
+    expect(Number(meter.getAttribute('value') ?? meter.value)).toBe(0);
+    // A speaker: an RMS of 0.1 fills 40 % of the meter.
+    amplitude.value = 0.1;
+    await waitFor(() => expect(Number((screen.getByTestId('recording-level') as HTMLMeterElement).value)).toBeCloseTo(0.4, 2));
+    // Shouting stays within the meter.
+    amplitude.value = 0.9;
+    await waitFor(() => expect(Number((screen.getByTestId('recording-level') as HTMLMeterElement).value)).toBe(1));
+    await user.click(screen.getByTestId('tab-attachments'));
+    await user.click(screen.getByTestId('record-stop'));
+    await screen.findByTestId('record-saved');
+    expect(screen.queryByTestId('recording-level')).toBeNull();
+    expect(closed).toHaveBeenCalledTimes(1);
+  });
+});

@@ -141,6 +141,7 @@ export const api = {
   // The window's title bar (capability core:window:allow-set-title, nothing else of the window).
   /** Saves the window's title and shows it (the shell sets it again at every start). */
   setWindowTitle: (title: WindowTitle) => call<AppState>('set_window_title', { title }),
+  setLockAnywhere: (enabled: boolean) => call<AppState>('set_lock_anywhere', { enabled }),
 };
 
 // ---- Cases ----

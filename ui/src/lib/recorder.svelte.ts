@@ -14,16 +14,44 @@ export const live = $state<{
   caseId: string | null;
   caseTitle: string;
   seconds: number;
+  /** The microphone's loudness now, 0 (silence) to 1 (full scale): the top bar's level meter,
+   * so the worker sees that the microphone hears the speaker. */
+  level: number;
   /** Bytes sealed into the vault so far. */
   stored: number;
   saved: number | null;
   error: unknown;
   problem: RecorderProblem | null;
-}>({ phase: 'idle', caseId: null, caseTitle: '', seconds: 0, stored: 0, saved: null, error: null, problem: null });
+}>({ phase: 'idle', caseId: null, caseTitle: '', seconds: 0, level: 0, stored: 0, saved: null, error: null, problem: null });
+
+/** How often the level meter is read (ten times a second: smooth enough, cheap). */
+const LEVEL_EVERY_MS = 100;
+
+/** Follows a stream's loudness (the root mean square of the last samples, scaled so that normal
+ * speech fills most of the meter) until stopped. None where the page has no Web Audio. */
+function followLevel(source: MediaStream, report: (level: number) => void): (() => void) | null {
+  if (typeof AudioContext === 'undefined') return null;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 1024;
+  context.createMediaStreamSource(source).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  const reading = setInterval(() => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const sample of samples) sum += sample * sample;
+    report(Math.min(1, Math.sqrt(sum / samples.length) * 4));
+  }, LEVEL_EVERY_MS);
+  return () => {
+    clearInterval(reading);
+    void context.close().catch(() => {});
+  };
+}
 
 let recording: Recording | null = null;
 let stream: MediaStream | null = null;
 let timer: ReturnType<typeof setInterval> | undefined;
+let stopLevel: (() => void) | null = null;
 // Called once a recording ended and its case changed (the open case editor reloads).
 let afterStop: ((caseId: string) => Promise<void> | void) | null = null;
 
@@ -38,6 +66,9 @@ export function isRecording(): boolean {
 function release() {
   clearInterval(timer);
   timer = undefined;
+  stopLevel?.();
+  stopLevel = null;
+  live.level = 0;
   stream?.getTracks().forEach((track) => track.stop());
   stream = null;
   recording = null;
@@ -45,7 +76,7 @@ function release() {
 
 export async function startRecording(caseId: string, caseTitle: string, backend: RecordingBackend = shellBackend): Promise<void> {
   if (isRecording()) return;
-  Object.assign(live, { phase: 'starting', caseId, caseTitle, seconds: 0, stored: 0, saved: null, error: null, problem: null });
+  Object.assign(live, { phase: 'starting', caseId, caseTitle, seconds: 0, level: 0, stored: 0, saved: null, error: null, problem: null });
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
   } catch (e) {
@@ -65,6 +96,12 @@ export async function startRecording(caseId: string, caseTitle: string, backend:
     await current.begin(caseId);
     live.phase = 'recording';
     timer = setInterval(() => (live.seconds += 1), 1000);
+    try {
+      stopLevel = followLevel(stream, (level) => (live.level = level));
+    } catch {
+      // No meter is no reason to stop recording.
+      stopLevel = null;
+    }
   } catch (e) {
     const unsupported = (e as { name?: string })?.name === 'NotSupportedError';
     live.error = unsupported ? null : e;
@@ -112,11 +149,13 @@ export function endRecorder(): void {
   const tracks = stream?.getTracks() ?? [];
   clearInterval(timer);
   timer = undefined;
+  stopLevel?.();
+  stopLevel = null;
   stream = null;
   recording = null;
   const stopTracks = () => tracks.forEach((track) => track.stop());
   if (current) void current.finish().catch(() => {}).finally(stopTracks);
   else stopTracks();
-  Object.assign(live, { phase: 'idle', caseId: null, caseTitle: '', seconds: 0, stored: 0, saved: null, error: null, problem: null });
+  Object.assign(live, { phase: 'idle', caseId: null, caseTitle: '', seconds: 0, level: 0, stored: 0, saved: null, error: null, problem: null });
   afterStop = null;
 }

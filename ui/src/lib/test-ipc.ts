@@ -21,6 +21,7 @@ export function baseState(overrides: Partial<AppState> = {}): AppState {
     test_mode: false,
     last_lock: null,
     window_title: 'app',
+    lock_anywhere: { enabled: false, shortcut: 'off', tray: false },
     ...overrides,
   };
 }
@@ -38,6 +39,11 @@ export function fakeShell(state: AppState = baseState()): FakeShell {
     if (cmd === 'handover_status') return { is_hq: false, policy: null, policy_days: null, cases: [], purged: 0 };
     if (cmd === 'set_window_title') {
       shell.state = { ...shell.state, window_title: args.title as 'app' | 'notes' };
+      return shell.state;
+    }
+    if (cmd === 'set_lock_anywhere') {
+      const enabled = args.enabled as boolean;
+      shell.state = { ...shell.state, lock_anywhere: enabled ? { enabled, shortcut: 'active', tray: true } : { enabled, shortcut: 'off', tray: false } };
       return shell.state;
     }
     if (cmd === 'set_settings') {

@@ -116,3 +116,46 @@ describe('leaving typed work', () => {
     expect(await screen.findByTestId('case-list')).toBeTruthy();
   });
 });
+
+describe('where the case stands on its way to HQ', () => {
+  it('is shown in the case header, and follows the ready mark', async () => {
+    const shell = caseShell();
+    let state: string | null = null;
+    shell.handlers.handover_status = () => ({
+      is_hq: false, policy: 'keep', policy_days: null, purged: 0,
+      cases: state ? [{ id: ID, title: 'Tumen crossing', state, received_at: null, purge_due_at: null }] : [],
+    });
+    shell.handlers.set_ready_for_handover = (args) => {
+      state = args.ready ? 'ready' : null;
+      return null;
+    };
+    const user = await openTheCase();
+    await screen.findByTestId('handover-state');
+    expect(screen.queryByTestId('case-handover-badge')).toBeNull();
+    await user.click(screen.getByTestId('handover-ready'));
+    await waitFor(() => expect(screen.getByTestId('case-handover-badge').textContent).toBe('Ready for handover'));
+    await user.click(screen.getByTestId('handover-unready'));
+    await waitFor(() => expect(screen.queryByTestId('case-handover-badge')).toBeNull());
+  });
+
+  it('says when this device last synced, in the top bar, once it is in a team', async () => {
+    const shell = caseShell();
+    shell.handlers.sync_overview = () => ({ in_team: false, default_listen_address: '', peers: [] });
+    const { unmount } = render(App);
+    await screen.findByTestId('case-row');
+    expect(screen.queryByTestId('last-sync')).toBeNull();
+    unmount();
+    shell.handlers.sync_overview = () => ({ in_team: true, default_listen_address: '', peers: [] });
+    const second = render(App);
+    expect((await screen.findByTestId('last-sync')).textContent).toBe('Not synced yet');
+    second.unmount();
+    const at = new Date(2026, 10, 30, 14, 5).getTime();
+    const peer = (last: number) => ({
+      device_id: 'a'.repeat(32), name: 'HQ', fingerprint: null, revoked: false, last_sync_at: last, documents_sent: 0,
+      documents_received: 0, changes_sent: 0, changes_received: 0, bytes_sent: 0, bytes_received: 0,
+    });
+    shell.handlers.sync_overview = () => ({ in_team: true, default_listen_address: '', peers: [peer(at - 60_000), peer(at)] });
+    render(App);
+    await waitFor(() => expect(screen.getByTestId('last-sync').textContent).toBe('Synced 2026-11-30 14:05'));
+  });
+});

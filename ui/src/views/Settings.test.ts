@@ -103,4 +103,51 @@ describe('settings', () => {
     render(Settings);
     expect((screen.getByTestId('window-title') as HTMLSelectElement).value).toBe('notes');
   });
+
+  it('turns the lock from anywhere on, explained first, and says what the desktop allowed', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    applyState(shell.state);
+    const user = userEvent.setup();
+    render(Settings);
+    const card = screen.getByTestId('lock-anywhere');
+    expect(card.textContent).toContain('Wayland');
+    expect(card.textContent).toContain('cairn lock');
+    expect(screen.getByTestId('lock-anywhere-state').textContent).toContain('Off');
+    const toggle = screen.getByTestId('lock-anywhere-toggle') as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    await user.click(toggle);
+    await vi.waitFor(() => expect(screen.getByTestId('lock-anywhere-state').textContent).toContain('Ctrl+Shift+L locks from any program'));
+    expect(screen.getByTestId('lock-anywhere-tray').textContent).toContain('tray icon is shown');
+    expect(shell.calls.filter((c) => c.cmd === 'set_lock_anywhere').map((c) => c.args)).toEqual([{ enabled: true }]);
+    await user.click(toggle);
+    await vi.waitFor(() => expect(screen.getByTestId('lock-anywhere-state').textContent).toContain('Off'));
+    expect(shell.calls.filter((c) => c.cmd === 'set_lock_anywhere').map((c) => c.args)).toEqual([{ enabled: true }, { enabled: false }]);
+  });
+
+  it('says so when the desktop (Wayland) lets no program grab the shortcut, or has no tray', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko', lock_anywhere: { enabled: true, shortcut: 'wayland', tray: false } }));
+    applyState(shell.state);
+    render(Settings);
+    const state = screen.getByTestId('lock-anywhere-state');
+    expect(state.textContent).toContain('Wayland');
+    expect(state.className).toContain('warn');
+    expect((screen.getByTestId('lock-anywhere-toggle') as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByTestId('lock-anywhere-tray').textContent).toContain('트레이 아이콘 없음');
+  });
+
+  it('saves the worker name by itself once typing stops, like the case details; an emptied name waits', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'en' }));
+    shell.handlers.worker_name = () => 'device 1';
+    applyState(shell.state);
+    const user = userEvent.setup();
+    render(Settings);
+    const input = screen.getByTestId('worker-name') as HTMLInputElement;
+    await vi.waitFor(() => expect(input.value).toBe('device 1'));
+    expect(screen.queryByTestId('worker-save')).toBeNull();
+    await user.clear(input);
+    expect(screen.getByTestId('worker-name-status').textContent).toContain('Type a name');
+    await user.type(input, 'laptop B');
+    await vi.waitFor(() => expect(screen.getByTestId('worker-name-status').dataset.status).toBe('saved'), { timeout: 3000 });
+    expect(shell.calls.filter((c) => c.cmd === 'set_worker_name').map((c) => c.args.name)).toEqual(['laptop B']);
+  });
 });

@@ -59,6 +59,8 @@ struct HashingReader<R> {
     head: Vec<u8>,
     failed: bool,
     cancelled: bool,
+    /// Stopped because the vault is being locked ([`Cancelled::locking_io_error`]).
+    locking: bool,
 }
 
 impl<R> HashingReader<R> {
@@ -79,6 +81,7 @@ impl<R: Read> Read for HashingReader<R> {
         let read = self.inner.read(buf).inspect_err(|error| {
             self.failed |= error.kind() != std::io::ErrorKind::Interrupted;
             self.cancelled |= Cancelled::caused(error);
+            self.locking |= Cancelled::caused_by_lock(error);
         })?;
         if let Some(hasher) = &mut self.hasher {
             hasher.update(&buf[..read]);
@@ -90,6 +93,15 @@ impl<R: Read> Read for HashingReader<R> {
         }
         Ok(read)
     }
+}
+
+/// The error of an import whose source stopped. When the vault is being locked, the keys go
+/// before the import's transaction is rolled back (see `VaultTx::end_session_on_failure`).
+fn stopped<R>(tx: &mut VaultTx<'_>, source: &HashingReader<R>, failure: CaseError) -> CoreError {
+    if source.locking {
+        tx.end_session_on_failure();
+    }
+    failure.into()
 }
 
 /// Passes writes through, remembering whether one was stopped by [`Cancelled::io_error`].
@@ -158,11 +170,12 @@ impl Session {
                 head: Vec::new(),
                 failed: false,
                 cancelled: false,
+                locking: false,
             };
             let (blob, handling, removed_parts) = if keep_metadata {
                 let imported = tx.import_blob(case_id, &mut hashing);
                 if let Some(failure) = hashing.failure() {
-                    return Err(failure.into());
+                    return Err(stopped(tx, &hashing, failure));
                 }
                 let blob = imported?;
                 let handling = match ImageFormat::sniff(&hashing.head) {
@@ -176,7 +189,7 @@ impl Session {
                 let (strip_error, report) = (stripping.error().cloned(), stripping.report());
                 drop(stripping);
                 if let Some(failure) = hashing.failure() {
-                    return Err(failure.into());
+                    return Err(stopped(tx, &hashing, failure));
                 }
                 if let Some(error) = strip_error {
                     return Err(error.into());

@@ -74,21 +74,36 @@ impl CaseError {
 }
 
 /// The I/O error a front end's reader or writer returns to stop an attachment import or
-/// export on the worker's request. Core tells it apart from a failing disk, so the worker
-/// sees "cancelled" ([`CaseError::Cancelled`]) rather than "the file could not be read".
+/// export: on the worker's request ([`Cancelled::io_error`]), or because the vault is being
+/// locked ([`Cancelled::locking_io_error`]). Core tells it apart from a failing disk, so the
+/// worker sees "cancelled" ([`CaseError::Cancelled`]) rather than "the file could not be read".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cancelled")]
-pub struct Cancelled;
+pub struct Cancelled {
+    locking: bool,
+}
 
 impl Cancelled {
-    /// The error to return from `read` or `write` to stop the work.
+    /// The error to return from `read` or `write` to stop the work (the worker's Cancel).
     pub fn io_error() -> std::io::Error {
-        std::io::Error::other(Cancelled)
+        std::io::Error::other(Cancelled { locking: false })
     }
 
-    /// Whether `error` was made by [`Cancelled::io_error`].
+    /// The error to return from `read` or `write` when the vault is being locked. An import
+    /// that stops on it zeroizes the session's keys *before* its transaction is rolled back,
+    /// and leaves the session unusable ([`CoreError::Locked`]): close it.
+    pub fn locking_io_error() -> std::io::Error {
+        std::io::Error::other(Cancelled { locking: true })
+    }
+
+    /// Whether `error` was made by [`Cancelled::io_error`] or [`Cancelled::locking_io_error`].
     pub fn caused(error: &std::io::Error) -> bool {
         error.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
+    }
+
+    /// Whether `error` was made by [`Cancelled::locking_io_error`].
+    pub fn caused_by_lock(error: &std::io::Error) -> bool {
+        error.get_ref().and_then(|inner| inner.downcast_ref::<Cancelled>()).is_some_and(|cancelled| cancelled.locking)
     }
 }
 

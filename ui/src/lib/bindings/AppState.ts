@@ -1,5 +1,6 @@
 // Generated from the DTOs in src-tauri/src (ts-rs) by `CAIRN_UPDATE_BINDINGS=1 cargo test -p cairn-desktop bindings`. Do not edit.
 import type { Language } from "./Language";
+import type { LockAnywhere } from "./LockAnywhere";
 import type { LockReason } from "./LockReason";
 import type { Phase } from "./Phase";
 import type { WindowTitle } from "./WindowTitle";
@@ -25,6 +26,10 @@ test_mode: boolean,
  */
 last_lock: LockReason | null, 
 /**
- * The window's title: the app's name, or a neutral one.
+ * The window's title and icon: the app's, or neutral ones.
  */
-window_title: WindowTitle, };
+window_title: WindowTitle, 
+/**
+ * The panic lock from any program: the global shortcut and the tray item.
+ */
+lock_anywhere: LockAnywhere, };

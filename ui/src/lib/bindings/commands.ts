@@ -18,6 +18,7 @@ export type CommandName =
   | "panic_wipe"
   | "set_settings"
   | "set_window_title"
+  | "set_lock_anywhere"
   | "list_cases"
   | "search_cases"
   | "create_case"
