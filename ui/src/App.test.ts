@@ -102,7 +102,7 @@ describe('app', () => {
       notes: 0, attachments: 1, conflicts: 0, tags: [], act_types: [], first_date: null, last_date: null, handover: 'draft',
     };
     const attachment = {
-      id: 'r1', file_name: 'recording.m4a', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true,
+      id: 'r1', file_name: 'recording.m4a', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true, testimony: null,
     };
     const detail: CaseDetail = {
       id, title: 'Tumen crossing', status: 'draft', risk: 'high', team: '', tags: [], created_at: 1, created_by: 'w', updated_at: 1,
@@ -133,7 +133,7 @@ describe('app', () => {
     for (const dismiss of ['recovered-close', 'nav-settings']) {
       const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
       shell.handlers.recover_recordings = () => [
-        { case_id: 'b'.repeat(32), attachment: { id: 'r1', file_name: 'x', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true } },
+        { case_id: 'b'.repeat(32), attachment: { id: 'r1', file_name: 'x', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded_interrupted', added_at: 0, added_by: 'w', arrived: true, testimony: null } },
       ];
       shell.handlers.list_cases = () => [];
       const user = userEvent.setup();

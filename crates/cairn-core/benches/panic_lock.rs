@@ -62,7 +62,7 @@ const RECORDED_SECONDS: u64 = 120;
 
 /// Appends one-second pieces to a recording until the session is gone.
 fn record(phase: Arc<Mutex<Option<Session>>>, case: cairn_core::cases::ObjectId, appended: Arc<AtomicU64>) {
-    let recording = phase.lock().unwrap().as_mut().unwrap().start_recording(&case, "audio/webm;codecs=opus").unwrap();
+    let recording = phase.lock().unwrap().as_mut().unwrap().start_recording(&case, None, "audio/webm;codecs=opus").unwrap();
     let mut rng = Rng(0x0dd5_eed5_0000_0001);
     let mut offset = 0u64;
     loop {

@@ -103,7 +103,7 @@ fn main() {
         create_vault(&dir.path().join("vault"), &SecretString::from("bench passphrase long"), KdfChoice::InsecureTestOnly)
             .unwrap();
     let case = session.create_case("녹음 벤치").unwrap();
-    let recording = session.start_recording(&case, "audio/mp4").unwrap();
+    let recording = session.start_recording(&case, None, "audio/mp4").unwrap();
     let mut record_times = Vec::with_capacity(PIECES);
     let mut offset = 0;
     for piece in data.chunks(PIECE) {

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     CoreError, Session,
-    cases::{AttachmentInfo, attachment_reference, commit_doc, hex32, load_doc, now_ms, read, transact},
+    cases::{AttachmentInfo, attachment_reference, commit_doc, hex32, load_doc, now_ms, owner, read, transact},
 };
 
 /// The audio formats the app records in, with the file extension each is exported with:
@@ -75,6 +75,7 @@ struct ActiveRecording {
     media_type: &'static str,
     extension: &'static str,
     started_at: i64,
+    testimony: Option<ObjectId>,
 }
 
 /// The recordings in progress in a session, by the id their attachment will have.
@@ -137,15 +138,21 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// How a finished recording is recorded in its case.
+struct RecordedAs<'a> {
+    file_name: String,
+    media_type: &'a str,
+    handling: MetadataHandling,
+    testimony: Option<ObjectId>,
+}
+
 /// Adds a finished blob to its case as an attachment, in the caller's transaction, written
 /// by `author` and signed by `signer` (this device).
 fn attach_blob(
     tx: &mut cairn_store::VaultTx<'_>,
     attachment_id: &ObjectId,
     blob: &BlobInfo,
-    file_name: String,
-    media_type: &str,
-    handling: MetadataHandling,
+    RecordedAs { file_name, media_type, handling, testimony }: RecordedAs<'_>,
     (author, signer): (&str, &crate::cases::ChangeSigner),
 ) -> Result<AttachmentInfo, CoreError> {
     let case_id = blob.case_id;
@@ -165,6 +172,7 @@ fn attach_blob(
         added_at: now,
         added_by: author.to_owned(),
         address,
+        testimony: testimony.as_ref().map(id_to_hex).unwrap_or_default(),
     };
     doc.add_attachment(attachment_id, reference.clone(), now)?;
     commit_doc(tx, signer, &case_id, &case_id, &mut doc, now)?;
@@ -173,17 +181,32 @@ fn attach_blob(
 
 impl Session {
     /// Starts recording into `case_id`, in the recorder's format `mime` (e.g.
-    /// `audio/mp4; codecs=mp4a`). Returns the id the finished attachment will have.
-    pub fn start_recording(&mut self, case_id: &ObjectId, mime: &str) -> Result<ObjectId, CoreError> {
+    /// `audio/mp4; codecs=mp4a`), linked to `testimony`, the testimony being recorded (one of
+    /// this case's). The link is kept from the start, so a recording salvaged after a crash or
+    /// a lock keeps it too. Returns the id the finished attachment will have.
+    pub fn start_recording(
+        &mut self,
+        case_id: &ObjectId,
+        testimony: Option<&ObjectId>,
+        mime: &str,
+    ) -> Result<ObjectId, CoreError> {
         let (media_type, extension) = recording_format(mime)?;
         let started_at = now_ms();
         let (vault, recordings) = self.vault_and_recordings();
-        let upload = transact(vault, |tx| match tx.begin_upload(case_id, media_type, started_at) {
-            Err(StoreError::NotFound { .. }) => Err(CoreError::NotFound("case")),
-            other => Ok(other?),
+        let upload = transact(vault, |tx| {
+            if let Some(testimony) = testimony
+                && owner(tx, testimony, cairn_model::ObjectKind::Testimony)? != *case_id
+            {
+                return Err(CoreError::NotFound("testimony"));
+            }
+            match tx.begin_upload(case_id, media_type, started_at, testimony) {
+                Err(StoreError::NotFound { .. }) => Err(CoreError::NotFound("case")),
+                other => Ok(other?),
+            }
         })?;
         let id = cairn_crypto::random_id();
-        recordings.0.insert(id, ActiveRecording { upload, media_type, extension, started_at });
+        let testimony = testimony.copied();
+        recordings.0.insert(id, ActiveRecording { upload, media_type, extension, started_at, testimony });
         Ok(id)
     }
 
@@ -218,12 +241,13 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let (vault, recordings) = self.vault_and_recordings();
-        let ActiveRecording { upload, media_type, extension, started_at } =
+        let ActiveRecording { upload, media_type, extension, started_at, testimony } =
             recordings.0.remove(recording_id).ok_or(RecordingError::NotRecording)?;
         let file_name = recording_file_name(started_at, extension, false);
         transact(vault, |tx| {
             let blob = upload.finish(tx)?;
-            attach_blob(tx, recording_id, &blob, file_name, media_type, MetadataHandling::Recorded, (&author, &signer))
+            let recorded = RecordedAs { file_name, media_type, handling: MetadataHandling::Recorded, testimony };
+            attach_blob(tx, recording_id, &blob, recorded, (&author, &signer))
         })
     }
 
@@ -257,16 +281,15 @@ impl Session {
             };
             let file_name = recording_file_name(upload.started_at, extension, true);
             let attachment = transact(vault, |tx| match tx.salvage_upload(&upload.blob_id)? {
-                Some(blob) => attach_blob(
-                    tx,
-                    &cairn_crypto::random_id(),
-                    &blob,
-                    file_name,
-                    media_type,
-                    MetadataHandling::RecordedInterrupted,
-                    (&author, &signer),
-                )
-                .map(Some),
+                Some(blob) => {
+                    let recorded = RecordedAs {
+                        file_name,
+                        media_type,
+                        handling: MetadataHandling::RecordedInterrupted,
+                        testimony: upload.testimony_id,
+                    };
+                    attach_blob(tx, &cairn_crypto::random_id(), &blob, recorded, (&author, &signer)).map(Some)
+                }
                 None => Ok(None),
             })?;
             recovered.extend(attachment);

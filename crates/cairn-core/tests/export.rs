@@ -120,6 +120,7 @@ fn fixed_case(case_byte: u8, title: &str, created_at: i64) -> CaseView {
             added_at: created_at + 7_200_000,
             added_by: "활동가 1".into(),
             address: "cd".repeat(32),
+            testimony: String::new(),
         },
     )]);
     let record = CaseRecord {

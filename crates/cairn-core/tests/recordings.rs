@@ -3,7 +3,7 @@
 
 use cairn_core::{
     CoreError, Session,
-    cases::{ObjectId, id_to_hex},
+    cases::{NewPerson, NewTestimony, ObjectId, id_to_hex},
     testing::TestVault,
 };
 
@@ -15,7 +15,12 @@ fn audio(len: usize) -> Vec<u8> {
 
 /// Records `data` in pieces about one second long; returns the recording id.
 fn record(session: &mut Session, case_id: &ObjectId, data: &[u8]) -> ObjectId {
-    let recording = session.start_recording(case_id, "audio/mp4; codecs=mp4a").expect("start");
+    record_testimony(session, case_id, None, data)
+}
+
+/// [`record`], linked to `testimony`.
+fn record_testimony(session: &mut Session, case_id: &ObjectId, testimony: Option<&ObjectId>, data: &[u8]) -> ObjectId {
+    let recording = session.start_recording(case_id, testimony, "audio/mp4; codecs=mp4a").expect("start");
     let mut offset = 0u64;
     for piece in data.chunks(9_000) {
         offset = session.append_recording(&recording, offset, piece).expect("append");
@@ -62,7 +67,7 @@ fn a_finished_recording_is_an_attachment_that_streams_by_range() {
 fn pieces_out_of_order_are_refused_and_the_recording_goes_on() {
     let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
-    let recording = session.start_recording(&case_id, "audio/webm;codecs=opus").expect("start");
+    let recording = session.start_recording(&case_id, None, "audio/webm;codecs=opus").expect("start");
     assert_eq!(session.append_recording(&recording, 0, b"first").expect("first"), 5);
     for (offset, why) in [(0u64, "a repeat"), (9, "a gap")] {
         let error = session.append_recording(&recording, offset, b"again").expect_err(why);
@@ -78,10 +83,13 @@ fn pieces_out_of_order_are_refused_and_the_recording_goes_on() {
 fn bad_formats_unknown_cases_and_unknown_recordings_are_refused() {
     let (_vault, mut session) = TestVault::create();
     let case_id = session.create_case("case").expect("case");
-    assert_eq!(session.start_recording(&case_id, "video/mp4").expect_err("video").code(), "recording_unsupported_format");
-    assert!(matches!(session.start_recording(&[9; 16], "audio/mp4"), Err(CoreError::NotFound(_))));
+    assert_eq!(
+        session.start_recording(&case_id, None, "video/mp4").expect_err("video").code(),
+        "recording_unsupported_format"
+    );
+    assert!(matches!(session.start_recording(&[9; 16], None, "audio/mp4"), Err(CoreError::NotFound(_))));
     assert_eq!(session.append_recording(&[1; 16], 0, b"x").expect_err("unknown").code(), "recording_not_active");
-    let recording = session.start_recording(&case_id, "audio/ogg").expect("start");
+    let recording = session.start_recording(&case_id, None, "audio/ogg").expect("start");
     let huge = vec![0u8; cairn_core::recordings::MAX_RECORDING_PIECE + 1];
     assert_eq!(session.append_recording(&recording, 0, &huge).expect_err("huge").code(), "recording_piece_too_large");
     assert!(matches!(session.open_stream(&[3; 16]), Err(CoreError::NotFound(_))));
@@ -134,4 +142,45 @@ fn deleting_the_case_mid_recording_stops_it_and_keeps_nothing() {
     assert_eq!(error.code(), "recording_stopped");
     assert_eq!(session.finish_recording(&recording).expect_err("gone").code(), "recording_not_active");
     assert!(session.recover_recordings().expect("recover").is_empty());
+}
+
+/// A case with one person and one testimony; returns the case and the testimony.
+fn case_with_testimony(session: &mut Session, title: &str) -> (ObjectId, ObjectId) {
+    let case = session.create_case(title).expect("case");
+    let person = session.add_person(&case, &NewPerson { pseudonym: "A-17".into(), ..NewPerson::default() }).expect("person");
+    let testimony = NewTestimony { source_person: id_to_hex(&person), language: "ko".into(), ..NewTestimony::default() };
+    (case, session.add_testimony(&case, &testimony).expect("testimony"))
+}
+
+#[test]
+fn a_recording_is_linked_to_the_testimony_being_recorded_even_when_cut_off() {
+    let (vault, mut session) = TestVault::create();
+    let (case_id, testimony) = case_with_testimony(&mut session, "면담");
+    let (other_case, other_testimony) = case_with_testimony(&mut session, "다른 사례");
+
+    // Finished: the attachment names the testimony, and it survives reopening.
+    let finished = record_testimony(&mut session, &case_id, Some(&testimony), &audio(CHUNK + 10));
+    let info = session.finish_recording(&finished).expect("finish");
+    assert_eq!(info.reference.testimony, id_to_hex(&testimony));
+    // Unlinked: the field stays empty.
+    let plain = record(&mut session, &case_id, &audio(100));
+    assert_eq!(session.finish_recording(&plain).expect("finish").reference.testimony, "");
+    // A testimony of another case, or no testimony at all, is refused and nothing starts.
+    for wrong in [other_testimony, [5; 16], other_case] {
+        let refused = session.start_recording(&case_id, Some(&wrong), "audio/mp4");
+        assert!(matches!(refused, Err(CoreError::NotFound("testimony"))), "{refused:?}");
+    }
+    assert!(!session.is_recording());
+
+    // Cut off by a lock: the salvaged recording keeps its link.
+    record_testimony(&mut session, &case_id, Some(&testimony), &audio(2 * CHUNK + 7));
+    session.lock();
+    let mut session = vault.reopen();
+    let recovered = session.recover_recordings().expect("recover");
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].reference.testimony, id_to_hex(&testimony));
+    let attachments = session.open_case(&case_id).expect("open").record.attachments;
+    let linked: Vec<&str> =
+        attachments.values().map(|attachment| attachment.testimony.as_str()).filter(|t| !t.is_empty()).collect();
+    assert_eq!(linked, [id_to_hex(&testimony).as_str(), id_to_hex(&testimony).as_str()]);
 }

@@ -517,6 +517,10 @@ pub struct AttachmentRef {
     /// the device that attached it and reused as given everywhere else.
     #[autosurgeon(missing = "Default::default")]
     pub address: String,
+    /// The testimony a recording was made of (hex id), or empty: the worker links a recording
+    /// to the testimony being recorded.
+    #[autosurgeon(missing = "Default::default")]
+    pub testimony: String,
 }
 
 /// The root of a testimony document.

@@ -43,6 +43,8 @@ pub struct UnfinishedUpload {
     pub started_at: i64,
     /// Complete chunks stored.
     pub sealed_count: u32,
+    /// The testimony being recorded, if the recording was linked to one.
+    pub testimony_id: Option<Id>,
 }
 
 impl BlobUpload {
@@ -136,15 +138,29 @@ pub(crate) fn insert_blob_row(
 
 impl VaultTx<'_> {
     /// Starts a blob of `case_id` that will be written over many transactions.
-    pub fn begin_upload(&mut self, case_id: &Id, media_type: &str, now: i64) -> Result<BlobUpload, StoreError> {
+    pub fn begin_upload(
+        &mut self,
+        case_id: &Id,
+        media_type: &str,
+        now: i64,
+        testimony_id: Option<&Id>,
+    ) -> Result<BlobUpload, StoreError> {
         let (key_version, key) = self.case_key(case_id)?;
         let blob_id = cairn_crypto::random_id();
         let context = BlobContext { case_id: *case_id, blob_id, key_version };
         let (sealer, header) = BlobSealer::new(&key, &context);
         self.tx.execute(
-            "INSERT INTO blob_uploads (blob_id, case_id, key_version, header, media_type, started_at, sealed_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-            params![blob_id.as_slice(), case_id.as_slice(), key_version, header, media_type, now],
+            "INSERT INTO blob_uploads (blob_id, case_id, key_version, header, media_type, started_at, sealed_count, testimony_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+            params![
+                blob_id.as_slice(),
+                case_id.as_slice(),
+                key_version,
+                header,
+                media_type,
+                now,
+                testimony_id.map(|id| id.as_slice())
+            ],
         )?;
         Ok(BlobUpload { blob_id, case_id: *case_id, key_version, header, sealer, written: 0 })
     }
@@ -154,21 +170,29 @@ impl VaultTx<'_> {
     /// received from a peer are not listed: they resume at the next sync.
     pub fn unfinished_uploads(&self) -> Result<Vec<UnfinishedUpload>, StoreError> {
         let mut statement = self.tx.prepare(
-            "SELECT blob_id, case_id, media_type, started_at, sealed_count FROM blob_uploads
+            "SELECT blob_id, case_id, media_type, started_at, sealed_count, testimony_id FROM blob_uploads
              WHERE address IS NULL ORDER BY started_at, blob_id",
         )?;
         let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get::<_, Option<Vec<u8>>>(5)?,
+            ))
         })?;
         let damaged = |_| StoreError::Damaged { what: "recording metadata" };
         rows.map(|row| {
-            let (blob_id, case_id, media_type, started_at, sealed_count) = row?;
+            let (blob_id, case_id, media_type, started_at, sealed_count, testimony_id) = row?;
             Ok(UnfinishedUpload {
                 blob_id: blob_id.try_into().map_err(damaged)?,
                 case_id: case_id.try_into().map_err(damaged)?,
                 media_type,
                 started_at,
                 sealed_count,
+                testimony_id: testimony_id.map(|id| id.try_into().map_err(damaged)).transpose()?,
             })
         })
         .collect()
@@ -265,7 +289,7 @@ mod tests {
 
     /// Feeds `data` in pieces of `piece` bytes, one committed transaction per piece.
     fn record(vault: &mut Vault, case_id: &Id, data: &[u8], piece: usize) -> BlobUpload {
-        let mut upload = vault.transaction(|tx| tx.begin_upload(case_id, "audio/mp4", 1)).expect("begin");
+        let mut upload = vault.transaction(|tx| tx.begin_upload(case_id, "audio/mp4", 1, None)).expect("begin");
         for part in data.chunks(piece) {
             vault.transaction(|tx| upload.append(tx, part)).expect("append");
         }
@@ -343,7 +367,7 @@ mod tests {
     #[test]
     fn a_rolled_back_append_stores_nothing() {
         let (_dir, mut vault, case_id) = vault_with_case();
-        let mut upload = vault.transaction(|tx| tx.begin_upload(&case_id, "audio/mp4", 1)).expect("begin");
+        let mut upload = vault.transaction(|tx| tx.begin_upload(&case_id, "audio/mp4", 1, None)).expect("begin");
         let outcome: Result<(), StoreError> = vault.transaction(|tx| {
             upload.append(tx, &sample(2 * BLOB_CHUNK_LEN + 1))?;
             Err(StoreError::DiskFull)

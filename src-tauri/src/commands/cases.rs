@@ -211,6 +211,13 @@ pub(crate) struct AttachmentDto {
     /// Whether its content is on this device (one added on another device arrives with the
     /// sync after its case document).
     pub(crate) arrived: bool,
+    /// The testimony a recording was made of (hex id), if it is linked to one.
+    pub(crate) testimony: Option<String>,
+}
+
+/// The testimony an attachment is linked to: none when the reference's field is empty.
+pub(crate) fn linked_testimony(testimony: String) -> Option<String> {
+    (!testimony.is_empty()).then_some(testimony)
 }
 
 /// A case as the editor shows it.
@@ -252,6 +259,7 @@ fn case_dto(view: CaseView) -> CaseDto {
             metadata: attachment.metadata,
             added_at: attachment.added_at,
             added_by: attachment.added_by,
+            testimony: linked_testimony(attachment.testimony),
         })
         .collect();
     attachments.sort_by_key(|attachment| attachment.added_at);

@@ -11,7 +11,7 @@ use tauri::ipc::{InvokeBody, Request, Response};
 
 use super::{
     DesktopState, blocking,
-    cases::{AttachmentDto, id},
+    cases::{AttachmentDto, id, linked_testimony},
 };
 use crate::{
     error::{CommandError, CommandResult},
@@ -37,6 +37,7 @@ impl AttachmentDto {
             added_at: reference.added_at,
             added_by: reference.added_by,
             arrived: true,
+            testimony: linked_testimony(reference.testimony),
         }
     }
 }
@@ -59,12 +60,22 @@ pub(crate) struct MediaDto {
     size: u64,
 }
 
-/// Starts recording into a case in the recorder's format; returns the recording's id.
+/// Starts recording into a case in the recorder's format, linked to the testimony being
+/// recorded (one of the case's, or none); returns the recording's id.
 #[tauri::command]
-pub(crate) async fn start_recording(state: DesktopState<'_>, case_id: String, mime: String) -> CommandResult<String> {
+pub(crate) async fn start_recording(
+    state: DesktopState<'_>,
+    case_id: String,
+    testimony_id: Option<String>,
+    mime: String,
+) -> CommandResult<String> {
     let case_id = id(&case_id)?;
+    let testimony = testimony_id.as_deref().map(id).transpose()?;
     let desktop = state.inner().clone();
-    blocking(move || desktop.with_session(|session| session.start_recording(&case_id, &mime)).map(|id| id_to_hex(&id))).await
+    blocking(move || {
+        desktop.with_session(|session| session.start_recording(&case_id, testimony.as_ref(), &mime)).map(|id| id_to_hex(&id))
+    })
+    .await
 }
 
 /// Seals and stores the next piece of a recording (raw bytes; id and offset in headers).

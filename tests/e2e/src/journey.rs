@@ -348,6 +348,8 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
             w.click("record-stop").await?;
             w.wait_text("record-saved", "저장", DEFAULT_WAIT).await?;
             w.wait_text("attachment", "케언에서 녹음", DEFAULT_WAIT).await?;
+            // Linked to the testimony it records (the case has one).
+            w.wait_text("attachment-testimony", "제보자-17의 증언에 연결됨", DEFAULT_WAIT).await?;
             w.click("audio-play").await?;
             w.get("audio-player").await?;
             let playback = w.client.execute_async(PLAY_AND_SEEK, vec![]).await?;

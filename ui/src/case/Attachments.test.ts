@@ -16,6 +16,7 @@ const attachment: Attachment = {
   added_at: 0,
   added_by: 'worker',
   arrived: true,
+  testimony: null,
 };
 
 function detail(attachments: Attachment[] = []): CaseDetail {

@@ -44,7 +44,7 @@ afterEach(() => {
 });
 
 const recorded: Attachment = {
-  id: 'r1', file_name: 'recording.m4a', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded', added_at: 0, added_by: 'w', arrived: true,
+  id: 'r1', file_name: 'recording.m4a', media_type: 'audio/mp4', stored_size: 3, metadata: 'recorded', added_at: 0, added_by: 'w', arrived: true, testimony: null,
 };
 
 function detail(scopes: string[], title = 'Crossing at Hoeryong'): CaseDetail {
@@ -73,13 +73,13 @@ function recordingShell(language: 'en' | 'ko' = 'en'): FakeShell {
 const called = (shell: FakeShell, cmd: string) => shell.calls.filter((call) => call.cmd === cmd).length;
 
 describe('recorder: consent and discard', () => {
-  it('asks first when no testimony records consent to audio: going back records nothing', async () => {
+  it('asks first when the testimony’s consent does not cover audio: going back records nothing', async () => {
     const shell = recordingShell();
     const user = userEvent.setup();
     render(AudioRecorder, { detail: detail(['documentation', 'share_with_hq']), reload: async () => {} });
     await user.click(screen.getByTestId('record-start'));
     const ask = screen.getByTestId('record-consent');
-    expect(ask.textContent).toContain('No testimony of this case records consent to audio recording');
+    expect(ask.textContent).toContain('The consent recorded for this testimony does not include audio recording');
     await user.click(within(ask).getByTestId('record-consent-back'));
     expect(screen.queryByTestId('record-consent')).toBeNull();
     expect(getUserMedia).not.toHaveBeenCalled();
@@ -119,6 +119,41 @@ describe('recorder: consent and discard', () => {
     await waitFor(() => expect(called(shell, 'discard_recording')).toBe(1));
     expect(await screen.findByTestId('record-start')).toBeTruthy();
     expect(trackStopped).toHaveBeenCalled();
+  });
+});
+
+describe('recorder: the testimony being recorded', () => {
+  it('is linked to the recording: the one whose consent covers audio first, another by choice (then asked about consent)', async () => {
+    const shell = recordingShell();
+    const two = detail(['documentation']);
+    two.persons.push({ id: 'p2', pseudonym: 'B-4', roles: ['witness'], identity_recorded: [], identity_sealed: [] });
+    two.testimonies.push({ ...two.testimonies[0], id: 't2', source_person: 'p2', date: '2026-11-02', consent_scopes: ['documentation', 'audio_recording'] });
+    const user = userEvent.setup();
+    render(AudioRecorder, { detail: two, reload: async () => {} });
+    const choice = screen.getByTestId('record-testimony') as HTMLSelectElement;
+    expect(choice.value).toBe('t2');
+    expect([...choice.options].map((option) => option.textContent)).toEqual(['Testimony of A-17 · 2026-11-01', 'Testimony of B-4 · 2026-11-02']);
+    await user.click(screen.getByTestId('record-start'));
+    await screen.findByTestId('record-status');
+    expect(shell.calls.filter((call) => call.cmd === 'start_recording').map((call) => call.args.testimonyId)).toEqual(['t2']);
+    await user.click(screen.getByTestId('record-stop'));
+    await screen.findByTestId('record-saved');
+
+    await user.selectOptions(screen.getByTestId('record-testimony'), 't1');
+    await user.click(screen.getByTestId('record-start'));
+    await user.click(within(screen.getByTestId('record-consent')).getByTestId('record-consent-confirm'));
+    await screen.findByTestId('record-status');
+    expect(shell.calls.filter((call) => call.cmd === 'start_recording').map((call) => call.args.testimonyId)).toEqual(['t2', 't1']);
+  });
+
+  it('is named when there is only one, and shown on the finished recording', async () => {
+    recordingShell();
+    const one = detail(['audio_recording']);
+    render(AudioRecorder, { detail: one, reload: async () => {} });
+    expect(screen.getByTestId('record-testimony-only').textContent).toBe('The recording is linked to: Testimony of A-17 · 2026-11-01.');
+    const { default: Attachments } = await import('./Attachments.svelte');
+    render(Attachments, { detail: { ...one, attachments: [{ ...recorded, testimony: 't1' }, { ...recorded, id: 'r2', testimony: null }] }, reload: async () => {} });
+    expect(screen.getAllByTestId('attachment-testimony').map((item) => item.textContent)).toEqual(['Linked to: Testimony of A-17']);
   });
 });
 

@@ -203,7 +203,7 @@ export const cases = {
 
 export const recordings = {
   /** Starts recording into a case in the recorder's format; answers the recording's id. */
-  start: (caseId: string, mime: string) => call<string>('start_recording', { caseId, mime }),
+  start: (caseId: string, mime: string, testimonyId: string | null) => call<string>('start_recording', { caseId, mime, testimonyId }),
   /** Stores the next piece (raw bytes) after `offset` bytes; answers the bytes stored so far. */
   append: (recordingId: string, offset: number, piece: Uint8Array) =>
     callRaw<number>('append_recording', piece, { [RECORDING_HEADER]: recordingId, [OFFSET_HEADER]: String(offset) }),

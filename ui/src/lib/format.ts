@@ -1,4 +1,11 @@
-import { language } from './i18n.svelte';
+import { language, t } from './i18n.svelte';
+
+/** The name an edit, note or attachment was recorded under, in the language shown: a device that
+ * has no worker name set records `device-` and its id's start, which reads "기기 …" in Korean. */
+export function author(name: string): string {
+  const device = /^device-([0-9a-f]{8})$/.exec(name);
+  return device ? t('common.device_author', { id: device[1] }) : name;
+}
 
 /** A date and time for lists ("2026-11-22 14:05"), in local time. */
 export function when(ms: number): string {

@@ -112,3 +112,15 @@ describe('t', () => {
     expect(errorText('a bare string')).toBe(t('error.internal'));
   });
 });
+
+describe('author names', () => {
+  it('read a device that has no worker name in the language shown, and leave chosen names alone', async () => {
+    const { author } = await import('./format');
+    setLanguage('ko');
+    expect(author('device-62ae4672')).toBe('기기 62ae4672');
+    expect(author('활동가 1')).toBe('활동가 1');
+    expect(author('device-62ae4672x')).toBe('device-62ae4672x');
+    setLanguage('en');
+    expect(author('device-62ae4672')).toBe('device 62ae4672');
+  });
+});

@@ -74,7 +74,12 @@ function release() {
   recording = null;
 }
 
-export async function startRecording(caseId: string, caseTitle: string, backend: RecordingBackend = shellBackend): Promise<void> {
+export async function startRecording(
+  caseId: string,
+  caseTitle: string,
+  backend: RecordingBackend = shellBackend,
+  testimonyId: string | null = null,
+): Promise<void> {
   if (isRecording()) return;
   Object.assign(live, { phase: 'starting', caseId, caseTitle, seconds: 0, level: 0, stored: 0, saved: null, error: null, problem: null });
   try {
@@ -93,7 +98,7 @@ export async function startRecording(caseId: string, caseTitle: string, backend:
       if (current.failure && live.phase === 'recording') void stopRecording();
     });
     recording = current;
-    await current.begin(caseId);
+    await current.begin(caseId, testimonyId);
     live.phase = 'recording';
     timer = setInterval(() => (live.seconds += 1), 1000);
     try {

@@ -23,7 +23,8 @@ export interface RecorderLike {
 
 /** Where pieces go: the shell's recording commands. */
 export interface RecordingBackend {
-  start(caseId: string, mime: string): Promise<string>;
+  /** `testimonyId`: the testimony being recorded, linked to the recording (null: none). */
+  start(caseId: string, mime: string, testimonyId: string | null): Promise<string>;
   append(recordingId: string, offset: number, piece: Uint8Array): Promise<number>;
   finish(recordingId: string): Promise<Attachment>;
   discard(recordingId: string): Promise<void>;
@@ -63,9 +64,9 @@ export class Recording {
     recorder.onerror = (event) => this.fail(event);
   }
 
-  /** Registers the recording with the vault, then starts the recorder. */
-  async begin(caseId: string): Promise<void> {
-    this.id = await this.backend.start(caseId, this.recorder.mimeType || 'audio/mp4');
+  /** Registers the recording with the vault (linked to `testimonyId`), then starts the recorder. */
+  async begin(caseId: string, testimonyId: string | null = null): Promise<void> {
+    this.id = await this.backend.start(caseId, this.recorder.mimeType || 'audio/mp4', testimonyId);
     this.recorder.start(PIECE_MS);
   }
 

@@ -216,6 +216,7 @@ impl Session {
                 added_at: now,
                 added_by: author.clone(),
                 address,
+                testimony: String::new(),
             };
             doc.add_attachment(&id, reference.clone(), now)?;
             commit_doc(tx, &signer, case_id, case_id, &mut doc, now)?;

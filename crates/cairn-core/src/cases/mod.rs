@@ -61,7 +61,7 @@ pub(crate) use attachments::{address_new_blob, attachment_reference};
 pub(crate) use custody::{ChangeSigner, KnownSigner, verdict as custody_verdict};
 pub(crate) use identity::IdentityKeys;
 pub(crate) use pipeline::{
-    DocRoot, apply_remote_any, commit_doc, hex32, load_doc, load_held, read, rebuild_stale_summaries, transact,
+    DocRoot, apply_remote_any, commit_doc, hex32, load_doc, load_held, owner, read, rebuild_stale_summaries, transact,
 };
 
 /// A document's log is compacted into one snapshot when it reaches this many chunks.

@@ -156,7 +156,7 @@ fn recordings(session: &mut Session, round: u64, out: &mut Out) -> Result<()> {
     for number in 0.. {
         let plan = RecordingPlan::new(round, number);
         out.line(format_args!("DO start {number}"))?;
-        let recording = session.start_recording(&case, "audio/webm;codecs=opus")?;
+        let recording = session.start_recording(&case, None, "audio/webm;codecs=opus")?;
         let hex = id_to_hex(&recording);
         out.line(format_args!("ACK start {number} {hex}"))?;
         let mut offset = 0;

@@ -9,4 +9,8 @@ metadata: string, added_at: number, added_by: string,
  * Whether its content is on this device (one added on another device arrives with the
  * sync after its case document).
  */
-arrived: boolean, };
+arrived: boolean, 
+/**
+ * The testimony a recording was made of (hex id), if it is linked to one.
+ */
+testimony: string | null, };
