@@ -24,7 +24,10 @@ pub(crate) const EXIT_CODES_HELP: &str = "Exit codes:
      an export on a device that is not HQ (export_not_allowed), identity fields asked for
      outside HQ's vault (export_identity_not_allowed); a handover from HQ's vault;
      a sync or bundle with a team member other than HQ while this device's roster has expired
-     (roster_expired_sync_limited: only the roster moved)
+     (roster_expired_sync_limited: only the roster moved); HQ's root key kept offline and no
+     --root-file given (root_offline), a root key file that does not open (root_file_locked)
+     or holds another key (wrong_root_key); a roster under a new root key the held roster
+     did not commit to (uncommitted_root)
   8  sync failed: the link was refused, dropped or timed out, or the peer broke the protocol
      (nothing half-applied: whole messages only; sync again)
   9  bundle refused: damaged, truncated or altered, or its signature or sender does not

@@ -12,6 +12,7 @@ mod export_commands;
 mod handover_commands;
 mod lock_commands;
 mod output;
+mod root_commands;
 mod secrets;
 mod sync_commands;
 mod team_commands;

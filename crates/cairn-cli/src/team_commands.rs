@@ -30,6 +30,11 @@ pub(crate) enum TeamCommand {
     },
     /// The organisation (on the HQ vault): create it, enroll and revoke devices, export the roster.
     Org {
+        /// The organisation's root key file, when the root key is kept offline (`org root
+        /// export`, `org init --root-out`): opened for this command, its passphrase from
+        /// CAIRN_ROOT_PASSPHRASE or typed. Needed by every command that issues a roster.
+        #[arg(long, global = true, value_name = "FILE")]
+        root_file: Option<PathBuf>,
         #[command(subcommand)]
         command: OrgCommand,
     },
@@ -72,6 +77,11 @@ pub(crate) enum OrgCommand {
         /// This HQ device's name on the roster.
         #[arg(long, value_name = "NAME", default_value = "HQ")]
         device_name: String,
+        /// Keep the root key out of this vault from the start: write it to this new root key
+        /// file (passphrase from CAIRN_NEW_ROOT_PASSPHRASE or typed twice) and issue rosters
+        /// with --root-file.
+        #[arg(long, value_name = "FILE")]
+        root_out: Option<PathBuf>,
     },
     /// Enroll the device whose request is in FILE (binary, or the CAIRN-ENROLL1: text).
     /// You confirm the fingerprint shown on that device's screen, by typing it or with
@@ -117,6 +127,12 @@ pub(crate) enum OrgCommand {
     Revoke {
         /// The device id.
         device_id: String,
+    },
+    /// The organisation's root key: where it is, keeping it offline, the next root key
+    /// (pre-rotation) and root rotation.
+    Root {
+        #[command(subcommand)]
+        command: crate::root_commands::RootCommand,
     },
     /// Set which roles, besides HQ, may read sealed identity fields (real names, home towns,
     /// contacts). None given: HQ only. Affects identity values written after the new roster
@@ -191,22 +207,31 @@ pub(crate) fn run(cli: &Cli, command: &TeamCommand) -> anyhow::Result<()> {
     match command {
         TeamCommand::Device { command: DeviceCommand::Fingerprint { json } } => device_fingerprint(cli, *json),
         TeamCommand::Device { command: DeviceCommand::Request { out, name } } => device_request(cli, out, name),
-        TeamCommand::Org { command: OrgCommand::Init { name, device_name } } => org_init(cli, name, device_name),
-        TeamCommand::Org { command: OrgCommand::Enroll { file, role, name, expect_fingerprint } } => {
-            org_enroll(cli, file, (*role).into(), name, expect_fingerprint.as_deref())
-        }
-        TeamCommand::Org { command: OrgCommand::Roster { out, valid_days, renew } } => {
-            org_roster(cli, out, *valid_days, *renew)
-        }
-        TeamCommand::Org { command: OrgCommand::Validity { days } } => org_validity(cli, *days),
-        TeamCommand::Org { command: OrgCommand::Revoke { device_id } } => org_revoke(cli, device_id),
-        TeamCommand::Org { command: OrgCommand::IdentityReaders { roles } } => {
-            org_identity_readers(cli, &roles.iter().map(|role| (*role).into()).collect::<Vec<Role>>())
-        }
+        TeamCommand::Org { root_file, command } => run_org(cli, root_file.as_deref(), command),
         TeamCommand::Roster { command: RosterCommand::Import { file, expect_fingerprint } } => {
             roster_import(cli, file, expect_fingerprint.as_deref())
         }
         TeamCommand::Roster { command: RosterCommand::Show { json } } => roster_show(cli, *json),
+    }
+}
+
+/// Runs one `org` command; `root_file` is the root key file given with `--root-file`.
+fn run_org(cli: &Cli, root_file: Option<&Path>, command: &OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Init { name, device_name, root_out: None } => org_init(cli, name, device_name),
+        OrgCommand::Init { name, device_name, root_out: Some(out) } => {
+            crate::root_commands::init_with_root_file(cli, out, name, device_name)
+        }
+        OrgCommand::Enroll { file, role, name, expect_fingerprint } => {
+            org_enroll(cli, root_file, file, (*role).into(), name, expect_fingerprint.as_deref())
+        }
+        OrgCommand::Roster { out, valid_days, renew } => org_roster(cli, root_file, out, *valid_days, *renew),
+        OrgCommand::Validity { days } => org_validity(cli, root_file, *days),
+        OrgCommand::Revoke { device_id } => org_revoke(cli, root_file, device_id),
+        OrgCommand::IdentityReaders { roles } => {
+            org_identity_readers(cli, root_file, &roles.iter().map(|role| (*role).into()).collect::<Vec<Role>>())
+        }
+        OrgCommand::Root { command } => crate::root_commands::run(cli, root_file, command),
     }
 }
 
@@ -296,7 +321,14 @@ fn org_init(cli: &Cli, name: &str, device_name: &str) -> anyhow::Result<()> {
 }
 
 /// `org enroll`: enrolls a device once its fingerprint is confirmed.
-fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&str>) -> anyhow::Result<()> {
+fn org_enroll(
+    cli: &Cli,
+    root_file: Option<&Path>,
+    file: &Path,
+    role: Role,
+    name: &str,
+    expect: Option<&str>,
+) -> anyhow::Result<()> {
     let contents = read_limited(file, team::MAX_REQUEST_FILE_LEN, "enrollment request")?;
     // Verify the request (self-signature) before asking anyone to compare anything.
     let preview = team::read_enrollment_request(&contents)?;
@@ -308,7 +340,7 @@ fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&st
         "Type the fingerprint shown on the device's screen (`cairn device fingerprint`): ",
         "confirm the device fingerprint: pass --expect-fingerprint, or run in a terminal",
     )?;
-    let mut session = open(cli)?;
+    let mut session = crate::root_commands::open_hq(cli, root_file)?;
     let issued = session.enroll_device(&contents, role, name, &confirmed)?;
     session.lock();
     output::line(format_args!("Device {} enrolled as {role}.", issued.device_id));
@@ -318,8 +350,14 @@ fn org_enroll(cli: &Cli, file: &Path, role: Role, name: &str, expect: Option<&st
 }
 
 /// `org roster`: writes the current signed roster, after issuing a renewed one if asked.
-fn org_roster(cli: &Cli, out: &Path, valid_days: Option<NonZeroU16>, renew: bool) -> anyhow::Result<()> {
-    let mut session = open(cli)?;
+fn org_roster(
+    cli: &Cli,
+    root_file: Option<&Path>,
+    out: &Path,
+    valid_days: Option<NonZeroU16>,
+    renew: bool,
+) -> anyhow::Result<()> {
+    let mut session = crate::root_commands::open_hq(cli, root_file)?;
     let issued = match (valid_days, renew) {
         (Some(days), _) => Some(session.set_roster_validity(Some(days))?),
         (None, true) => Some(session.reissue_roster()?),
@@ -341,8 +379,8 @@ fn org_roster(cli: &Cli, out: &Path, valid_days: Option<NonZeroU16>, renew: bool
 }
 
 /// `org validity`: shows or sets how long each roster HQ issues is valid.
-fn org_validity(cli: &Cli, days: Option<ValidityArg>) -> anyhow::Result<()> {
-    let mut session = open(cli)?;
+fn org_validity(cli: &Cli, root_file: Option<&Path>, days: Option<ValidityArg>) -> anyhow::Result<()> {
+    let mut session = crate::root_commands::open_hq(cli, root_file)?;
     let Some(ValidityArg(days)) = days else {
         let days = session.roster_validity_days()?;
         session.lock();
@@ -435,8 +473,8 @@ fn time_left(ms: u64) -> String {
 }
 
 /// `org revoke`: revokes a device and rotates the team key.
-fn org_revoke(cli: &Cli, device_id: &str) -> anyhow::Result<()> {
-    let mut session = open(cli)?;
+fn org_revoke(cli: &Cli, root_file: Option<&Path>, device_id: &str) -> anyhow::Result<()> {
+    let mut session = crate::root_commands::open_hq(cli, root_file)?;
     let issued = session.revoke_device(device_id)?;
     session.lock();
     output::line(format_args!("Device {} revoked.", issued.device_id));
@@ -449,8 +487,8 @@ fn org_revoke(cli: &Cli, device_id: &str) -> anyhow::Result<()> {
 }
 
 /// `org identity-readers`: who, besides HQ, may read identity fields written from now on.
-fn org_identity_readers(cli: &Cli, roles: &[Role]) -> anyhow::Result<()> {
-    let mut session = open(cli)?;
+fn org_identity_readers(cli: &Cli, root_file: Option<&Path>, roles: &[Role]) -> anyhow::Result<()> {
+    let mut session = crate::root_commands::open_hq(cli, root_file)?;
     let issued = session.set_identity_readers(roles)?;
     session.lock();
     let readers: Vec<String> = roles.iter().map(ToString::to_string).chain(["hq".to_owned()]).collect();
@@ -479,6 +517,11 @@ fn roster_import(cli: &Cli, file: &Path, expect: Option<&str>) -> anyhow::Result
     output::line(format_args!("Roster version {} imported (team key epoch {}).", imported.roster_version, imported.epoch));
     if imported.first_pin {
         output::line(format_args!("Organisation pinned: {}", imported.organisation_fingerprint));
+    } else if imported.rotated_root {
+        output::line(format_args!(
+            "HQ's root key was rotated to the key it committed to; the organisation fingerprint is now {}",
+            imported.organisation_fingerprint
+        ));
     }
     match imported.standing {
         Standing::Member(role) => output::line(format_args!("This device is a member, role {role}.")),

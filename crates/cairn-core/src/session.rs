@@ -13,6 +13,9 @@ pub struct Session {
     /// Recordings being written (see [`crate::recordings`]); dropped with the session, which
     /// zeroizes their pending plaintext.
     recordings: crate::recordings::ActiveRecordings,
+    /// HQ: the organisation's root key opened from a root key file for this session, while the
+    /// vault keeps it offline (see [`crate::team::root`]); zeroized with the session.
+    pub(crate) offline_root: Option<cairn_crypto::SigningSecretKey>,
 }
 
 /// What `status` reports: format versions, KDF parameters, identities and counts.
@@ -88,7 +91,7 @@ pub const INSECURE_KDF_ALLOWED: bool = cfg!(debug_assertions);
 pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Session, RecoveryCode), CoreError> {
     check_new_passphrase(passphrase.expose_secret())?;
     let (vault, recovery) = Vault::create(dir, passphrase, kdf)?;
-    let mut session = Session { vault, recordings: Default::default() };
+    let mut session = Session { vault, recordings: Default::default(), offline_root: None };
     crate::team::on_vault_created(&mut session)?;
     Ok((session, recovery))
 }
@@ -123,7 +126,7 @@ impl Session {
     /// Panic wipe of this session's vault (see [`wipe_vault`]): the keyslots are destroyed
     /// before the database is closed, then the files are removed.
     pub fn wipe(self) -> Result<WipeReport, CoreError> {
-        let Session { vault, recordings } = self;
+        let Session { vault, recordings, .. } = self;
         let report = vault.wipe();
         drop(recordings);
         Ok(report?)
@@ -148,7 +151,7 @@ impl Session {
     /// passphrase and differ from this vault's passphrase and recovery code.
     pub fn set_duress(&mut self, duress: &SecretString, decoy_source: Option<Session>) -> Result<(), CoreError> {
         check_new_passphrase(duress.expose_secret())?;
-        let source = decoy_source.map(|Session { vault, recordings }| {
+        let source = decoy_source.map(|Session { vault, recordings, .. }| {
             drop(recordings);
             vault
         });
@@ -181,7 +184,7 @@ impl Session {
 
     /// A session over a vault just opened: brings derived data up to date after an upgrade.
     fn opened(vault: Vault) -> Result<Session, CoreError> {
-        let mut session = Session { vault, recordings: Default::default() };
+        let mut session = Session { vault, recordings: Default::default(), offline_root: None };
         // A decoy opened by a duress passphrase starts without a device identity.
         crate::team::on_vault_created(&mut session)?;
         let author = session.worker_name()?;
@@ -235,6 +238,11 @@ impl Session {
     #[allow(dead_code)]
     pub(crate) fn vault_mut(&mut self) -> &mut Vault {
         &mut self.vault
+    }
+
+    /// The vault and the root key opened for this session (HQ), borrowed apart.
+    pub(crate) fn hq_parts(&mut self) -> (&mut Vault, Option<&cairn_crypto::SigningSecretKey>) {
+        (&mut self.vault, self.offline_root.as_ref())
     }
 
     /// The active recordings.

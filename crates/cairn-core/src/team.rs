@@ -21,6 +21,8 @@ pub use cairn_team::{HandoverPurge, Role, Standing, TeamError, Validity};
 
 use crate::{CoreError, Session};
 
+pub mod root;
+
 /// Largest roster file worth reading (a bigger one is refused before it is read whole).
 pub const MAX_ROSTER_FILE_LEN: usize = cairn_team::MAX_ROSTER_LEN;
 /// Largest enrollment request file worth reading (binary or text form).
@@ -94,6 +96,9 @@ pub struct RosterImported {
     pub organisation_fingerprint: String,
     /// Whether this import pinned the organisation.
     pub first_pin: bool,
+    /// Whether the roster came from the organisation's next root key, which the pin follows
+    /// from now on (root rotation: the organisation fingerprint changed).
+    pub rotated_root: bool,
     /// This device's standing on the roster.
     pub standing: Standing,
 }
@@ -274,6 +279,21 @@ impl Session {
     /// Makes this vault the HQ of a new organisation: root and intake keys, team key epoch
     /// 1, and roster version 1 listing this device with role `hq`.
     pub fn create_organisation(&mut self, org_name: &str, hq_device_name: &str) -> Result<OrganisationCreated, CoreError> {
+        let org_id = OrgId(cairn_crypto::random_id());
+        let root = SigningSecretKey::generate();
+        self.create_organisation_with(org_id, &root, true, org_name, hq_device_name)
+    }
+
+    /// [`Session::create_organisation`] with the organisation id and root key given; with
+    /// `keep_root` false the vault never holds the root key (it lives in a root key file).
+    pub(crate) fn create_organisation_with(
+        &mut self,
+        org_id: OrgId,
+        root: &SigningSecretKey,
+        keep_root: bool,
+        org_name: &str,
+        hq_device_name: &str,
+    ) -> Result<OrganisationCreated, CoreError> {
         let vault = self.vault_mut();
         ensure_identity(vault)?;
         let identity = load_identity(vault)?;
@@ -282,25 +302,16 @@ impl Session {
         if organisation || pin.is_some() || roster.is_some() {
             return Err(TeamError::AlreadyInOrganisation.into());
         }
-        let org_id = OrgId(cairn_crypto::random_id());
-        let root = SigningSecretKey::generate();
         let intake = AgreementSecretKey::generate();
         let team_key = TeamKey::generate();
-        let roster = cairn_team::org::genesis(
-            org_id,
-            &root,
-            intake.public_key(),
-            &team_key,
-            identity.keys,
-            org_name,
-            hq_device_name,
-        )?;
+        let roster =
+            cairn_team::org::genesis(org_id, root, intake.public_key(), &team_key, identity.keys, org_name, hq_device_name)?;
         let k_dev = vault.device_wrap_key();
         let record = OrganisationRecord {
             org_id: org_id.0,
             root_public: root.public_key().to_bytes(),
             intake_public: intake.public_key().to_bytes(),
-            root_wrapped: root.wrap(&k_dev, SigningKeyUse::OrganisationRoot, &org_id.0),
+            root_wrapped: keep_root.then(|| root.wrap(&k_dev, SigningKeyUse::OrganisationRoot, &org_id.0)),
             intake_wrapped: intake.wrap(&k_dev, AgreementKeyUse::OrganisationIntake, &org_id.0),
         };
         let pin = roster.pin();
@@ -333,8 +344,8 @@ impl Session {
     ) -> Result<RosterIssued, CoreError> {
         let request = EnrollmentRequest::from_file_contents(request_contents)?;
         let confirmed = Fingerprint::parse(confirmed_fingerprint).map_err(|_| TeamError::MalformedFingerprint)?;
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let next = cairn_team::org::enroll(
             &hq.roster,
             &hq.team_key,
@@ -359,8 +370,8 @@ impl Session {
     /// sealed under it (so a device enrolled later reads what was shared before).
     pub fn revoke_device(&mut self, device_id: &str) -> Result<RosterIssued, CoreError> {
         let device = DeviceId::parse_hex(device_id)?;
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let new_team_key = TeamKey::generate();
         let next = cairn_team::org::revoke(
             &hq.roster,
@@ -388,8 +399,8 @@ impl Session {
     /// values to HQ and to every member with one of these roles. Values written before keep
     /// the recipients they were sealed to (a policy change affects new writes only).
     pub fn set_identity_readers(&mut self, roles: &[Role]) -> Result<RosterIssued, CoreError> {
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let mut readers = roles.to_vec();
         readers.push(Role::Hq);
         let policy = cairn_team::RosterPolicy {
@@ -406,8 +417,8 @@ impl Session {
     /// receipt covers it (keep it, purge it at once, or purge it after N days). Devices apply
     /// it once they hold the new roster.
     pub fn set_handover_purge(&mut self, purge: HandoverPurge) -> Result<RosterIssued, CoreError> {
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let policy = cairn_team::RosterPolicy { handover_purge: purge, validity: hq.validity, ..*hq.roster.policy() };
         let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
@@ -443,8 +454,8 @@ impl Session {
     /// The next roster, same members and policy, valid from now by the setting (after
     /// changing it to `setting` when given), written with the setting in one transaction.
     fn issue_same_roster(&mut self, setting: Option<Option<NonZeroU16>>) -> Result<RosterIssued, CoreError> {
-        let vault = self.vault_mut();
-        let mut hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let mut hq = load_hq(vault, offline_root)?;
         if let Some(days) = setting {
             hq.validity = validity_for(days, issue_time());
         }
@@ -540,6 +551,8 @@ impl Session {
             }
             if accepted.first_pin {
                 tx.insert_team_pin(&pin_record(&accepted.pin))?;
+            } else if accepted.rotated_root {
+                tx.replace_team_pin(&pin_record(&accepted.pin))?;
             }
             for (epoch, wrapped) in &new_keys {
                 tx.insert_team_key(&org_id, *epoch, wrapped)?;
@@ -557,6 +570,7 @@ impl Session {
             epoch,
             organisation_fingerprint: accepted.pin.fingerprint().to_string(),
             first_pin: accepted.first_pin,
+            rotated_root: accepted.rotated_root,
             standing: accepted.standing,
         })
     }
@@ -781,8 +795,8 @@ impl Session {
     /// valid exactly for `validity`, which may lie wholly in the past (what a device that
     /// stayed offline for months holds), whatever HQ's setting.
     pub fn issue_roster_valid_for(&mut self, validity: Validity) -> Result<RosterIssued, CoreError> {
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let policy = cairn_team::RosterPolicy { validity, ..*hq.roster.policy() };
         let next = cairn_team::org::set_policy(&hq.roster, &hq.team_key, &hq.held_earlier(), &hq.root, policy)?;
         vault.transaction(|tx| tx.replace_roster(Some(hq.roster.version()), &roster_record(&next)))?;
@@ -805,8 +819,8 @@ impl Session {
     /// holding v1 rosters still import them and move on to v2. Refused for a roster whose
     /// policy v1 cannot carry. The outcome names HQ's own device.
     pub fn reissue_roster_as_v1(&mut self) -> Result<RosterIssued, CoreError> {
-        let vault = self.vault_mut();
-        let hq = load_hq(vault)?;
+        let (vault, offline_root) = self.hq_parts();
+        let hq = load_hq(vault, offline_root)?;
         let mut draft = cairn_team::RosterDraft::open(&hq.roster, &hq.team_key)?;
         draft.version = hq.roster.version().checked_add(1).ok_or(TeamError::RosterFull)?;
         let next = draft.seal_and_sign_v1(&hq.team_key, &hq.root)?;
@@ -878,7 +892,7 @@ pub(crate) fn identity_keys(vault: &mut Vault, for_write: bool) -> Result<crate:
     Ok(crate::cases::IdentityKeys { recipients, openers, pre_enrollment })
 }
 
-fn damaged(what: &'static str) -> impl Fn(cairn_crypto::CryptoError) -> CoreError {
+pub(crate) fn damaged(what: &'static str) -> impl Fn(cairn_crypto::CryptoError) -> CoreError {
     move |_| CoreError::VaultDamaged(what)
 }
 
@@ -977,17 +991,17 @@ fn pin_from_record(record: PinRecord) -> Result<Pin, CoreError> {
     })
 }
 
-fn pin_record(pin: &Pin) -> PinRecord {
+pub(crate) fn pin_record(pin: &Pin) -> PinRecord {
     PinRecord { org_id: pin.org_id.0, root_public: pin.root.to_bytes() }
 }
 
-fn roster_record(roster: &Roster) -> RosterRecord {
+pub(crate) fn roster_record(roster: &Roster) -> RosterRecord {
     RosterRecord { version: roster.version(), epoch: roster.epoch(), bytes: roster.to_bytes().to_vec() }
 }
 
 /// The pin and the roster held, the roster re-verified under the pin (so a roster damaged
 /// or planted in the database is reported, not trusted).
-fn load_pin_and_roster(vault: &mut Vault) -> Result<(Option<Pin>, Option<Roster>), CoreError> {
+pub(crate) fn load_pin_and_roster(vault: &mut Vault) -> Result<(Option<Pin>, Option<Roster>), CoreError> {
     let (pin, record) = vault.read(|tx| Ok((tx.team_pin()?, tx.roster()?)))?;
     let pin = pin.map(pin_from_record).transpose()?;
     let roster = match (&pin, record) {
@@ -1023,26 +1037,69 @@ fn held_team_keys(vault: &mut Vault, org_id: &[u8; 16]) -> Result<BTreeMap<u32, 
         .collect()
 }
 
-/// Everything HQ needs to issue the next roster.
-struct HqState {
-    device_id: DeviceId,
-    root: SigningSecretKey,
-    roster: Roster,
-    team_key: TeamKey,
-    /// The keys of the epochs before the roster's, as this vault holds them: a roster issued
-    /// before v2 does not carry them, so HQ's vault is where they come from.
-    earlier: BTreeMap<u32, TeamKey>,
-    /// The validity period of a roster issued now, by HQ's setting.
-    validity: Validity,
+/// The root key HQ signs with: unwrapped from the vault, or opened from a root key file for
+/// this session.
+pub(crate) enum RootKey<'a> {
+    /// Kept in the vault, wrapped under K_dev.
+    Held(SigningSecretKey),
+    /// Kept offline; opened for this session.
+    Offline(&'a SigningSecretKey),
 }
 
-impl HqState {
-    fn held_earlier(&self) -> Vec<(u32, &TeamKey)> {
+impl std::ops::Deref for RootKey<'_> {
+    type Target = SigningSecretKey;
+
+    fn deref(&self) -> &SigningSecretKey {
+        match self {
+            RootKey::Held(key) => key,
+            RootKey::Offline(key) => key,
+        }
+    }
+}
+
+/// Everything HQ needs to issue the next roster.
+pub(crate) struct HqState<'a> {
+    pub(crate) device_id: DeviceId,
+    pub(crate) root: RootKey<'a>,
+    pub(crate) roster: Roster,
+    pub(crate) team_key: TeamKey,
+    /// The keys of the epochs before the roster's, as this vault holds them: a roster issued
+    /// before v2 does not carry them, so HQ's vault is where they come from.
+    pub(crate) earlier: BTreeMap<u32, TeamKey>,
+    /// The validity period of a roster issued now, by HQ's setting.
+    pub(crate) validity: Validity,
+}
+
+impl HqState<'_> {
+    pub(crate) fn held_earlier(&self) -> Vec<(u32, &TeamKey)> {
         self.earlier.iter().map(|(epoch, key)| (*epoch, key)).collect()
     }
 }
 
-fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
+/// HQ's state with its root key: from the vault, or `offline_root` (opened from a root key
+/// file) when the vault keeps it offline ([`TeamError::RootOffline`] without one).
+pub(crate) fn load_hq<'a>(vault: &mut Vault, offline_root: Option<&'a SigningSecretKey>) -> Result<HqState<'a>, CoreError> {
+    load_hq_signing_with(vault, |organisation, k_dev| match (&organisation.root_wrapped, offline_root) {
+        (Some(wrapped), _) => {
+            let root = SigningSecretKey::unwrap(k_dev, SigningKeyUse::OrganisationRoot, &organisation.org_id, wrapped)
+                .map_err(damaged("organisation keys"))?;
+            if root.public_key().to_bytes() != organisation.root_public {
+                return Err(CoreError::VaultDamaged("organisation keys"));
+            }
+            Ok(RootKey::Held(root))
+        }
+        // The session's key was checked against the organisation's when it was opened; a
+        // rotation since then replaced it in the same step.
+        (None, Some(root)) if root.public_key().to_bytes() == organisation.root_public => Ok(RootKey::Offline(root)),
+        (None, _) => Err(TeamError::RootOffline.into()),
+    })
+}
+
+/// HQ's state with the root key `root` chooses from the organisation record.
+pub(crate) fn load_hq_signing_with<'a>(
+    vault: &mut Vault,
+    root: impl FnOnce(&OrganisationRecord, &DeviceWrapKey) -> Result<RootKey<'a>, CoreError>,
+) -> Result<HqState<'a>, CoreError> {
     let (device_id, organisation) = vault.read(|tx| Ok((tx.device_id()?, tx.organisation()?)))?;
     let organisation = organisation.ok_or(TeamError::NotOrganisation)?;
     let (pin, roster) = load_pin_and_roster(vault)?;
@@ -1050,14 +1107,8 @@ fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
     if pin.map(|pin| (pin.org_id.0, pin.root.to_bytes())) != Some((organisation.org_id, organisation.root_public)) {
         return Err(CoreError::VaultDamaged("organisation keys"));
     }
-    let k_dev = vault.device_wrap_key();
-    let org_id = organisation.org_id;
-    let root = SigningSecretKey::unwrap(&k_dev, SigningKeyUse::OrganisationRoot, &org_id, &organisation.root_wrapped)
-        .map_err(damaged("organisation keys"))?;
-    if root.public_key().to_bytes() != organisation.root_public {
-        return Err(CoreError::VaultDamaged("organisation keys"));
-    }
-    let mut earlier = held_team_keys(vault, &org_id)?;
+    let root = root(&organisation, &vault.device_wrap_key())?;
+    let mut earlier = held_team_keys(vault, &organisation.org_id)?;
     let team_key = earlier.remove(&roster.epoch()).ok_or(CoreError::VaultDamaged("team key missing"))?;
     earlier.retain(|epoch, _| *epoch < roster.epoch());
     let days = vault.read(|tx| tx.roster_validity_days())?.and_then(NonZeroU16::new);
@@ -1066,12 +1117,12 @@ fn load_hq(vault: &mut Vault) -> Result<HqState, CoreError> {
 }
 
 /// HQ's clock when it issues a roster, in ms since the Unix epoch.
-fn issue_time() -> u64 {
+pub(crate) fn issue_time() -> u64 {
     u64::try_from(crate::cases::now_ms()).unwrap_or(0)
 }
 
 /// The validity period of a roster issued at `now_ms` under the setting `days`.
-fn validity_for(days: Option<NonZeroU16>, now_ms: u64) -> Validity {
+pub(crate) fn validity_for(days: Option<NonZeroU16>, now_ms: u64) -> Validity {
     days.map_or(Validity::ALWAYS, |days| Validity::for_days(now_ms, days))
 }
 

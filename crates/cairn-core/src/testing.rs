@@ -326,6 +326,13 @@ pub fn wrapped_case_keys(session: &mut Session, case_id: &crate::cases::ObjectId
     session.vault_mut().read(|tx| tx.wrapped_case_keys(case_id)).expect("read the wrapped case keys")
 }
 
+/// The organisation's root key wrapped under K_dev exactly as the HQ vault stores it, or `None`
+/// while it is kept offline (to look for its bytes in raw pages once it left the vault).
+#[cfg(feature = "testing")]
+pub fn wrapped_organisation_root(session: &mut Session) -> Option<Vec<u8>> {
+    session.vault_mut().read(|tx| tx.organisation()).expect("read the organisation").and_then(|org| org.root_wrapped)
+}
+
 /// Every custody record of a case exactly as the vault stores it (to look for its signatures'
 /// bytes in raw pages after the case is deleted).
 #[cfg(feature = "testing")]

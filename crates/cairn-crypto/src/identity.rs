@@ -238,6 +238,11 @@ impl SigningSecretKey {
         Self(Box::new(ed25519_dalek::SigningKey::from_bytes(seed)))
     }
 
+    /// The 32-byte seed (for sealing it; the caller zeroizes the copy).
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> SigningPublicKey {
         SigningPublicKey(self.0.verifying_key().to_bytes())

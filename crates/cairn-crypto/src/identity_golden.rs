@@ -1,6 +1,6 @@
 //! Golden vectors for the team formats of this crate (wrapped private keys, domain-separated
 //! signatures, sealed team keys, sealed labels, team-wrapped case keys, earlier team keys sealed
-//! under a later one, next root key commitments, fingerprints), in the
+//! under a later one, next root key commitments, root key files, fingerprints), in the
 //! pattern of `golden.rs`: each test opens the committed bytes under `fixtures/` and re-seals
 //! the same fixed inputs, comparing byte for byte. Regenerate after a deliberate format
 //! change (with a version bump) with `CAIRN_UPDATE_FIXTURES=1 cargo test -p cairn-crypto golden`.
@@ -143,6 +143,19 @@ fn golden_sealed_earlier_team_key_v1_and_next_root_commitment() {
     fresh.extend_from_slice(&crate::next_root_commitment(&next_root));
     let committed = check_fixture("next_root_commitment_v1.bin", &fresh);
     assert_eq!(committed[32..], crate::next_root_commitment(&next_root));
+}
+
+#[test]
+fn golden_root_key_file_v1() {
+    let root = SigningSecretKey::from_seed(&[0x7d; 32]);
+    let params = crate::KdfParams::INSECURE_TEST;
+    let fresh =
+        crate::RootKeyFile::seal_with(&[0x0a; 16], &root, "루트 키 문구 root phrase", params, [0x7e; 16], [0x7f; 24])
+            .expect("seal");
+    let committed = check_fixture("root_key_file_v1.bin", &fresh);
+    let file = crate::RootKeyFile::decode(&committed).expect("decode");
+    assert_eq!((file.org_id(), file.public_key()), ([0x0a; 16], root.public_key()));
+    assert_eq!(file.open("루트 키 문구 root phrase").expect("open").public_key(), root.public_key());
 }
 
 #[test]

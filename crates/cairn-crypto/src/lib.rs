@@ -41,6 +41,7 @@ mod noise;
 mod padding;
 mod random;
 mod recovery;
+mod root_file;
 mod sealed_value;
 #[cfg(feature = "sqlcipher-pages")]
 mod sqlcipher_pages;
@@ -77,6 +78,7 @@ pub use noise::{
 };
 pub use random::{random_array, random_id};
 pub use recovery::RecoveryCode;
+pub use root_file::{ROOT_FILE_LEN, RootKeyFile};
 pub use sealed_value::{
     MAX_SEALED_VALUE_LEN, MAX_SEALED_VALUE_PLAINTEXT, MAX_SEALED_VALUE_RECIPIENTS, SEALED_VALUE_STANZA_LEN,
     SealedValueContext, open_sealed_value, seal_value, sealed_value_recipient_count,

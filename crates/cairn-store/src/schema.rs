@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_custody.sql"),
     include_str!("../migrations/0011_search_pairs.sql"),
     include_str!("../migrations/0012_recording_testimony.sql"),
+    include_str!("../migrations/0013_root_rotation.sql"),
 ];
 
 /// The number of migrations that had run when the pair index was created (0011): older

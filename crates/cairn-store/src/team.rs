@@ -31,8 +31,9 @@ pub struct OrganisationRecord {
     pub root_public: [u8; 32],
     /// The intake X25519 public key.
     pub intake_public: [u8; 32],
-    /// The root private key wrapped under K_dev.
-    pub root_wrapped: Vec<u8>,
+    /// The root private key wrapped under K_dev; `None` while it is kept offline (a root key
+    /// file outside the vault).
+    pub root_wrapped: Option<Vec<u8>>,
     /// The intake private key wrapped under K_dev.
     pub intake_wrapped: Vec<u8>,
 }
@@ -194,6 +195,24 @@ impl VaultTx<'_> {
         Ok(())
     }
 
+    /// Replaces the organisation's root key: `root_public` with its private half wrapped under
+    /// K_dev, or, with `None`, kept outside the vault. Refused without an organisation. When
+    /// a wrapped root leaves the vault, the commit checkpoints the WAL, so no page or frame of
+    /// the database keeps it.
+    pub fn set_organisation_root(&mut self, root_public: &[u8; 32], root_wrapped: Option<&[u8]>) -> Result<(), StoreError> {
+        let held: Option<Option<Vec<u8>>> =
+            self.tx.query_row("SELECT root_wrapped FROM organisation", [], |row| row.get(0)).optional()?;
+        let Some(held) = held else { return Err(StoreError::Damaged { what: "organisation missing" }) };
+        self.tx.execute(
+            "UPDATE organisation SET root_public = ?1, root_wrapped = ?2",
+            params![root_public.as_slice(), root_wrapped],
+        )?;
+        if held.is_some() {
+            self.erasure = self.erasure.max(crate::erasure::Erasure::Content);
+        }
+        Ok(())
+    }
+
     /// The pre-enrollment identity sealing key, while the vault has one.
     pub fn identity_sealing_key(&self) -> Result<Option<IdentitySealingKeyRecord>, StoreError> {
         let row = self
@@ -244,6 +263,19 @@ impl VaultTx<'_> {
             "INSERT INTO team_pin (singleton, org_id, root_public) VALUES (1, ?1, ?2)",
             params![pin.org_id.as_slice(), pin.root_public.as_slice()],
         )?;
+        Ok(())
+    }
+
+    /// Moves the pin to the organisation's next root key (root rotation; cairn-team decided it
+    /// was committed to). Refused for another organisation or without a pin.
+    pub fn replace_team_pin(&mut self, pin: &PinRecord) -> Result<(), StoreError> {
+        let changed = self.tx.execute(
+            "UPDATE team_pin SET org_id = ?1, root_public = ?2",
+            params![pin.org_id.as_slice(), pin.root_public.as_slice()],
+        )?;
+        if changed != 1 {
+            return Err(StoreError::Damaged { what: "pinned organisation missing" });
+        }
         Ok(())
     }
 

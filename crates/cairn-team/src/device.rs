@@ -2,17 +2,20 @@
 //!
 //! The rules, in order (the first that fails decides the error):
 //! 1. the bytes decode and pass the roster's structural rules (truncated, malformed, …);
-//! 2. with a pinned organisation: the roster names the same organisation id and root key
-//!    ([`TeamError::WrongOrganisation`]) and its signature verifies under the pinned key
-//!    ([`TeamError::BadRosterSignature`]); without one (first import): the signature
+//! 2. with a pinned organisation: the roster names the same organisation id
+//!    ([`TeamError::WrongOrganisation`]) and either the pinned root key or the next root key
+//!    the held roster committed to ([`TeamError::UncommittedRoot`]), and its signature
+//!    verifies under that key ([`TeamError::BadRosterSignature`]); a roster under the committed
+//!    key moves the pin to it (root rotation); without one (first import): the signature
 //!    verifies under the key it carries and the organisation fingerprint confirmed in person
 //!    matches ([`TeamError::FingerprintRequired`], [`TeamError::FingerprintMismatch`]);
 //! 3. it is valid at the caller's time `now_ms` ([`TeamError::RosterNotYetValid`],
 //!    [`TeamError::RosterExpired`]); the time is always a parameter, never read here;
 //! 4. its version is higher than the held roster's ([`TeamError::Replay`]), and it keeps
 //!    every device and revocation of the held roster, never lowers the team epoch, rotates
-//!    the team key whenever it adds a revocation, never goes back from format v2 to v1, and
-//!    keeps the next root key commitment once one is set ([`TeamError::Inconsistent`]);
+//!    the team key whenever it adds a revocation, never goes back from format v2 to v1,
+//!    keeps the next root key commitment once one is set under the same root, and under a new
+//!    root commits to the one after it ([`TeamError::Inconsistent`]);
 //! 5. it lists this device with this device's own keys, as a member or as revoked
 //!    ([`TeamError::NotOnRoster`], [`TeamError::KeyMismatch`]);
 //! 6. as a member, the team key sealed to this device opens ([`TeamError::TeamKeyUnreadable`]),
@@ -64,6 +67,9 @@ pub struct AcceptedRoster {
     pub pin: Pin,
     /// Whether this import pins the organisation for the first time.
     pub first_pin: bool,
+    /// Whether this roster is signed by the committed next root key, which replaces the pinned
+    /// root from now on (the pin changes; the organisation fingerprint with it).
+    pub rotated_root: bool,
     /// This device's standing.
     pub standing: Standing,
     /// The current epoch's team key, if this device is a member.
@@ -112,8 +118,10 @@ pub fn accept_roster(
         confirmed.map(|typed| Fingerprint::parse(typed).map_err(|_| TeamError::MalformedFingerprint)).transpose()?;
     let (roster, first_pin) = match view.pin {
         Some(pin) => {
-            let roster = unverified.verify(Some(&pin))?;
-            if confirmed.is_some_and(|typed| typed != pin.fingerprint()) {
+            let committed = view.current.and_then(|current| current.policy().next_root);
+            let roster = unverified.verify_rotated(&pin, committed.as_ref())?;
+            // After a root rotation the person may have been given the new fingerprint.
+            if confirmed.is_some_and(|typed| typed != pin.fingerprint() && typed != roster.pin().fingerprint()) {
                 return Err(TeamError::FingerprintMismatch);
             }
             (roster, false)
@@ -159,7 +167,8 @@ pub fn accept_roster(
         (None, None) => return Err(TeamError::NotOnRoster),
     };
     let pin = roster.pin();
-    Ok(AcceptedRoster { roster, pin, first_pin, standing, team_key, earlier_team_keys })
+    let rotated_root = view.pin.is_some_and(|held| held.root != pin.root);
+    Ok(AcceptedRoster { roster, pin, first_pin, rotated_root, standing, team_key, earlier_team_keys })
 }
 
 /// The rules a roster must follow relative to the one it replaces.
@@ -194,11 +203,18 @@ fn check_succession(current: &Roster, next: &Roster) -> Result<(), TeamError> {
     if next.format_version() < current.format_version() {
         return Err(TeamError::Inconsistent { what: "the roster format went back" });
     }
-    // Pre-rotation: under the same root, a commitment once made is kept (only a rotation to
-    // the committed key, a later issue, may replace it), so a stolen root key alone cannot
-    // point the team at a key of the thief's.
-    if current.policy().next_root.is_some() && next.policy().next_root != current.policy().next_root {
-        return Err(TeamError::Inconsistent { what: "the next root key commitment changed" });
+    // Pre-rotation: under the same root, a commitment once made is kept (only the committed
+    // key, taking over, makes a new one), so a stolen root key alone cannot point the team at
+    // a key of the thief's. A roster under the new root must commit to the key after it, so
+    // the chain never ends in a key that can only be replaced by re-pinning in person.
+    if next.pin().root == current.pin().root {
+        if current.policy().next_root.is_some() && next.policy().next_root != current.policy().next_root {
+            return Err(TeamError::Inconsistent { what: "the next root key commitment changed" });
+        }
+    } else if next.policy().next_root.is_none() {
+        return Err(TeamError::Inconsistent { what: "a new root key without a commitment to the next" });
+    } else if next.policy().next_root == Some(cairn_crypto::next_root_commitment(&current.pin().root)) {
+        return Err(TeamError::Inconsistent { what: "a new root key that hands back to the retired one" });
     }
     Ok(())
 }

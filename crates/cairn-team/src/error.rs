@@ -57,6 +57,21 @@ pub enum TeamError {
     /// The roster is signed by another organisation's root key.
     #[error("the roster belongs to another organisation")]
     WrongOrganisation,
+    /// The roster is signed by a new root key of the pinned organisation that the roster held
+    /// did not commit to in advance: refused (only a committed key may take over; otherwise
+    /// HQ must be re-pinned in person).
+    #[error("the roster is signed by a new HQ root key the current roster did not announce")]
+    UncommittedRoot,
+    /// The organisation's root key is kept offline and no root key file was opened for this
+    /// session: give the root key file (and its passphrase).
+    #[error("the organisation's root key is kept offline: open its root key file first")]
+    RootOffline,
+    /// The root key file did not open: wrong passphrase, or the file is damaged.
+    #[error("the root key file did not open: wrong passphrase, or the file is damaged")]
+    RootFileLocked,
+    /// The root key file is not the organisation's current or committed root key.
+    #[error("this root key file is not the key the roster expects")]
+    WrongRootKey,
     /// The roster's version is not higher than the one held: a replayed or stale roster.
     #[error("the roster is not newer than the one this device holds (replayed or stale)")]
     Replay,
@@ -149,6 +164,10 @@ impl TeamError {
             TeamError::BadReceiptSignature => "bad_receipt_signature",
             TeamError::ReceiptNotFromHq => "receipt_not_from_hq",
             TeamError::WrongOrganisation => "wrong_organisation",
+            TeamError::UncommittedRoot => "uncommitted_root",
+            TeamError::WrongRootKey => "wrong_root_key",
+            TeamError::RootOffline => "root_offline",
+            TeamError::RootFileLocked => "root_file_locked",
             TeamError::Replay => "roster_replay",
             TeamError::Inconsistent { .. } => "roster_inconsistent",
             TeamError::FingerprintRequired => "fingerprint_required",

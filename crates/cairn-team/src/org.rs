@@ -1,4 +1,5 @@
-//! HQ's side: the first roster of a new organisation, enrollment and revocation. Each
+//! HQ's side: the first roster of a new organisation, enrollment, revocation, policy and root
+//! rotation. Each
 //! operation takes the current roster and keys as plain values and returns the next signed
 //! roster (format v2); storing it is the caller's business.
 //!
@@ -7,7 +8,7 @@
 //! current roster itself (opened with the current team key) and from `held_earlier`, the keys
 //! HQ holds: a team upgraded from v1 rosters has earlier epochs that only HQ's vault knows.
 
-use cairn_crypto::{AgreementPublicKey, Fingerprint, SigningSecretKey, TeamKey};
+use cairn_crypto::{AgreementPublicKey, Fingerprint, SigningPublicKey, SigningSecretKey, TeamKey, next_root_commitment};
 
 use crate::{
     DeviceId, DeviceKeys, EnrollmentRequest, OrgId, Role, Roster, RosterDraft, RosterPolicy, TeamError, Validity,
@@ -174,6 +175,57 @@ pub fn set_policy(
     let carried = current.open_earlier_team_keys(team_key)?;
     let earlier = earlier_epochs(current, &carried, held_earlier)?;
     draft.seal_and_sign(team_key, &earlier, root)
+}
+
+/// Commits the organisation to `next_root` as the root key that takes over from the current
+/// one (pre-rotation): the next roster carries its commitment, and devices from then on refuse
+/// any roster under the current root that changes or drops it. Keep the next root key offline
+/// (a root key file); [`rotate_root`] uses it when the current one is lost or compromised.
+pub fn commit_next_root(
+    current: &Roster,
+    team_key: &TeamKey,
+    held_earlier: &[(u32, &TeamKey)],
+    root: &SigningSecretKey,
+    next_root: &SigningPublicKey,
+    validity: Validity,
+) -> Result<Roster, TeamError> {
+    if current.policy().next_root.is_some() {
+        return Err(TeamError::Inconsistent { what: "a next root key is already committed" });
+    }
+    if *next_root == current.pin().root {
+        return Err(TeamError::WrongRootKey);
+    }
+    let policy = RosterPolicy { next_root: Some(next_root_commitment(next_root)), validity, ..*current.policy() };
+    set_policy(current, team_key, held_earlier, root, policy)
+}
+
+/// Root rotation: the next roster (same members, epoch and policy), signed by `next_root`,
+/// the key the current roster committed to, and committing in turn to `following`. A device
+/// holding the current roster accepts it and moves its pin to `next_root`; the old root key
+/// signs nothing any device accepts from then on. `next_root` must be the committed key
+/// ([`TeamError::WrongRootKey`]; with no commitment, [`TeamError::UncommittedRoot`]).
+pub fn rotate_root(
+    current: &Roster,
+    team_key: &TeamKey,
+    held_earlier: &[(u32, &TeamKey)],
+    next_root: &SigningSecretKey,
+    following: &SigningPublicKey,
+    validity: Validity,
+) -> Result<Roster, TeamError> {
+    let committed = current.policy().next_root.ok_or(TeamError::UncommittedRoot)?;
+    if committed != next_root_commitment(&next_root.public_key()) {
+        return Err(TeamError::WrongRootKey);
+    }
+    if *following == next_root.public_key() || *following == current.pin().root {
+        return Err(TeamError::WrongRootKey);
+    }
+    let mut draft = RosterDraft::open(current, team_key)?;
+    draft.version = next_version(current)?;
+    draft.policy.next_root = Some(next_root_commitment(following));
+    draft.policy.validity = validity;
+    let carried = current.open_earlier_team_keys(team_key)?;
+    let earlier = earlier_epochs(current, &carried, held_earlier)?;
+    draft.seal_and_sign(team_key, &earlier, next_root)
 }
 
 fn next_version(current: &Roster) -> Result<u64, TeamError> {

@@ -186,6 +186,24 @@ impl UnverifiedRoster {
         })?;
         Ok(self.0)
     }
+
+    /// Checks a roster of the `pinned` organisation signed by a new root key: accepted only
+    /// when `committed` (the next root key commitment of the roster held) is that key's
+    /// commitment, and the signature verifies under it ([`TeamError::UncommittedRoot`]
+    /// otherwise). This is the one way a pin changes after the first import.
+    pub fn verify_rotated(self, pinned: &Pin, committed: Option<&[u8; ROOT_COMMITMENT_LEN]>) -> Result<Roster, TeamError> {
+        let claimed = self.0.pin();
+        if claimed.org_id != pinned.org_id {
+            return Err(TeamError::WrongOrganisation);
+        }
+        if claimed.root == pinned.root {
+            return self.verify(Some(pinned));
+        }
+        if committed != Some(&next_root_commitment(&claimed.root)) {
+            return Err(TeamError::UncommittedRoot);
+        }
+        self.verify(None)
+    }
 }
 
 /// A roster whose signature was checked.

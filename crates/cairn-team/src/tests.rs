@@ -251,7 +251,9 @@ fn a_roster_from_another_organisation_is_refused() {
     )
     .expect("enroll");
     assert_eq!(impostor.roster.org_id(), device.pin.expect("pinned").org_id);
-    assert_refused(device, &impostor.bytes(), None, TeamError::WrongOrganisation);
+    // (Refused as a root key the roster held never committed to: only a committed one may
+    // take over the organisation's id.)
+    assert_refused(device, &impostor.bytes(), None, TeamError::UncommittedRoot);
 }
 
 #[test]
@@ -744,4 +746,92 @@ fn hq_issues_each_roster_with_the_period_it_chooses_and_reissues_one_to_renew_it
         org::revoke(&hq.roster, &hq.team_key, &held, &new_key, &hq.root, revoked, hq.device.device_id, Validity::ALWAYS)
             .expect("revoke");
     assert_eq!(unbounded.policy().validity, Validity::ALWAYS);
+}
+
+#[test]
+fn the_committed_next_root_takes_over_and_the_old_root_signs_nothing_any_more() {
+    use cairn_crypto::next_root_commitment;
+
+    let (mut hq, mut devices) = team(2);
+    let old_fingerprint = hq.fingerprint();
+    let next = SigningSecretKey::generate();
+    let following = SigningSecretKey::generate();
+    // Without a commitment nothing can take over.
+    assert_eq!(
+        org::rotate_root(&hq.roster, &hq.team_key, &[], &next, &following.public_key(), Validity::ALWAYS).err(),
+        Some(TeamError::UncommittedRoot)
+    );
+    let committed = org::commit_next_root(&hq.roster, &hq.team_key, &[], &hq.root, &next.public_key(), Validity::ALWAYS)
+        .expect("commit");
+    assert_eq!(committed.policy().next_root, Some(next_root_commitment(&next.public_key())));
+    assert_eq!(
+        org::commit_next_root(&committed, &hq.team_key, &[], &hq.root, &following.public_key(), Validity::ALWAYS).err(),
+        Some(TeamError::Inconsistent { what: "a next root key is already committed" })
+    );
+    hq.roster = committed;
+    devices[0].import(&hq.bytes(), None).expect("the commitment arrives");
+
+    // A key other than the committed one cannot take over: HQ refuses to sign with it, and a
+    // device refuses a roster it signed, even one that claims to be the organisation's.
+    let thief = SigningSecretKey::generate();
+    assert_eq!(
+        org::rotate_root(&hq.roster, &hq.team_key, &[], &thief, &following.public_key(), Validity::ALWAYS).err(),
+        Some(TeamError::WrongRootKey)
+    );
+    let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+    draft.version += 1;
+    draft.policy.next_root = Some(next_root_commitment(&following.public_key()));
+    let forged = draft.seal_and_sign(&hq.team_key, &[], &thief).expect("sign").to_bytes().to_vec();
+    assert_refused(&mut devices[0], &forged, None, TeamError::UncommittedRoot);
+    // A roster "signed by the committed key" whose signature does not verify.
+    let rotated =
+        org::rotate_root(&hq.roster, &hq.team_key, &[], &next, &following.public_key(), Validity::ALWAYS).expect("rotate");
+    let mut bad = rotated.to_bytes().to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert_refused(&mut devices[0], &bad, None, TeamError::BadRosterSignature);
+
+    // The committed key takes over: the pin moves, the fingerprint with it.
+    let old_root = std::mem::replace(&mut hq.root, next);
+    hq.roster = rotated;
+    assert_ne!(hq.fingerprint(), old_fingerprint);
+    assert_eq!(devices[0].import(&hq.bytes(), Some(&hq.fingerprint())), Ok(Standing::Member(Role::Coordinator)));
+    assert_eq!(devices[0].pin.expect("pin").root, hq.root.public_key());
+    // A device that never saw the commitment cannot follow; it is re-pinned in person.
+    assert_refused(&mut devices[1], &hq.bytes(), None, TeamError::UncommittedRoot);
+
+    // The old root key, stolen, signs nothing a rotated device accepts.
+    let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+    draft.version += 1;
+    let stale = draft.seal_and_sign(&hq.team_key, &[], &old_root).expect("sign").to_bytes().to_vec();
+    assert_refused(&mut devices[0], &stale, None, TeamError::UncommittedRoot);
+    // Under the new root, enrollment and the following commitment go on as before.
+    hq.enroll(&Device::new("after rotation"), Role::Field).expect("enroll under the new root");
+    devices[0].import(&hq.bytes(), None).expect("import");
+    assert_eq!(hq.roster.policy().next_root, Some(next_root_commitment(&following.public_key())));
+}
+
+#[test]
+fn a_new_root_must_commit_to_the_one_after_it_and_never_back_to_the_retired_one() {
+    use cairn_crypto::next_root_commitment;
+
+    let (mut hq, mut devices) = team(1);
+    let next = SigningSecretKey::generate();
+    hq.roster = org::commit_next_root(&hq.roster, &hq.team_key, &[], &hq.root, &next.public_key(), Validity::ALWAYS)
+        .expect("commit");
+    devices[0].import(&hq.bytes(), None).expect("import");
+    assert_eq!(
+        org::rotate_root(&hq.roster, &hq.team_key, &[], &next, &hq.root.public_key(), Validity::ALWAYS).err(),
+        Some(TeamError::WrongRootKey)
+    );
+    for (following, what) in [
+        (None, "a new root key without a commitment to the next"),
+        (Some(next_root_commitment(&hq.root.public_key())), "a new root key that hands back to the retired one"),
+    ] {
+        let mut draft = RosterDraft::open(&hq.roster, &hq.team_key).expect("open");
+        draft.version += 1;
+        draft.policy.next_root = following;
+        let bytes = draft.seal_and_sign(&hq.team_key, &[], &next).expect("sign").to_bytes().to_vec();
+        assert_refused(&mut devices[0], &bytes, None, TeamError::Inconsistent { what });
+    }
 }
