@@ -153,6 +153,9 @@ pub(crate) struct RosterImportedDto {
     epoch: u32,
     organisation_fingerprint: String,
     first_pin: bool,
+    /// HQ's root key changed to the one the held roster had announced: the organisation
+    /// fingerprint is new.
+    rotated_root: bool,
     standing: StandingDto,
 }
 
@@ -189,6 +192,7 @@ pub(crate) async fn import_roster(
             epoch: imported.epoch,
             organisation_fingerprint: imported.organisation_fingerprint,
             first_pin: imported.first_pin,
+            rotated_root: imported.rotated_root,
             standing: standing(imported.standing),
         })
     })

@@ -89,4 +89,23 @@ describe('team', () => {
     await user.click(importButton());
     await vi.waitFor(() => expect(shell.calls.find((c) => c.cmd === 'import_roster')?.args).toEqual({ confirmedFingerprint: FINGERPRINT }));
   });
+
+  it('says so when a roster moved the pin to the root key HQ had announced, with the new fingerprint', async () => {
+    const shell = fakeShell(baseState({ phase: 'unlocked', language: 'ko' }));
+    applyState(shell.state);
+    shell.handlers.device_identity = () => ({ device_id: 'ab'.repeat(16), fingerprint: '9 9 9', organisation_fingerprint: '1 2 3' });
+    shell.handlers.roster = () => null;
+    shell.handlers.preview_roster = () => ({ organisation_fingerprint: FINGERPRINT, already_pinned: true });
+    shell.handlers.import_roster = () => ({
+      roster_version: 7, epoch: 1, organisation_fingerprint: FINGERPRINT, first_pin: false, rotated_root: true, standing: { kind: 'member', role: 'field' },
+    });
+    const user = userEvent.setup();
+    render(Team);
+    await screen.findByTestId('device-fingerprint');
+    await user.click(screen.getByTestId('roster-import'));
+    await user.click(await screen.findByTestId('roster-confirm-import'));
+    const message = (await screen.findByTestId('team-message')).textContent ?? '';
+    expect(message).toContain('새 루트 키');
+    expect(message).toContain(FINGERPRINT);
+  });
 });

@@ -4,4 +4,9 @@ import type { Standing } from "./Standing";
 /**
  * What an import changed.
  */
-export type RosterImported = { roster_version: number, epoch: number, organisation_fingerprint: string, first_pin: boolean, standing: Standing, };
+export type RosterImported = { roster_version: number, epoch: number, organisation_fingerprint: string, first_pin: boolean, 
+/**
+ * HQ's root key changed to the one the held roster had announced: the organisation
+ * fingerprint is new.
+ */
+rotated_root: boolean, standing: Standing, };
