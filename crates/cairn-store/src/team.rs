@@ -195,18 +195,15 @@ impl VaultTx<'_> {
         Ok(())
     }
 
-    /// Replaces the organisation's root key: `root_public` with its private half wrapped under
-    /// K_dev, or, with `None`, kept outside the vault. Refused without an organisation. When
-    /// a wrapped root leaves the vault, the commit checkpoints the WAL, so no page or frame of
-    /// the database keeps it.
-    pub fn set_organisation_root(&mut self, root_public: &[u8; 32], root_wrapped: Option<&[u8]>) -> Result<(), StoreError> {
+    /// Sets the organisation's root key to `root_public`, kept outside the vault (a root key
+    /// file): any wrapped root the vault held is removed. Refused without an organisation.
+    /// When a wrapped root leaves the vault, the commit checkpoints the WAL, so no page or
+    /// frame of the database keeps it.
+    pub fn set_offline_organisation_root(&mut self, root_public: &[u8; 32]) -> Result<(), StoreError> {
         let held: Option<Option<Vec<u8>>> =
             self.tx.query_row("SELECT root_wrapped FROM organisation", [], |row| row.get(0)).optional()?;
         let Some(held) = held else { return Err(StoreError::Damaged { what: "organisation missing" }) };
-        self.tx.execute(
-            "UPDATE organisation SET root_public = ?1, root_wrapped = ?2",
-            params![root_public.as_slice(), root_wrapped],
-        )?;
+        self.tx.execute("UPDATE organisation SET root_public = ?1, root_wrapped = NULL", params![root_public.as_slice()])?;
         if held.is_some() {
             self.erasure = self.erasure.max(crate::erasure::Erasure::Content);
         }

@@ -112,7 +112,7 @@ impl Session {
     /// back from where it is kept) and must open with `passphrase` to exactly this root key,
     /// so the key is never lost; the session keeps it open until it is locked. The commit
     /// checkpoints the WAL, so no database page or frame keeps the wrapped key; a copy an SSD
-    /// kept of an older page is beyond the vault's reach (README, "Organisation root key").
+    /// kept of an older page is beyond the vault's reach (README, the team section).
     pub fn take_root_offline(&mut self, written: &[u8], passphrase: &SecretString) -> Result<(), CoreError> {
         let (organisation, _, _) = self.organisation_and_roster()?;
         if organisation.root_wrapped.is_none() {
@@ -122,7 +122,7 @@ impl Session {
         if org_id != organisation.org_id || root.public_key().to_bytes() != organisation.root_public {
             return Err(TeamError::WrongRootKey.into());
         }
-        self.vault_mut().transaction(|tx| tx.set_organisation_root(&organisation.root_public, None))?;
+        self.vault_mut().transaction(|tx| tx.set_offline_organisation_root(&organisation.root_public))?;
         self.offline_root = Some(root);
         Ok(())
     }
@@ -172,18 +172,18 @@ impl Session {
         following_file: &[u8],
         following_passphrase: &SecretString,
     ) -> Result<RosterIssued, CoreError> {
-        let (organisation, _, roster) = self.organisation_and_roster()?;
         let (next_org, next) = open_file(next_file, next_passphrase)?;
         let (following_org, following) = open_file(following_file, following_passphrase)?;
-        if next_org != organisation.org_id || following_org != organisation.org_id {
-            return Err(TeamError::WrongRootKey.into());
-        }
         // The rotation is signed by the new key, so HQ's state is loaded with it as the root
         // (the team keys and settings are the vault's either way).
         let vault = self.vault_mut();
         let hq = load_hq_signing_with(vault, |_, _| Ok(RootKey::Offline(&next)))?;
+        let roster = &hq.roster;
+        if next_org != roster.org_id().0 || following_org != roster.org_id().0 {
+            return Err(TeamError::WrongRootKey.into());
+        }
         let rotated = cairn_team::org::rotate_root(
-            &roster,
+            roster,
             &hq.team_key,
             &hq.held_earlier(),
             &next,
@@ -193,7 +193,7 @@ impl Session {
         let pin = rotated.pin();
         vault.transaction(|tx| {
             tx.replace_roster(Some(roster.version()), &roster_record(&rotated))?;
-            tx.set_organisation_root(&pin.root.to_bytes(), None)?;
+            tx.set_offline_organisation_root(&pin.root.to_bytes())?;
             tx.replace_team_pin(&pin_record(&pin))
         })?;
         let issued =
