@@ -83,6 +83,9 @@ pub(crate) struct Desktop {
     settings: Mutex<Settings>,
     last_lock: Mutex<Option<LockReason>>,
     pending_file: Mutex<Option<PendingFile>>,
+    /// The recovery code of a re-key the worker started: shown, and to be typed back before
+    /// the re-key runs, so the worker holds it whenever it takes effect. Gone with every lock.
+    pending_rekey: Mutex<Option<RecoveryCode>>,
     /// How many locks were asked for (Lock, the shortcut, sleep, lid, session lock, idle), even
     /// while nothing was open: a vault whose key was being derived when one arrived must not
     /// open after it (see [`Desktop::open_unless_locked_since`]).
@@ -108,6 +111,7 @@ impl Desktop {
             settings: Mutex::new(settings),
             last_lock: Mutex::new(None),
             pending_file: Mutex::new(None),
+            pending_rekey: Mutex::new(None),
             locks: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -211,11 +215,26 @@ impl Desktop {
 
     /// Runs `work` on the open session and counts it as activity; `locked` if there is none.
     pub(crate) fn with_session<T>(&self, work: impl FnOnce(&mut Session) -> Result<T, CoreError>) -> CommandResult<T> {
+        self.on_session(work, IdleClock::touch)
+    }
+
+    /// [`Desktop::with_session`] for a piece of audio recorded or played: not the worker's
+    /// activity, only a stretch of the idle limit (see `idle.rs`), so a laptop left recording
+    /// still locks.
+    pub(crate) fn with_session_media<T>(&self, work: impl FnOnce(&mut Session) -> Result<T, CoreError>) -> CommandResult<T> {
+        self.on_session(work, IdleClock::touch_media)
+    }
+
+    fn on_session<T>(
+        &self,
+        work: impl FnOnce(&mut Session) -> Result<T, CoreError>,
+        count: fn(&IdleClock),
+    ) -> CommandResult<T> {
         let mut phase = guard(&self.phase);
         let Phase::Unlocked(session) = &mut *phase else { return Err(CommandError::locked()) };
         let outcome = work(session).map_err(CommandError::from);
         drop(phase);
-        self.idle.touch();
+        count(&self.idle);
         outcome
     }
 
@@ -241,6 +260,52 @@ impl Desktop {
         }
         *guard(&self.pending_file) = Some(file);
         Ok(())
+    }
+
+    /// Starts a re-key: a new recovery code, held until the re-key runs and returned to be
+    /// shown (only while the vault is open). Starting again replaces it.
+    pub(crate) fn begin_rekey(&self) -> CommandResult<String> {
+        if self.phase_name() != PhaseName::Unlocked {
+            return Err(CommandError::locked());
+        }
+        let code = RecoveryCode::generate();
+        let shown = code.display_grouped().to_string();
+        *guard(&self.pending_rekey) = Some(code);
+        Ok(shown)
+    }
+
+    /// Forgets a re-key that was started and not run.
+    pub(crate) fn cancel_rekey(&self) {
+        *guard(&self.pending_rekey) = None;
+    }
+
+    /// Runs the re-key started by [`Desktop::begin_rekey`], once `typed` matches its code, with
+    /// `new_passphrase`. The session holds the vault alone, so nothing else can be open; a
+    /// lock asked for meanwhile waits for the re-key (seconds; the panic lock hides the window
+    /// first). A re-key cut off after the new passphrase took effect leaves the session without
+    /// keys: the app locks, and the next unlock (with the new passphrase) finishes it.
+    pub(crate) fn rekey(&self, typed: &str, new_passphrase: &cairn_core::SecretString) -> CommandResult<()> {
+        let typed = RecoveryCode::parse(typed).map_err(|_| CommandError::from(CoreError::MalformedRecoveryCode))?;
+        let code = {
+            let pending = guard(&self.pending_rekey);
+            let Some(code) = pending.as_ref() else { return Err(CommandError::wrong_phase()) };
+            if !same_code(&typed, code) {
+                return Err(CommandError::recovery_code_mismatch());
+            }
+            RecoveryCode::parse(code.display_grouped().as_str()).map_err(|_| CommandError::internal())?
+        };
+        match self.with_session(|session| session.rekey(new_passphrase, &code)) {
+            Ok(()) => {
+                self.cancel_rekey();
+                Ok(())
+            }
+            Err(error) if error.code == CoreError::RekeyUnfinished.code() => {
+                self.cancel_rekey();
+                self.lock(LockReason::User);
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Takes the held file, if any.
@@ -272,6 +337,7 @@ impl Desktop {
         self.sync.cancel();
         let previous = std::mem::replace(&mut *guard(&self.phase), Phase::Locked);
         *guard(&self.pending_file) = None;
+        *guard(&self.pending_rekey) = None;
         previous
     }
 
@@ -305,6 +371,7 @@ impl Desktop {
         // A sync waiting for a peer (or stalled) is not activity; it ends with the session.
         self.sync.cancel();
         *guard(&self.pending_file) = None;
+        *guard(&self.pending_rekey) = None;
         let was_open = close(previous);
         if was_open {
             *guard(&self.last_lock) = Some(LockReason::Idle);
@@ -485,6 +552,33 @@ mod tests {
         assert!(desktop.lock(LockReason::User));
         assert!(cairn_core::unlock_vault(&vault_dir, &passphrase()).is_err());
         cairn_core::unlock_vault(&vault_dir, &fresh).expect("new passphrase").lock();
+    }
+
+    /// A re-key from the app runs only with its new recovery code typed back, and afterwards
+    /// only the new passphrase and that code open the vault; a lock forgets a started re-key.
+    #[test]
+    fn a_rekey_runs_once_its_code_is_typed_back_and_a_lock_forgets_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let desktop = desktop(dir.path());
+        let vault_dir = desktop.options.vault_dir.clone();
+        let fresh = SecretString::from("a new passphrase for the vault");
+        assert_eq!(desktop.begin_rekey().map_err(|e| e.code), Err("locked"));
+        let (session, _code) = create_vault(&vault_dir, &passphrase(), KdfChoice::InsecureTestOnly).expect("create");
+        desktop.open(session);
+        let first = desktop.begin_rekey().expect("begin");
+        assert!(desktop.lock(LockReason::User));
+        desktop.open(cairn_core::unlock_vault(&vault_dir, &passphrase()).expect("unlock"));
+        assert_eq!(desktop.rekey(&first, &fresh), Err(CommandError::wrong_phase()), "the lock forgot it");
+        let shown = desktop.begin_rekey().expect("begin again");
+        let other = RecoveryCode::generate().display_grouped().to_string();
+        assert_eq!(desktop.rekey(&other, &fresh), Err(CommandError::recovery_code_mismatch()));
+        // Typed back as a worker might: lower case, without the dashes.
+        desktop.rekey(&shown.replace('-', "").to_lowercase(), &fresh).expect("rekey");
+        assert_eq!(desktop.rekey(&shown, &fresh), Err(CommandError::wrong_phase()), "used once");
+        assert!(desktop.lock(LockReason::User));
+        assert!(cairn_core::unlock_vault(&vault_dir, &passphrase()).is_err());
+        cairn_core::unlock_vault(&vault_dir, &fresh).expect("the new passphrase").lock();
+        cairn_core::recover_vault(&vault_dir, &SecretString::from(shown), &fresh).expect("the new code").lock();
     }
 
     #[test]

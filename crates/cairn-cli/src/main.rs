@@ -66,6 +66,12 @@ enum Command {
         #[command(subcommand)]
         command: RecoveryCodeCommand,
     },
+    /// Full re-key: a new master key, the database re-encrypted under a new key, a new
+    /// passphrase (a prompt, twice, or CAIRN_NEW_PASSPHRASE) and a new recovery code (printed
+    /// first). Afterwards an old copy of vault.keys, with the old passphrase or code, opens
+    /// nothing of the vault as it is now. Close the desktop app's vault first: a vault open
+    /// elsewhere is refused (vault_in_use).
+    Rekey,
     /// Panic wipe: destroy every keyslot (neither the passphrase nor the recovery code opens
     /// the vault again), then remove the vault's files. Needs no passphrase. Without --yes,
     /// asks you to type WIPE on a terminal (and refuses without one).
@@ -167,6 +173,7 @@ fn main() -> ExitCode {
         Command::Status { json, check } => vault_commands::status(&cli, *json, *check),
         Command::Passphrase { command: PassphraseCommand::Change } => vault_commands::change_passphrase(&cli),
         Command::Recover => vault_commands::recover(&cli),
+        Command::Rekey => vault_commands::rekey(&cli),
         Command::RecoveryCode { command: RecoveryCodeCommand::Rotate } => vault_commands::rotate_recovery_code(&cli),
         Command::Wipe { yes } => wipe_commands::wipe(&cli, *yes),
         Command::Lock => lock_commands::lock(),

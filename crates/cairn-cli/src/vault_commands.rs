@@ -1,6 +1,6 @@
-//! `init`, `status`, `passphrase change`, `recover`.
+//! `init`, `status`, `passphrase change`, `recover`, `recovery-code rotate`, `rekey`.
 
-use cairn_core::{CoreError, KdfChoice, Session, create_vault, recover_vault, unlock_vault};
+use cairn_core::{CoreError, KdfChoice, RecoveryCode, Session, create_vault, recover_vault, unlock_vault};
 
 use crate::{Cli, exit::Usage, output, secrets};
 
@@ -145,6 +145,32 @@ pub(crate) fn rotate_recovery_code(cli: &Cli) -> anyhow::Result<()> {
     output::line(format_args!("    {}", code.display_grouped().as_str()));
     output::blank_line();
     output::line("The old recovery code no longer opens this vault (a copy of vault.keys made before still opens with it).");
+    Ok(())
+}
+
+/// `rekey`: a new master key. The new recovery code is printed before the re-key starts, so
+/// the worker holds it whenever it takes effect: a kill once the new header is written leaves
+/// the new passphrase and code in force (and the next unlock finishes the database).
+pub(crate) fn rekey(cli: &Cli) -> anyhow::Result<()> {
+    let mut session = open(cli)?;
+    let new = secrets::new_passphrase("CAIRN_NEW_PASSPHRASE", "New passphrase")?;
+    let code = RecoveryCode::generate();
+    output::line(
+        "New recovery code (write it on paper now; it takes effect with the re-key, and the old code then stops working):",
+    );
+    output::blank_line();
+    output::line(format_args!("    {}", code.display_grouped().as_str()));
+    output::blank_line();
+    output::notice("Re-encrypting the vault (do not close this window)…");
+    if let Err(error) = session.rekey(&new, &code) {
+        if !matches!(error, CoreError::RekeyUnfinished) {
+            output::notice("The vault was not re-keyed: the code above is void; the old passphrase and code still open it.");
+        }
+        return Err(error.into());
+    }
+    session.lock();
+    output::line("Vault re-keyed. Only the new passphrase and the new recovery code open it.");
+    output::line("An old copy of vault.keys, with the old passphrase or code, opens nothing written from now on.");
     Ok(())
 }
 

@@ -60,6 +60,16 @@ pub enum CoreError {
     /// are gone. Unlock again.
     #[error("the vault was locked")]
     Locked,
+    /// Another Cairn window or command has the vault open, and this needs it alone (a
+    /// re-key), or it held the vault's write lock too long.
+    #[error("the vault is open in another Cairn window or command: lock it or let it finish, then try again")]
+    VaultInUse,
+    /// A re-key stopped after the new passphrase and recovery code took effect: unlocking with
+    /// the new passphrase finishes it.
+    #[error(
+        "the re-key did not finish: the new passphrase and recovery code are in force; unlock with the new passphrase to finish it"
+    )]
+    RekeyUnfinished,
     /// A team operation was refused (see [`crate::team::TeamError`]).
     #[error(transparent)]
     Team(#[from] crate::team::TeamError),
@@ -105,6 +115,8 @@ impl CoreError {
             CoreError::Io(_) => "io",
             CoreError::NotFound(_) => "not_found",
             CoreError::Locked => "locked",
+            CoreError::VaultInUse => "vault_in_use",
+            CoreError::RekeyUnfinished => "rekey_unfinished",
             CoreError::Team(error) => error.code(),
             CoreError::Case(error) => error.code(),
             CoreError::Recording(error) => error.code(),
@@ -131,6 +143,8 @@ impl From<StoreError> for CoreError {
             StoreError::Io { kind } => CoreError::Io(kind),
             StoreError::NotFound { what } => CoreError::NotFound(what),
             StoreError::Locked => CoreError::Locked,
+            StoreError::VaultInUse => CoreError::VaultInUse,
+            StoreError::RekeyUnfinished => CoreError::RekeyUnfinished,
             // What the store opens is sealed inside this vault, whose schema version already
             // refuses a newer Cairn's vault at unlock: an unknown version there is damage (a
             // flipped version byte), not a reason to tell the worker to update Cairn.

@@ -224,6 +224,16 @@ impl Session {
         Ok(self.vault.rotate_recovery_code()?)
     }
 
+    /// A full re-key (see `cairn_store`'s `rekey.rs`): a new master key, the database
+    /// re-encrypted under a new key, `new_passphrase` and `new_code` the only secrets that open
+    /// it, and a new case-key wrapping key. Show `new_code` before calling: a kill once the new
+    /// header is written leaves the new passphrase and code in force. Refused with
+    /// [`CoreError::VaultInUse`] while another window or command has the vault open.
+    pub fn rekey(&mut self, new_passphrase: &SecretString, new_code: &RecoveryCode) -> Result<(), CoreError> {
+        check_new_passphrase(new_passphrase.expose_secret())?;
+        Ok(self.vault.rekey(new_passphrase, new_code)?)
+    }
+
     /// Checks every page of the encrypted database.
     pub fn check_integrity(&self) -> Result<(), CoreError> {
         Ok(self.vault.check_integrity()?)

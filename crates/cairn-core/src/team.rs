@@ -306,7 +306,7 @@ impl Session {
         let team_key = TeamKey::generate();
         let roster =
             cairn_team::org::genesis(org_id, root, intake.public_key(), &team_key, identity.keys, org_name, hq_device_name)?;
-        let k_dev = vault.device_wrap_key();
+        let k_dev = vault.device_wrap_key()?;
         let record = OrganisationRecord {
             org_id: org_id.0,
             root_public: root.public_key().to_bytes(),
@@ -383,7 +383,7 @@ impl Session {
             hq.device_id,
             hq.validity,
         )?;
-        let wrapped = new_team_key.wrap(&vault.device_wrap_key(), &next.org_id().0, next.epoch());
+        let wrapped = new_team_key.wrap(&vault.device_wrap_key()?, &next.org_id().0, next.epoch());
         vault.transaction(|tx| {
             tx.replace_roster(Some(hq.roster.version()), &roster_record(&next))?;
             tx.insert_team_key(&next.org_id().0, next.epoch(), &wrapped)?;
@@ -528,7 +528,7 @@ impl Session {
         let accepted = cairn_team::accept_roster(&view, &identity.agreement, bytes, confirmed_fingerprint)?;
         let org_id = accepted.roster.org_id().0;
         let epoch = accepted.roster.epoch();
-        let k_dev = vault.device_wrap_key();
+        let k_dev = vault.device_wrap_key()?;
         let held = held_team_keys(vault, &org_id)?;
         accepted.check_held_keys(|epoch| held.get(&epoch))?;
         // Every key the roster gave this device that it does not hold yet: the current epoch's
@@ -585,8 +585,9 @@ impl Session {
         let (held_epochs, wrapped, is_hq_vault) = vault.read(|tx| {
             Ok((tx.team_key_epochs(&org_id)?, tx.team_key(&org_id, roster.epoch())?, tx.organisation()?.is_some()))
         })?;
+        let k_dev = vault.device_wrap_key()?;
         let team_key = wrapped
-            .map(|wrapped| TeamKey::unwrap(&vault.device_wrap_key(), &org_id, roster.epoch(), &wrapped))
+            .map(|wrapped| TeamKey::unwrap(&k_dev, &org_id, roster.epoch(), &wrapped))
             .transpose()
             .map_err(damaged("team key"))?;
         let name = |id: DeviceId| team_key.as_ref().and_then(|key| roster.device_name(id, key).ok());
@@ -697,7 +698,7 @@ impl Session {
             agreement: identity.agreement,
             members: roster.members().iter().map(|member| member.keys).collect(),
             revoked: roster.revocations().iter().map(|revocation| revocation.keys.device_id.0).collect(),
-            name_key: vault.device_wrap_key(),
+            name_key: vault.device_wrap_key()?,
         }))
     }
 
@@ -724,7 +725,7 @@ impl Session {
         let keys = ensure_identity(vault)?;
         let record = vault.read(|tx| tx.device_identity())?.ok_or(CoreError::VaultDamaged("device identity missing"))?;
         let signing = SigningSecretKey::unwrap(
-            &vault.device_wrap_key(),
+            &vault.device_wrap_key()?,
             SigningKeyUse::Device,
             &keys.device_id.0,
             &record.signing_wrapped,
@@ -784,7 +785,7 @@ impl Session {
         let vault = self.vault_mut();
         let Some(pin) = vault.read(|tx| tx.team_pin())? else { return Ok(None) };
         let wrapped = vault.read(|tx| tx.team_key(&pin.org_id, epoch))?;
-        let k_dev = vault.device_wrap_key();
+        let k_dev = vault.device_wrap_key()?;
         wrapped.map(|wrapped| TeamKey::unwrap(&k_dev, &pin.org_id, epoch, &wrapped)).transpose().map_err(damaged("team key"))
     }
 }
@@ -839,7 +840,7 @@ pub(crate) fn identity_keys(vault: &mut Vault, for_write: bool) -> Result<crate:
     ensure_identity(vault)?;
     let (_, roster) = load_pin_and_roster(vault)?;
     let identity = load_identity(vault)?;
-    let k_dev = vault.device_wrap_key();
+    let k_dev = vault.device_wrap_key()?;
     let device_id = identity.keys.device_id.0;
     let (organisation, mut local) = vault.read(|tx| Ok((tx.organisation()?, tx.identity_sealing_key()?)))?;
     if local.is_none() && roster.is_none() && for_write {
@@ -950,7 +951,7 @@ fn ensure_identity(vault: &mut Vault) -> Result<DeviceKeys, CoreError> {
     }
     let signing = SigningSecretKey::generate();
     let agreement = AgreementSecretKey::generate();
-    let k_dev = vault.device_wrap_key();
+    let k_dev = vault.device_wrap_key()?;
     let record = DeviceIdentityRecord {
         signing_public: signing.public_key().to_bytes(),
         agreement_public: agreement.public_key().to_bytes(),
@@ -973,7 +974,7 @@ fn load_identity(vault: &mut Vault) -> Result<Identity, CoreError> {
     let (device_id, record) = vault.read(|tx| Ok((tx.device_id()?, tx.device_identity()?)))?;
     let record = record.ok_or(CoreError::VaultDamaged("device identity missing"))?;
     let keys = public_keys(DeviceId(device_id), &record)?;
-    let k_dev: DeviceWrapKey = vault.device_wrap_key();
+    let k_dev: DeviceWrapKey = vault.device_wrap_key()?;
     let signing = SigningSecretKey::unwrap(&k_dev, SigningKeyUse::Device, &device_id, &record.signing_wrapped)
         .map_err(damaged("device identity"))?;
     let agreement = AgreementSecretKey::unwrap(&k_dev, AgreementKeyUse::Device, &device_id, &record.agreement_wrapped)
@@ -1021,7 +1022,7 @@ pub(crate) fn load_pin_and_roster(vault: &mut Vault) -> Result<(Option<Pin>, Opt
 /// Every team key this vault holds for the organisation, by epoch, unwrapped for one operation
 /// (zeroized when dropped).
 fn held_team_keys(vault: &mut Vault, org_id: &[u8; 16]) -> Result<BTreeMap<u32, TeamKey>, CoreError> {
-    let k_dev = vault.device_wrap_key();
+    let k_dev = vault.device_wrap_key()?;
     let wrapped = vault.read(|tx| {
         tx.team_key_epochs(org_id)?
             .into_iter()
@@ -1107,7 +1108,7 @@ pub(crate) fn load_hq_signing_with<'a>(
     if pin.map(|pin| (pin.org_id.0, pin.root.to_bytes())) != Some((organisation.org_id, organisation.root_public)) {
         return Err(CoreError::VaultDamaged("organisation keys"));
     }
-    let root = root(&organisation, &vault.device_wrap_key())?;
+    let root = root(&organisation, &vault.device_wrap_key()?)?;
     let mut earlier = held_team_keys(vault, &organisation.org_id)?;
     let team_key = earlier.remove(&roster.epoch()).ok_or(CoreError::VaultDamaged("team key missing"))?;
     earlier.retain(|epoch, _| *epoch < roster.epoch());

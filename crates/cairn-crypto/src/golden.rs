@@ -281,3 +281,17 @@ fn change_envelope_v2() {
     let opened = open_change(&case_key, &context, &v1).expect("open v1");
     assert!(opened.custody.is_none());
 }
+
+#[test]
+fn carried_keys_v1() {
+    let current = test_keys::fixed(VaultMasterKey::from_bytes, 0x6b);
+    let previous = test_keys::fixed(VaultMasterKey::from_bytes, 0x6a);
+    let k_dev = test_keys::fixed(crate::DeviceWrapKey::from_bytes, 0x6d);
+    let vault_id = [0x6e; 16];
+    let journal = current.seal_previous_master_key_with_nonce(&vault_id, &previous, [0x6f; 24]);
+    let committed = check_fixture("carried_previous_master_key_v1.bin", &journal);
+    assert_eq!(current.open_previous_master_key(&vault_id, &committed).expect("open").bytes(), previous.bytes());
+    let carried = current.seal_device_wrap_key_with_nonce(&vault_id, &k_dev, [0x70; 24]);
+    let committed = check_fixture("carried_device_wrap_key_v1.bin", &carried);
+    assert_eq!(current.open_device_wrap_key(&vault_id, &committed).expect("open").bytes(), k_dev.bytes());
+}

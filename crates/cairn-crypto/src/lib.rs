@@ -10,6 +10,7 @@
 //! passphrase / recovery code --Argon2id(salt, params)--> P --HKDF(slot)--> KEK_slot
 //! KEK_slot wraps VMK (vault master key, random) in one of KEYSLOT_COUNT keyslots
 //! VMK --HKDF--> K_db (SQLCipher raw key), K_dev (wraps device keys), K_seal (seals K_wrap)
+//!   after a full re-key (new VMK), K_dev is kept sealed under the new VMK (`carried_key.rs`)
 //! K_wrap (random, one generation at a time, sealed in the vault header v2) wraps DEK_case;
 //!   replaced after every case deletion, so a deleted case's wrapped key left in a database
 //!   page or WAL frame never opens again (v1 headers: K_wrap = HKDF(VMK), upgraded on unlock)
@@ -25,6 +26,7 @@ mod beacon;
 mod blob;
 mod blob_part;
 mod bundle;
+mod carried_key;
 mod change;
 mod envelope;
 mod error;
@@ -61,6 +63,7 @@ pub use bundle::{
     MAX_BUNDLE_PART_LEN, MAX_BUNDLE_RECIPIENTS, OpenedBundle, UnverifiedBundle, UnverifiedBundleStream,
     VerifiedBundleStream, bundle_file_name, bundle_part_file_name, open_bundle, open_bundle_stream, seal_bundle,
 };
+pub use carried_key::CARRIED_KEY_LEN;
 pub use change::{ChangeContext, ChangeCustody, MAX_CHANGE_LEN, OpenedChange, change_key_id, open_change, seal_change};
 pub use envelope::{MAX_RECORD_LEN, RecordContext, open_record, seal_record};
 pub use error::CryptoError;

@@ -155,6 +155,14 @@ proptest! {
     }
 
     #[test]
+    fn carried_key_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        // The re-key journal is a file read at unlock: garbage of any length is refused.
+        let master = cairn_crypto::VaultMasterKey::for_tests();
+        prop_assert!(master.open_previous_master_key(&[0; 16], &bytes).is_err());
+        prop_assert!(master.open_device_wrap_key(&[0; 16], &bytes).is_err());
+    }
+
+    #[test]
     fn blob_parser_never_panics(header in proptest::collection::vec(any::<u8>(), 0..40), chunk in proptest::collection::vec(any::<u8>(), 0..300), count in 0u32..4, position in 0u32..5) {
         let context = BlobContext { case_id: [1; 16], blob_id: [2; 16], key_version: 1 };
         if let Ok(opener) = BlobOpener::new(&CaseKey::generate(), &context, &header, count) {

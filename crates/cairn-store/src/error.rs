@@ -59,6 +59,14 @@ pub enum StoreError {
     /// `VaultTx::end_session_on_failure`). Unlock again.
     #[error("the vault was locked")]
     Locked,
+    /// Another connection (the desktop app, another command) has the vault open, and this
+    /// operation needs it alone, or held its write lock too long.
+    #[error("the vault is in use by another Cairn window or command")]
+    VaultInUse,
+    /// A re-key stopped after the new passphrase took effect and before the database was
+    /// under the new key: the next unlock, with the new passphrase, finishes it.
+    #[error("the re-key did not finish; unlock with the new passphrase to finish it")]
+    RekeyUnfinished,
     /// An unexpected database error (a bug, not bad input).
     #[error("internal database error (code {code})")]
     Database {
@@ -82,6 +90,8 @@ impl StoreError {
             StoreError::Io { .. } => "io",
             StoreError::NotFound { .. } => "not_found",
             StoreError::Locked => "locked",
+            StoreError::VaultInUse => "vault_in_use",
+            StoreError::RekeyUnfinished => "rekey_unfinished",
             StoreError::Crypto(CryptoError::Tampered | CryptoError::Malformed { .. }) => "vault_damaged",
             StoreError::Crypto(error) => error.code(),
             StoreError::Database { .. } => "internal",
@@ -105,6 +115,7 @@ impl From<rusqlite::Error> for StoreError {
             rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
                 ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => StoreError::Damaged { what: "database" },
                 ErrorCode::DiskFull => StoreError::DiskFull,
+                ErrorCode::DatabaseBusy => StoreError::VaultInUse,
                 ErrorCode::CannotOpen | ErrorCode::SystemIoFailure | ErrorCode::PermissionDenied | ErrorCode::ReadOnly => {
                     StoreError::Io { kind: std::io::ErrorKind::Other }
                 }

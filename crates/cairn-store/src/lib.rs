@@ -12,7 +12,9 @@
 //!   (see `duress.rs`);
 //! - `vault.db` (and SQLite's `-wal`/`-shm`): a SQLCipher database whose every page is
 //!   encrypted with K_db. Inside it, case content is sealed a second time with per-case keys
-//!   (record envelopes, blob streams), so it can travel and be crypto-shredded.
+//!   (record envelopes, blob streams), so it can travel and be crypto-shredded;
+//! - `vault.rekey`: only while a re-key is under way, the previous master key sealed under the
+//!   new one (see `rekey.rs`).
 //!
 //! This crate owns all SQL. Other crates reach the database through typed methods only.
 #![deny(unsafe_code)]
@@ -27,6 +29,7 @@ mod error;
 pub mod fsutil;
 mod handover;
 mod records;
+mod rekey;
 mod schema;
 mod search;
 mod team;

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::{
     DATABASE_FILE, DECOY_FILE, HEADER_FILE, Id, StoreError, duress,
     erasure::{self, Erasure, WrapState},
-    fsutil, schema,
+    fsutil, rekey, schema,
     wipe::{self, WipeReport},
 };
 
@@ -58,7 +58,7 @@ pub struct VaultInfo {
 pub struct Vault {
     pub(crate) dir: PathBuf,
     pub(crate) header: VaultHeader,
-    passphrase_slot: Option<usize>,
+    pub(crate) passphrase_slot: Option<usize>,
     pub(crate) master_key: VaultMasterKey,
     /// The K_wrap of the database's current generation (see `erasure.rs`).
     pub(crate) wrap: WrapState,
@@ -67,6 +67,9 @@ pub struct Vault {
     pub(crate) settle_owed: bool,
     /// Whether deleted content may still sit in the WAL (a checkpoint was busy).
     pub(crate) checkpoint_owed: bool,
+    /// K_dev sealed under the master key, kept in the database once the vault was re-keyed
+    /// (see `rekey.rs`); `None` while K_dev is derived from the master key.
+    pub(crate) carried_device_wrap_key: Option<Vec<u8>>,
     /// The keys were zeroized because the vault is being locked (see
     /// [`VaultTx::end_session_on_failure`]): nothing more may run on this handle.
     keys_forgotten: bool,
@@ -151,6 +154,7 @@ impl Vault {
             wrap,
             settle_owed: false,
             checkpoint_owed: false,
+            carried_device_wrap_key: None,
             keys_forgotten: false,
             #[cfg(feature = "testing")]
             key_loss_probe: None,
@@ -186,10 +190,20 @@ impl Vault {
         Ok(vault)
     }
 
-    fn open(dir: &Path, header: VaultHeader, master_key: VaultMasterKey, slot: Option<usize>) -> Result<Vault, StoreError> {
+    pub(crate) fn open(
+        dir: &Path,
+        header: VaultHeader,
+        master_key: VaultMasterKey,
+        slot: Option<usize>,
+    ) -> Result<Vault, StoreError> {
         fsutil::remove_stale_temporaries(dir);
         let database = dir.join(DATABASE_FILE);
         let connection = match open_database(&database, &header.vault_id(), &master_key, false) {
+            // A re-key cut off after its new header, before the database was under the new
+            // key: finish it (see `rekey.rs`).
+            Err(StoreError::Damaged { what: "database" }) if rekey::journal_exists(dir) => {
+                rekey::finish_interrupted(dir, &header.vault_id(), &master_key)?
+            }
             // A duress unlock cut off after the header was rewritten, before the decoy was
             // moved into place: finish it.
             Err(StoreError::Damaged { what: "database" }) if duress::decoy_opens(dir, &header.vault_id(), &master_key) => {
@@ -198,6 +212,8 @@ impl Vault {
             }
             other => other?,
         };
+        rekey::remove_stale_journal(dir, &header, &master_key)?;
+        let carried_device_wrap_key = rekey::carried_device_wrap_key(&connection, &header.vault_id(), &master_key)?;
         // A vault made before decoys existed, or a duress unlock cut off before the next
         // decoy was written.
         if !dir.join(DECOY_FILE).exists() {
@@ -214,6 +230,7 @@ impl Vault {
             // A crash may have left a rotation unsettled or deleted content in the WAL.
             settle_owed: true,
             checkpoint_owed: true,
+            carried_device_wrap_key,
             keys_forgotten: false,
             #[cfg(feature = "testing")]
             key_loss_probe: None,
@@ -333,9 +350,18 @@ impl Vault {
         value.try_into().map_err(|_| StoreError::Damaged { what: "vault metadata" })
     }
 
-    /// K_dev, which wraps this device's private keys.
-    pub fn device_wrap_key(&self) -> DeviceWrapKey {
-        self.master_key.device_wrap_key(&self.header.vault_id())
+    /// K_dev, which wraps this device's private keys: derived from the master key, or after a
+    /// re-key kept in the database sealed under it (see `rekey.rs`).
+    pub fn device_wrap_key(&self) -> Result<DeviceWrapKey, StoreError> {
+        self.refuse_if_keys_forgotten()?;
+        let vault_id = self.header.vault_id();
+        match &self.carried_device_wrap_key {
+            Some(sealed) => Ok(self
+                .master_key
+                .open_device_wrap_key(&vault_id, sealed)
+                .map_err(|_| StoreError::Damaged { what: "device key wrapping key" })?),
+            None => Ok(self.master_key.device_wrap_key(&vault_id)),
+        }
     }
 
     /// Number of cases that have a key in this vault.
@@ -451,7 +477,7 @@ impl Vault {
     /// Zeroizes the master key and the case-key wrapping key in place. The handle is of no
     /// further use: every transaction is refused with [`StoreError::Locked`]. SQLCipher's own
     /// copy of K_db goes when the connection closes, with the handle.
-    fn forget_keys(&mut self) {
+    pub(crate) fn forget_keys(&mut self) {
         use zeroize::Zeroize;
         self.master_key.zeroize();
         match &mut self.wrap {
@@ -645,7 +671,7 @@ impl<'v> VaultTx<'v> {
     }
 }
 
-fn database_files(dir: &Path) -> [PathBuf; 6] {
+fn database_files(dir: &Path) -> [PathBuf; 8] {
     wipe::database_files(dir)
 }
 
@@ -678,6 +704,9 @@ fn enable_memory_security() -> Result<(), StoreError> {
     });
     outcome.clone().map_err(|_| StoreError::Damaged { what: "SQLCipher memory security" })
 }
+
+/// How long a vault connection waits for another one's write lock.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens (or creates) the SQLCipher database with K_db and the pragmas of DESIGN §3.
 pub(crate) fn open_database(
@@ -728,7 +757,7 @@ pub(crate) fn open_database(
          PRAGMA cache_size = -8192;",
     )?;
     // Another process (the CLI beside the desktop app) may hold the write lock briefly.
-    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
     let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
     if journal != "wal" {
         return Err(StoreError::Damaged { what: "database journal" });

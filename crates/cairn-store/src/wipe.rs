@@ -38,7 +38,8 @@
 //! ## The panic wipe
 //!
 //! [`wipe`] (and [`Vault::wipe`]) destroy the keys as above, then remove `vault.keys`,
-//! `vault.db` and its `-wal` and `-shm` files (blobs live inside `vault.db`), any temporary
+//! `vault.db` and its `-wal` and `-shm` files (blobs live inside `vault.db`), the decoy's, a
+//! rollback journal and re-key journal a cut-off re-key left (see `rekey.rs`), any temporary
 //! file a crash left, and the folder when nothing else is in it. A kill at any moment leaves
 //! either the vault as it was (before the flush of the overwritten slots) or a vault that no
 //! secret opens (after). It needs no secret: a worker under pressure must be able to wipe in
@@ -88,13 +89,16 @@ pub fn wipe(dir: &Path) -> Result<WipeReport, StoreError> {
     Ok(WipeReport { unrecoverable_after, total: start.elapsed(), folder_removed })
 }
 
-/// The vault's database files: its own and the decoy's, with SQLite's companions.
-pub(crate) fn database_files(dir: &Path) -> [std::path::PathBuf; 6] {
+/// The vault's database files: its own and the decoy's, with SQLite's companions (the rollback
+/// journal exists only during a re-key), and the re-key journal.
+pub(crate) fn database_files(dir: &Path) -> [std::path::PathBuf; 8] {
     let companion = |name: &str, suffix: &str| dir.join(format!("{name}{suffix}"));
     [
         companion(DATABASE_FILE, ""),
         companion(DATABASE_FILE, "-wal"),
         companion(DATABASE_FILE, "-shm"),
+        companion(DATABASE_FILE, "-journal"),
+        dir.join(crate::rekey::JOURNAL_FILE),
         companion(DECOY_FILE, ""),
         companion(DECOY_FILE, "-wal"),
         companion(DECOY_FILE, "-shm"),

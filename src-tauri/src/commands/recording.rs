@@ -79,7 +79,8 @@ pub(crate) async fn start_recording(
 }
 
 /// Seals and stores the next piece of a recording (raw bytes; id and offset in headers).
-/// Returns the bytes recorded so far. Counts as activity: a recording keeps the vault open.
+/// Returns the bytes recorded so far. Not the worker's activity: while audio flows the idle
+/// limit is stretched to an hour without input, no further (see `idle.rs`).
 #[tauri::command]
 pub(crate) async fn append_recording(state: DesktopState<'_>, request: Request<'_>) -> CommandResult<u64> {
     let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
@@ -90,7 +91,7 @@ pub(crate) async fn append_recording(state: DesktopState<'_>, request: Request<'
     let InvokeBody::Raw(piece) = request.body() else { return Err(CommandError::invalid("audio must be sent as bytes")) };
     let piece = zeroize::Zeroizing::new(piece.clone());
     let desktop = state.inner().clone();
-    blocking(move || desktop.with_session(|session| session.append_recording(&recording, offset, &piece))).await
+    blocking(move || desktop.with_session_media(|session| session.append_recording(&recording, offset, &piece))).await
 }
 
 /// Stops a recording and adds it to its case.
@@ -155,7 +156,7 @@ pub(crate) async fn read_media(
     let stream = streams.get(&token).ok_or(CommandError::invalid("this playback has ended"))?;
     let desktop = state.inner().clone();
     blocking(move || {
-        let bytes = desktop.with_session(|session| session.read_stream(&stream, offset, MAX_READ))?;
+        let bytes = desktop.with_session_media(|session| session.read_stream(&stream, offset, MAX_READ))?;
         Ok(Response::new(bytes.to_vec()))
     })
     .await

@@ -410,6 +410,44 @@ pub(crate) async fn change_passphrase(
     .await
 }
 
+/// Starts a full re-key: returns the new recovery code, to be shown, written down and typed
+/// back to [`rekey`] before it takes effect.
+#[tauri::command]
+pub(crate) async fn begin_rekey(state: DesktopState<'_>) -> CommandResult<RecoveryCodeDto> {
+    let desktop = state.inner().clone();
+    blocking(move || Ok(RecoveryCodeDto { code: desktop.begin_rekey()? })).await
+}
+
+/// Forgets a re-key started and not run.
+#[tauri::command]
+pub(crate) async fn cancel_rekey(state: DesktopState<'_>) -> CommandResult<()> {
+    state.inner().cancel_rekey();
+    Ok(())
+}
+
+/// The full re-key (`cairn_core::Session::rekey`): a new master key, the vault re-encrypted,
+/// the new passphrase and the code from [`begin_rekey`] (typed back) the only secrets that open
+/// it. The current passphrase is asked for again, as for a passphrase change.
+#[tauri::command]
+pub(crate) async fn rekey(
+    state: DesktopState<'_>,
+    current: String,
+    code: String,
+    passphrase: String,
+    passphrase_again: String,
+) -> CommandResult<()> {
+    let current = SecretString::from(current);
+    let code = SecretString::from(code);
+    let (passphrase, again) = secrets(passphrase, passphrase_again);
+    let desktop = state.inner().clone();
+    blocking(move || {
+        let passphrase = new_passphrase(passphrase, again)?;
+        prove_current_passphrase(&desktop, &current)?;
+        desktop.rekey(code.expose_secret(), &passphrase)
+    })
+    .await
+}
+
 /// Saves the language (`None`: follow the system) and the auto-lock delay.
 #[tauri::command]
 pub(crate) async fn set_settings(

@@ -3,7 +3,7 @@
 //! Korean; search; the team screen; lock, a wrong passphrase; HQ (the `cairn` command line)
 //! enrolls the device; unlock; live sync with that device over loopback, whose case appears; the
 //! idle auto-lock, and unlock again with everything still there; handover; the lock from another
-//! program's keyboard focus; and last, a duress
+//! program's keyboard focus; a re-key from Settings; and last, a duress
 //! passphrase that opens an empty decoy and ends the vault, and the panic wipe. Screenshots of each main screen in
 //! both languages.
 
@@ -20,6 +20,8 @@ use crate::{
 /// The passphrase of the test vault: Korean and English, as a field worker might choose.
 const PASSPHRASE: &str = "압록강 건너 새벽 세시 river";
 const WRONG_PASSPHRASE: &str = "압록강 건너 새벽 네시 river";
+/// The passphrase after the re-key near the end of the journey.
+const REKEYED_PASSPHRASE: &str = "새 열쇠 두만강 건너 dawn";
 /// The duress passphrase set at the end of the journey.
 const DURESS_PASSPHRASE: &str = "두만강 아침 장마당 market";
 /// The case, person and testimony, in Korean.
@@ -767,15 +769,50 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
         .await?;
     report
         .step(
-            "duress: set a duress passphrase in Settings, lock, unlock with it: an empty decoy opens as any unlock does, and the real passphrase opens nothing any more",
+            "re-key in Settings: the new recovery code is shown and typed back before it runs; afterwards the old passphrase opens nothing, and the new one opens the vault with its cases",
             async {
                 w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.click("nav-settings").await?;
+                w.click("rekey-start").await?;
+                let code = w.text("rekey-code").await?;
+                ensure!(code.trim().len() == 39, "the re-key's recovery code reads {code:?}");
+                w.type_into("rekey-typed", code.trim()).await?;
+                w.type_into("rekey-current", PASSPHRASE).await?;
+                w.type_into("rekey-new", REKEYED_PASSPHRASE).await?;
+                w.type_into("rekey-new-again", REKEYED_PASSPHRASE).await?;
+                w.click("rekey-run").await?;
+                w.wait_for(&crate::driver::tid("rekey-done"), Duration::from_secs(60)).await?;
+                both_languages(w, "23b-rekey-done").await?;
+                let vault = folder.join("vault");
+                ensure!(!vault.join("vault.rekey").exists(), "the re-key journal is left behind");
+                w.click("lock").await?;
+                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.wait_text("error", "암호 문구가 틀렸습니다", DEFAULT_WAIT).await?;
+                ensure!(!w.present("shell").await, "the passphrase from before the re-key still opens the vault");
+                w.type_into("unlock-passphrase", REKEYED_PASSPHRASE).await?;
+                w.click("unlock").await?;
+                w.get("shell").await?;
+                w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
+                w.click("lock").await?;
+                w.wait_for(&crate::driver::tid("unlock-passphrase"), DEFAULT_WAIT).await?;
+                Ok(())
+            },
+        )
+        .await?;
+    report
+        .step(
+            "duress: set a duress passphrase in Settings, lock, unlock with it: an empty decoy opens as any unlock does, and the real passphrase opens nothing any more",
+            async {
+                w.type_into("unlock-passphrase", REKEYED_PASSPHRASE).await?;
                 w.click("unlock").await?;
                 w.get("shell").await?;
                 w.wait_text("case-list", PEER_CASE_TITLE, DEFAULT_WAIT).await?;
                 w.click("nav-settings").await?;
                 w.wait_text("duress-state", "꺼짐", DEFAULT_WAIT).await?;
-                w.type_into("duress-current", PASSPHRASE).await?;
+                w.type_into("duress-current", REKEYED_PASSPHRASE).await?;
                 w.type_into("duress-new", DURESS_PASSPHRASE).await?;
                 w.type_into("duress-again", DURESS_PASSPHRASE).await?;
                 w.click("duress-save").await?;
@@ -793,7 +830,7 @@ async fn journey(w: &Window, report: &mut Report, folder: &Path, peer: &Peer, st
                 w.wait_text("duress-state", "꺼짐", DEFAULT_WAIT).await?;
                 both_languages(w, "25-duress-decoy").await?;
                 w.click("lock").await?;
-                w.type_into("unlock-passphrase", PASSPHRASE).await?;
+                w.type_into("unlock-passphrase", REKEYED_PASSPHRASE).await?;
                 w.click("unlock").await?;
                 w.wait_text("error", "암호 문구가 틀렸습니다", DEFAULT_WAIT).await?;
                 ensure!(!w.present("shell").await, "the real passphrase still opens something after a duress unlock");

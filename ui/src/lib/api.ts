@@ -127,6 +127,11 @@ export const api = {
   vaultStatus: () => call<VaultStatus>('vault_status'),
   changePassphrase: (current: string, passphrase: string, passphraseAgain: string) =>
     call<void>('change_passphrase', { current, passphrase, passphraseAgain }),
+  /** Starts a full re-key: the new recovery code, to be shown and typed back to `rekey`. */
+  beginRekey: () => call<RecoveryCode>('begin_rekey'),
+  cancelRekey: () => call<void>('cancel_rekey'),
+  rekey: (current: string, code: string, passphrase: string, passphraseAgain: string) =>
+    call<void>('rekey', { current, code, passphrase, passphraseAgain }),
   // Null turns it off. The current passphrase proves the worker is the owner.
   setUnlockLimit: (current: string, limit: number | null) => call<void>('set_unlock_limit', { current, limit }),
   /** The number of cases in the decoy, or null when the worker closed the folder dialog. */
