@@ -149,6 +149,9 @@ struct Stage {
     edit: (Duration, Duration),
     plain: (Duration, Duration),
     cipher: (Duration, Duration),
+    typing: (Duration, Duration),
+    typing_plain: (Duration, Duration),
+    typing_cipher: (Duration, Duration),
     search: Vec<(Duration, Duration, usize)>,
     unlock: (Duration, Duration),
     rss_kib: u64,
@@ -231,6 +234,18 @@ fn measure(
         plain.push(plain_db.write_one());
         cipher.push(cipher_db.write_one());
     }
+    // The same, editing one case again and again, as the app's autosave does while a worker
+    // types into one of its fields (the session keeps that document loaded between saves).
+    let typed_case = ids[rng.below(n)];
+    session.set_case_field(&typed_case, CaseField::Title, "사건 제목").unwrap();
+    let (mut typing, mut typing_plain, mut typing_cipher) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..EDIT_SAMPLES {
+        let started = Instant::now();
+        session.set_case_field(&typed_case, CaseField::Title, &format!("사건 제목 {i}")).unwrap();
+        typing.push(started.elapsed());
+        typing_plain.push(plain_db.write_one());
+        typing_cipher.push(cipher_db.write_one());
+    }
     let mut search = Vec::new();
     for query in QUERIES {
         let mut times = Vec::new();
@@ -270,6 +285,9 @@ fn measure(
         edit: p50_p99(edit),
         plain: p50_p99(plain),
         cipher: p50_p99(cipher),
+        typing: p50_p99(typing),
+        typing_plain: p50_p99(typing_plain),
+        typing_cipher: p50_p99(typing_cipher),
         search,
         unlock: p50_p99(unlock),
         rss_kib: peak_rss_kib(),
@@ -361,6 +379,21 @@ fn report(stages: &[Stage]) {
     row(
         "edit / SQLCipher alone, p50 / p99",
         &|s| format!("{} / {}", ratio(s.edit.0, s.cipher.0), ratio(s.edit.1, s.cipher.1)),
+        String::new(),
+    );
+    row(
+        "save one more edit of the case just edited (typing), p50 / p99",
+        &|s| pair(s.typing),
+        format!("{} / {}", ratio(last.typing.0, first.typing.0), ratio(last.typing.1, first.typing.1)),
+    );
+    row(
+        "same bytes meanwhile, plain SQLite / SQLCipher alone, p50",
+        &|s| format!("{} / {}", ms(s.typing_plain.0), ms(s.typing_cipher.0)),
+        String::new(),
+    );
+    row(
+        "typing edit / SQLCipher alone, p50 / p99",
+        &|s| format!("{} / {}", ratio(s.typing.0, s.typing_cipher.0), ratio(s.typing.1, s.typing_cipher.1)),
         String::new(),
     );
     for (index, query) in QUERIES.iter().enumerate() {

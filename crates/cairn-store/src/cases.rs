@@ -404,12 +404,32 @@ impl VaultTx<'_> {
 
     /// Replaces the object index of a case with `objects` (id, kind): derived from the case
     /// document's state on every write, so objects that arrived from a peer are found too.
+    ///
+    /// Only rows that differ are written: most edits add or remove no object, and rewriting
+    /// every row dirtied their pages at each save (BENCHMARKS.md, issue 14).
     pub fn replace_case_objects(&mut self, case_id: &Id, objects: &[(Id, &str)]) -> Result<(), StoreError> {
-        self.tx.prepare_cached("DELETE FROM case_objects WHERE case_id = ?1")?.execute([case_id.as_slice()])?;
+        let existing: Vec<(Vec<u8>, String)> = self
+            .tx
+            .prepare_cached("SELECT object_id, kind FROM case_objects WHERE case_id = ?1")?
+            .query_map([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let wanted: std::collections::BTreeMap<&[u8], &str> =
+            objects.iter().map(|(object_id, kind)| (object_id.as_slice(), *kind)).collect();
+        for (object_id, kind) in &existing {
+            if wanted.get(object_id.as_slice()) != Some(&kind.as_str()) {
+                self.tx
+                    .prepare_cached("DELETE FROM case_objects WHERE object_id = ?1 AND case_id = ?2")?
+                    .execute(params![object_id, case_id.as_slice()])?;
+            }
+        }
+        let held: std::collections::BTreeSet<(&[u8], &str)> =
+            existing.iter().map(|(object_id, kind)| (object_id.as_slice(), kind.as_str())).collect();
         let mut insert =
             self.tx.prepare_cached("INSERT OR REPLACE INTO case_objects (object_id, case_id, kind) VALUES (?1, ?2, ?3)")?;
-        for (object_id, kind) in objects {
-            insert.execute(params![object_id.as_slice(), case_id.as_slice(), kind])?;
+        for (object_id, kind) in wanted {
+            if !held.contains(&(object_id, kind)) {
+                insert.execute(params![object_id, case_id.as_slice(), kind])?;
+            }
         }
         Ok(())
     }
@@ -473,6 +493,44 @@ impl VaultTx<'_> {
 mod tests {
     use super::*;
     use crate::test_support::vault;
+
+    #[test]
+    fn the_object_index_ends_as_asked_whatever_it_held() {
+        let (_dir, mut vault) = vault();
+        let (case, other) = ([1u8; 16], [9u8; 16]);
+        let objects = |vault: &mut crate::Vault, case: Id| {
+            vault
+                .read(|tx| {
+                    let mut rows: Vec<(Vec<u8>, String)> = tx
+                        .tx
+                        .prepare("SELECT object_id, kind FROM case_objects WHERE case_id = ?1 ORDER BY object_id")?
+                        .query_map([case.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect::<Result<_, _>>()?;
+                    rows.sort();
+                    Ok(rows)
+                })
+                .expect("read")
+        };
+        vault
+            .transaction(|tx| {
+                tx.replace_case_objects(&case, &[([3; 16], "person"), ([4; 16], "note"), ([5; 16], "event")])?;
+                tx.replace_case_objects(&other, &[([6; 16], "person")])
+            })
+            .expect("first");
+        // One object gone, one changed kind, one new, one kept; the other case untouched.
+        vault
+            .transaction(|tx| {
+                tx.replace_case_objects(&case, &[([4; 16], "act"), ([5; 16], "event"), ([7; 16], "testimony")])
+            })
+            .expect("second");
+        assert_eq!(
+            objects(&mut vault, case),
+            vec![(vec![4; 16], "act".to_owned()), (vec![5; 16], "event".to_owned()), (vec![7; 16], "testimony".to_owned())]
+        );
+        assert_eq!(objects(&mut vault, other), vec![(vec![6; 16], "person".to_owned())]);
+        vault.transaction(|tx| tx.replace_case_objects(&case, &[])).expect("emptied");
+        assert!(objects(&mut vault, case).is_empty());
+    }
 
     #[test]
     fn shredding_a_case_removes_everything_derived_from_it() {

@@ -89,14 +89,31 @@ fn damaged(_: Vec<u8>) -> StoreError {
 }
 
 impl VaultTx<'_> {
-    /// Replaces the attachment rows of a case (from its case document's state).
+    /// Replaces the attachment rows of a case (from its case document's state). Only rows that
+    /// differ are written: most edits change no attachment.
     pub fn replace_attachment_blobs(&mut self, case_id: &Id, rows: &[AttachmentBlobRow]) -> Result<(), StoreError> {
-        self.tx.prepare_cached("DELETE FROM attachment_blobs WHERE case_id = ?1")?.execute([case_id.as_slice()])?;
+        type Stored = (Vec<u8>, Vec<u8>, i64, Vec<u8>);
+        let existing: Vec<Stored> = self
+            .tx
+            .prepare_cached("SELECT blob_id, address, stored_size, stored_hash FROM attachment_blobs WHERE case_id = ?1")?
+            .query_map([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let as_stored = |row: &AttachmentBlobRow| -> Stored {
+            (row.blob_id.to_vec(), row.address.to_vec(), row.stored_size as i64, row.stored_hash.to_vec())
+        };
+        let wanted: Vec<Stored> = rows.iter().map(as_stored).collect();
+        for stored in &existing {
+            if !wanted.contains(stored) {
+                self.tx
+                    .prepare_cached("DELETE FROM attachment_blobs WHERE case_id = ?1 AND blob_id = ?2")?
+                    .execute(params![case_id.as_slice(), stored.0])?;
+            }
+        }
         let mut insert = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO attachment_blobs (case_id, blob_id, address, stored_size, stored_hash)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for row in rows {
+        for row in rows.iter().filter(|row| !existing.contains(&as_stored(row))) {
             insert.execute(params![
                 case_id.as_slice(),
                 row.blob_id.as_slice(),
@@ -355,6 +372,33 @@ mod tests {
         let mut hasher = ContentHasher::new();
         hasher.update(content);
         AttachmentBlobRow { blob_id, address, stored_size: content.len() as u64, stored_hash: hasher.finish() }
+    }
+
+    #[test]
+    fn the_attachment_rows_end_as_asked_whatever_they_held() {
+        let (_dir, mut vault, case_id) = vault_with_case();
+        let held = |vault: &mut Vault| {
+            let mut rows: Vec<(Vec<u8>, Vec<u8>, i64)> = vault
+                .read(|tx| {
+                    Ok(tx
+                        .tx
+                        .prepare("SELECT blob_id, address, stored_size FROM attachment_blobs WHERE case_id = ?1")?
+                        .query_map([case_id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                        .collect::<Result<_, _>>()?)
+                })
+                .expect("read");
+            rows.sort();
+            rows
+        };
+        let (one, two, three) =
+            (row(b"one", [1; 16], [1; 32]), row(b"two", [2; 16], [2; 32]), row(b"three", [3; 16], [3; 32]));
+        vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[one.clone(), two.clone()])).expect("first");
+        // One gone, one whose content changed, one new.
+        let two_again = row(b"two, longer", [2; 16], [4; 32]);
+        vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[two_again, three])).expect("second");
+        assert_eq!(held(&mut vault), vec![(vec![2; 16], vec![4; 32], 11), (vec![3; 16], vec![3; 32], 5)]);
+        vault.transaction(|tx| tx.replace_attachment_blobs(&case_id, &[])).expect("emptied");
+        assert!(held(&mut vault).is_empty());
     }
 
     #[test]

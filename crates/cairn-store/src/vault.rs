@@ -705,6 +705,10 @@ fn enable_memory_security() -> Result<(), StoreError> {
     outcome.clone().map_err(|_| StoreError::Damaged { what: "SQLCipher memory security" })
 }
 
+/// Prepared statements a vault connection keeps: more than the write path of an edit, a
+/// sync or a bundle import runs.
+const STATEMENT_CACHE_CAPACITY: usize = 96;
+
 /// How long a vault connection waits for another one's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -758,6 +762,9 @@ pub(crate) fn open_database(
     )?;
     // Another process (the CLI beside the desktop app) may hold the write lock briefly.
     connection.busy_timeout(BUSY_TIMEOUT)?;
+    // One edit runs more distinct statements than rusqlite's default cache of 16 holds, so
+    // each was prepared again every time (6 % of an edit's time; BENCHMARKS.md, issue 14).
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
     if journal != "wal" {
         return Err(StoreError::Damaged { what: "database journal" });

@@ -87,9 +87,18 @@ mod tests {
         let mut other = other.fork("Worker B");
         other.set_field(CaseField::Title, "Title from B", 1_000).expect("b edit");
         session.set_case_field(&case, CaseField::Title, "Title from A").expect("a edit");
-        let chunk = other.take_changes().expect("chunk");
+        let change = other.take_changes().expect("one change");
+        // Delivered as sync and bundles deliver: stored, and the document's digest moved.
         transact(session.vault_mut(), |tx| {
-            tx.append_record(&case, &case, &chunk)?;
+            crate::cases::pipeline::apply_remote_changes::<cairn_model::CaseRecord>(
+                tx,
+                &case,
+                &case,
+                &[change],
+                &[None],
+                "Worker A",
+                2_000,
+            )?;
             Ok(())
         })
         .expect("deliver");

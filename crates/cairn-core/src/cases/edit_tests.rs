@@ -410,3 +410,30 @@ fn search_follows_edits_and_never_holds_identity_values() {
     assert!(texts.iter().any(|text| text.contains("Q-77")));
     assert!(texts.iter().all(|text| !text.contains("비밀")), "{texts:?}");
 }
+
+/// The session keeps the document it last edited loaded (typing saves the same document again
+/// and again); an edit made meanwhile by another session on the same vault (the command line
+/// beside the app) must not be lost when the first session edits again.
+#[test]
+fn an_edit_after_another_sessions_edit_builds_on_it() {
+    let (vault, mut first) = session();
+    let sample = sample(&mut first);
+    first.set_case_field(&sample.case, CaseField::Title, "first title").expect("first edit");
+    first.set_narrative(&sample.testimony, "첫 진술").expect("first narrative");
+    let mut second = vault.reopen();
+    second.set_worker_name("Worker B").expect("name");
+    second.set_case_field(&sample.case, CaseField::Team, "team from the other session").expect("other edit");
+    second.set_narrative(&sample.testimony, "다른 세션의 진술").expect("other narrative");
+    second.lock();
+    first.set_case_field(&sample.case, CaseField::Title, "second title").expect("second edit");
+    first.set_narrative(&sample.testimony, "다른 세션의 진술, 이어서").expect("second narrative");
+    let view = first.open_case(&sample.case).expect("open");
+    assert_eq!(view.record.title, "second title");
+    assert_eq!(view.record.team, "team from the other session", "the other session's edit is kept");
+    assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
+    let testimony = &view.testimonies.iter().find(|(id, _)| *id == sample.testimony).expect("testimony").1;
+    assert_eq!(testimony.narrative.as_str(), "다른 세션의 진술, 이어서");
+    first.lock();
+    let mut again = vault.reopen();
+    assert_eq!(again.open_case(&sample.case).expect("reopen").record.team, "team from the other session");
+}

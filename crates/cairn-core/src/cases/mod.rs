@@ -34,7 +34,7 @@ mod error;
 mod identity;
 mod lifecycle;
 mod peer;
-mod pipeline;
+pub(crate) mod pipeline;
 mod search;
 mod views;
 

@@ -39,6 +39,70 @@ pub(crate) trait DocRoot: Hydrate + Reconcile + Sized {
         doc: &mut Document<Self>,
         now: Millis,
     ) -> Result<(), CoreError>;
+
+    /// The document, to be kept loaded between edits (see [`HotDoc`]); `None` for kinds that
+    /// are not edited by typing.
+    fn into_hot(_doc: Document<Self>) -> Option<HotKind> {
+        None
+    }
+
+    /// The document kept loaded, if it is of this kind.
+    fn from_hot(_kind: HotKind) -> Option<Document<Self>> {
+        None
+    }
+}
+
+/// The document last edited through the local write path, kept loaded for the next edit of
+/// the same document: a worker typing autosaves the same case or testimony every few seconds,
+/// and loading it from its sealed chunks was the largest part of each such save
+/// (BENCHMARKS.md, issue 14). It is used only while the document's stored digest still names
+/// the heads it holds: a sync, a bundle, another process's edit, a compaction that rewrote it
+/// or a deletion moves or removes the digest, and the document is loaded again. A failed edit
+/// drops it; it goes with the session (its plaintext like any open case's: see README,
+/// "Memory").
+pub(crate) struct HotDoc {
+    doc_id: ObjectId,
+    author: String,
+    heads_hash: [u8; 32],
+    doc: HotKind,
+}
+
+impl std::fmt::Debug for HotDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotDoc").finish_non_exhaustive()
+    }
+}
+
+/// A document kept loaded, by kind.
+pub(crate) enum HotKind {
+    Case(CaseDoc),
+    Testimony(TestimonyDoc),
+}
+
+/// `doc_id` for an edit by `author`: the document kept loaded when it is that one and still
+/// what the vault holds (its digest unchanged), else loaded from its chunks.
+pub(crate) fn load_for_edit<R: DocRoot>(
+    tx: &VaultTx<'_>,
+    hot: Option<HotDoc>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+) -> Result<Document<R>, CoreError> {
+    if let Some(hot) = hot.filter(|hot| hot.doc_id == *doc_id && hot.author == author)
+        && tx
+            .digest_of_document(doc_id)?
+            .is_some_and(|digest| digest.case_id == *case_id && digest.heads_hash == hot.heads_hash)
+        && let Some(doc) = R::from_hot(hot.doc)
+    {
+        return Ok(doc);
+    }
+    load_doc(tx, case_id, doc_id, author)
+}
+
+/// Keeps `doc` (just committed) loaded for the next edit.
+pub(crate) fn keep_hot<R: DocRoot>(doc_id: &ObjectId, author: &str, mut doc: Document<R>) -> Option<HotDoc> {
+    let heads_hash = heads_hash(&doc.heads());
+    Some(HotDoc { doc_id: *doc_id, author: author.to_owned(), heads_hash, doc: R::into_hot(doc)? })
 }
 
 impl DocRoot for CaseRecord {
@@ -53,6 +117,17 @@ impl DocRoot for CaseRecord {
     ) -> Result<(), CoreError> {
         index_case(tx, case_id, doc, now)
     }
+
+    fn into_hot(doc: CaseDoc) -> Option<HotKind> {
+        Some(HotKind::Case(doc))
+    }
+
+    fn from_hot(kind: HotKind) -> Option<CaseDoc> {
+        match kind {
+            HotKind::Case(doc) => Some(doc),
+            HotKind::Testimony(_) => None,
+        }
+    }
 }
 
 impl DocRoot for TestimonyRecord {
@@ -66,6 +141,17 @@ impl DocRoot for TestimonyRecord {
         now: Millis,
     ) -> Result<(), CoreError> {
         index_testimony(tx, case_id, doc_id, doc, now)
+    }
+
+    fn into_hot(doc: TestimonyDoc) -> Option<HotKind> {
+        Some(HotKind::Testimony(doc))
+    }
+
+    fn from_hot(kind: HotKind) -> Option<TestimonyDoc> {
+        match kind {
+            HotKind::Testimony(doc) => Some(doc),
+            HotKind::Case(_) => None,
+        }
     }
 }
 
@@ -415,12 +501,15 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        transact(self.vault_mut(), |tx| {
-            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
+        let hot = self.hot_doc.take();
+        let (value, hot) = transact(self.vault_mut(), |tx| {
+            let mut doc: CaseDoc = load_for_edit(tx, hot, case_id, case_id, &author)?;
             let value = edit(&mut doc, &author, now)?;
             commit_doc(tx, &signer, case_id, case_id, &mut doc, now)?;
-            Ok(value)
-        })
+            Ok((value, keep_hot(case_id, &author, doc)))
+        })?;
+        self.hot_doc = hot;
+        Ok(value)
     }
 
     pub(super) fn edit_testimony<T>(
@@ -431,13 +520,16 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        transact(self.vault_mut(), |tx| {
+        let hot = self.hot_doc.take();
+        let (value, hot) = transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
-            let mut doc: TestimonyDoc = load_doc(tx, &case_id, testimony_id, &author)?;
+            let mut doc: TestimonyDoc = load_for_edit(tx, hot, &case_id, testimony_id, &author)?;
             let value = edit(&mut doc, now)?;
             commit_doc(tx, &signer, &case_id, testimony_id, &mut doc, now)?;
-            Ok(value)
-        })
+            Ok((value, keep_hot(testimony_id, &author, doc)))
+        })?;
+        self.hot_doc = hot;
+        Ok(value)
     }
 
     /// Edits the case document that holds `object_id` (of `kind`): the owner is looked up,
@@ -452,13 +544,16 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        transact(self.vault_mut(), |tx| {
+        let hot = self.hot_doc.take();
+        let hot = transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, object_id, kind)?;
-            let mut doc: CaseDoc = load_doc(tx, &case_id, &case_id, &author)?;
+            let mut doc: CaseDoc = load_for_edit(tx, hot, &case_id, &case_id, &author)?;
             edit(&mut doc, now)?;
             commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
-            Ok(())
-        })
+            Ok(keep_hot(&case_id, &author, doc))
+        })?;
+        self.hot_doc = hot;
+        Ok(())
     }
 }
 
