@@ -6,7 +6,8 @@
 //! measure at the largest size over the smallest.
 //!
 //! `cargo bench -p cairn-core --bench cases` (`CAIRN_BENCH_SIZES=200,500` for a quick run;
-//! `CAIRN_BENCH_PROFILE_EDITS=SECONDS` to only save edits at the last size, for a profiler).
+//! `CAIRN_BENCH_PROFILE_EDITS=SECONDS` to only save edits at the last size, for a profiler, of
+//! random cases or, with `CAIRN_BENCH_PROFILE_TYPING=1`, of one case again and again).
 //! All databases use WAL and synchronous=FULL on the same disk.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
@@ -330,8 +331,10 @@ fn main() {
             eprintln!("profiling: saving edits for {seconds} s at {size} cases, pid {}", std::process::id());
             let started = Instant::now();
             let mut edits = 0;
+            // `CAIRN_BENCH_PROFILE_TYPING=1`: the same case every time, as typing saves it.
+            let typing = std::env::var_os("CAIRN_BENCH_PROFILE_TYPING").is_some();
             while started.elapsed().as_secs() < seconds {
-                let id = ids[rng.below(ids.len())];
+                let id = if typing { ids[0] } else { ids[rng.below(ids.len())] };
                 session.set_case_field(&id, CaseField::Title, &format!("사건 제목 수정 {edits}")).unwrap();
                 edits += 1;
             }

@@ -77,6 +77,7 @@ impl crate::cases::DocRoot for ReceiptsRecord {
         _doc_id: &ObjectId,
         _doc: &mut ReceiptsDoc,
         _now: Millis,
+        _origin: crate::cases::pipeline::Origin,
     ) -> Result<(), CoreError> {
         // Nothing is derived from receipts: they are checked when handovers settle.
         Ok(())

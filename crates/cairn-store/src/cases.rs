@@ -172,6 +172,25 @@ impl VaultTx<'_> {
             .pop())
     }
 
+    /// The hash of a document's heads as last written (by its key: no scan), if it is held.
+    pub fn doc_heads_hash(&self, case_id: &Id, doc_id: &Id) -> Result<Option<[u8; 32]>, StoreError> {
+        let hash: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT heads_hash FROM doc_digests WHERE case_id = ?1 AND doc_id = ?2")?
+            .query_row([case_id.as_slice(), doc_id.as_slice()], |row| row.get(0))
+            .optional()?;
+        hash.map(|hash| hash.try_into().map_err(|_| StoreError::Damaged { what: "document digest" })).transpose()
+    }
+
+    /// How many values of a document conflict, as last counted, if it is held.
+    pub fn doc_conflicts(&self, case_id: &Id, doc_id: &Id) -> Result<Option<u32>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT conflicts FROM doc_digests WHERE case_id = ?1 AND doc_id = ?2")?
+            .query_row([case_id.as_slice(), doc_id.as_slice()], |row| row.get(0))
+            .optional()?)
+    }
+
     /// Keeps the signed deletion of a case (idempotent).
     pub fn put_tombstone(&mut self, case_id: &Id, record: &[u8]) -> Result<(), StoreError> {
         self.tx

@@ -38,6 +38,7 @@ pub(crate) trait DocRoot: Hydrate + Reconcile + Sized {
         doc_id: &ObjectId,
         doc: &mut Document<Self>,
         now: Millis,
+        origin: Origin,
     ) -> Result<(), CoreError>;
 
     /// The document, to be kept loaded between edits (see [`HotDoc`]); `None` for kinds that
@@ -50,6 +51,32 @@ pub(crate) trait DocRoot: Hydrate + Reconcile + Sized {
     fn from_hot(_kind: HotKind) -> Option<Document<Self>> {
         None
     }
+}
+
+/// Where the change a derived-row rebuild follows came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// This device's own edit. It can resolve conflicting values but never create one (its
+    /// changes follow everything the document holds), so a document without conflicts before
+    /// it has none after, and is not walked to count them.
+    Local,
+    /// Changes from a peer, a rewrite or a rebuild: conflicts are counted by walking.
+    Other,
+}
+
+/// How many values of `doc_id` conflict after a change of `origin`: the stored count when a
+/// local edit cannot have changed it (it was 0), else counted (see [`Origin::Local`]).
+fn conflict_count<R: Hydrate + Reconcile>(
+    tx: &VaultTx<'_>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    doc: &mut Document<R>,
+    origin: Origin,
+) -> Result<Option<u32>, CoreError> {
+    if origin == Origin::Local && tx.doc_conflicts(case_id, doc_id)? == Some(0) {
+        return Ok(None);
+    }
+    Ok(Some(u32::try_from(doc.conflicts()?.len()).unwrap_or(u32::MAX)))
 }
 
 /// The document last edited through the local write path, kept loaded for the next edit of
@@ -89,9 +116,7 @@ pub(crate) fn load_for_edit<R: DocRoot>(
     author: &str,
 ) -> Result<Document<R>, CoreError> {
     if let Some(hot) = hot.filter(|hot| hot.doc_id == *doc_id && hot.author == author)
-        && tx
-            .digest_of_document(doc_id)?
-            .is_some_and(|digest| digest.case_id == *case_id && digest.heads_hash == hot.heads_hash)
+        && tx.doc_heads_hash(case_id, doc_id)? == Some(hot.heads_hash)
         && let Some(doc) = R::from_hot(hot.doc)
     {
         return Ok(doc);
@@ -114,8 +139,9 @@ impl DocRoot for CaseRecord {
         _doc_id: &ObjectId,
         doc: &mut CaseDoc,
         now: Millis,
+        origin: Origin,
     ) -> Result<(), CoreError> {
-        index_case(tx, case_id, doc, now)
+        index_case(tx, case_id, doc, now, origin)
     }
 
     fn into_hot(doc: CaseDoc) -> Option<HotKind> {
@@ -139,8 +165,9 @@ impl DocRoot for TestimonyRecord {
         doc_id: &ObjectId,
         doc: &mut TestimonyDoc,
         now: Millis,
+        origin: Origin,
     ) -> Result<(), CoreError> {
-        index_testimony(tx, case_id, doc_id, doc, now)
+        index_testimony(tx, case_id, doc_id, doc, now, origin)
     }
 
     fn into_hot(doc: TestimonyDoc) -> Option<HotKind> {
@@ -239,7 +266,7 @@ pub(crate) fn commit_doc<R: DocRoot>(
     if !save_doc(tx, signer, case_id, doc_id, doc, now)? {
         return Ok(false);
     }
-    R::rebuild_derived(tx, case_id, doc_id, doc, now)?;
+    R::rebuild_derived(tx, case_id, doc_id, doc, now, Origin::Local)?;
     Ok(true)
 }
 
@@ -275,7 +302,7 @@ pub(crate) fn apply_remote_changes<R: DocRoot>(
         // A document whose first changes have not all arrived has no complete root yet: it
         // is stored, and indexed once the rest arrives.
         if doc.record().is_ok() {
-            R::rebuild_derived(tx, case_id, doc_id, &mut doc, now)?;
+            R::rebuild_derived(tx, case_id, doc_id, &mut doc, now, Origin::Other)?;
         }
     }
     Ok(moved)
@@ -322,7 +349,7 @@ pub(crate) fn replace_doc<R: DocRoot>(
     tx.forget_document_custody(case_id, doc_id)?;
     signer.record(tx, case_id, doc_id, &hashes, now)?;
     tx.put_digest(case_id, doc_id, &heads_hash(&doc.heads()), now)?;
-    R::rebuild_derived(tx, case_id, doc_id, doc, now)
+    R::rebuild_derived(tx, case_id, doc_id, doc, now, Origin::Other)
 }
 
 /// The mark a schema migration leaves when the case summaries need rebuilding from the
@@ -341,11 +368,11 @@ pub(crate) fn rebuild_stale_summaries(vault: &mut Vault, author: &str) -> Result
             match crate::handover::document_kind(&case_id, &doc_id) {
                 DocumentKind::Case => {
                     let mut doc: CaseDoc = load_doc(tx, &case_id, &doc_id, author)?;
-                    CaseRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+                    CaseRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0, Origin::Other)?;
                 }
                 DocumentKind::Testimony => {
                     let mut doc: TestimonyDoc = load_doc(tx, &case_id, &doc_id, author)?;
-                    TestimonyRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0)?;
+                    TestimonyRecord::rebuild_derived(tx, &case_id, &doc_id, &mut doc, 0, Origin::Other)?;
                 }
                 DocumentKind::Receipts => {}
             }
@@ -380,14 +407,21 @@ pub(crate) fn save_doc<R: DocRoot>(
 }
 
 /// Rebuilds the case summary, the object index and the case document's search rows.
-fn index_case(tx: &mut VaultTx<'_>, case_id: &ObjectId, doc: &mut CaseDoc, now: Millis) -> Result<(), CoreError> {
+fn index_case(
+    tx: &mut VaultTx<'_>,
+    case_id: &ObjectId,
+    doc: &mut CaseDoc,
+    now: Millis,
+    origin: Origin,
+) -> Result<(), CoreError> {
     let record = doc.record()?;
     let objects: Vec<(ObjectId, &str)> =
         record.objects().into_iter().map(|(object_id, kind)| (object_id, kind.as_str())).collect();
     tx.replace_case_objects(case_id, &objects)?;
     tx.replace_attachment_blobs(case_id, &attachment_rows(&record))?;
-    let conflicts = doc.conflicts()?.len();
-    tx.set_doc_conflicts(case_id, case_id, u32::try_from(conflicts).unwrap_or(u32::MAX))?;
+    if let Some(conflicts) = conflict_count(tx, case_id, case_id, doc, origin)? {
+        tx.set_doc_conflicts(case_id, case_id, conflicts)?;
+    }
     let counts = record.counts();
     let act_types: BTreeSet<String> =
         record.events.values().flat_map(|event| event.acts.values().map(|act| act.act_type.clone())).collect();
@@ -452,9 +486,11 @@ fn index_testimony(
     testimony_id: &ObjectId,
     doc: &mut TestimonyDoc,
     now: Millis,
+    origin: Origin,
 ) -> Result<(), CoreError> {
-    let conflicts = doc.conflicts()?.len();
-    tx.set_doc_conflicts(case_id, testimony_id, u32::try_from(conflicts).unwrap_or(u32::MAX))?;
+    if let Some(conflicts) = conflict_count(tx, case_id, testimony_id, doc, origin)? {
+        tx.set_doc_conflicts(case_id, testimony_id, conflicts)?;
+    }
     let entries = doc.record()?.search_entries();
     let rows: Vec<(&str, &str)> = entries.iter().map(|entry| (entry.field, entry.text.as_str())).collect();
     tx.replace_search_entries(case_id, testimony_id, &rows)?;
