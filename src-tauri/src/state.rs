@@ -286,15 +286,13 @@ impl Desktop {
     /// keys: the app locks, and the next unlock (with the new passphrase) finishes it.
     pub(crate) fn rekey(&self, typed: &str, new_passphrase: &cairn_core::SecretString) -> CommandResult<()> {
         let typed = RecoveryCode::parse(typed).map_err(|_| CommandError::from(CoreError::MalformedRecoveryCode))?;
-        let code = {
-            let pending = guard(&self.pending_rekey);
-            let Some(code) = pending.as_ref() else { return Err(CommandError::wrong_phase()) };
-            if !same_code(&typed, code) {
-                return Err(CommandError::recovery_code_mismatch());
-            }
-            RecoveryCode::parse(code.display_grouped().as_str()).map_err(|_| CommandError::internal())?
-        };
-        match self.with_session(|session| session.rekey(new_passphrase, &code)) {
+        match guard(&self.pending_rekey).as_ref() {
+            None => return Err(CommandError::wrong_phase()),
+            Some(code) if !same_code(&typed, code) => return Err(CommandError::recovery_code_mismatch()),
+            // The code typed back is the one shown: it is what the re-key seals.
+            Some(_) => {}
+        }
+        match self.with_session(|session| session.rekey(new_passphrase, &typed)) {
             Ok(()) => {
                 self.cancel_rekey();
                 Ok(())

@@ -48,11 +48,10 @@ use std::{fs, path::Path};
 use cairn_crypto::{SlotKind, UnlockedHeader, VaultHeader, VaultMasterKey, WrapKey};
 use rusqlite::{Connection, OptionalExtension, params};
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
 
 use crate::{
     DATABASE_FILE, DECOY_FILE, HEADER_FILE, Id, StoreError, Vault, fsutil, search,
-    vault::{open_database, sqlite_companion},
+    vault::{keyed_statement, open_database, sqlite_companion},
     wipe,
 };
 
@@ -160,10 +159,7 @@ fn copy_cases(target: &mut Connection, source: &mut Vault, target_wrap: &WrapKey
     // The source's pages are read through an attachment keyed with its K_db; the statement
     // is built in memory that is wiped, as the vault's own key statement is.
     let source_path = source.dir.join(DATABASE_FILE);
-    let mut attach = Zeroizing::new(String::with_capacity(128));
-    attach.push_str("ATTACH DATABASE ?1 AS source KEY \"");
-    attach.push_str(&source.master_key.db_key(&source.header.vault_id()).sqlcipher_pragma_value());
-    attach.push('"');
+    let attach = keyed_statement("ATTACH DATABASE ?1 AS source KEY ", &source.master_key, &source.header.vault_id(), "");
     let path = source_path.to_str().ok_or(StoreError::Damaged { what: "vault folder name" })?;
     target.execute(&attach, [path])?;
     drop(attach);

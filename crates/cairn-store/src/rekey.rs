@@ -33,17 +33,15 @@
 
 use std::{fs, path::Path, time::Duration};
 
-use cairn_crypto::{RecoveryCode, SlotKind, VaultHeader, VaultMasterKey};
-use rusqlite::{Connection, OptionalExtension, params};
-use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
-
 use crate::{
     DATABASE_FILE, HEADER_FILE, Id, StoreError, Vault,
     erasure::{self, Erasure},
     fsutil,
-    vault::{BUSY_TIMEOUT, open_database, read_header},
+    vault::{BUSY_TIMEOUT, keyed_statement, open_database, read_header},
 };
+use cairn_crypto::{RecoveryCode, SlotKind, VaultHeader, VaultMasterKey};
+use rusqlite::{Connection, OptionalExtension, params};
+use secrecy::{ExposeSecret, SecretString};
 
 /// The re-key journal inside a vault folder, present only while a re-key is under way.
 pub(crate) const JOURNAL_FILE: &str = "vault.rekey";
@@ -71,30 +69,35 @@ impl Vault {
         let vault_id = self.header.vault_id();
         let next_key = VaultMasterKey::generate();
         let journal = self.dir.join(JOURNAL_FILE);
-        let prepared = (|| {
+        let mut next_header = None;
+        let swapped = (|| {
             fsutil::write_atomically(&journal, &next_key.seal_previous_master_key(&vault_id, &self.master_key))?;
             let current = erasure::read_own_header(&self.dir, &vault_id)?;
             let wrap_keys = current.case_wrap_keys(&self.master_key);
-            let next = current
-                .rewrap(slot, SlotKind::Passphrase, &next_key, new_passphrase.expose_secret())?
-                .rewrap_recovery_code(&next_key, new_code)?
-                .with_case_wrap_keys(&next_key, &wrap_keys.iter().collect::<Vec<_>>())?;
-            Ok::<_, StoreError>(next)
+            let next = next_header.insert(
+                current
+                    .rewrap(slot, SlotKind::Passphrase, &next_key, new_passphrase.expose_secret())?
+                    .rewrap_recovery_code(&next_key, new_code)?
+                    .with_case_wrap_keys(&next_key, &wrap_keys.iter().collect::<Vec<_>>())?,
+            );
+            // From this write on, the new passphrase and code are the ones in force.
+            fsutil::write_atomically(&self.dir.join(HEADER_FILE), &next.to_bytes())?;
+            Ok::<_, StoreError>(())
         })();
-        let next_header = match prepared {
-            Ok(next) => next,
-            Err(error) => {
-                let _ = remove_journal(&self.dir);
-                release(&self.connection)?;
-                return Err(error);
+        if let Err(error) = swapped {
+            // The header write can fail after its rename (flushing the folder): then the new
+            // header is in force and the journal is the only way to this database. Only a
+            // header still holding the old keyslots lets the re-key be abandoned.
+            let in_force = next_header.as_ref().is_some_and(|next| holds_keyslots_of(&self.dir, next));
+            if in_force {
+                self.forget_keys();
+                return Err(StoreError::RekeyUnfinished);
             }
-        };
-        // From this write on, the new passphrase and code are the ones in force.
-        if let Err(error) = fsutil::write_atomically(&self.dir.join(HEADER_FILE), &next_header.to_bytes()) {
             let _ = remove_journal(&self.dir);
             release(&self.connection)?;
-            return Err(error.into());
+            return Err(error);
         }
+        let next_header = next_header.ok_or(StoreError::Damaged { what: "vault header" })?;
         let finished = carry_device_wrap_key(&self.connection, &vault_id, &self.master_key, &next_key).and_then(|carried| {
             reencrypt(&self.connection, &vault_id, &next_key)?;
             release(&self.connection)?;
@@ -167,12 +170,15 @@ pub(crate) fn remove_stale_journal(dir: &Path, header: &VaultHeader, master_key:
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(error.into()),
     };
-    let vault_id = header.vault_id();
-    let finished = master_key.open_previous_master_key(&vault_id, &sealed).is_ok();
+    let finished = master_key.open_previous_master_key(&header.vault_id(), &sealed).is_ok();
+    if finished || holds_keyslots_of(dir, header) { remove_journal(dir) } else { Ok(()) }
+}
+
+/// Whether `dir/vault.keys` holds the keyslots and wrap slots of `header` (its unlock
+/// counter aside, which changes in place at every attempt).
+fn holds_keyslots_of(dir: &Path, header: &VaultHeader) -> bool {
     let range = header.key_material();
-    let never_began =
-        read_header(dir).is_ok_and(|on_disk| on_disk.to_bytes().get(range.clone()) == header.to_bytes().get(range));
-    if finished || never_began { remove_journal(dir) } else { Ok(()) }
+    read_header(dir).is_ok_and(|on_disk| on_disk.to_bytes().get(range.clone()) == header.to_bytes().get(range))
 }
 
 /// K_dev as this database keeps it, sealed under `master_key`, checked to open; `None` for a
@@ -229,24 +235,15 @@ fn carry_device_wrap_key(
 /// that stays until [`release`].
 fn take_exclusively(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(EXCLUSIVE_WAIT)?;
+    // Another connection makes this fail with SQLITE_BUSY (`VaultInUse`) once the wait is over.
     let mode = connection.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0));
     if !matches!(mode.as_deref(), Ok("delete")) {
         connection.busy_timeout(BUSY_TIMEOUT)?;
-        return match mode {
-            Ok(_) => Err(StoreError::VaultInUse),
-            Err(error) => match StoreError::from(error) {
-                StoreError::Database { .. } => Err(StoreError::VaultInUse),
-                other => Err(other),
-            },
-        };
+        return Err(mode.map_or_else(StoreError::from, |_| StoreError::VaultInUse));
     }
-    let locked = connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;");
-    if let Err(error) = locked {
+    if let Err(error) = connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;") {
         release(connection)?;
-        return Err(match StoreError::from(error) {
-            StoreError::Database { .. } => StoreError::VaultInUse,
-            other => other,
-        });
+        return Err(error.into());
     }
     Ok(())
 }
@@ -265,17 +262,9 @@ fn release(connection: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Step 5: every page re-encrypted under `next`'s K_db, in one transaction. The statement is
-/// built in memory that is wiped, as the key statement is.
+/// Step 5: every page re-encrypted under `next`'s K_db, in one transaction.
 fn reencrypt(connection: &Connection, vault_id: &Id, next: &VaultMasterKey) -> Result<(), StoreError> {
-    let key = next.db_key(vault_id);
-    let mut statement = Zeroizing::new(String::with_capacity(96));
-    statement.push_str("PRAGMA rekey = \"");
-    statement.push_str(&key.sqlcipher_pragma_value());
-    statement.push_str("\";");
-    drop(key);
-    connection.execute_batch(&statement)?;
-    drop(statement);
+    connection.execute_batch(&keyed_statement("PRAGMA rekey = ", next, vault_id, ";"))?;
     // The first read under the new key proves the pages were rewritten with it.
     connection
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))

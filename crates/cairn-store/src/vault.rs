@@ -730,16 +730,7 @@ pub(crate) fn open_database(
     let mut connection = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs decryption failures to stderr; the app reports them itself.
     connection.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let key = master_key.db_key(vault_id);
-    // The statement is built here, in memory that is zeroized, not by rusqlite's pragma
-    // helper (whose SQL string is freed without being wiped).
-    let mut statement = Zeroizing::new(String::with_capacity(96));
-    statement.push_str("PRAGMA key = \"");
-    statement.push_str(&key.sqlcipher_pragma_value());
-    statement.push_str("\";");
-    drop(key);
-    connection.execute_batch(&statement)?;
-    drop(statement);
+    connection.execute_batch(&keyed_statement("PRAGMA key = ", master_key, vault_id, ";"))?;
     // Wipe every allocation SQLite frees, so plaintext pages do not linger in the heap. (The
     // switch is process-wide and already on, see `enable_memory_security`; set again here so
     // each connection states it.)
@@ -786,6 +777,20 @@ pub(crate) fn open_database(
         }
     }
     Ok(connection)
+}
+
+/// `before` ‖ `"K_db"` ‖ `after`: a statement that hands SQLCipher the vault's raw key
+/// (`PRAGMA key`, `PRAGMA rekey`, `ATTACH … KEY`). Built here, in memory that is zeroized when
+/// dropped, not by rusqlite's pragma helper (whose SQL string is freed without being wiped).
+pub(crate) fn keyed_statement(before: &str, master_key: &VaultMasterKey, vault_id: &Id, after: &str) -> Zeroizing<String> {
+    let key = master_key.db_key(vault_id);
+    let mut statement = Zeroizing::new(String::with_capacity(before.len() + 72 + after.len()));
+    statement.push_str(before);
+    statement.push('"');
+    statement.push_str(&key.sqlcipher_pragma_value());
+    statement.push('"');
+    statement.push_str(after);
+    statement
 }
 
 /// `path` with SQLite's `suffix` (`-wal`, `-shm`) appended.
