@@ -5,9 +5,13 @@
 //! chunk of that size) through plain SQLite and through SQLCipher alone; growth is each
 //! measure at the largest size over the smallest.
 //!
+//! The app's own flow is measured too: a case opened, then its first edit saved, then opened
+//! again (the app shows what was stored after every save).
+//!
 //! `cargo bench -p cairn-core --bench cases` (`CAIRN_BENCH_SIZES=200,500` for a quick run;
 //! `CAIRN_BENCH_PROFILE_EDITS=SECONDS` to only save edits at the last size, for a profiler, of
-//! random cases or, with `CAIRN_BENCH_PROFILE_TYPING=1`, of one case again and again).
+//! random cases or, with `CAIRN_BENCH_PROFILE_TYPING=1`, of one case again and again, or with
+//! `CAIRN_BENCH_PROFILE_OPENED=1`, of random cases each opened first).
 //! All databases use WAL and synchronous=FULL on the same disk.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
@@ -150,6 +154,9 @@ struct Stage {
     edit: (Duration, Duration),
     plain: (Duration, Duration),
     cipher: (Duration, Duration),
+    opened_edit: (Duration, Duration),
+    reopen: (Duration, Duration),
+    opened_cipher: (Duration, Duration),
     typing: (Duration, Duration),
     typing_plain: (Duration, Duration),
     typing_cipher: (Duration, Duration),
@@ -235,6 +242,21 @@ fn measure(
         plain.push(plain_db.write_one());
         cipher.push(cipher_db.write_one());
     }
+    // The app's flow: a worker opens a case, then edits it; the app opens it again after each
+    // save to show what was stored. The first save after the open and that reopening are timed.
+    let (mut opened_edit, mut reopen, mut opened_cipher) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..EDIT_SAMPLES {
+        let id = ids[rng.below(n)];
+        session.open_case(&id).unwrap();
+        let started = Instant::now();
+        session.set_case_field(&id, CaseField::Title, &format!("사건 제목 열고 수정 {n} {i}")).unwrap();
+        opened_edit.push(started.elapsed());
+        let started = Instant::now();
+        let view = session.open_case(&id).unwrap();
+        reopen.push(started.elapsed());
+        assert_eq!(view.record.title, format!("사건 제목 열고 수정 {n} {i}"));
+        opened_cipher.push(cipher_db.write_one());
+    }
     // The same, editing one case again and again, as the app's autosave does while a worker
     // types into one of its fields (the session keeps that document loaded between saves).
     let typed_case = ids[rng.below(n)];
@@ -286,6 +308,9 @@ fn measure(
         edit: p50_p99(edit),
         plain: p50_p99(plain),
         cipher: p50_p99(cipher),
+        opened_edit: p50_p99(opened_edit),
+        reopen: p50_p99(reopen),
+        opened_cipher: p50_p99(opened_cipher),
         typing: p50_p99(typing),
         typing_plain: p50_p99(typing_plain),
         typing_cipher: p50_p99(typing_cipher),
@@ -333,8 +358,13 @@ fn main() {
             let mut edits = 0;
             // `CAIRN_BENCH_PROFILE_TYPING=1`: the same case every time, as typing saves it.
             let typing = std::env::var_os("CAIRN_BENCH_PROFILE_TYPING").is_some();
+            // `CAIRN_BENCH_PROFILE_OPENED=1`: each case opened before its edit, as the app does.
+            let opened = std::env::var_os("CAIRN_BENCH_PROFILE_OPENED").is_some();
             while started.elapsed().as_secs() < seconds {
                 let id = if typing { ids[0] } else { ids[rng.below(ids.len())] };
+                if opened {
+                    session.open_case(&id).unwrap();
+                }
                 session.set_case_field(&id, CaseField::Title, &format!("사건 제목 수정 {edits}")).unwrap();
                 edits += 1;
             }
@@ -383,6 +413,22 @@ fn report(stages: &[Stage]) {
         "edit / SQLCipher alone, p50 / p99",
         &|s| format!("{} / {}", ratio(s.edit.0, s.cipher.0), ratio(s.edit.1, s.cipher.1)),
         String::new(),
+    );
+    row(
+        "save the first edit of a case just opened (the app's flow), p50 / p99",
+        &|s| pair(s.opened_edit),
+        format!("{} / {}", ratio(last.opened_edit.0, first.opened_edit.0), ratio(last.opened_edit.1, first.opened_edit.1)),
+    );
+    row("same bytes meanwhile, SQLCipher alone, p50 / p99", &|s| pair(s.opened_cipher), String::new());
+    row(
+        "first edit after an open / SQLCipher alone, p50 / p99",
+        &|s| format!("{} / {}", ratio(s.opened_edit.0, s.opened_cipher.0), ratio(s.opened_edit.1, s.opened_cipher.1)),
+        String::new(),
+    );
+    row(
+        "open the case again after that save, p50 / p99",
+        &|s| pair(s.reopen),
+        format!("{} / {}", ratio(last.reopen.0, first.reopen.0), ratio(last.reopen.1, first.reopen.1)),
     );
     row(
         "save one more edit of the case just edited (typing), p50 / p99",

@@ -387,6 +387,7 @@ impl Session {
     }
 
     fn purge_handed_over(&mut self, keys: &HandoverKeys) -> Result<HandoverSettled, CoreError> {
+        self.hot_docs.clear();
         let author = self.worker_name()?;
         let policy = keys.roster.policy().handover_purge;
         let candidates: Vec<(ObjectId, Option<Millis>)> = read(self.vault_mut(), |tx| {

@@ -16,9 +16,9 @@ pub struct Session {
     /// HQ: the organisation's root key opened from a root key file for this session, while the
     /// vault keeps it offline (see [`crate::team::root`]); zeroized with the session.
     pub(crate) offline_root: Option<cairn_crypto::SigningSecretKey>,
-    /// The document last edited, kept loaded for the next edit (see
+    /// The documents last opened or edited, kept loaded for their next use (see
     /// [`crate::cases::pipeline::HotDoc`]).
-    pub(crate) hot_doc: Option<crate::cases::pipeline::HotDoc>,
+    pub(crate) hot_docs: crate::cases::pipeline::HotDocs,
 }
 
 /// What `status` reports: format versions, KDF parameters, identities and counts.
@@ -94,7 +94,7 @@ pub const INSECURE_KDF_ALLOWED: bool = cfg!(debug_assertions);
 pub fn create_vault(dir: &Path, passphrase: &SecretString, kdf: KdfChoice) -> Result<(Session, RecoveryCode), CoreError> {
     check_new_passphrase(passphrase.expose_secret())?;
     let (vault, recovery) = Vault::create(dir, passphrase, kdf)?;
-    let mut session = Session { vault, recordings: Default::default(), offline_root: None, hot_doc: None };
+    let mut session = Session { vault, recordings: Default::default(), offline_root: None, hot_docs: Default::default() };
     crate::team::on_vault_created(&mut session)?;
     Ok((session, recovery))
 }
@@ -187,7 +187,8 @@ impl Session {
 
     /// A session over a vault just opened: brings derived data up to date after an upgrade.
     fn opened(vault: Vault) -> Result<Session, CoreError> {
-        let mut session = Session { vault, recordings: Default::default(), offline_root: None, hot_doc: None };
+        let mut session =
+            Session { vault, recordings: Default::default(), offline_root: None, hot_docs: Default::default() };
         // A decoy opened by a duress passphrase starts without a device identity.
         crate::team::on_vault_created(&mut session)?;
         let author = session.worker_name()?;

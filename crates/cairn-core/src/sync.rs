@@ -439,6 +439,9 @@ impl SyncStore for VaultSync<'_> {
         for bytes in &incoming.tombstones {
             tombstones.push((self.session.verify_tombstone(bytes)?.case_id(), bytes));
         }
+        if !tombstones.is_empty() {
+            self.session.hot_docs.clear();
+        }
         let archive = self.session.is_hq_vault()?;
         let team_keys = self.team_keys_for(&incoming.case_keys)?;
         let org_id = self.org_id;

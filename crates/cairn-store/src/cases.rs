@@ -608,4 +608,30 @@ mod tests {
         assert_eq!((digests[0].heads_hash, digests[0].modified_at), ([2; 32], 20));
         assert_eq!(vault.read(|tx| tx.case_setting("worker_name")).expect("setting").as_deref(), Some("김 활동가"));
     }
+
+    #[test]
+    fn a_document_is_found_by_its_id_through_an_index() {
+        // Sync asks for each document it receives by its id alone; a scan of every digest for
+        // each made a large sync grow with the square of the archive.
+        let (_dir, mut vault) = vault();
+        let plan: Vec<String> = vault
+            .read(|tx| {
+                Ok(tx
+                    .tx
+                    .prepare("EXPLAIN QUERY PLAN SELECT case_id, doc_id, heads_hash, modified_at, change_seq FROM doc_digests WHERE doc_id = ?1")?
+                    .query_map([[7u8; 16].as_slice()], |row| row.get::<_, String>(3))?
+                    .collect::<Result<_, _>>()?)
+            })
+            .expect("plan");
+        assert!(plan.iter().any(|step| step.contains("USING INDEX doc_digests_by_doc")), "{plan:?}");
+        vault
+            .transaction(|tx| {
+                tx.put_digest(&[1; 16], &[2; 16], &[3; 32], 10)?;
+                tx.put_digest(&[4; 16], &[5; 16], &[6; 32], 20).map(drop)
+            })
+            .expect("digests");
+        let found = vault.read(|tx| tx.digest_of_document(&[5; 16])).expect("read").expect("found");
+        assert_eq!((found.case_id, found.heads_hash), ([4; 16], [6; 32]));
+        assert!(vault.read(|tx| tx.digest_of_document(&[9; 16])).expect("read").is_none());
+    }
 }

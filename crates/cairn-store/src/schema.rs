@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_search_pairs.sql"),
     include_str!("../migrations/0012_recording_testimony.sql"),
     include_str!("../migrations/0013_root_rotation.sql"),
+    include_str!("../migrations/0014_digests_by_document.sql"),
 ];
 
 /// The number of migrations that had run when the pair index was created (0011): older

@@ -446,3 +446,57 @@ fn an_edit_after_another_sessions_edit_builds_on_it() {
     let mut again = vault.reopen();
     assert_eq!(again.open_case(&sample.case).expect("reopen").record.team, "team from the other session");
 }
+
+#[test]
+fn an_open_after_another_sessions_edit_shows_it() {
+    let (vault, mut first) = session();
+    let sample = sample(&mut first);
+    first.open_case(&sample.case).expect("open");
+    assert!(first.hot_docs.take(&sample.case).is_some(), "the case document stays loaded after an open");
+    // Kept again, and the testimony with it.
+    first.open_case(&sample.case).expect("open again");
+    // The same worker name (it is the vault's): only the stored digests tell the kept
+    // documents are out of date.
+    let mut second = vault.reopen();
+    second.set_case_field(&sample.case, CaseField::Title, "title from the other session").expect("other edit");
+    second.set_narrative(&sample.testimony, "다른 세션의 진술").expect("other narrative");
+    second.lock();
+    let view = first.open_case(&sample.case).expect("open after the other session");
+    assert_eq!(view.record.title, "title from the other session");
+    let testimony = &view.testimonies.iter().find(|(id, _)| *id == sample.testimony).expect("testimony").1;
+    assert_eq!(testimony.narrative.as_str(), "다른 세션의 진술");
+    // An edit after that open builds on both sessions' work.
+    first.set_case_field(&sample.case, CaseField::Team, "first's team").expect("edit");
+    let view = first.open_case(&sample.case).expect("open after the edit");
+    assert_eq!((view.record.title.as_str(), view.record.team.as_str()), ("title from the other session", "first's team"));
+    assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
+}
+
+#[test]
+fn opening_a_case_keeps_a_bounded_number_of_its_documents() {
+    let (_vault, mut session) = session();
+    let sample = sample(&mut session);
+    for narrative in ["둘", "셋", "넷", "다섯"] {
+        let testimony = NewTestimony {
+            source_person: id_to_hex(&sample.person),
+            language: "ko".into(),
+            narrative: narrative.into(),
+            ..NewTestimony::default()
+        };
+        session.add_testimony(&sample.case, &testimony).expect("testimony");
+    }
+    let view = session.open_case(&sample.case).expect("open");
+    assert_eq!(view.testimonies.len(), 5);
+    assert_eq!(session.hot_docs.len(), 4, "four documents at most stay loaded");
+    assert!(session.hot_docs.take(&sample.case).is_some(), "the case document is among them");
+}
+
+#[test]
+fn deleting_a_case_drops_the_documents_kept_loaded() {
+    let (_vault, mut session) = session();
+    let sample = sample(&mut session);
+    session.open_case(&sample.case).expect("open");
+    assert_eq!(session.hot_docs.len(), 2, "the case and its testimony");
+    session.delete_case(&sample.case).expect("delete");
+    assert_eq!(session.hot_docs.len(), 0, "a deleted case's text is not kept in memory");
+}

@@ -8,7 +8,7 @@ use cairn_store::VaultTx;
 
 use super::{
     CaseConflict, CaseSummary, CaseView,
-    pipeline::{DocRoot, commit_doc, load_doc, load_held, new_id, now_ms, read, transact},
+    pipeline::{DocRoot, commit_doc, current_hot, keep_hot, load_for_edit, load_held, new_id, now_ms, read, transact},
     views::summary_from_row,
 };
 use crate::{CoreError, Session};
@@ -52,8 +52,11 @@ impl Session {
     pub fn open_case(&mut self, case_id: &ObjectId) -> Result<CaseView, CoreError> {
         let author = self.worker_name()?;
         let keys = self.identity_keys(false)?;
-        read(self.vault_mut(), |tx| {
-            let mut doc: CaseDoc = load_doc(tx, case_id, case_id, &author)?;
+        // The documents read stay loaded for the edits and the reopening that follow an open.
+        let mut hot_docs = std::mem::take(&mut self.hot_docs);
+        let mut read_docs = Vec::new();
+        let opened = read(self.vault_mut(), |tx| {
+            let mut doc: CaseDoc = load_for_edit(tx, hot_docs.take(case_id), case_id, case_id, &author)?;
             let record = doc.record()?;
             let mut conflicts: Vec<CaseConflict> = doc
                 .conflicts()?
@@ -67,7 +70,12 @@ impl Session {
                 let testimony_id = parse_id(key)?;
                 // Sync sends a case's documents independently: the case document may list a
                 // testimony whose own changes are still on their way (or wait for earlier ones).
-                let Some(mut testimony) = load_arrived::<TestimonyRecord>(tx, case_id, &testimony_id, &author)? else {
+                let hot = current_hot::<TestimonyRecord>(tx, hot_docs.take(&testimony_id), case_id, &testimony_id, &author)?;
+                let held = match hot {
+                    Some(testimony) => Some(testimony),
+                    None => load_arrived::<TestimonyRecord>(tx, case_id, &testimony_id, &author)?,
+                };
+                let Some(mut testimony) = held else {
                     arriving_testimonies.push(testimony_id);
                     continue;
                 };
@@ -78,6 +86,7 @@ impl Session {
                 }));
                 document_heads.push((testimony_id, testimony.heads()));
                 testimonies.push((testimony_id, testimony.record()?));
+                read_docs.push(keep_hot(&testimony_id, &author, testimony));
             }
             let mut arriving_attachments = Vec::new();
             for (key, reference) in &record.attachments {
@@ -99,6 +108,7 @@ impl Session {
                     identity_sealed.insert(key.clone(), sealed);
                 }
             }
+            read_docs.push(keep_hot(case_id, &author, doc));
             Ok(CaseView {
                 id: *case_id,
                 record,
@@ -110,7 +120,14 @@ impl Session {
                 document_heads,
                 updated_at,
             })
-        })
+        });
+        self.hot_docs = hot_docs;
+        if opened.is_ok() {
+            for hot in read_docs {
+                self.hot_docs.keep(hot);
+            }
+        }
+        opened
     }
 
     /// that field.
@@ -123,6 +140,7 @@ impl Session {
     /// signed deletion (a tombstone: the case id only), which syncs to every peer so the case
     /// is destroyed there too and never comes back.
     pub fn delete_case(&mut self, case_id: &ObjectId) -> Result<(), CoreError> {
+        self.hot_docs.clear();
         let tombstone = self.sign_tombstone(case_id)?;
         transact(self.vault_mut(), |tx| {
             tx.delete_case(case_id)?;

@@ -79,9 +79,9 @@ fn conflict_count<R: Hydrate + Reconcile>(
     Ok(Some(u32::try_from(doc.conflicts()?.len()).unwrap_or(u32::MAX)))
 }
 
-/// The document last edited through the local write path, kept loaded for the next edit of
-/// the same document: a worker typing autosaves the same case or testimony every few seconds,
-/// and loading it from its sealed chunks was the largest part of each such save
+/// A document kept loaded between uses: a worker opens a case and then autosaves the same
+/// case or testimony every few seconds, the app opening the case again after each save, and
+/// loading the document from its sealed chunks was the largest part of each
 /// (BENCHMARKS.md, issue 14). It is used only while the document's stored digest still names
 /// the heads it holds: a sync, a bundle, another process's edit, a compaction that rewrote it
 /// or a deletion moves or removes the digest, and the document is loaded again. A failed edit
@@ -100,6 +100,45 @@ impl std::fmt::Debug for HotDoc {
     }
 }
 
+/// How many documents stay loaded: the case opened or edited last and a few of its
+/// testimonies. Bounded, because a long testimony's document holds its whole history.
+const HOT_DOCS: usize = 4;
+
+/// The documents kept loaded (see [`HotDoc`]), the most recently used last.
+#[derive(Debug, Default)]
+pub(crate) struct HotDocs(Vec<HotDoc>);
+
+impl HotDocs {
+    /// Takes `doc_id` out, if it is kept (it is kept again by [`HotDocs::keep`] after use).
+    pub(crate) fn take(&mut self, doc_id: &ObjectId) -> Option<HotDoc> {
+        let index = self.0.iter().position(|hot| hot.doc_id == *doc_id)?;
+        Some(self.0.remove(index))
+    }
+
+    /// Keeps `hot` as the most recently used, dropping the least recently used beyond
+    /// [`HOT_DOCS`].
+    pub(crate) fn keep(&mut self, hot: Option<HotDoc>) {
+        let Some(hot) = hot else { return };
+        self.0.retain(|kept| kept.doc_id != hot.doc_id);
+        if self.0.len() == HOT_DOCS {
+            self.0.remove(0);
+        }
+        self.0.push(hot);
+    }
+
+    /// Drops every kept document: a deleted or handed-over case's text does not outlive it in
+    /// memory (a kept document of it would never be used again, its digest gone).
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// How many documents are kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// A document kept loaded, by kind.
 pub(crate) enum HotKind {
     Case(CaseDoc),
@@ -115,16 +154,30 @@ pub(crate) fn load_for_edit<R: DocRoot>(
     doc_id: &ObjectId,
     author: &str,
 ) -> Result<Document<R>, CoreError> {
-    if let Some(hot) = hot.filter(|hot| hot.doc_id == *doc_id && hot.author == author)
-        && tx.doc_heads_hash(case_id, doc_id)? == Some(hot.heads_hash)
-        && let Some(doc) = R::from_hot(hot.doc)
-    {
-        return Ok(doc);
+    match current_hot(tx, hot, case_id, doc_id, author)? {
+        Some(doc) => Ok(doc),
+        None => load_doc(tx, case_id, doc_id, author),
     }
-    load_doc(tx, case_id, doc_id, author)
 }
 
-/// Keeps `doc` (just committed) loaded for the next edit.
+/// The kept document `hot`, if it is `doc_id` for `author` and still what the vault holds (its
+/// digest unchanged).
+pub(crate) fn current_hot<R: DocRoot>(
+    tx: &VaultTx<'_>,
+    hot: Option<HotDoc>,
+    case_id: &ObjectId,
+    doc_id: &ObjectId,
+    author: &str,
+) -> Result<Option<Document<R>>, CoreError> {
+    if let Some(hot) = hot.filter(|hot| hot.doc_id == *doc_id && hot.author == author)
+        && tx.doc_heads_hash(case_id, doc_id)? == Some(hot.heads_hash)
+    {
+        return Ok(R::from_hot(hot.doc));
+    }
+    Ok(None)
+}
+
+/// Keeps `doc` (just committed, or just read whole) loaded for its next use.
 pub(crate) fn keep_hot<R: DocRoot>(doc_id: &ObjectId, author: &str, mut doc: Document<R>) -> Option<HotDoc> {
     let heads_hash = heads_hash(&doc.heads());
     Some(HotDoc { doc_id: *doc_id, author: author.to_owned(), heads_hash, doc: R::into_hot(doc)? })
@@ -537,14 +590,14 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        let hot = self.hot_doc.take();
+        let hot = self.hot_docs.take(case_id);
         let (value, hot) = transact(self.vault_mut(), |tx| {
             let mut doc: CaseDoc = load_for_edit(tx, hot, case_id, case_id, &author)?;
             let value = edit(&mut doc, &author, now)?;
             commit_doc(tx, &signer, case_id, case_id, &mut doc, now)?;
             Ok((value, keep_hot(case_id, &author, doc)))
         })?;
-        self.hot_doc = hot;
+        self.hot_docs.keep(hot);
         Ok(value)
     }
 
@@ -556,7 +609,7 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        let hot = self.hot_doc.take();
+        let hot = self.hot_docs.take(testimony_id);
         let (value, hot) = transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, testimony_id, ObjectKind::Testimony)?;
             let mut doc: TestimonyDoc = load_for_edit(tx, hot, &case_id, testimony_id, &author)?;
@@ -564,7 +617,7 @@ impl Session {
             commit_doc(tx, &signer, &case_id, testimony_id, &mut doc, now)?;
             Ok((value, keep_hot(testimony_id, &author, doc)))
         })?;
-        self.hot_doc = hot;
+        self.hot_docs.keep(hot);
         Ok(value)
     }
 
@@ -580,15 +633,17 @@ impl Session {
         let author = self.worker_name()?;
         let signer = self.change_signer()?;
         let now = now_ms();
-        let hot = self.hot_doc.take();
+        // The owner is known only inside the transaction: the kept documents go in with it.
+        let mut hot_docs = std::mem::take(&mut self.hot_docs);
         let hot = transact(self.vault_mut(), |tx| {
             let case_id = owner(tx, object_id, kind)?;
-            let mut doc: CaseDoc = load_for_edit(tx, hot, &case_id, &case_id, &author)?;
+            let mut doc: CaseDoc = load_for_edit(tx, hot_docs.take(&case_id), &case_id, &case_id, &author)?;
             edit(&mut doc, now)?;
             commit_doc(tx, &signer, &case_id, &case_id, &mut doc, now)?;
             Ok(keep_hot(&case_id, &author, doc))
-        })?;
-        self.hot_doc = hot;
+        });
+        self.hot_docs = hot_docs;
+        self.hot_docs.keep(hot?);
         Ok(())
     }
 }
