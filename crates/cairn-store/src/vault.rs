@@ -626,6 +626,24 @@ impl<'v> VaultTx<'v> {
         Ok((version, cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?))
     }
 
+    /// Checks that every key version of a case still unwraps (damage is reported as it is
+    /// when a chunk is opened). For reads answered from documents already in memory, which
+    /// open no chunk and would otherwise not notice a damaged key.
+    pub fn check_case_keys(&self, case_id: &Id) -> Result<(), StoreError> {
+        let mut statement = self.tx.prepare_cached("SELECT key_version, wrapped FROM case_keys WHERE case_id = ?1")?;
+        let mut rows = statement.query([case_id.as_slice()])?;
+        let mut versions = 0;
+        while let Some(row) = rows.next()? {
+            let (version, wrapped): (u32, Vec<u8>) = (row.get(0)?, row.get(1)?);
+            drop(cairn_crypto::unwrap_case_key(self.wrap_key, case_id, version, &wrapped)?);
+            versions += 1;
+        }
+        if versions == 0 {
+            return Err(StoreError::NotFound { what: "case" });
+        }
+        Ok(())
+    }
+
     /// A specific key version of a case.
     pub fn case_key_version(&self, case_id: &Id, version: u32) -> Result<CaseKey, StoreError> {
         let wrapped: Option<Vec<u8>> = self

@@ -56,6 +56,12 @@ impl Session {
         let mut hot_docs = std::mem::take(&mut self.hot_docs);
         let mut read_docs = Vec::new();
         let opened = read(self.vault_mut(), |tx| {
+            // Documents kept in memory open no chunk: a damaged case key must still be
+            // reported, as a read from the chunks would.
+            tx.check_case_keys(case_id).map_err(|error| match error {
+                cairn_store::StoreError::NotFound { .. } => CoreError::NotFound("case"),
+                other => other.into(),
+            })?;
             let mut doc: CaseDoc = load_for_edit(tx, hot_docs.take(case_id), case_id, case_id, &author)?;
             let record = doc.record()?;
             let mut conflicts: Vec<CaseConflict> = doc
