@@ -381,6 +381,11 @@ fn ratio(a: Duration, b: Duration) -> String {
     format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
 }
 
+/// `a / b` at p50 and at p99.
+fn ratios(a: (Duration, Duration), b: (Duration, Duration)) -> String {
+    format!("{} / {}", ratio(a.0, b.0), ratio(a.1, b.1))
+}
+
 fn report(stages: &[Stage]) {
     let (first, last) = (&stages[0], &stages[stages.len() - 1]);
     let header: Vec<String> = stages.iter().map(|stage| format!("{} cases", stage.cases)).collect();
@@ -397,54 +402,30 @@ fn report(stages: &[Stage]) {
     row("vault folder", &|s| format!("{:.1} MB", s.vault_mb), String::new());
     row("list every case, p50 / p99", &|s| pair(s.list), ratio(last.list.0, first.list.0));
     row("open one case, p50 / p99", &|s| pair(s.open), ratio(last.open.0, first.open.0));
-    row(
-        "save one edit (fsync), p50 / p99",
-        &|s| pair(s.edit),
-        format!("{} / {}", ratio(last.edit.0, first.edit.0), ratio(last.edit.1, first.edit.1)),
-    );
+    row("save one edit (fsync), p50 / p99", &|s| pair(s.edit), ratios(last.edit, first.edit));
     row("same bytes, plain SQLite, p50 / p99", &|s| pair(s.plain), String::new());
     row("same bytes, SQLCipher alone, p50 / p99", &|s| pair(s.cipher), String::new());
-    row(
-        "edit / plain SQLite, p50 / p99",
-        &|s| format!("{} / {}", ratio(s.edit.0, s.plain.0), ratio(s.edit.1, s.plain.1)),
-        String::new(),
-    );
-    row(
-        "edit / SQLCipher alone, p50 / p99",
-        &|s| format!("{} / {}", ratio(s.edit.0, s.cipher.0), ratio(s.edit.1, s.cipher.1)),
-        String::new(),
-    );
+    row("edit / plain SQLite, p50 / p99", &|s| ratios(s.edit, s.plain), String::new());
+    row("edit / SQLCipher alone, p50 / p99", &|s| ratios(s.edit, s.cipher), String::new());
     row(
         "save the first edit of a case just opened (the app's flow), p50 / p99",
         &|s| pair(s.opened_edit),
-        format!("{} / {}", ratio(last.opened_edit.0, first.opened_edit.0), ratio(last.opened_edit.1, first.opened_edit.1)),
+        ratios(last.opened_edit, first.opened_edit),
     );
     row("same bytes meanwhile, SQLCipher alone, p50 / p99", &|s| pair(s.opened_cipher), String::new());
-    row(
-        "first edit after an open / SQLCipher alone, p50 / p99",
-        &|s| format!("{} / {}", ratio(s.opened_edit.0, s.opened_cipher.0), ratio(s.opened_edit.1, s.opened_cipher.1)),
-        String::new(),
-    );
-    row(
-        "open the case again after that save, p50 / p99",
-        &|s| pair(s.reopen),
-        format!("{} / {}", ratio(last.reopen.0, first.reopen.0), ratio(last.reopen.1, first.reopen.1)),
-    );
+    row("first edit after an open / SQLCipher alone, p50 / p99", &|s| ratios(s.opened_edit, s.opened_cipher), String::new());
+    row("open the case again after that save, p50 / p99", &|s| pair(s.reopen), ratios(last.reopen, first.reopen));
     row(
         "save one more edit of the case just edited (typing), p50 / p99",
         &|s| pair(s.typing),
-        format!("{} / {}", ratio(last.typing.0, first.typing.0), ratio(last.typing.1, first.typing.1)),
+        ratios(last.typing, first.typing),
     );
     row(
         "same bytes meanwhile, plain SQLite / SQLCipher alone, p50",
         &|s| format!("{} / {}", ms(s.typing_plain.0), ms(s.typing_cipher.0)),
         String::new(),
     );
-    row(
-        "typing edit / SQLCipher alone, p50 / p99",
-        &|s| format!("{} / {}", ratio(s.typing.0, s.typing_cipher.0), ratio(s.typing.1, s.typing_cipher.1)),
-        String::new(),
-    );
+    row("typing edit / SQLCipher alone, p50 / p99", &|s| ratios(s.typing, s.typing_cipher), String::new());
     for (index, query) in QUERIES.iter().enumerate() {
         row(
             &format!("search `{query}`, p50 / p99 (hits shown, limit 50)"),

@@ -76,8 +76,7 @@ impl Session {
                 let testimony_id = parse_id(key)?;
                 // Sync sends a case's documents independently: the case document may list a
                 // testimony whose own changes are still on their way (or wait for earlier ones).
-                let hot = current_hot::<TestimonyRecord>(tx, hot_docs.take(&testimony_id), case_id, &testimony_id, &author)?;
-                let held = match hot {
+                let held = match current_hot(tx, hot_docs.take(&testimony_id), case_id, &testimony_id, &author)? {
                     Some(testimony) => Some(testimony),
                     None => load_arrived::<TestimonyRecord>(tx, case_id, &testimony_id, &author)?,
                 };
