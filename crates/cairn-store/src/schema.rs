@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_recording_testimony.sql"),
     include_str!("../migrations/0013_root_rotation.sql"),
     include_str!("../migrations/0014_digests_by_document.sql"),
+    include_str!("../migrations/0015_search_leaves_fit_pages.sql"),
 ];
 
 /// The number of migrations that had run when the pair index was created (0011): older
@@ -52,9 +53,16 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
+    /// An in-memory database, opened only after the vault's allocator is in place (SQLite's
+    /// configuration must not race with another test opening a vault).
+    fn memory_database() -> Connection {
+        crate::vault::wipe_freed_memory().expect("allocator");
+        Connection::open_in_memory().expect("memory")
+    }
+
     #[test]
     fn documents_written_before_the_change_sequence_get_numbers_once() {
-        let mut connection = Connection::open_in_memory().expect("memory");
+        let mut connection = memory_database();
         // A vault as the previous version left it: four migrations, three digests.
         for migration in &MIGRATIONS[..4] {
             connection.execute_batch(migration).expect("old migration");
@@ -94,7 +102,7 @@ mod tests {
                 == 1
         };
         for documents in [false, true] {
-            let mut connection = Connection::open_in_memory().expect("memory");
+            let mut connection = memory_database();
             for migration in &MIGRATIONS[..7] {
                 connection.execute_batch(migration).expect("old migration");
             }
@@ -114,7 +122,7 @@ mod tests {
 
     #[test]
     fn texts_indexed_before_the_pair_index_are_found_through_it() {
-        let mut connection = Connection::open_in_memory().expect("memory");
+        let mut connection = memory_database();
         for migration in &MIGRATIONS[..SEARCH_PAIRS_MIGRATION as usize] {
             connection.execute_batch(migration).expect("old migration");
         }

@@ -524,6 +524,44 @@ mod tests {
         assert_eq!(left, 0);
     }
 
+    /// SQLCipher keeps 80 bytes of each 4,096-byte page, so FTS5's default 4,050-byte leaves
+    /// spilled into overflow pages (migration 0015); full leaves now fit in one page.
+    #[test]
+    fn search_index_leaves_fit_in_one_page() {
+        let (_dir, mut vault) = vault();
+        // Hangul syllables from a fixed pseudo-random sequence: many distinct trigrams and pairs,
+        // enough to fill leaves of both indexes.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut syllable = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from_u32(0xAC00 + (state % 600) as u32).expect("Hangul syllable")
+        };
+        let texts: Vec<(Id, String)> = (0..60u8).map(|n| ([n; 16], (0..2_000).map(|_| syllable()).collect())).collect();
+        let borrowed: Vec<(Id, &str)> = texts.iter().map(|(id, text)| (*id, text.as_str())).collect();
+        index_notes(&mut vault, &borrowed);
+        vault
+            .read(|tx| {
+                for index in ["search_fts", "search_pairs"] {
+                    let table = format!("{index}_data");
+                    let full_leaves: i64 =
+                        tx.tx.query_row(&format!("SELECT count(*) FROM {table} WHERE length(block) > 3800"), [], |row| {
+                            row.get(0)
+                        })?;
+                    assert!(full_leaves > 10, "{index}: the texts fill leaves ({full_leaves})");
+                    let overflow_pages: i64 = tx.tx.query_row(
+                        "SELECT count(*) FROM dbstat WHERE name = ?1 AND pagetype = 'overflow'",
+                        [&table],
+                        |row| row.get(0),
+                    )?;
+                    assert_eq!(overflow_pages, 0, "{index}: no leaf spills out of its page");
+                }
+                Ok(())
+            })
+            .expect("index pages");
+    }
+
     #[test]
     fn most_recent_cases_come_first_however_many_match() {
         let (_dir, mut vault) = vault();

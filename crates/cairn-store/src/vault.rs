@@ -708,14 +708,21 @@ pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
     })
 }
 
-/// Turns SQLCipher's memory security on for the whole process, once, before any vault
-/// connection exists: from then on SQLite wipes everything it frees, including its copies of
-/// the key statement. Switched on from a connection of its own, because switching it while
-/// other threads open and key connections makes SQLCipher fail them now and then (measured:
-/// about one vault creation in twenty with two threads).
-fn enable_memory_security() -> Result<(), StoreError> {
+/// Makes SQLite wipe everything it frees, for the whole process, once, before any vault
+/// connection exists: from then on no plaintext SQLite held (pages, rows, its copies of the key
+/// statement) stays in freed memory. SQLite allocates through `cairn-sqlite-memory`, which
+/// overwrites each block with zeros before freeing it. Only if SQLite was already initialised
+/// in this process (something opened a connection before the first vault) is that too late;
+/// then SQLCipher's own memory security wipes instead (with pseudo-random bytes, slower: issue
+/// 14), switched on from a connection of its own, because switching it while other threads
+/// open and key connections makes SQLCipher fail them now and then (measured: about one vault
+/// creation in twenty with two threads).
+pub(crate) fn wipe_freed_memory() -> Result<(), StoreError> {
     static ENABLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let outcome = ENABLED.get_or_init(|| {
+        if cairn_sqlite_memory::install() {
+            return Ok(());
+        }
         Connection::open_in_memory()
             .and_then(|connection| connection.execute_batch("PRAGMA cipher_memory_security = ON;"))
             .map_err(|error| error.to_string())
@@ -744,22 +751,18 @@ pub(crate) fn open_database(
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    enable_memory_security()?;
+    wipe_freed_memory()?;
     let mut connection = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs decryption failures to stderr; the app reports them itself.
     connection.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     connection.execute_batch(&keyed_statement("PRAGMA key = ", master_key, vault_id, ";"))?;
-    // Wipe every allocation SQLite frees, so plaintext pages do not linger in the heap. (The
-    // switch is process-wide and already on, see `enable_memory_security`; set again here so
-    // each connection states it.)
-    connection.execute_batch("PRAGMA cipher_memory_security = ON;")?;
     // The first read proves K_db opens the file; the header already proved the passphrase.
     connection
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
         .map_err(|_| StoreError::Damaged { what: "database" })?;
     // cache_size: 8 MiB of decrypted pages instead of SQLite's 2 MiB; at 10,000 cases what a
     // case list reads (summaries, digests) no longer fit in 2 MiB and each list decrypted them
-    // again (BENCHMARKS.md, issue 14). Memory security wipes the cache when it is freed.
+    // again (BENCHMARKS.md, issue 14). The cache is wiped when it is freed (`wipe_freed_memory`).
     connection.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;

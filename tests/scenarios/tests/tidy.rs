@@ -39,6 +39,10 @@ const SQL: Rule = Rule {
     allow: &[
         Allow { path: "crates/cairn-store/", reason: "the store: its SQL, its tests, its benchmark baseline" },
         Allow {
+            path: "crates/cairn-sqlite-memory/",
+            reason: "the allocator SQLite runs on, installed through rusqlite's C API; its test has SQLite free memory",
+        },
+        Allow {
             path: "crates/cairn-core/benches/",
             reason: "baselines: the same workload on a bare SQLCipher table, to measure Cairn's overhead (BENCHMARKS.md)",
         },

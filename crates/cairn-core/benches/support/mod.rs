@@ -19,15 +19,19 @@ impl Rng {
     }
 }
 
-/// A baseline database at `path` (plain SQLite with `key = None`, or SQLCipher with a raw key
-/// and memory security on, as the vault runs), in WAL with synchronous=FULL like the vault,
-/// with the tables `schema` creates.
+/// A baseline database at `path` (plain SQLite with `key = None`, or SQLCipher with a raw key),
+/// in WAL with synchronous=FULL like the vault, with the tables `schema` creates. It frees
+/// memory as the vault does: through the zeroing allocator (process-wide), or with SQLCipher's
+/// memory security where that allocator came too late (as the vault falls back).
 #[allow(dead_code, reason = "each bench compiles this module; not every one has a baseline database")]
 pub(crate) fn baseline_db(path: &std::path::Path, key: Option<&str>, schema: &str) -> rusqlite::Connection {
+    let zeroing = cairn_sqlite_memory::install();
     let connection = rusqlite::Connection::open(path).unwrap();
     if let Some(key) = key {
         connection.pragma_update(None, "key", key).unwrap();
-        connection.execute_batch("PRAGMA cipher_memory_security = ON;").unwrap();
+        if !zeroing {
+            connection.execute_batch("PRAGMA cipher_memory_security = ON;").unwrap();
+        }
     }
     connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;").unwrap();
     connection.execute_batch(schema).unwrap();
