@@ -269,7 +269,8 @@ impl Session {
         (&mut self.vault, &mut self.recordings)
     }
 
-    /// The underlying vault, read-only, for the other modules of this crate.
+    /// The underlying vault, read-only, for the test support.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn vault(&self) -> &Vault {
         &self.vault
     }

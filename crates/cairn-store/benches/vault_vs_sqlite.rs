@@ -51,7 +51,7 @@ fn bench_sqlite(dir: &Path, n: usize, key: Option<&str>, memory_security: bool) 
     }
     connection
         .execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON; PRAGMA cache_size = -8192;
              CREATE TABLE records (case_id INTEGER, chunk_id INTEGER, body BLOB, PRIMARY KEY (case_id, chunk_id)) WITHOUT ROWID;",
         )
         .unwrap();

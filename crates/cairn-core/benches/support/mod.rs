@@ -20,9 +20,10 @@ impl Rng {
 }
 
 /// A baseline database at `path` (plain SQLite with `key = None`, or SQLCipher with a raw key),
-/// in WAL with synchronous=FULL like the vault, with the tables `schema` creates. It frees
-/// memory as the vault does: through the zeroing allocator (process-wide), or with SQLCipher's
-/// memory security where that allocator came too late (as the vault falls back).
+/// with the vault's pragmas (WAL, synchronous=FULL, secure_delete, an 8 MiB page cache) and the
+/// tables `schema` creates. It frees memory as the vault does: through the zeroing allocator
+/// (process-wide), or with SQLCipher's memory security where that allocator came too late (as
+/// the vault falls back).
 #[allow(dead_code, reason = "each bench compiles this module; not every one has a baseline database")]
 pub(crate) fn baseline_db(path: &std::path::Path, key: Option<&str>, schema: &str) -> rusqlite::Connection {
     let zeroing = cairn_sqlite_memory::install();
@@ -33,7 +34,7 @@ pub(crate) fn baseline_db(path: &std::path::Path, key: Option<&str>, schema: &st
             connection.execute_batch("PRAGMA cipher_memory_security = ON;").unwrap();
         }
     }
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;").unwrap();
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON; PRAGMA cache_size = -8192;").unwrap();
     connection.execute_batch(schema).unwrap();
     connection
 }

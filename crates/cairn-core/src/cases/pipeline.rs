@@ -568,11 +568,13 @@ impl Session {
     /// The name recorded as the author of this device's edits and notes (set with
     /// [`Session::set_worker_name`]; by default `device-` and the start of the device id).
     pub fn worker_name(&mut self) -> Result<String, CoreError> {
-        let stored = read(self.vault_mut(), |tx| Ok(tx.case_setting(SETTING_WORKER)?))?;
-        match stored {
-            Some(name) => Ok(name),
-            None => Ok(format!("device-{}", &id_to_hex(&self.vault().info()?.device_id)[..8])),
-        }
+        // Asked at every save: one read (the whole vault info was 2.5 % of a typing save).
+        read(self.vault_mut(), |tx| {
+            Ok(match tx.case_setting(SETTING_WORKER)? {
+                Some(name) => name,
+                None => format!("device-{}", &id_to_hex(&tx.device_id()?)[..8]),
+            })
+        })
     }
 
     /// Sets the worker name recorded with this device's edits.
