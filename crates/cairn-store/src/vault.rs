@@ -714,20 +714,27 @@ pub(crate) fn read_header(dir: &Path) -> Result<VaultHeader, StoreError> {
 /// overwrites each block with zeros before freeing it. Only if SQLite was already initialised
 /// in this process (something opened a connection before the first vault) is that too late;
 /// then SQLCipher's own memory security wipes instead (with pseudo-random bytes, slower: issue
-/// 14), switched on from a connection of its own, because switching it while other threads
-/// open and key connections makes SQLCipher fail them now and then (measured: about one vault
-/// creation in twenty with two threads).
+/// 14).
+///
+/// Either way the first connection of the process is opened here, while other threads wait:
+/// SQLite marks itself initialised before SQLCipher's own initialisation has finished, and a
+/// connection keyed by another thread in that window fails its `PRAGMA key` (seen as about one
+/// vault creation in a hundred and fifty in parallel tests; also why memory security, when
+/// needed, is switched on here and not while other threads open and key connections).
 pub(crate) fn wipe_freed_memory() -> Result<(), StoreError> {
     static ENABLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let outcome = ENABLED.get_or_init(|| {
-        if cairn_sqlite_memory::install() {
-            return Ok(());
-        }
+        let zeroing = cairn_sqlite_memory::install();
         Connection::open_in_memory()
-            .and_then(|connection| connection.execute_batch("PRAGMA cipher_memory_security = ON;"))
+            .and_then(|connection| {
+                if !zeroing {
+                    connection.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+                }
+                Ok(())
+            })
             .map_err(|error| error.to_string())
     });
-    outcome.clone().map_err(|_| StoreError::Damaged { what: "SQLCipher memory security" })
+    outcome.clone().map_err(|_| StoreError::Damaged { what: "SQLCipher initialisation" })
 }
 
 /// Prepared statements a vault connection keeps: more than the write path of an edit, a
