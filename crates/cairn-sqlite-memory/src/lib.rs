@@ -3,9 +3,9 @@
 //! stay in freed heap memory.
 //!
 //! SQLCipher's own `cipher_memory_security` keeps the same promise, but overwrites with
-//! pseudo-random bytes, eight at a time through volatile stores: about a tenth of an edit's save
-//! and a quarter of an attachment's import (BENCHMARKS.md, issue 14). Zeros written eight bytes
-//! at a time keep the promise at a fraction of that cost.
+//! pseudo-random bytes, eight at a time through volatile stores: measured side by side, a fifth
+//! of a typing save and more than half of an attachment's import (BENCHMARKS.md, issue 14).
+//! Zeros written eight bytes at a time keep the promise at a fraction of that cost.
 //!
 //! [`install`] must run before SQLite is initialised in the process (before the first
 //! connection opens); `cairn-store` calls it before opening any vault and falls back to
